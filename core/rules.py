@@ -1,0 +1,191 @@
+"""The label's numbers, as data: the one module that holds every clinical number.
+
+Each constant cites the rule ID of ``shared/clinical-reference.md`` it comes from. Nothing else
+in ``core/`` or ``tui/`` types a clinical number; they import it from here.
+All quantities are exact :class:`~decimal.Decimal` values (CONV-CALC-1).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from types import MappingProxyType
+
+# --- Dose (label §2.1 Table 1) ---------------------------------------------------------------
+# DOSE-1: mg/m² by cycle row and day.
+DAYS = (1, 8, 15)  # SCHED-1
+LEVELS_CYCLE1 = MappingProxyType({1: D("0.8"), 8: D("0.5"), 15: D("0.5")})  # DOSE-1 row 1
+LEVELS_CR_CRI = MappingProxyType({1: D("0.5"), 8: D("0.5"), 15: D("0.5")})  # DOSE-1 row 2
+LEVELS_NO_CR = MappingProxyType({1: D("0.8"), 8: D("0.5"), 15: D("0.5")})  # DOSE-1 row 3
+# DOSE-6 / CONV-MOD-1: the only allowed levels (mg/m²).
+ALLOWED_LEVELS = frozenset({D("0.8"), D("0.5"), D("0.6"), D("0.375")})
+# CONV-MOD-1: a 25% cut of each dose.
+REDUCTION_FACTOR = D("0.75")
+REDUCED_LEVEL = MappingProxyType({D("0.8"): D("0.6"), D("0.5"): D("0.375")})
+
+# --- Schedule (label §2.1 fn; SCHED-*, CONV-SCHED-*) -------------------------------------------
+WINDOW_DAYS = 2  # SCHED-2: Day 8 and Day 15 ± 2 days; Day 1 has none (CONV-SCHED-1)
+WINDOWED_DAYS = frozenset({8, 15})  # SCHED-2
+MIN_DAYS_BETWEEN_DOSES = 6  # SCHED-3, CONV-SCHED-2
+CYCLE1_DAYS = 21  # SCHED-4
+CYCLE1_MAX_DAYS = 28  # SCHED-4
+LATER_CYCLE_DAYS = 28  # SCHED-5
+
+# --- Cycles (label §2.1; CYC-*) ----------------------------------------------------------------
+HSCT_CYCLES = 2  # CYC-1
+HSCT_MAX_CYCLES_WITH_THIRD = 3  # CYC-1 (a 3rd may be considered)
+NON_HSCT_MAX_CYCLES = 6  # CYC-2
+NO_RESPONSE_STOP_CYCLES = 3  # CYC-3
+
+# --- Interruptions (Table 4, UNVERIFIED: MOD-INT-*; counting CONV-SCHED-5) ------------------
+INTERRUPT_OMIT_DAYS = 7  # MOD-INT-2
+INTERRUPT_REDUCE_DAYS = 14  # MOD-INT-3
+INTERRUPT_DISCONTINUE_AFTER_DAYS = 28  # MOD-INT-6, MOD-HEM-4: "> 28" = 29 or more
+
+# --- Hematologic (Table 2; MOD-HEM-*, counts × 10⁹/L) -------------------------------------------
+ANC_THRESHOLD = D("1")  # MOD-HEM-1, MOD-HEM-3
+PLATELET_THRESHOLD = D("50")  # MOD-HEM-2, MOD-HEM-3
+
+# --- Hepatic (Table 3; MOD-NH-2, CONV-LAB-1/3/4) -------------------------------------------------
+BILIRUBIN_ULN_FACTOR = D("1.5")  # MOD-NH-2: hold when > 1.5 × ULN
+TRANSAMINASE_ULN_FACTOR = D("2.5")  # MOD-NH-2, CONV-LAB-3: hold when > 2.5 × ULN
+NONHEME_HOLD_GRADE = 2  # MOD-NH-4: any non-hematologic toxicity ≥ Grade 2
+
+# --- Pre-dose (PRE-*) ----------------------------------------------------------------------------
+CYTOREDUCTION_MAX_BLASTS_PER_MM3 = D("10000")  # PRE-3: ≤ 10,000/mm³ before C1 D1
+PER_MM3_PER_1E9_L = D("1000")  # CONV-CALC-7: 1 × 10⁹/L = 1,000/mm³
+PREMED_CLASSES = ("corticosteroid", "antipyretic", "antihistamine")  # PRE-1
+MIN_AGE_YEARS = 1  # IND-2: under 1 year not established
+
+# --- Preparation (label §2.4; PREP-*, CONV-CALC-*) ---------------------------------------------
+VIAL_DELIVERABLE_MG = D("0.9")  # PREP-1, CONV-PROD-1
+SWFI_PER_VIAL_ML = D("4")  # PREP-2
+RECONSTITUTED_MG_PER_ML = D("0.25")  # PREP-2
+VIAL_DELIVERABLE_ML = D("3.6")  # PREP-2
+BAG_TOTAL_ML = D("50")  # PREP-7
+BAG_RANGE_MG_PER_ML = (D("0.01"), D("0.1"))  # PREP-8 (UNVERIFIED, [SITE] default)
+SYRINGE_RANGE_MG_PER_ML = (D("0.025"), D("0.1"))  # PREP-9 (UNVERIFIED, [SITE] default)
+SYRINGE_PROPOSED_MG_PER_ML = D("0.1")  # PREP-9
+INFUSION_MINUTES = 60  # ADM-1, MON-3
+DOSE_QUANTUM_MG = D("0.01")  # CONV-CALC-3, CONV-ROUND-1
+BSA_QUANTUM_M2 = D("0.01")  # CONV-CALC-2
+VOLUME_QUANTUM_ML = D("0.01")  # CONV-CALC-4
+CONCENTRATION_QUANTUM = D("0.0001")  # CONV-CALC-6
+
+# --- Stability (Table 6; STAB-*, CONV-STAB-*), minutes ------------------------------------------
+RECON_TO_DILUTION_MAX_MIN = 4 * 60  # STAB-1
+RECON_TO_END_MAX_MIN = 8 * 60  # STAB-2
+RECON_REFRIGERATED_MAX_MIN = 4 * 60  # STAB-3
+DILUTED_ROOM_TEMP_MAX_MIN = 4 * 60  # STAB-4 (UNVERIFIED), CONV-STAB-1/2
+DILUTED_REFRIGERATED_MAX_MIN = 3 * 60  # STAB-4 (UNVERIFIED), STAB-8
+EQUILIBRATE_MIN = 60  # STAB-5
+
+# --- Monitoring (MON-*) --------------------------------------------------------------------------
+OBSERVATION_MIN_MINUTES = 60  # MON-1, MON-2
+VOD_WATCH_DAYS_AFTER_LAST_DOSE = 56  # WARN-VOD-1
+WEIGHT_GAIN_VOD_PROMPT_PCT = D("5")  # MON-8 [SITE]
+
+# --- Warnings (WARN-*) ---------------------------------------------------------------------------
+CONTRACEPTION_MONTHS_FEMALE = 8  # WARN-EFT-1
+CONTRACEPTION_MONTHS_MALE = 5  # WARN-EFT-1
+NO_BREASTFEEDING_MONTHS = 2  # WARN-LACT-1
+OLDER_AGE_VOD_YEARS = 65  # POP-GER-1 [SITE]
+SUPPORT_LINE = "Pfizer Oncology Together: 1-877-744-5675, Monday–Friday 8 AM–8 PM ET"  # SUPPORT-1
+
+# --- BSA and weight (CONV-BSA-*, CONV-WT-*) -----------------------------------------------------
+BSA_DEFAULT_FORMULA = "mosteller"  # CONV-BSA-2
+BSA_NOTE_ABOVE_M2 = D("2.2")  # CONV-BSA-4 [SITE]
+LOW_WEIGHT_CONFIRM_KG = D("10")  # CONV-BSA-5 [SITE]
+WEIGHT_CHANGE_PCT_ADULT = D("10")  # CONV-WT-1 [SITE]
+WEIGHT_CHANGE_PCT_CHILD = D("5")  # CONV-WT-1 [SITE]
+ADULT_AGE_YEARS = 18  # CONV-WT-1
+
+# --- VOD risk factors (WARN-VOD-2 a–j) -----------------------------------------------------------
+VOD_RISK_FACTORS = MappingProxyType(
+    {
+        "hsct_planned": "(a) HSCT planned after BESPONSA",
+        "two_alkylator_conditioning": "(b) conditioning with 2 alkylating agents",
+        "bilirubin_ge_uln_before_hsct": "(c) last bilirubin ≥ ULN before HSCT",
+        "liver_disease": "(d) ongoing or prior liver disease",
+        "prior_hsct": "(e) prior HSCT",
+        "older_age": "(f) older age (POP-GER-1)",
+        "later_salvage": "(g) later salvage line",
+        "many_cycles": "(h) number of cycles",
+        "prior_vod": "(i) prior VOD",
+        "serious_liver_disease": "(j) serious ongoing liver disease (cirrhosis, NRH, active hepatitis)",
+    }
+)
+
+# --- Software input limits (CONV-INPUT-1) --------------------------------------------------------
+# Non-clinical: wide enough for every real patient ≥ 1 year; they only stop typing errors.
+# Values outside the "usual" band need an explicit confirmation, never a silent accept.
+INPUT_LIMITS = MappingProxyType(
+    {
+        # field: (hard_min, hard_max, usual_min, usual_max, unit)
+        "height_cm": (D("40"), D("260"), D("70"), D("220"), "cm"),
+        "weight_kg": (D("2"), D("400"), D("8"), D("200"), "kg"),
+        "anc": (D("0"), D("200"), D("0"), D("50"), "× 10⁹/L"),
+        "platelets": (D("0"), D("3000"), D("0"), D("1500"), "× 10⁹/L"),
+        "wbc": (D("0"), D("2000"), D("0"), D("500"), "× 10⁹/L"),
+        "blast_pct": (D("0"), D("100"), D("0"), D("100"), "%"),
+        "bilirubin": (D("0"), D("100"), D("0"), D("30"), "lab unit"),
+        "ast": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
+        "alt": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
+        "alp": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
+        "uln": (D("0.01"), D("10000"), D("0.01"), D("10000"), "lab unit"),
+    }
+)
+
+# --- Rule texts for citations shown to users -----------------------------------------------------
+RULE_TEXT = MappingProxyType(
+    {
+        "DOSE-1": "Table 1: C1 0.8/0.5/0.5 mg/m²; C≥2 CR/CRi 0.5/0.5/0.5; C≥2 no CR/CRi 0.8/0.5/0.5",
+        "CONV-BSA-2": "BSA by the site formula (default Mosteller); formula stored with the value",
+        "CONV-BSA-4": "No BSA cap; informational note above 2.2 m²",
+        "CONV-BSA-5": "Under 10 kg: prescriber confirmation before BSA dosing",
+        "CONV-CALC-2": "BSA full precision; shown half-up to 2 decimals",
+        "CONV-CALC-7": "Liver result without its ULN counts as missing",
+        "CONV-INPUT-1": "Software limits only stop typing errors; unusual values need confirmation",
+        "PRE-3": "Cytoreduce to ≤ 10,000 blasts/mm³ before the first dose of cycle 1",
+        "PRE-7": "Pregnancy status before starting (UNVERIFIED: first-dose gate)",
+        "PRE-8": "Consent recorded before the first dose",
+        "IND-1": "R/R CD22-positive B-cell precursor ALL, adults and children ≥ 1 year",
+        "IND-2": "Under 1 year: not established; prescriber override only",
+        "IND-5": "CD22 positivity documented before the first dose",
+        "WARN-VOD-2": "VOD risk factors",
+        "BOX-1": "Boxed warning: hepatotoxicity/VOD, post-HSCT non-relapse mortality",
+    }
+)
+
+# --- BSA formulas (CONV-BSA-1; H cm, W kg, BSA m²) ----------------------------------------------
+# Added for core/calc.py. Coefficients exactly as printed in CONV-BSA-1.
+BSA_MOSTELLER_DIVISOR = D("3600")  # CONV-BSA-1: Mosteller √(H × W / 3600)
+# CONV-BSA-1: coefficient × H^a × W^b, as (coefficient, a, b).
+BSA_POWER_FORMULAS = MappingProxyType(
+    {
+        "dubois": (D("0.007184"), D("0.725"), D("0.425")),  # CONV-BSA-1 DuBois & DuBois (1916)
+        "haycock": (D("0.024265"), D("0.3964"), D("0.5378")),  # CONV-BSA-1 Haycock (1978)
+        "gehan_george": (D("0.0235"), D("0.42246"), D("0.51456")),  # CONV-BSA-1 Gehan & George (1970)
+    }
+)
+# CONV-BSA-1 / CONV-BSA-3: Boyd, gram form only: 0.0003207 × H^0.3 × Wg^(0.7285 − 0.0188 × log10 Wg).
+BSA_BOYD_COEFFICIENT = D("0.0003207")  # CONV-BSA-1, CONV-BSA-3
+BSA_BOYD_HEIGHT_EXPONENT = D("0.3")  # CONV-BSA-1, CONV-BSA-3
+BSA_BOYD_WEIGHT_EXPONENT_BASE = D("0.7285")  # CONV-BSA-1, CONV-BSA-3
+BSA_BOYD_WEIGHT_EXPONENT_LOG_SLOPE = D("0.0188")  # CONV-BSA-1, CONV-BSA-3
+BSA_BOYD_GRAMS_PER_KG = D("1000")  # CONV-BSA-3: Wg = weight in grams
+
+# --- BOX-1: the boxed warning (paraphrased, label Boxed Warning) --------------------------------
+BOXED_WARNING = (
+    "WARNING: HEPATOTOXICITY, INCLUDING HEPATIC VENO-OCCLUSIVE DISEASE (VOD, also called sinusoidal "
+    "obstruction syndrome), AND INCREASED RISK OF POST-HSCT NON-RELAPSE MORTALITY",
+    (
+        "BESPONSA has caused liver toxicity, including fatal or life-threatening VOD.",
+        "VOD was more frequent in patients who had HSCT after BESPONSA. Conditioning with two alkylating "
+        "agents and a last total bilirubin ≥ ULN before HSCT were significantly associated with it.",
+        "Other risk factors: ongoing or prior liver disease, prior HSCT, older age, later salvage lines, "
+        "more BESPONSA cycles.",
+        "Raised liver tests may need interruption, reduction or permanent discontinuation. Stop BESPONSA "
+        "permanently if VOD occurs; treat severe VOD by standard practice.",
+        "Post-HSCT non-relapse mortality was higher after BESPONSA, so Day-100 post-HSCT mortality was higher.",
+    ),
+)

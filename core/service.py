@@ -1,0 +1,166 @@
+"""The ledger: the one place where the store, the clock and the site key meet the folds.
+
+The shell (screens, command line) asks the ledger for state and hands it decided events; the
+ledger appends them (committed at once) and folds them in. It keeps an in-memory copy of the
+log and reads only what is new (``after_seq``), so another terminal's writes arrive cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import auth, intake
+from .calc import bsa as compute_bsa
+from .clock import Clock, local_date
+from .events import Event, NewEvent
+from .site import SITE_STREAM, SiteSettings, fold_site
+from .store import ConcurrencyError, EventStore
+
+MAX_RETRIES = 5
+
+
+class Ledger:
+    def __init__(self, store: EventStore, clock: Clock, key: auth.SiteKey):
+        self.store = store
+        self.clock = clock
+        self.key = key
+        self.events: list[Event] = []
+        self.by_stream: dict[str, list[Event]] = {}
+        self._patients: dict[str, intake.Patient] = {}
+        self._users: dict[str, auth.User] | None = None
+        self._site: SiteSettings | None = None
+        self._token: object = None
+        self.refresh(force=True)
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1].seq if self.events else 0
+
+    def refresh(self, force: bool = False) -> bool:
+        """Fold in what other writers appended. Cheap when nothing changed."""
+        token = self.store.change_token()
+        if not force and token == self._token:
+            return False
+        self._token = token
+        new = self.store.read(after_seq=self.last_seq)
+        self._ingest(new)
+        return bool(new)
+
+    def _ingest(self, new: Sequence[Event]) -> None:
+        for ev in new:
+            self.events.append(ev)
+            self.by_stream.setdefault(ev.stream, []).append(ev)
+            if ev.stream == auth.USERS_STREAM:
+                self._users = None
+            elif ev.stream == SITE_STREAM:
+                self._site = None
+            elif ev.stream.startswith(intake.PATIENT_PREFIX):
+                pid = ev.stream[len(intake.PATIENT_PREFIX):]
+                self._patients[pid] = intake.apply(self._patients.get(pid) or intake.Patient(pid), ev)
+
+    def users(self) -> dict[str, auth.User]:
+        if self._users is None:
+            self._users = auth.fold_users(self.by_stream.get(auth.USERS_STREAM, []))
+        return self._users
+
+    def site(self) -> SiteSettings:
+        if self._site is None:
+            self._site = fold_site(self.by_stream.get(SITE_STREAM, []))
+        return self._site
+
+    def patients(self) -> list[intake.Patient]:
+        return sorted(self._patients.values(), key=lambda p: (p.name.casefold(), p.mrn))
+
+    def patient(self, pid: str) -> intake.Patient:
+        return self._patients[pid]
+
+    def stream_events(self, stream: str) -> list[Event]:
+        return list(self.by_stream.get(stream, []))
+
+    def version(self, stream: str) -> int:
+        evs = self.by_stream.get(stream)
+        return evs[-1].version if evs else 0
+
+    def today(self):
+        return local_date(self.clock.now())
+
+    # -- writing -------------------------------------------------------------------------------
+    def append(self, stream: str, decide: Callable[[], Sequence[NewEvent]]) -> list[Event]:
+        """Decide on the current state and append; on a lost race, re-read and decide again.
+
+        ``decide`` is called with the ledger refreshed; it may raise ValueError to refuse.
+        """
+        for _ in range(MAX_RETRIES):
+            events = list(decide())
+            try:
+                stored = self.store.append(stream, self.version(stream), events)
+            except ConcurrencyError:
+                self.refresh(force=True)
+                continue
+            self._ingest(stored)
+            return stored
+        raise ConcurrencyError(stream, self.version(stream), -1)
+
+    # -- commands used by the screens ----------------------------------------------------------
+    def sign_in(self, username: str, pin: str) -> auth.SignInResult:
+        self.refresh()
+        result = auth.sign_in(self.key, self.users(), username.strip(), pin, self.clock.now())
+        if result.event is not None:
+            self.append(auth.USERS_STREAM, lambda: [result.event])
+        return result
+
+    def add_user(self, actor: str, username: str, full_name: str, role: str, pin: str) -> auth.User:
+        ev = auth.create_user_event(self.key, actor, self.clock.now(), username, full_name, role, pin)
+
+        def decide() -> list[NewEvent]:
+            if username in self.users():
+                raise ValueError(f"User name: '{username}' is already taken.")
+            return [ev]
+
+        self.append(auth.USERS_STREAM, decide)
+        return self.users()[username]
+
+    def unlock_user(self, actor: str, username: str) -> None:
+        self.append(auth.USERS_STREAM, lambda: [NewEvent(auth.USERS_STREAM, "user.unlocked", actor, self.clock.now(), {"username": username})])
+
+    def set_site(self, actor: str, name: str, value: Any) -> None:
+        self.append(SITE_STREAM, lambda: [NewEvent(SITE_STREAM, "site.setting", actor, self.clock.now(), {"name": name, "value": value})])
+
+    def register_patient(self, actor: str, data: dict[str, Any]) -> intake.Patient:
+        pid = intake.new_patient_id()
+        p = intake.Patient(pid)
+
+        def decide() -> list[NewEvent]:
+            taken = {q.mrn.upper() for q in self._patients.values()}
+            if data["mrn"].upper() in taken:
+                raise ValueError(f"MRN: {data['mrn']} belongs to another patient already.")
+            return [intake.record_event(p, "identity", data, actor, self.clock.now())]
+
+        self.append(p.stream, decide)
+        return self.patient(pid)
+
+    def enrich(self, section: str, data: dict[str, Any]) -> dict[str, Any]:
+        """Values core derives when a section is recorded (BSA with its formula: CONV-BSA-2)."""
+        if section == "measurement":
+            from decimal import Decimal
+
+            b = compute_bsa(Decimal(data["height_cm"]), Decimal(data["weight_kg"]), self.site().bsa_formula)
+            data = {**data, "bsa_formula": b.formula, "bsa_m2": str(b.exact)}
+        return data
+
+    def record(self, actor: str, pid: str, section: str, data: dict[str, Any]) -> Event:
+        p = self.patient(pid)
+        data = self.enrich(section, data)
+        (ev,) = self.append(p.stream, lambda: [intake.record_event(p, section, data, actor, self.clock.now())])
+        return ev
+
+    def correct(self, actor: str, pid: str, version: int, data: dict[str, Any], reason: str) -> Event:
+        p = self.patient(pid)
+        entry = p.entry(version)
+        if entry is None:
+            raise ValueError(f"no entry {version} to correct")
+        data = self.enrich(entry.section, data)
+        (ev,) = self.append(p.stream, lambda: [intake.correction_event(self.patient(pid), version, data, reason, actor, self.clock.now())])
+        return ev

@@ -1,0 +1,327 @@
+"""Stability deadlines for reconstituted and diluted BESPONSA: pure functions, no I/O.
+
+Section 9 (STAB-1 to 5) and CONV-STAB-1/2/3 of ``shared/clinical-reference.md``, worked
+examples T1, T3 and T5 of §18.4:
+
+* dilution no later than reconstitution + 4 h (STAB-1);
+* the infusion ends no later than the **earliest** of reconstitution + 8 h (STAB-2), the moment the
+  diluted solution's room-temperature exposure reaches 4 h (STAB-4, UNVERIFIED, CONV-STAB-1/2) and
+  any refrigeration limit (3 h in the refrigerator in total, STAB-4, UNVERIFIED);
+* latest start = that deadline − 60 min − planned pauses − syringe flush (CONV-STAB-1, PREP-9);
+* after refrigeration, about 1 h to equilibrate before the start (STAB-5).
+
+Room-temperature exposure is all time after dilution outside the refrigerator (equilibration
+included) up to the end of the infusion (CONV-STAB-2). Times are timezone-aware and returned in UTC
+(CONV-TIME-1); every difference is an exact timestamp difference (midnight-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+
+from attrs import field, frozen
+
+from . import rules
+
+__all__ = [
+    "Deadlines",
+    "Limit",
+    "PrepTimes",
+    "check_dilution",
+    "deadlines",
+    "infusion_end",
+    "observation_earliest_end",
+]
+
+_UTC = timezone.utc
+
+
+def _utc(name: str, value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC), got a naive datetime")
+    return value.astimezone(_UTC)
+
+
+def _opt_utc(value: object) -> datetime | None:
+    return None if value is None else _utc("diluted_at", value)
+
+
+def _intervals(value: Iterable[object]) -> tuple[tuple[datetime, datetime | None], ...]:
+    out: list[tuple[datetime, datetime | None]] = []
+    for item in value:
+        start, end = item  # type: ignore[misc]
+        out.append(
+            (_utc("refrigerated start", start), None if end is None else _utc("refrigerated end", end))
+        )
+    return tuple(out)
+
+
+def _minutes(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be whole minutes (int), not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return value
+
+
+def _hm(delta: timedelta) -> str:
+    total = int(delta.total_seconds() // 60)
+    sign = "−" if total < 0 else ""
+    h, m = divmod(abs(total), 60)
+    return f"{sign}{h} h {m:02d} min"
+
+
+def _t(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@frozen(kw_only=True)
+class PrepTimes:
+    """What happened to one preparation so far.
+
+    ``refrigerated``: the diluted solution's refrigerator intervals, in order, as
+    ``(start, end)``; only the last may be open (``end=None``: still in the refrigerator).
+    ``planned_pause_min``: pauses to allow for; ``flush_min``: syringe flush time (PREP-9).
+    """
+
+    reconstituted_at: datetime = field(converter=lambda v: _utc("reconstituted_at", v))
+    diluted_at: datetime | None = field(default=None, converter=_opt_utc)
+    refrigerated: tuple[tuple[datetime, datetime | None], ...] = field(
+        default=(), converter=_intervals
+    )
+    planned_pause_min: int = field(default=0, converter=lambda v: _minutes("planned_pause_min", v))
+    flush_min: int = field(default=0, converter=lambda v: _minutes("flush_min", v))
+
+    def __attrs_post_init__(self) -> None:
+        if self.diluted_at is not None and self.diluted_at < self.reconstituted_at:
+            raise ValueError("diluted_at is before reconstituted_at")
+        if self.refrigerated and self.diluted_at is None:
+            raise ValueError("refrigerated intervals are for the diluted solution: diluted_at is missing")
+        previous = self.diluted_at
+        for i, (start, end) in enumerate(self.refrigerated):
+            assert previous is not None
+            if start < previous:
+                raise ValueError(
+                    f"refrigerated interval {i + 1} starts before dilution or overlaps the previous one"
+                )
+            if end is None:
+                if i != len(self.refrigerated) - 1:
+                    raise ValueError("only the last refrigerated interval may be open")
+            elif end < start:
+                raise ValueError(f"refrigerated interval {i + 1} ends before it starts")
+            previous = end if end is not None else start
+
+
+@frozen
+class Limit:
+    """One candidate infusion-end deadline."""
+
+    rule_id: str
+    name: str
+    at: datetime
+    unverified: bool
+
+    @property
+    def text(self) -> str:
+        tag = " (UNVERIFIED: pharmacist may override with a reason)" if self.unverified else ""
+        return f"{self.name}: {_t(self.at)} [{self.rule_id}, Table 6]{tag}"
+
+
+@frozen(kw_only=True)
+class Deadlines:
+    """The stability deadlines of one preparation (all UTC)."""
+
+    dilution_deadline: datetime  # STAB-1
+    end_deadline: datetime  # CONV-STAB-1: the earliest of ``limits``
+    binding: Limit
+    limits: tuple[Limit, ...]
+    latest_start: datetime  # CONV-STAB-1
+    earliest_start: datetime | None  # STAB-5: after refrigeration, removal + ~1 h
+    remove_from_refrigerator_by: datetime | None  # STAB-4, when still in the refrigerator
+    refrigerated_used: timedelta  # CONV-STAB-2: diluted solution's total refrigerator time so far
+    problems: tuple[tuple[str, str], ...]  # (rule ID, text): each means discard (CONV-STAB-3)
+    unverified_rules: tuple[str, ...]
+
+    @property
+    def usable(self) -> bool:
+        return not self.problems
+
+    def allows_end(self, end_at: datetime) -> bool:
+        """True when an infusion ending at ``end_at`` is within the deadline (CONV-STAB-3)."""
+        return _utc("end_at", end_at) <= self.end_deadline
+
+    def explain(self) -> list[str]:
+        lines = [f"Dilute by {_t(self.dilution_deadline)} [STAB-1, Table 6]"]
+        lines += [("→ " if lim == self.binding else "  ") + lim.text for lim in self.limits]
+        lines.append(f"Infusion must end by {_t(self.end_deadline)} (binding: {self.binding.rule_id})")
+        lines.append(f"Latest start {_t(self.latest_start)} [CONV-STAB-1]")
+        if self.earliest_start is not None:
+            lines.append(
+                f"Earliest start after refrigeration {_t(self.earliest_start)} "
+                "[STAB-5; earlier needs pharmacist confirmation]"
+            )
+        if self.remove_from_refrigerator_by is not None:
+            lines.append(f"Take out of the refrigerator by {_t(self.remove_from_refrigerator_by)} [STAB-4]")
+        lines += [f"{rid}: {text}" for rid, text in self.problems]
+        return lines
+
+
+def check_dilution(recon_at: datetime, diluted_at: datetime) -> str | None:
+    """``None`` when dilution is within 4 h of reconstitution (STAB-1); else the refusal text."""
+    recon = _utc("recon_at", recon_at)
+    diluted = _utc("diluted_at", diluted_at)
+    gap = diluted - recon
+    if gap < timedelta(0):
+        return (
+            f"Dilution time {_t(diluted)} is before reconstitution ({_t(recon)}): check the times."
+        )
+    limit = timedelta(minutes=rules.RECON_TO_DILUTION_MAX_MIN)
+    if gap > limit:
+        return (
+            f"Dilution {_hm(gap)} after reconstitution ({_t(recon)} → {_t(diluted)}) is over the "
+            f"{_hm(limit)} limit (STAB-1, Table 6): discard and prepare again (CONV-STAB-3)."
+        )
+    return None
+
+
+def infusion_end(started_at: datetime, *, paused_min: int = 0, flush_min: int = 0) -> datetime:
+    """End = start + 60 min running time + pauses + syringe flush (MON-3, PREP-9)."""
+    minutes = rules.INFUSION_MINUTES + _minutes("paused_min", paused_min) + _minutes("flush_min", flush_min)
+    return _utc("started_at", started_at) + timedelta(minutes=minutes)
+
+
+def observation_earliest_end(ended_at: datetime) -> datetime:
+    """Observation lasts at least 60 min from the actual end (MON-2); reactions may extend it."""
+    return _utc("ended_at", ended_at) + timedelta(minutes=rules.OBSERVATION_MIN_MINUTES)
+
+
+def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
+    """The deadlines for ``times`` (CONV-STAB-1/2, STAB-1 to 5).
+
+    ``now`` is needed only while the diluted solution is in the refrigerator (an open interval):
+    the room-temperature limit is then computed as if it were taken out at ``now`` (the earliest it
+    can be), which only moves later as time passes. Before dilution, with ``now``, the
+    room-temperature limit assumes dilution at ``now``; without it, only STAB-1/2 are known.
+    """
+    if not isinstance(times, PrepTimes):
+        raise TypeError("times must be a PrepTimes")
+    now_utc = None if now is None else _utc("now", now)
+    recon = times.reconstituted_at
+    dilution_deadline = recon + timedelta(minutes=rules.RECON_TO_DILUTION_MAX_MIN)
+    cap = Limit(
+        "STAB-2",
+        "8 h from reconstitution to end of administration",
+        recon + timedelta(minutes=rules.RECON_TO_END_MAX_MIN),
+        unverified=False,
+    )
+    limits: list[Limit] = [cap]
+    problems: list[tuple[str, str]] = []
+    unverified: list[str] = []
+    earliest_start: datetime | None = None
+    remove_by: datetime | None = None
+    rt_budget = timedelta(minutes=rules.DILUTED_ROOM_TEMP_MAX_MIN)
+    fridge_budget = timedelta(minutes=rules.DILUTED_REFRIGERATED_MAX_MIN)
+    rt_used = timedelta(0)
+    fridge_used = timedelta(0)
+
+    diluted = times.diluted_at
+    if diluted is None:
+        if now_utc is not None:
+            start = max(now_utc, recon)
+            limits.append(
+                Limit(
+                    "STAB-4",
+                    "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
+                    start + rt_budget,
+                    unverified=True,
+                )
+            )
+            unverified.append("STAB-4")
+            if start > dilution_deadline:
+                problems.append(
+                    ("STAB-1", check_dilution(recon, start) or "dilution window has passed")
+                )
+    else:
+        message = check_dilution(recon, diluted)
+        if message is not None:
+            problems.append(("STAB-1", message))
+        unverified.append("STAB-4")
+        t = diluted
+        rt_limit: datetime | None = None
+        fridge_limit: datetime | None = None
+        for start, end in times.refrigerated:
+            gap = start - t  # room temperature before this refrigeration
+            if rt_used + gap >= rt_budget:
+                rt_limit = t + (rt_budget - rt_used)
+                rt_used = rt_budget
+                break
+            rt_used += gap
+            if end is None:
+                if now_utc is None:
+                    raise ValueError(
+                        "the diluted solution is still in the refrigerator: pass now= to compute deadlines"
+                    )
+                if now_utc < start:
+                    raise ValueError("now is before the start of the open refrigerated interval")
+                remove_by = start + (fridge_budget - fridge_used)
+                end = now_utc
+            stay = end - start
+            if fridge_used + stay > fridge_budget:
+                fridge_limit = start + (fridge_budget - fridge_used)
+                fridge_used = fridge_budget
+                problems.append(
+                    (
+                        "STAB-4",
+                        f"diluted solution refrigerated over {_hm(fridge_budget)} in total "
+                        f"(limit reached {_t(fridge_limit)}; UNVERIFIED, Table 6): discard and "
+                        "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason",
+                    )
+                )
+                break
+            fridge_used += stay
+            t = end
+            earliest_start = end + timedelta(minutes=rules.EQUILIBRATE_MIN)  # STAB-5
+        if rt_limit is None and fridge_limit is None:
+            rt_limit = t + (rt_budget - rt_used)
+        if rt_limit is not None:
+            limits.append(
+                Limit(
+                    "STAB-4",
+                    "4 h at room temperature after dilution, to the end of the infusion (CONV-STAB-1/2)",
+                    rt_limit,
+                    unverified=True,
+                )
+            )
+        if fridge_limit is not None:
+            limits.append(
+                Limit(
+                    "STAB-4",
+                    "3 h refrigerated after dilution (CONV-STAB-2)",
+                    fridge_limit,
+                    unverified=True,
+                )
+            )
+
+    # Earliest wins; on a tie the verified label limit (listed first) is named.
+    binding = min(enumerate(limits), key=lambda pair: (pair[1].at, pair[0]))[1]
+    end_deadline = binding.at
+    latest_start = end_deadline - timedelta(
+        minutes=rules.INFUSION_MINUTES + times.planned_pause_min + times.flush_min
+    )
+    if times.flush_min:
+        unverified.append("PREP-9")
+    return Deadlines(
+        dilution_deadline=dilution_deadline,
+        end_deadline=end_deadline,
+        binding=binding,
+        limits=tuple(limits),
+        latest_start=latest_start,
+        earliest_start=earliest_start,
+        remove_from_refrigerator_by=remove_by,
+        refrigerated_used=fridge_used,
+        problems=tuple(problems),
+        unverified_rules=tuple(dict.fromkeys(unverified)),
+    )

@@ -1,0 +1,272 @@
+"""The event store: one small interface (append, read) and its embedded SQLite implementation.
+
+SQLite is reached through ``apsw``, which bundles a current SQLite: the system SQLite of our
+machines (3.40) predates the fix of the WAL-reset bug that several processes writing one
+database can hit. The database runs in WAL mode with ``synchronous=FULL``, a busy timeout and
+``BEGIN IMMEDIATE`` for appends, so many terminals on one server can share it.
+
+Guarantees:
+- append-only: triggers refuse UPDATE and DELETE on ``events``;
+- per-stream version numbers with a uniqueness constraint: a writer that lost a race gets a
+  :class:`ConcurrencyError` and never overwrites (optimistic concurrency);
+- a hash chain over the whole log, with its head also kept outside the database (the anchor
+  file), so :func:`verify_log` detects an edited, deleted, truncated or wholly rewritten log;
+- each append is committed (and fsynced) before it returns.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from attrs import frozen
+
+from .events import GENESIS_HASH, Event, NewEvent, canonical_json, event_hash, iso_utc, parse_utc
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq       INTEGER PRIMARY KEY,
+    stream    TEXT    NOT NULL,
+    version   INTEGER NOT NULL CHECK (version >= 1),
+    kind      TEXT    NOT NULL,
+    actor     TEXT    NOT NULL,
+    at_utc    TEXT    NOT NULL,
+    data      TEXT    NOT NULL,
+    prev_hash TEXT    NOT NULL,
+    hash      TEXT    NOT NULL,
+    UNIQUE (stream, version)
+);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class StoreError(Exception):
+    """The store could not do what was asked."""
+
+
+class ConcurrencyError(StoreError):
+    """Another writer appended to the stream first: re-read, decide again, retry."""
+
+    def __init__(self, stream: str, expected: int, actual: int):
+        super().__init__(f"{stream}: expected version {expected}, found {actual}")
+        self.stream, self.expected, self.actual = stream, expected, actual
+
+
+class EventStore(Protocol):
+    def append(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
+        """Append ``events`` to ``stream`` if it is at ``expected_version``; else ConcurrencyError."""
+
+    def read(self, stream: str | None = None, after_seq: int = 0) -> list[Event]:
+        """Events in log order: one stream, or the whole log; only those with seq > after_seq."""
+
+    def change_token(self) -> object:
+        """A cheap value that changes when another connection commits (for watching)."""
+
+
+@frozen
+class Anchor:
+    seq: int
+    hash: str
+
+
+class AnchorFile:
+    """The head of the hash chain, kept outside the database.
+
+    Written after each commit under an exclusive file lock, only forward, atomically (write to a
+    temporary file, fsync, rename), so concurrent writers never move it backwards.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+
+    def read(self) -> Anchor | None:
+        try:
+            raw = json.loads(self.path.read_text("utf-8"))
+            return Anchor(int(raw["seq"]), str(raw["hash"]))
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"anchor file {self.path} is unreadable: {exc}") from exc
+
+    def advance(self, anchor: Anchor) -> None:
+        with open(self.lock_path, "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                current = self.read()
+            except StoreError:
+                current = None
+            if current is not None and current.seq >= anchor.seq:
+                return
+            tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps({"seq": anchor.seq, "hash": anchor.hash}))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+
+
+def _row_to_event(row: tuple) -> Event:
+    seq, stream, version, kind, actor, at_utc, data, prev_hash, hash_ = row
+    return Event(seq, stream, version, kind, actor, parse_utc(at_utc), json.loads(data), prev_hash, hash_)
+
+
+_COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash"
+
+
+class SqliteStore:
+    """The embedded default store."""
+
+    def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | None | bool = True, busy_ms: int = 10_000):
+        import apsw
+
+        self._apsw = apsw
+        self.path = str(path)
+        memory = self.path == ":memory:"
+        if not memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.conn = apsw.Connection(self.path)
+        self.conn.set_busy_timeout(busy_ms)
+        if not memory:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute(SCHEMA)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        if anchor is True:
+            self.anchor = None if memory else AnchorFile(Path(self.path + ".head"))
+        else:
+            self.anchor = anchor or None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- the interface -------------------------------------------------------------------------
+    def append(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
+        if not events:
+            return []
+        stored: list[Event] = []
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            (actual,) = cur.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?", (stream,)
+            ).fetchone()
+            if actual != expected_version:
+                raise ConcurrencyError(stream, expected_version, actual)
+            last = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
+            version = actual
+            for ev in events:
+                if ev.stream != stream:
+                    raise StoreError(f"event for {ev.stream} appended to {stream}")
+                seq += 1
+                version += 1
+                at = iso_utc(ev.at)
+                data_json = canonical_json(ev.data)
+                h = event_hash(prev, seq, stream, version, ev.kind, ev.actor, at, data_json)
+                cur.execute(
+                    f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (seq, stream, version, ev.kind, ev.actor, at, data_json, prev, h),
+                )
+                stored.append(Event(seq, stream, version, ev.kind, ev.actor, ev.at, json.loads(data_json), prev, h))
+                prev = h
+            cur.execute("COMMIT")
+        except BaseException:
+            try:
+                cur.execute("ROLLBACK")
+            except self._apsw.Error:
+                pass
+            raise
+        if self.anchor is not None:
+            self.anchor.advance(Anchor(stored[-1].seq, stored[-1].hash))
+        return stored
+
+    def read(self, stream: str | None = None, after_seq: int = 0) -> list[Event]:
+        if stream is None:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
+            )
+        else:
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? ORDER BY seq", (stream, after_seq)
+            )
+        return [_row_to_event(r) for r in rows]
+
+    def change_token(self) -> object:
+        (value,) = self.conn.execute("PRAGMA data_version").fetchone()
+        return value
+
+    # -- helpers outside the interface ---------------------------------------------------------
+    def stream_version(self, stream: str) -> int:
+        (v,) = self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?", (stream,)).fetchone()
+        return v
+
+    def last_seq(self) -> int:
+        (v,) = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        return v
+
+
+@frozen
+class VerifyReport:
+    ok: bool
+    events: int
+    streams: int
+    problems: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def summary(self) -> str:
+        if self.ok:
+            head = f"INTACT: {self.events} events in {self.streams} streams; hash chain and anchor verified."
+        else:
+            head = f"NOT INTACT: {len(self.problems)} problem(s) in {self.events} events."
+        return "\n".join([head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)])
+
+
+def verify_log(store: SqliteStore | EventStore, anchor: Anchor | None = None, anchor_expected: bool = True) -> VerifyReport:
+    """Check the whole log: every hash, the chain, the sequence numbers and the outside anchor."""
+    problems: list[str] = []
+    notes: list[str] = []
+    prev_hash, prev_seq = GENESIS_HASH, 0
+    versions: dict[str, int] = {}
+    events = store.read()
+    by_seq: dict[int, Event] = {}
+    for ev in events:
+        by_seq[ev.seq] = ev
+        if ev.seq != prev_seq + 1:
+            problems.append(f"events {prev_seq + 1}–{ev.seq - 1} are missing (deleted)")
+        if ev.prev_hash != prev_hash:
+            problems.append(f"event {ev.seq} ({ev.ref}) does not follow the previous event's hash")
+        recomputed = event_hash(
+            ev.prev_hash, ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data)
+        )
+        if recomputed != ev.hash:
+            problems.append(f"event {ev.seq} ({ev.ref}) was altered: its content does not match its hash")
+        expected_version = versions.get(ev.stream, 0) + 1
+        if ev.version != expected_version:
+            problems.append(f"{ev.stream}: version {ev.version} where {expected_version} was expected")
+        versions[ev.stream] = ev.version
+        prev_hash, prev_seq = ev.hash, ev.seq
+    if anchor is None:
+        if anchor_expected and events:
+            problems.append("the chain's head anchor file is missing: the log cannot be checked for truncation or rewriting")
+    else:
+        at = by_seq.get(anchor.seq)
+        if at is None:
+            problems.append(f"the log ends at event {prev_seq} but the anchor records event {anchor.seq}: truncated")
+        elif at.hash != anchor.hash:
+            problems.append(f"event {anchor.seq} differs from the anchored head: the log was rewritten")
+        elif prev_seq > anchor.seq:
+            notes.append(f"{prev_seq - anchor.seq} event(s) after the anchor (a write was interrupted before the anchor moved)")
+    return VerifyReport(not problems, len(events), len(versions), tuple(problems), tuple(notes))

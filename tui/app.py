@@ -1,0 +1,107 @@
+"""The Bedside Textual app: the imperative shell around ``bedside.core``."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding
+
+from bedside.core.auth import User
+from bedside.core.service import Ledger
+
+DEMO_MARK = "DEMO — not for clinical use"
+IDLE_CHECK_SECONDS = 10
+WATCH_SECONDS = 1.0
+
+
+class BedsideApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Bedside"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+l", "lock", "Lock", show=False),
+    ]
+
+    def __init__(self, ledger: Ledger, demo: bool = False, idle_clock=time.monotonic):
+        no_color = "NO_COLOR" in os.environ
+        super().__init__(ansi_color=True if no_color else None)
+        if no_color:
+            # The terminal's own colours and attributes carry the screen.
+            self.theme = "ansi-dark"
+        self.ledger = ledger
+        self.demo = demo
+        self.user: User | None = None
+        self._idle_clock = idle_clock
+        self.last_input = idle_clock()
+        self.locked = False
+        if demo:
+            self.title = f"Bedside · {DEMO_MARK}"
+
+    # -- start -------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        from .screens.signin import FirstAdminScreen, SignInScreen
+
+        self.push_screen(SignInScreen() if self.ledger.users() else FirstAdminScreen())
+        self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
+        self.set_interval(WATCH_SECONDS, self.poll_store)
+
+    # -- who is signed in --------------------------------------------------------------------
+    @property
+    def actor(self) -> str:
+        assert self.user is not None, "no user signed in"
+        return self.user.username
+
+    def signed_in(self, user: User) -> None:
+        from .screens.patients import PatientListScreen
+
+        self.user = user
+        self.last_input = self._idle_clock()
+        self.sub_title = user.label
+        self.switch_screen(PatientListScreen())
+
+    async def action_sign_out(self) -> None:
+        from .screens.signin import SignInScreen
+
+        self.user = None
+        self.locked = False
+        self.sub_title = ""
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await self.switch_screen(SignInScreen())
+
+    # -- idle lock ---------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = self._idle_clock()
+        await super().on_event(event)
+
+    def lock_if_idle(self) -> None:
+        if self.user is None or self.locked:
+            return
+        limit = self.ledger.site().lock_minutes * 60
+        if self._idle_clock() - self.last_input >= limit:
+            self.action_lock()
+
+    def action_lock(self) -> None:
+        from .screens.signin import LockScreen
+
+        if self.user is None or self.locked:
+            return
+        self.locked = True
+        self.push_screen(LockScreen(self.user))
+
+    def unlocked(self) -> None:
+        self.locked = False
+        self.last_input = self._idle_clock()
+
+    # -- other terminals ---------------------------------------------------------------------
+    def poll_store(self) -> None:
+        """Fold in what other terminals wrote (PRAGMA data_version: no read when unchanged)."""
+        if self.ledger.refresh():
+            refresh = getattr(self.screen, "ledger_changed", None)
+            if refresh is not None:
+                refresh()

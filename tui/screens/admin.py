@@ -1,0 +1,151 @@
+"""Admin: users (add, unlock) and site settings."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, Header, Select, Static
+
+from bedside.core import auth
+from bedside.core.calc import FORMULA_LABELS, FORMULAS
+
+from ..text import literal
+from ..widgets.field import ErrorLine, Field
+
+
+class UsersScreen(Screen):
+    BINDINGS = [
+        Binding("n", "add", "Add user"),
+        Binding("u", "unlock", "Unlock"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Users", classes="screen-title")
+        yield DataTable(id="users", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#users", DataTable)
+        t.add_columns("User", "Name", "Role", "Status")
+        self.fill()
+        t.focus()
+
+    def fill(self) -> None:
+        t = self.query_one("#users", DataTable)
+        t.clear()
+        for u in sorted(self.app.ledger.users().values(), key=lambda u: u.username):
+            status = "LOCKED" if u.locked else ("inactive" if not u.active else "active")
+            t.add_row(literal(u.username), literal(u.full_name), auth.ROLE_LABELS[u.role], status, key=u.username)
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def action_add(self) -> None:
+        self.app.push_screen(AddUserScreen(), lambda _r: self.fill())
+
+    def action_unlock(self) -> None:
+        t = self.query_one("#users", DataTable)
+        if not t.row_count:
+            return
+        name = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
+        if not self.app.ledger.users()[name].locked:
+            self.notify(f"{name} is not locked.")
+            return
+        self.app.ledger.unlock_user(self.app.actor, name)
+        self.notify(f"{name} unlocked.")
+        self.fill()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class AddUserScreen(ModalScreen[bool]):
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box dialog"):
+            yield Static("Add a user", classes="box-title")
+            for fid, label, kw in (
+                ("username", "User name", {"max_length": 32}),
+                ("full_name", "Full name", {"max_length": 80}),
+                ("pin", "PIN (4–8 digits)", {"password": True, "max_length": 8, "restrict": r"[0-9]*"}),
+                ("pin_again", "PIN again", {"password": True, "max_length": 8, "restrict": r"[0-9]*"}),
+            ):
+                with Horizontal(classes="frow"):
+                    yield Static(label, classes="flabel")
+                    yield Field(id=fid, **kw)
+                yield ErrorLine(id=f"e-{fid}")
+                if fid == "full_name":
+                    with Horizontal(classes="frow"):
+                        yield Static("Role", classes="flabel")
+                        yield Select([(auth.ROLE_LABELS[r], r) for r in auth.ROLES], prompt="choose…", id="role", compact=True)
+                    yield ErrorLine(id="e-role")
+        yield Footer()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def action_save(self) -> None:
+        v = {f.id: f.value for f in self.query(Field)}
+        role_sel = self.query_one("#role", Select)
+        role = "" if role_sel.value is Select.NULL else str(role_sel.value)
+        errors = auth.validate_new_user(v["username"].strip(), v["full_name"], role, v["pin"], v["pin_again"], self.app.ledger.users())
+        for fid in ("username", "full_name", "role", "pin", "pin_again"):
+            self.query_one(f"#e-{fid}", ErrorLine).say(errors.get(fid, ""))
+        if errors:
+            self.query_one(f"#{next(iter(errors))}").focus()
+            return
+        self.app.ledger.add_user(self.app.actor, v["username"].strip(), v["full_name"], role, v["pin"])
+        self.notify(f"User {v['username'].strip()} added.")
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class SettingsScreen(Screen):
+    BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
+
+    def compose(self) -> ComposeResult:
+        site = self.app.ledger.site()
+        yield Header()
+        yield Static("Site settings", classes="screen-title")
+        with Vertical(id="settings"):
+            with Horizontal(classes="frow"):
+                yield Static("BSA formula", classes="flabel")
+                yield Select([(FORMULA_LABELS[f], f) for f in FORMULAS], value=site.bsa_formula, allow_blank=False, id="bsa_formula", compact=True)
+            yield Static("CONV-BSA-2: default Mosteller. Applies to new measurements; each stores its formula.", classes="hint")
+            with Horizontal(classes="frow"):
+                yield Static("Idle lock (minutes)", classes="flabel")
+                yield Field(value=str(site.lock_minutes), id="lock_minutes", max_length=3, restrict=r"[0-9]*")
+            yield ErrorLine(id="e-lock_minutes")
+            with Horizontal(classes="frow"):
+                yield Static("Site name", classes="flabel")
+                yield Field(value=site.site_name, id="site_name", max_length=60)
+        yield Footer()
+
+    def action_save(self) -> None:
+        ledger = self.app.ledger
+        site = ledger.site()
+        minutes_text = self.query_one("#lock_minutes", Field).value.strip()
+        if not minutes_text.isdigit() or not 1 <= int(minutes_text) <= 120:
+            self.query_one("#e-lock_minutes", ErrorLine).say("Idle lock: a whole number of minutes from 1 to 120.")
+            return
+        self.query_one("#e-lock_minutes", ErrorLine).say("")
+        new = {
+            "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
+            "lock_minutes": int(minutes_text),
+            "site_name": self.query_one("#site_name", Field).value.strip(),
+        }
+        changed = [k for k, v in new.items() if getattr(site, k) != v]
+        for k in changed:
+            ledger.set_site(self.app.actor, k, new[k])
+        self.notify(f"{len(changed)} setting(s) saved." if changed else "Nothing changed.")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,147 @@
+"""The audit trail: every event with who, what and when; filter by keyboard; either order."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bedside.core import intake
+from bedside.core.events import Event
+
+from ..text import literal, when
+from ..widgets.field import Field
+from .dialogs import TextScreen
+
+_KIND_WORDS = {
+    "patient.registered": "registered patient",
+    "intake.corrected": "corrected entry",
+    "user.created": "created user",
+    "user.signed_in": "signed in",
+    "user.signin_failed": "failed sign-in",
+    "user.unlocked": "unlocked user",
+    "site.setting": "changed setting",
+}
+
+
+def describe(ev: Event) -> str:
+    if ev.kind in _KIND_WORDS:
+        words = _KIND_WORDS[ev.kind]
+    elif ev.kind in intake.KIND_TO_SECTION:
+        words = "recorded " + intake.SECTIONS[intake.KIND_TO_SECTION[ev.kind]].title.lower()
+    else:
+        words = ev.kind
+    if ev.kind == "intake.corrected":
+        words += f" #{ev.data.get('corrects')}"
+    return words
+
+
+def details(ev: Event) -> str:
+    d = {k: v for k, v in ev.data.items() if k != "pin_hash"}
+    return json.dumps(d, ensure_ascii=False, sort_keys=True)
+
+
+class AuditScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("o", "order", "Oldest/newest first"),
+        Binding("enter", "show", "Details", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, pid: str | None = None):
+        super().__init__()
+        self.pid = pid
+        self.newest_first = True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="audit-title", classes="screen-title")
+        yield Field(placeholder="/ filter: user, event, MRN, text", id="audit-filter", max_length=60)
+        yield DataTable(id="audit", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#audit", DataTable)
+        table.add_columns("When (local)", "Who", "What", "Patient", "Details")
+        self.fill()
+        table.focus()
+
+    def events(self) -> list[Event]:
+        ledger = self.app.ledger
+        if self.pid:
+            return ledger.stream_events(intake.PATIENT_PREFIX + self.pid)
+        return list(ledger.events)
+
+    def fill(self) -> None:
+        ledger = self.app.ledger
+        table = self.query_one("#audit", DataTable)
+        query = self.query_one("#audit-filter", Field).value.strip().casefold()
+        table.clear()
+        evs = self.events()
+        if self.newest_first:
+            evs = list(reversed(evs))
+        shown = 0
+        for ev in evs:
+            mrn = ""
+            if ev.stream.startswith(intake.PATIENT_PREFIX):
+                try:
+                    mrn = ledger.patient(ev.stream[len(intake.PATIENT_PREFIX):]).mrn
+                except KeyError:
+                    mrn = "?"
+            what = describe(ev)
+            det = details(ev)
+            row = (when(ev.at, seconds=True), ev.actor, what, mrn, det)
+            if query and not any(query in str(c).casefold() for c in row):
+                continue
+            table.add_row(row[0], literal(ev.actor), what, literal(mrn), literal(det[:200]), key=str(ev.seq))
+            shown += 1
+        scope = "whole database" if not self.pid else f"{ledger.patient(self.pid).name} · {ledger.patient(self.pid).mrn}"
+        order = "newest first" if self.newest_first else "oldest first"
+        title = Text()
+        title.append("Audit — ")
+        title.append(scope)
+        title.append(f" — {shown} of {len(evs)} events, {order}; times in local time (stored UTC)")
+        self.query_one("#audit-title", Static).update(title)
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def on_input_changed(self, event: Field.Changed) -> None:
+        self.fill()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        self.query_one("#audit", DataTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#audit-filter", Field).focus()
+
+    def action_order(self) -> None:
+        self.newest_first = not self.newest_first
+        self.fill()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        seq = int(event.row_key.value)
+        ev = next(e for e in self.app.ledger.events if e.seq == seq)
+        body = Text()
+        for label, value in (
+            ("Event", f"{ev.seq} ({ev.ref})"),
+            ("Kind", ev.kind),
+            ("Who", ev.actor),
+            ("When (local)", when(ev.at, seconds=True)),
+            ("When (UTC)", ev.at.isoformat()),
+            ("Hash", ev.hash[:16] + "…"),
+        ):
+            body.append(f"{label}: ", style="bold")
+            body.append(f"{value}\n")
+        body.append("\n")
+        body.append(json.dumps({k: v for k, v in ev.data.items() if k != "pin_hash"}, ensure_ascii=False, indent=2, sort_keys=True))
+        self.app.push_screen(TextScreen("Event", body))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

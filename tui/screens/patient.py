@@ -1,0 +1,165 @@
+"""One patient: the two identifiers always on top, intake by section, history and corrections."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bedside.core import intake, rules
+
+from ..text import literal, when
+
+
+def identity_line(p: intake.Patient, today) -> Text:
+    """The two identifiers (name, DOB) with the MRN, shown on every patient screen."""
+    ident = p.identity
+    sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(ident.get("sex"), "")
+    age = f" ({intake.age_years(p.dob, today)} y)" if p.dob else ""
+    t = Text()
+    t.append(p.name or "(no name)", style="bold")
+    t.append("  MRN ", style="dim")
+    t.append(p.mrn, style="bold")
+    t.append("  DOB ", style="dim")
+    t.append(f"{ident.get('dob', '?')}{age}", style="bold")
+    if sex:
+        t.append(f"  {sex}")
+    return t
+
+
+class PatientScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "record", "Record", show=True),
+        Binding("x", "correct", "Correct"),
+        Binding("a", "audit", "Audit"),
+        Binding("w", "boxed_warning", "Boxed warning"),
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+l", "app.lock", "Lock", show=False),
+    ]
+
+    def __init__(self, pid: str):
+        super().__init__()
+        self.pid = pid
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="identity", classes="identity")
+        yield DataTable(id="sections", cursor_type="row")
+        yield Static(id="detail", classes="detail")
+        yield Footer()
+
+    @property
+    def patient(self) -> intake.Patient:
+        return self.app.ledger.patient(self.pid)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sections", DataTable)
+        table.add_columns("Section", "Status", "Latest")
+        self.fill()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.fill()
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def fill(self) -> None:
+        p = self.patient
+        self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
+        table = self.query_one("#sections", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for name in ("identity", *intake.INTAKE_ORDER):
+            sec = intake.SECTIONS[name]
+            hist = p.history(name)
+            if hist:
+                latest = hist[-1]
+                status = "✓ recorded" + (" ✎" if latest.corrections else "")
+                text = literal(intake.summary(name, latest.data))
+            else:
+                status = "✗ missing"
+                text = Text("—", style="dim")
+            table.add_row(sec.title, status, text, key=name)
+        table.move_cursor(row=max(keep, 0))
+        self.show_detail()
+
+    def current_section(self) -> str:
+        table = self.query_one("#sections", DataTable)
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_record()
+
+    def show_detail(self) -> None:
+        table = self.query_one("#sections", DataTable)
+        if table.row_count == 0:
+            return
+        name = self.current_section()
+        sec = intake.SECTIONS[name]
+        hist = self.patient.history(name)
+        t = Text()
+        t.append(f"{sec.title}", style="bold")
+        if sec.rule:
+            t.append(f"  [{sec.rule}]", style="dim")
+        t.append("\n")
+        if not hist:
+            t.append("Not recorded yet. Enter records it.\n")
+        for e in reversed(hist[-3:]):
+            t.append(f"{when(e.at)} by {e.actor}: ", style="dim")
+            t.append(intake.summary(name, e.data))
+            t.append("\n")
+            if name == "measurement":
+                t.append("  " + intake.measurement_bsa(e.data).explain + "  [CONV-BSA-2]\n")
+            for c in e.corrections:
+                t.append(f"  corrected {when(c.at)} by {c.actor}, reason: ", style="italic")
+                t.append(c.reason)
+                t.append("\n  was: ", style="dim")
+                t.append(intake.summary(name, c.old))
+                t.append("\n")
+        if len(hist) > 3:
+            t.append(f"… {len(hist) - 3} older entries in the audit view (a)\n", style="dim")
+        self.query_one("#detail", Static).update(t)
+
+    def action_record(self) -> None:
+        from .intake_form import FormScreen
+
+        name = self.current_section()
+        if name == "identity":
+            self.notify("Identity is set at registration; use x to correct it.", severity="warning")
+            return
+        self.app.push_screen(FormScreen(name, self.pid))
+
+    def action_correct(self) -> None:
+        from .intake_form import FormScreen
+
+        name = self.current_section()
+        hist = self.patient.history(name)
+        if not hist:
+            self.notify("Nothing recorded to correct yet.", severity="warning")
+            return
+        self.app.push_screen(FormScreen(name, self.pid, correcting=hist[-1]))
+
+    def action_audit(self) -> None:
+        from .audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.pid))
+
+    def action_boxed_warning(self) -> None:
+        from .dialogs import TextScreen
+
+        title, paras = rules.BOXED_WARNING
+        body = Text()
+        body.append(title + "\n\n", style="bold")
+        for para in paras:
+            body.append("• " + para + "\n")
+        self.app.push_screen(TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)"))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,112 @@
+"""The patient list: search by name or MRN, open a patient, register a new one."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bedside.core import intake
+
+from ..text import literal
+from ..widgets.field import Field
+
+
+class PatientListScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("n", "register", "New patient"),
+        Binding("a", "audit", "Audit"),
+        Binding("u", "users", "Users"),
+        Binding("s", "settings", "Settings"),
+        Binding("ctrl+l", "app.lock", "Lock"),
+        Binding("f5", "app.sign_out", "Sign out"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Patients", classes="screen-title")
+        yield Field(placeholder="/ search name or MRN", id="search", max_length=60)
+        yield DataTable(id="patients", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="patients-count", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#patients", DataTable)
+        table.add_columns("MRN", "Name", "DOB", "Sex", "Intake")
+        self.fill()
+        table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("users", "settings"):
+            return True if self.app.user and self.app.user.role == "admin" else None
+        return True
+
+    def fill(self) -> None:
+        table = self.query_one("#patients", DataTable)
+        query = self.query_one("#search", Field).value.strip().casefold()
+        keep = table.cursor_row
+        table.clear()
+        shown = 0
+        for p in self.app.ledger.patients():
+            if query and query not in p.name.casefold() and query not in p.mrn.casefold():
+                continue
+            missing = p.missing_sections()
+            status = "complete" if not missing else f"{len(missing)} to do"
+            sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(p.identity.get("sex"), "")
+            table.add_row(literal(p.mrn), literal(p.name), p.identity.get("dob", ""), sex, status, key=p.id)
+            shown += 1
+        total = len(self.app.ledger.patients())
+        self.query_one("#patients-count", Static).update(
+            f"{shown} of {total} patients" + (" match" if query else "") + " · Enter opens · n registers a new patient"
+        )
+        if shown:
+            table.move_cursor(row=min(max(keep, 0), shown - 1))
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def on_screen_resume(self) -> None:
+        self.fill()
+
+    def on_input_changed(self, event: Field.Changed) -> None:
+        self.fill()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        self.query_one("#patients", DataTable).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Field).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from .patient import PatientScreen
+
+        self.app.push_screen(PatientScreen(event.row_key.value))
+
+    def action_register(self) -> None:
+        from .intake_form import FormScreen
+
+        def opened(pid: str | None) -> None:
+            if pid:
+                from .patient import PatientScreen
+
+                self.app.push_screen(PatientScreen(pid))
+
+        self.app.push_screen(FormScreen("identity"), opened)
+
+    def action_audit(self) -> None:
+        from .audit import AuditScreen
+
+        self.app.push_screen(AuditScreen())
+
+    def action_users(self) -> None:
+        from .admin import UsersScreen
+
+        self.app.push_screen(UsersScreen())
+
+    def action_settings(self) -> None:
+        from .admin import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())

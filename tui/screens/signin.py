@@ -1,0 +1,141 @@
+"""Sign-in, the first admin, and the idle lock."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Static
+
+from bedside.core import auth
+from bedside.core.demo import DEMO_PIN, DEMO_USERS
+
+from ..text import literal
+from ..widgets.field import ErrorLine, Field
+
+
+class SignInScreen(Screen):
+    """Who is at the terminal: user name and PIN."""
+
+    BINDINGS = [Binding("enter", "sign_in", "Sign in", show=True, priority=False)]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="signin-box", classes="box"):
+            yield Static("Sign in", classes="box-title")
+            yield Static("User name", classes="flabel")
+            yield Field(placeholder="user name", id="username", max_length=32)
+            yield Static("PIN", classes="flabel")
+            yield Field(placeholder="PIN", id="pin", password=True, max_length=8, restrict=r"[0-9]*")
+            yield Static("", id="signin-message", classes="message")
+            if self.app.demo:
+                names = ", ".join(u for u, _n, _r in DEMO_USERS)
+                yield Static(f"Demo users: {names} (PIN {DEMO_PIN})", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#username", Field).focus()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        if event.input.id == "username":
+            self.query_one("#pin", Field).focus()
+        else:
+            self.action_sign_in()
+
+    def action_sign_in(self) -> None:
+        username = self.query_one("#username", Field).value.strip()
+        pin_field = self.query_one("#pin", Field)
+        message = self.query_one("#signin-message", Static)
+        if not username:
+            message.update("User name: required.")
+            self.query_one("#username", Field).focus()
+            return
+        result = self.app.ledger.sign_in(username, pin_field.value)
+        pin_field.value = ""
+        if result.user is None:
+            message.update(literal(result.message))
+            pin_field.focus()
+            return
+        self.app.signed_in(result.user)
+
+
+class FirstAdminScreen(Screen):
+    """An empty database: create the first admin."""
+
+    BINDINGS = [Binding("ctrl+s", "create", "Create admin")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="admin-box", classes="box"):
+            yield Static("New database: create the first admin", classes="box-title")
+            for fid, label, kw in (
+                ("username", "User name", {"max_length": 32}),
+                ("full_name", "Full name", {"max_length": 80}),
+                ("pin", "PIN (4–8 digits)", {"password": True, "max_length": 8, "restrict": r"[0-9]*"}),
+                ("pin_again", "PIN again", {"password": True, "max_length": 8, "restrict": r"[0-9]*"}),
+            ):
+                yield Static(label, classes="flabel")
+                yield Field(id=fid, **kw)
+                yield ErrorLine(id=f"e-{fid}")
+        yield Footer()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        if event.input.id == "pin_again":
+            self.action_create()
+        else:
+            self.focus_next()
+
+    def action_create(self) -> None:
+        values = {f.id: f.value for f in self.query(Field)}
+        errors = auth.validate_new_user(values["username"].strip(), values["full_name"], "admin", values["pin"], values["pin_again"], self.app.ledger.users())
+        for fid in ("username", "full_name", "pin", "pin_again"):
+            self.query_one(f"#e-{fid}", ErrorLine).say(errors.get(fid, ""))
+        if errors:
+            self.query_one(f"#{next(iter(errors))}", Field).focus()
+            return
+        user = self.app.ledger.add_user("system", values["username"].strip(), values["full_name"], "admin", values["pin"])
+        self.app.signed_in(user)
+
+
+class LockScreen(ModalScreen[bool]):
+    """The idle lock: the screen below keeps its state; the PIN brings it back."""
+
+    BINDINGS = [
+        Binding("enter", "unlock", "Unlock"),
+        Binding("f5", "switch_user", "Sign out / switch user"),
+    ]
+
+    def __init__(self, user: auth.User):
+        super().__init__()
+        self.user = user
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lock-box", classes="box"):
+            yield Static("Locked", classes="box-title")
+            yield Static(literal(f"{self.user.label} was idle. Enter the PIN to go on."))
+            yield Field(placeholder="PIN", id="lock-pin", password=True, max_length=8, restrict=r"[0-9]*")
+            yield Static("", id="lock-message", classes="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lock-pin", Field).focus()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        self.action_unlock()
+
+    def action_unlock(self) -> None:
+        pin = self.query_one("#lock-pin", Field)
+        result = self.app.ledger.sign_in(self.user.username, pin.value)
+        pin.value = ""
+        if result.user is None:
+            self.query_one("#lock-message", Static).update(literal(result.message))
+            return
+        self.app.unlocked()
+        self.dismiss(True)
+
+    async def action_switch_user(self) -> None:
+        await self.app.action_sign_out()
