@@ -130,7 +130,7 @@ SECTIONS: dict[str, Section] = {
                 FieldSpec("collected_on", "Collected on", "date"),
                 FieldSpec("wbc", "WBC (×10⁹/L)", "decimal", required=False, limit="wbc", help="with blast % → count"),
                 FieldSpec("blast_pct", "Blasts (% of WBC)", "decimal", required=False, limit="blast_pct"),
-                FieldSpec("blasts_per_mm3", "Or blast count (/mm³)", "decimal", required=False, limit=None, help="absolute count, not a %"),
+                FieldSpec("blasts_per_mm3", "Blast count (/mm³)", "decimal", required=False, limit=None, help="absolute count, not a %"),
             ),
             "PRE-3",
         ),
@@ -318,7 +318,7 @@ def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], co
         has_pair = "wbc" in data or "blast_pct" in data
         has_abs = "blasts_per_mm3" in data
         if has_pair and has_abs:
-            errors["blasts_per_mm3"] = "Blast count: give either WBC with blast %, or the absolute count, not both."
+            errors["blasts_per_mm3"] = "Blast count (/mm³): give either WBC with blast %, or the absolute count, not both."
         elif has_pair and ("wbc" not in data or "blast_pct" not in data):
             missing = "blast_pct" if "wbc" in data else "wbc"
             errors[missing] = f"{SECTIONS['blasts'].field(missing).label}: needed with the other to compute the count (PRE-3)."
@@ -330,10 +330,10 @@ def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], co
         elif has_abs:
             v = Decimal(data["blasts_per_mm3"])
             if v > Decimal("2000000"):
-                errors["blasts_per_mm3"] = "Blast count: at most 2,000,000 /mm³ (is this the WBC in ×10⁹/L or a %?)."
+                errors["blasts_per_mm3"] = "Blast count (/mm³): at most 2,000,000 /mm³ (is this the WBC in ×10⁹/L or a %?)."
             elif v < 100 and v != 0:
                 # PRE-3: the count field refuses a bare percentage.
-                errors["blasts_per_mm3"] = f"Blast count: {v} looks like a % or ×10⁹/L; enter /mm³ (1 ×10⁹/L = 1,000/mm³) or use WBC and %."
+                errors["blasts_per_mm3"] = f"Blast count (/mm³): {v} looks like a % or ×10⁹/L; enter /mm³ (1 ×10⁹/L = 1,000/mm³) or use WBC and %."
             data["derived_from"] = "absolute"
     elif section == "reproductive":
         result = data.get("pregnancy_test")

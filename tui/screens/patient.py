@@ -78,7 +78,8 @@ class PatientScreen(Screen):
             if hist:
                 latest = hist[-1]
                 status = "✓ recorded" + (" ✎" if latest.corrections else "")
-                text = literal(intake.summary(name, latest.data))
+                full = intake.summary(name, latest.data)
+                text = literal(full if len(full) <= 44 else full[:43] + "…")
             else:
                 status = "✗ missing"
                 text = Text("—", style="dim")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bedside.core.auth import SiteKey
+from bedside.core.clock import FakeClock
+from bedside.core.demo import DEMO_KEY
+from bedside.core.service import Ledger
+from bedside.core.store import SqliteStore
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SqliteStore(tmp_path / "test.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def key() -> SiteKey:
+    return DEMO_KEY
+
+
+@pytest.fixture
+def ledger(store, clock, key) -> Ledger:
+    return Ledger(store, clock, key)

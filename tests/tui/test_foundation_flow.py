@@ -1,0 +1,204 @@
+"""End to end by keyboard: sign in, register, intake with a bad field, fix, save, audit."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from bedside.core.auth import MAX_FAILED_ATTEMPTS
+from bedside.core.store import SqliteStore
+from bedside.core.service import Ledger
+from bedside.tui.app import BedsideApp
+from bedside.tui.screens.audit import AuditScreen
+from bedside.tui.screens.intake_form import FormScreen
+from bedside.tui.screens.patient import PatientScreen
+from bedside.tui.screens.patients import PatientListScreen
+from bedside.tui.screens.signin import FirstAdminScreen, LockScreen, SignInScreen
+from bedside.tui.widgets.field import ErrorLine, Field
+
+from .conftest import sign_in, type_text
+
+
+def text_of(widget) -> str:
+    return str(widget.render())
+
+
+async def fill(pilot, screen, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        field = screen.query_one(f"#f-{name}")
+        field.focus()
+        await pilot.pause()
+        if isinstance(field, Field):
+            field.value = ""
+            await type_text(pilot, value)
+        else:  # Select: set through the widget as a user's choice would
+            field.value = value
+    await pilot.pause()
+
+
+async def test_sign_in_register_intake_and_audit(app):
+    async with app.run_test() as pilot:
+        assert isinstance(app.screen, SignInScreen)
+        await sign_in(pilot)
+        assert isinstance(app.screen, PatientListScreen)
+        assert app.user.username == "nina"
+
+        await pilot.press("n")
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.section.name == "identity"
+        await fill(pilot, form, {"name": "NGUYEN, [bold]An[/bold]", "dob": "1980-05-17", "mrn": "MRN-9001", "sex": "male"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        patient = app.ledger.patient(screen.pid)
+        assert patient.name == "NGUYEN, [bold]An[/bold]"
+        # typed text is shown literally, never as markup
+        assert "[bold]An[/bold]" in text_of(screen.query_one("#identity", Static))
+
+        # Height and weight: one invalid field → message names it, nothing saved.
+        table = screen.query_one("#sections", DataTable)
+        table.move_cursor(row=2)
+        await pilot.press("enter")
+        form = app.screen
+        assert isinstance(form, FormScreen) and form.section.name == "measurement"
+        await fill(pilot, form, {"height_cm": "172", "weight_kg": "7000", "measured_on": "2025-03-02"})
+        before = app.ledger.version(patient.stream)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        err = form.query_one("#e-weight_kg", ErrorLine)
+        assert "Weight (kg)" in text_of(err) and "2 to 400 kg" in text_of(err)
+        assert app.ledger.version(patient.stream) == before, "nothing may be saved"
+        assert app.screen is form
+
+        await fill(pilot, form, {"weight_kg": "70"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientScreen)
+        assert app.ledger.patient(patient.id).current("measurement")["weight_kg"] == "70"
+
+        await pilot.press("a")
+        audit = app.screen
+        assert isinstance(audit, AuditScreen)
+        rows = [audit.query_one("#audit", DataTable).get_row_at(i) for i in range(audit.query_one("#audit", DataTable).row_count)]
+        whats = [str(r[2]) for r in rows]
+        assert whats[0] == "recorded height and weight" and whats[-1] == "registered patient"
+        assert all(str(r[1]) == "nina" for r in rows)
+        await pilot.press("o")
+        assert str(audit.query_one("#audit", DataTable).get_row_at(0)[2]) == "registered patient"
+        await pilot.press("slash")
+        await type_text(pilot, "height")
+        assert audit.query_one("#audit", DataTable).row_count == 1
+
+
+async def test_correction_keeps_history(app):
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("enter")  # first patient in the list
+        screen = app.screen
+        assert isinstance(screen, PatientScreen)
+        screen.query_one("#sections", DataTable).move_cursor(row=2)
+        await pilot.press("x")
+        form = app.screen
+        assert form.correcting is not None
+        await fill(pilot, form, {"weight_kg": "141"})
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "Reason for correction: required" in text_of(form.query_one("#e-reason", ErrorLine))
+        form.query_one("#f-reason").focus()
+        await type_text(pilot, "scale recalibrated")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        p = app.ledger.patient(screen.pid)
+        (entry,) = p.history("measurement")
+        assert entry.data["weight_kg"] == "141"
+        assert entry.corrections[0].old["weight_kg"] == "140"
+        assert "scale recalibrated" in text_of(screen.query_one("#detail", Static))
+
+
+async def test_patient_search(app):
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "osei")
+        table = app.screen.query_one("#patients", DataTable)
+        assert table.row_count == 1
+        await pilot.press("enter", "enter")
+        assert isinstance(app.screen, PatientScreen)
+        assert app.ledger.patient(app.screen.pid).mrn == "MRN-100377"
+
+
+async def test_idle_lock_keeps_the_screen_and_asks_for_the_pin(app, idle):
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("n")
+        form = app.screen
+        await fill(pilot, form, {"name": "HALF, Typed"})
+        idle.t += 15 * 60
+        app.lock_if_idle()
+        await pilot.pause()
+        assert isinstance(app.screen, LockScreen)
+        await type_text(pilot, "9999")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LockScreen)
+        await type_text(pilot, "1234")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is form
+        assert form.query_one("#f-name", Field).value == "HALF, Typed"
+
+
+async def test_failed_sign_ins_lock_the_account(app):
+    async with app.run_test() as pilot:
+        for _ in range(MAX_FAILED_ATTEMPTS):
+            app.screen.query_one("#username", Field).value = ""
+            app.screen.query_one("#username", Field).focus()
+            await sign_in(pilot, "phil", "0000")
+        app.screen.query_one("#username", Field).value = ""
+        app.screen.query_one("#username", Field).focus()
+        await sign_in(pilot, "phil", "1234")
+        assert isinstance(app.screen, SignInScreen)
+        assert "locked" in text_of(app.screen.query_one("#signin-message", Static))
+
+
+async def test_first_run_asks_for_the_first_admin(tmp_path, clock, key):
+    ledger = Ledger(SqliteStore(tmp_path / "empty.db"), clock, key)
+    app = BedsideApp(ledger)
+    async with app.run_test() as pilot:
+        assert isinstance(app.screen, FirstAdminScreen)
+        for fid, value in (("username", "root"), ("full_name", "Site Admin"), ("pin", "12"), ("pin_again", "12")):
+            app.screen.query_one(f"#{fid}", Field).value = value
+        await pilot.press("ctrl+s")
+        assert "4 to 8 digits" in text_of(app.screen.query_one("#e-pin", ErrorLine))
+        for fid in ("pin", "pin_again"):
+            app.screen.query_one(f"#{fid}", Field).value = "246810"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, PatientListScreen)
+        assert ledger.users()["root"].role == "admin"
+
+
+async def test_admin_adds_a_user(app):
+    from bedside.tui.screens.admin import AddUserScreen, UsersScreen
+
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "adam")
+        await pilot.press("u")
+        assert isinstance(app.screen, UsersScreen)
+        await pilot.press("n")
+        dlg = app.screen
+        assert isinstance(dlg, AddUserScreen)
+        for fid, value in (("username", "ola"), ("full_name", "Ola Berg"), ("pin", "5555"), ("pin_again", "5555")):
+            dlg.query_one(f"#{fid}", Field).value = value
+        dlg.query_one("#role").value = "pharmacist"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.ledger.users()["ola"].role == "pharmacist"
+        assert app.ledger.stream_events("users")[-1].actor == "adam"
+
+
+async def test_nurse_cannot_open_admin_screens(app):
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("u")
+        assert isinstance(app.screen, PatientListScreen)

@@ -1,0 +1,156 @@
+"""Make ``screenshots/*.svg``: every screen of the app, driven by keyboard on the demo database.
+
+Run: ``.venv/bin/python -m bedside.tui.screenshots [OUTDIR]`` (default: ./screenshots).
+A fixed clock and time zone make the pictures repeatable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+from bedside.core.clock import FakeClock  # noqa: E402
+from bedside.core.demo import DEMO_KEY, seed  # noqa: E402
+from bedside.core.service import Ledger  # noqa: E402
+from bedside.core.store import SqliteStore  # noqa: E402
+
+SHOT_TIME = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+async def _type(pilot, text: str) -> None:
+    for ch in text:
+        await pilot.press(ch if ch != " " else "space")
+
+
+async def _sign_in(pilot, user: str = "nina") -> None:
+    await _type(pilot, user)
+    await pilot.press("enter")
+    await _type(pilot, "1234")
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+Step = Callable[[object, object], Awaitable[None]]
+
+
+async def shoot(outdir: Path, name: str, steps: Step, *, no_color: bool = False, size=(80, 24), empty: bool = False) -> Path:
+    from bedside.tui.app import BedsideApp
+
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
+    else:
+        os.environ.pop("NO_COLOR", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = FakeClock(SHOT_TIME)
+        store = SqliteStore(Path(tmp) / "demo.db")
+        if not empty:
+            seed(store, clock)
+        app = BedsideApp(Ledger(store, clock, DEMO_KEY), demo=not empty, idle_clock=lambda: 0.0)
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await steps(app, pilot)
+            await pilot.pause()
+            path = outdir / f"{name}.svg"
+            app.save_screenshot(filename=path.name, path=str(outdir))
+        store.close()
+    return path
+
+
+async def main(outdir: Path) -> list[Path]:
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    async def nothing(app, pilot):
+        return None
+
+    async def patients(app, pilot):
+        await _sign_in(pilot)
+
+    async def patient(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("down", "enter")
+
+    async def patient_measure(app, pilot):
+        await patient(app, pilot)
+        await pilot.press("down", "down")
+
+    async def form_error(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("enter", "down", "down", "enter")
+        form = app.screen
+        form.query_one("#f-height_cm").value = "172"
+        form.query_one("#f-weight_kg").value = "7000"
+        form.query_one("#f-measured_on").value = "2026-03-01"
+        await pilot.press("ctrl+s")
+
+    async def register(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("n")
+        await _type(pilot, "NGUYEN, An")
+
+    async def correction(app, pilot):
+        await patient_measure(app, pilot)
+        await pilot.press("x")
+
+    async def audit_patient(app, pilot):
+        await patient(app, pilot)
+        await pilot.press("a")
+
+    async def audit_all(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("a")
+
+    async def boxed(app, pilot):
+        await patient(app, pilot)
+        await pilot.press("w")
+
+    async def lock(app, pilot):
+        await patient(app, pilot)
+        app.action_lock()
+
+    async def users(app, pilot):
+        await _sign_in(pilot, "adam")
+        await pilot.press("u")
+
+    async def add_user(app, pilot):
+        await users(app, pilot)
+        await pilot.press("n")
+
+    async def settings(app, pilot):
+        await _sign_in(pilot, "adam")
+        await pilot.press("s")
+
+    shots = [
+        ("01-sign-in", nothing, {}),
+        ("02-first-admin", nothing, {"empty": True}),
+        ("03-patient-list", patients, {}),
+        ("04-register-patient", register, {}),
+        ("05-patient", patient, {}),
+        ("06-patient-bsa-detail", patient_measure, {}),
+        ("07-intake-form-error", form_error, {}),
+        ("08-correction", correction, {}),
+        ("09-audit-patient", audit_patient, {}),
+        ("10-audit-all", audit_all, {}),
+        ("11-boxed-warning", boxed, {}),
+        ("12-idle-lock", lock, {}),
+        ("13-users", users, {}),
+        ("14-add-user", add_user, {}),
+        ("15-settings", settings, {}),
+        ("16-patient-no-color", patient_measure, {"no_color": True}),
+        ("17-intake-form-error-no-color", form_error, {"no_color": True}),
+    ]
+    return [await shoot(outdir, name, fn, **kw) for name, fn, kw in shots]
+
+
+if __name__ == "__main__":
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("screenshots")
+    for p in asyncio.run(main(out)):
+        print(p)
