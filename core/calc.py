@@ -469,6 +469,17 @@ def _prepare(
                 f"dose rounds to {dose} mg (BSA {b.shown} m² × {_plain(level)} mg/m²): "
                 "nothing to prepare"
             )
+        # PREP-8 (UNVERIFIED): bag concentration, exact, compared unrounded (CONV-CALC-6).
+        bag_c = dose / rules.BAG_TOTAL_ML
+        lo, hi = rules.BAG_RANGE_MG_PER_ML
+        notes: list[tuple[str, str]] = []
+        unverified: list[str] = ["PREP-8"]
+        confirmations: list[tuple[str, str]] = []
+        if bag_c > hi:
+            raise ValueError(
+                f"bag refused: {dose} mg in {_plain(rules.BAG_TOTAL_ML)} mL = {_plain(bag_c)} mg/mL "
+                f"is above the bag range {_range_text(rules.BAG_RANGE_MG_PER_ML)} (PREP-8)"
+            )
         # CONV-CALC-5 / PREP-5: ceil(dose ÷ 0.9), exact (the dose has 2 decimals).
         vials = int((dose / rules.VIAL_DELIVERABLE_MG).to_integral_value(rounding=ROUND_CEILING))
         # CONV-CALC-4 / PREP-4: from the 0.01-mg dose, never from the unrounded one.
@@ -487,17 +498,6 @@ def _prepare(
             rules.VOLUME_QUANTUM_ML, rounding=ROUND_HALF_UP
         )
 
-        # PREP-8 (UNVERIFIED): bag concentration, exact, compared unrounded (CONV-CALC-6).
-        bag_c = dose / rules.BAG_TOTAL_ML
-        lo, hi = rules.BAG_RANGE_MG_PER_ML
-        notes: list[tuple[str, str]] = []
-        unverified: list[str] = ["PREP-8"]
-        confirmations: list[tuple[str, str]] = []
-        if bag_c > hi:
-            raise ValueError(
-                f"bag refused: {dose} mg in {_plain(rules.BAG_TOTAL_ML)} mL = {_plain(bag_c)} mg/mL "
-                f"is above the bag range {_range_text(rules.BAG_RANGE_MG_PER_ML)} (PREP-8)"
-            )
         if bag_c >= lo:
             if syringe_volume_ml is not None:
                 raise ValueError(

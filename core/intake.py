@@ -313,7 +313,8 @@ def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], co
     elif section == "labs":
         # CONV-CALC-7: a liver result needs its ULN in the same unit.
         if ("alp" in data) != ("alp_uln" in data) and "alp" not in errors and "alp_uln" not in errors:
-            errors["alp_uln" if "alp" in data else "alp"] = "ALP: enter the value and its ULN together (CONV-CALC-7)."
+            missing = "alp_uln" if "alp" in data else "alp"
+            errors[missing] = f"{SECTIONS['labs'].field(missing).label}: enter ALP and its ULN together (CONV-CALC-7)."
     elif section == "blasts":
         has_pair = "wbc" in data or "blast_pct" in data
         has_abs = "blasts_per_mm3" in data

@@ -419,7 +419,7 @@ def _prepare_or_none(h: D, w: D, level: D, formula: str) -> calc.Preparation | N
         return None
 
 
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(heights, weights, levels, formulas)
 def test_property_vials_and_plan(h: D, w: D, level: D, formula: str) -> None:
     p = _prepare_or_none(h, w, level, formula)
@@ -444,7 +444,7 @@ def test_property_vials_and_plan(h: D, w: D, level: D, formula: str) -> None:
         assert lo <= p.final_concentration_mg_per_ml <= hi
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(heights, weights, levels, formulas)
 def test_property_no_float(h: D, w: D, level: D, formula: str) -> None:
     p = _prepare_or_none(h, w, level, formula)
@@ -458,7 +458,7 @@ def test_property_no_float(h: D, w: D, level: D, formula: str) -> None:
     json.dumps(p.as_dict())
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(heights, weights, levels, formulas)
 def test_property_in_range_never_crashes(h: D, w: D, level: D, formula: str) -> None:
     try:
@@ -469,7 +469,7 @@ def test_property_in_range_never_crashes(h: D, w: D, level: D, formula: str) -> 
     assert p.trail_lines()
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.decimals(), st.decimals(), formulas)
 def test_property_any_decimal_result_or_valueerror(h: D, w: D, formula: str) -> None:
     try:

@@ -157,7 +157,7 @@ def prep_times(draw: st.DrawFn) -> PrepTimes:
     )
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(prep_times())
 def test_property_latest_start_leaves_an_hour(times: PrepTimes) -> None:
     d = deadlines(times)

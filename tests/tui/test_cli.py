@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import apsw
+
+from bedside.core.events import NewEvent
+from bedside.core.store import SqliteStore
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bedside.tui.cli", *args], capture_output=True, text=True)
+
+
+def test_verify_log_says_intact_then_not(tmp_path):
+    db = tmp_path / "w.db"
+    s = SqliteStore(db)
+    s.append("a", 0, [NewEvent("a", "k", "u", datetime.now(UTC), {"v": 1}), NewEvent("a", "k", "u", datetime.now(UTC), {"v": 2})])
+    s.close()
+    r = run("verify-log", "--db", str(db))
+    assert r.returncode == 0 and "INTACT: 2 events" in r.stdout
+    conn = apsw.Connection(str(db))
+    conn.execute("DROP TRIGGER events_no_update; UPDATE events SET data='{\"v\":3}' WHERE seq=1")
+    conn.close()
+    r = run("verify-log", "--db", str(db))
+    assert r.returncode == 1 and "NOT INTACT" in r.stdout and "altered" in r.stdout
+
+
+def test_bedside_db_env_is_used(tmp_path):
+    db = tmp_path / "env.db"
+    SqliteStore(db).close()
+    r = subprocess.run([sys.executable, "-m", "bedside.tui.cli", "verify-log"], capture_output=True, text=True, env={"BEDSIDE_DB": str(db), "PATH": "/usr/bin"})
+    assert r.returncode == 0 and str(db) in r.stdout
