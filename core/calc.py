@@ -85,9 +85,13 @@ def _q(value: Decimal, quantum: Decimal) -> Decimal:
 
 def _plain(value: Decimal) -> str:
     """A decimal as typed: no exponent, no trailing zeros (170, 101.25, 0.375)."""
-    if value == value.to_integral_value():
-        return format(value.quantize(Decimal(1)), "f")
-    return format(value.normalize(), "f")
+    with _local():
+        try:
+            if value == value.to_integral_value():
+                return format(value.quantize(Decimal(1)), "f")
+            return format(value.normalize(), "f")
+        except ArithmeticError:  # too many digits to write plainly
+            return str(value)
 
 
 def _approx(value: Decimal) -> str:
@@ -612,3 +616,43 @@ def _prepare(
         unverified_rules=tuple(unverified),
         confirmations=tuple(confirmations),
     )
+
+
+# --- Regimen level with a toxicity reduction (CONV-MOD-1, CONV-MOD-2) ---------------------------
+
+REDUCTIONS = ("none", "25", "two-doses")
+
+
+def regimen_level(cycle: int, day: int, in_cr_or_cri: bool | None, reduction: str = "none") -> Decimal:
+    """The level for a cycle/day: Table 1 (DOSE-1), cut by 25% per dose (CONV-MOD-1, MOD-INT-3),
+    or the reduced levels on two doses per cycle, Day 15 dropped (CONV-MOD-2, MOD-INT-4)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}")
+    base = table1_level(cycle, day, in_cr_or_cri)
+    if reduction == "none":
+        return base
+    if cycle < 2:
+        raise ValueError("a reduction applies from cycle 2 on: it is made for the cycle after the interruption (MOD-INT-3, CONV-MOD-4)")
+    if reduction == "two-doses" and day == 15:
+        raise ValueError("with two doses per cycle only Days 1 and 8 are given (CONV-MOD-2)")
+    return rules.REDUCED_LEVEL[base]
+
+
+def to_json(prep: Preparation) -> str:
+    """One JSON object; decimal quantities are JSON numbers written exactly as shown (no float)."""
+    import json
+    import re
+
+    marker = "\u0000DEC:"
+    numeric = {
+        "height_cm", "weight_kg", "bsa_m2", "dose_mg_per_m2", "dose_mg", "reconstitution_ml_per_vial",
+        "concentration_mg_per_ml", "withdraw_ml", "bag_concentration_mg_per_ml", "final_volume_ml", "diluent_ml",
+        "final_concentration_mg_per_ml", "rate_ml_per_h", "waste_mg", "waste_ml",
+    }
+    data = prep.as_dict()
+    for k in numeric & data.keys():
+        if isinstance(data[k], str):
+            data[k] = marker + data[k]
+    data["withdraw_plan_ml"] = [marker + v for v in data.get("withdraw_plan_ml", [])]
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    return re.sub(r'"\\u0000DEC:(-?[0-9.]+)"', r"\1", text)

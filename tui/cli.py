@@ -22,7 +22,7 @@ def resolve_db(arg: str | None) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="bedside",
         description="Bedside: give BESPONSA (inotuzumab ozogamicin) safely, from a terminal.",
         epilog="Database: --db PATH, else $BEDSIDE_DB, else the user's data directory.",
@@ -30,9 +30,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="PATH", help="the SQLite database (shared path for a ward server)")
     p.add_argument("--demo", action="store_true", help="run on a throw-away demo database (not for clinical use)")
     p.add_argument("--speed", type=float, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     v = sub.add_parser("verify-log", help="check that the whole event log is intact")
     v.add_argument("--db", metavar="PATH", dest="sub_db")
+    c = sub.add_parser("calc", help="dose preparation trail for height, weight, cycle and day (no database)")
+    c.add_argument("--height-cm", required=True, metavar="CM")
+    c.add_argument("--weight-kg", required=True, metavar="KG")
+    c.add_argument("--cycle", required=True, metavar="N")
+    c.add_argument("--day", required=True, metavar="D")
+    c.add_argument("--response", metavar="R", help="cr, cri or none (needed from cycle 2)")
+    c.add_argument("--reduction", default="none", metavar="R", help="none, 25 or two-doses")
+    c.add_argument("--formula", default=None, metavar="F", help="mosteller (default), dubois, haycock, gehan-george, boyd")
+    c.add_argument("--syringe-volume-ml", metavar="ML", help="pharmacist's syringe volume (syringe route only)")
+    c.add_argument("--json", action="store_true", help="one JSON object instead of the text trail")
     return p
 
 
@@ -96,8 +106,83 @@ def run_app(args: argparse.Namespace) -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+class UsageError(Exception):
+    """One line naming the option and its allowed values (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, status 2
+        raise UsageError(message)
+
+
+def _decimal_option(name: str, text: str | None, limit: str | None = None):
+    from decimal import Decimal
+
+    from bedside.core import rules
+    from bedside.core.intake import NUMBER_RE
+
+    if text is None or not NUMBER_RE.match(text.strip()):
+        rng = ""
+        if limit:
+            lo, hi, *_r, unit = rules.INPUT_LIMITS[limit]
+            rng = f" from {lo} to {hi} {unit}"
+        raise UsageError(f"{name}: a plain number{rng} is required, got {text!r}")
+    value = Decimal(text.strip())
+    if limit:
+        lo, hi, *_r, unit = rules.INPUT_LIMITS[limit]
+        if not lo <= value <= hi:
+            raise UsageError(f"{name}: {text} is outside {lo} to {hi} {unit}")
+    return value
+
+
+def cmd_calc(args: argparse.Namespace) -> int:
+    from bedside.core import calc, rules
+
+    height = _decimal_option("--height-cm", args.height_cm, "height_cm")
+    weight = _decimal_option("--weight-kg", args.weight_kg, "weight_kg")
+    if not str(args.cycle).isdigit() or not 1 <= int(args.cycle) <= 99:
+        raise UsageError(f"--cycle: a whole number from 1 to 99, got {args.cycle!r}")
+    cycle = int(args.cycle)
+    if args.day not in ("1", "8", "15"):
+        raise UsageError(f"--day: 1, 8 or 15 (SCHED-1), got {args.day!r}")
+    day = int(args.day)
+    responses = {"cr": True, "cri": True, "none": False}
+    if args.response is None:
+        if cycle >= 2:
+            raise UsageError("--response: needed from cycle 2: cr, cri or none (DOSE-4, CONV-RESP-4)")
+        in_cr = None
+    elif args.response not in responses:
+        raise UsageError(f"--response: cr, cri or none, got {args.response!r}")
+    else:
+        in_cr = responses[args.response]
+    if args.reduction not in calc.REDUCTIONS:
+        raise UsageError(f"--reduction: none, 25 or two-doses, got {args.reduction!r}")
+    formula = (args.formula or rules.BSA_DEFAULT_FORMULA).replace("-", "_")
+    if formula not in calc.FORMULAS:
+        raise UsageError(f"--formula: mosteller, dubois, haycock, gehan-george or boyd, got {args.formula!r}")
+    syringe = None
+    if args.syringe_volume_ml is not None:
+        syringe = _decimal_option("--syringe-volume-ml", args.syringe_volume_ml)
+    try:
+        level = calc.regimen_level(cycle, day, in_cr, args.reduction)
+        prep = calc.prepare(height, weight, level, formula, syringe_volume_ml=syringe)
+    except ValueError as exc:
+        raise UsageError(f"calc: {exc}") from None
+    if args.json:
+        print(calc.to_json(prep))
+    else:
+        print("\n".join(prep.trail_lines()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "calc":
+            return cmd_calc(args)
+    except UsageError as exc:
+        print(f"bedside: {exc}", file=sys.stderr)
+        return 2
     if args.command == "verify-log":
         return cmd_verify_log(resolve_db(args.sub_db or args.db))
     return run_app(args)

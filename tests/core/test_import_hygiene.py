@@ -20,7 +20,7 @@ def test_core_imports_no_textual_or_rich():
     assert not {m for m in mods if m.split(".")[0] in ("textual", "rich")}
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["verify-log", "--db", "/nonexistent/x.db"]])
+@pytest.mark.parametrize("argv", [["--help"], ["verify-log", "--db", "/nonexistent/x.db"], ["calc", "--height-cm", "170", "--weight-kg", "70", "--cycle", "1", "--day", "1", "--json"]])
 def test_cli_without_the_app_does_not_import_textual(argv):
     code = f"import sys\nfrom bedside.tui.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
     mods = _modules_after(code)
