@@ -40,10 +40,14 @@ class BedsideApp(App[int]):
         self.locked = False
         if demo:
             self.title = f"Bedside · {DEMO_MARK}"
+        self._no_color = no_color
 
     # -- start -------------------------------------------------------------------------------
     def on_mount(self) -> None:
         from .screens.signin import FirstAdminScreen, SignInScreen
+
+        if self._no_color:
+            self.add_class("-no-color")  # tcss: the cursor and focus shown by reverse video
 
         self.push_screen(SignInScreen() if self.ledger.users() else FirstAdminScreen())
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
