@@ -1,5 +1,12 @@
 from __future__ import annotations
 
+import os
+import time
+
+# Local time in tests is UTC, so expected local dates and clock times are fixed.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
 from datetime import UTC, datetime
 
 import pytest

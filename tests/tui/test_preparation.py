@@ -1,0 +1,115 @@
+"""Preparation by keyboard: calculate, record steps, a refused late dilution, the blind double-check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bedside.core import preparation as prep
+from bedside.tui.screens.preparation import DoseRef, PreparationScreen, StepScreen, VerifyScreen
+
+from .conftest import sign_in
+
+
+def dose() -> DoseRef:
+    return DoseRef(1, 1, Decimal("0.8"), "Table 1, cycle 1 (DOSE-1)", "cycle 1 day 1, no reduction")
+
+
+async def open_prep(app, pilot, user="phil"):
+    await sign_in(pilot, user)
+    pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")  # 170 cm / 70 kg (W1)
+    app.push_screen(PreparationScreen(pid, dose()))
+    await pilot.pause()
+    return app.screen, pid
+
+
+async def record_step(pilot, app, key, hhmm, vials=None, reason=None):
+    await pilot.press(key)
+    await pilot.pause()
+    dlg = app.screen
+    assert isinstance(dlg, StepScreen)
+    dlg.query_one("#f-time").value = hhmm
+    if vials:
+        dlg.query_one("#f-vials").value = vials
+    if reason:
+        dlg.query_one("#f-reason").value = reason
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+async def test_prepare_refuse_late_dilution_and_double_check(app, clock):
+    clock.set(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    async with app.run_test(notifications=True) as pilot:
+        screen, pid = await open_prep(app, pilot)
+        await pilot.press("c")
+        st = screen.state()
+        assert st.calculation.data["dose_mg"] == "1.45" and st.calculation.actor == "phil"  # W1
+        assert "5.80 mL" in str(screen.query_one("#trail").render())
+
+        await record_step(pilot, app, "r", "08:00")
+        assert screen.state().step_at("reconstituted") == datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+        clock.set(datetime(2025, 3, 3, 12, 30, tzinfo=UTC))
+        await record_step(pilot, app, "d", "12:10", vials="refrigerated")
+        assert screen.state().step_at("diluted") is None, "dilution 4 h 10 min after reconstitution is refused (STAB-1)"
+
+        await record_step(pilot, app, "x", "12:15", reason="dilution window passed")
+        assert screen.state().steps == () and len(screen.state().discarded) == 1
+
+        await record_step(pilot, app, "r", "12:20")
+        await record_step(pilot, app, "d", "12:25", vials="refrigerated")
+        st = screen.state()
+        assert st.step_at("diluted") is not None
+        dl = st.deadlines(clock.now())
+        assert dl.latest_start == datetime(2025, 3, 3, 15, 25, tzinfo=UTC)  # 12:25 + 4 h − 60 min (CONV-STAB-1)
+        assert "LATEST START 15:25" in str(screen.query_one("#prep-deadlines").render())
+
+        # A mismatching second person: the dose stays unverified and both derivations are shown.
+        await pilot.press("v")
+        await pilot.pause()
+        v = app.screen
+        assert isinstance(v, VerifyScreen)
+        for f, value in (("user", "nina"), ("pin", "1234"), ("bsa_m2", "1.82"), ("level_mg_m2", "0.8"), ("dose_mg", "1.46"), ("withdraw_ml", "5.84")):
+            v.query_one(f"#f-{f}").value = value
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        st = screen.state()
+        assert st.mismatch and not st.verified
+        assert st.last_verification.mismatches == ("dose_mg", "withdraw_ml")
+        await pilot.press("escape")
+
+        # The preparer cannot verify their own calculation.
+        await pilot.press("v")
+        await pilot.pause()
+        v = app.screen
+        for f, value in (("user", "phil"), ("pin", "1234"), ("bsa_m2", "1.82"), ("level_mg_m2", "0.8"), ("dose_mg", "1.45"), ("withdraw_ml", "5.80")):
+            v.query_one(f"#f-{f}").value = value
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is v
+        v.query_one("#f-user").value = "nina"
+        v.query_one("#f-pin").value = "1234"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        st = screen.state()
+        assert st.verified and st.last_verification.actor == "nina"
+        assert "VERIFIED by nina (prepared by phil)" in str(screen.query_one("#prep-status").render())
+
+
+async def test_new_weight_voids_the_verification(app, clock):
+    async with app.run_test() as pilot:
+        screen, pid = await open_prep(app, pilot)
+        await pilot.press("c")
+        ledger = app.ledger
+        st = screen.state()
+        ledger.append(st.calculation and app.ledger.patient(pid).stream, lambda: [prep.verification_event(
+            screen.state(), ledger.patient(pid).stream, "nina", "nurse", clock.now(), st.calculation.expected())])
+        assert screen.state().verified
+        m = dict(ledger.patient(pid).current("measurement"))
+        m["weight_kg"] = "77"
+        ledger.record("phil", pid, "measurement", m)
+        screen.fill()
+        assert prep.stale_reasons(screen.state(), ledger.patient(pid).current("measurement"), "mosteller", Decimal("0.8"))
+        assert "VOID" in str(screen.query_one("#prep-status").render())
+        await pilot.press("c")
+        st = screen.state()
+        assert st.calculation.data["weight_kg"] == "77" and not st.verified

@@ -1,0 +1,356 @@
+"""Preparation of one scheduled dose: the calculation trail, recorded steps with live stability
+deadlines, and the blind double-check by a second person."""
+
+from __future__ import annotations
+
+from datetime import datetime, time as dtime
+from decimal import Decimal
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header, Select, Static
+
+from bedside.core import preparation as prep
+from bedside.core.clock import local_tz, to_local
+from bedside.core.intake import Patient
+
+from ..text import literal
+from ..widgets.countdown import LiveText, span
+from ..widgets.field import ErrorLine, Field
+from .patient import identity_line
+
+
+class DoseRef:
+    """Which dose is prepared and why its level is what it is (from the timeline)."""
+
+    def __init__(self, cycle: int, day: int, level: Decimal, basis: str, blind_basis: str):
+        self.cycle, self.day, self.level, self.basis, self.blind_basis = cycle, day, level, basis, blind_basis
+
+    @property
+    def id(self) -> str:
+        return prep.dose_id(self.cycle, self.day)
+
+
+def hm(at: datetime) -> str:
+    return to_local(at).strftime("%H:%M")
+
+
+class PreparationScreen(Screen):
+    BINDINGS = [
+        Binding("c", "calculate", "Calculate"),
+        Binding("r", "step('reconstituted')", "Reconstituted"),
+        Binding("d", "step('diluted')", "Diluted"),
+        Binding("f", "step('bag_refrigerated')", "Fridge in"),
+        Binding("o", "step('bag_removed')", "Fridge out"),
+        Binding("x", "step('discarded')", "Discard"),
+        Binding("v", "verify", "Double-check"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, pid: str, dose: DoseRef):
+        super().__init__()
+        self.pid = pid
+        self.dose = dose
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def patient(self) -> Patient:
+        return self.app.ledger.patient(self.pid)
+
+    def state(self) -> prep.PrepState:
+        return prep.fold(self.app.ledger.stream_events(self.patient.stream), self.dose.id)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="identity", classes="identity")
+        yield Static(id="prep-title", classes="screen-title")
+        with VerticalScroll(id="prep-trail"):
+            yield Static(id="trail")
+        yield Static(id="prep-status", classes="status")
+        yield LiveText(self.deadline_text, id="prep-deadlines", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fill()
+
+    def on_screen_resume(self) -> None:
+        self.fill()
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def fill(self) -> None:
+        p = self.patient
+        self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
+        self.query_one("#prep-title", Static).update(
+            Text.assemble(("Preparation ", "bold"), f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ", self.dose.basis)
+        )
+        st = self.state()
+        trail = Text()
+        if st.calculation is None:
+            trail.append("Not calculated yet. Press c to calculate from the latest height and weight.\n")
+        else:
+            c = st.calculation
+            trail.append(f"Calculated by {c.actor} at {hm(c.at)} from height and weight measured {c.data.get('measured_on')}:\n", style="dim")
+            for line in c.prep.trail_lines():
+                trail.append(line + "\n")
+            stale = self._stale(st)
+            if stale:
+                trail.append("⚠ RECALCULATE: " + "; ".join(stale) + " — the verification is void (CONV-VERIFY-1).\n", style="bold")
+        self.query_one("#trail", Static).update(trail)
+        status = Text()
+        status.append("Check: ", style="bold")
+        status.append(prep.status_words(st) if not self._stale(st) else "✗ VOID: inputs changed since the calculation")
+        if st.steps:
+            status.append("\nSteps: ", style="bold")
+            status.append(" · ".join(f"{prep.STEP_LABELS[s.step]} {hm(s.at)} ({s.actor})" for s in st.steps))
+        if st.discarded:
+            status.append(f"\n{len(st.discarded)} earlier preparation(s) discarded", style="dim")
+        self.query_one("#prep-status", Static).update(status)
+        self.query_one("#prep-deadlines", LiveText).tick()
+
+    def _stale(self, st: prep.PrepState) -> list[str]:
+        return prep.stale_reasons(st, self.patient.current("measurement"), self.app.ledger.site().bsa_formula, self.dose.level)
+
+    def deadline_text(self) -> Text:
+        st = self.state()
+        now = self.app.ledger.clock.now()
+        dl = st.deadlines(now)
+        t = Text()
+        if dl is None:
+            t.append("Stability: starts at reconstitution (dilute within 4 h, STAB-1; end within 8 h, STAB-2).")
+            return t
+        if dl.problems:
+            for rule, text in dl.problems:
+                t.append(f"✗ {text} [{rule}]\n", style="bold")
+        if st.step_at("diluted") is None:
+            left = (dl.dilution_deadline - now).total_seconds()
+            t.append(f"Dilute by {hm(dl.dilution_deadline)} (in {span(left)}) [STAB-1]  ", style="bold")
+        t.append(f"End by {hm(dl.end_deadline)} [{dl.binding.rule_id}{' UNVERIFIED' if dl.binding.unverified else ''}]\n")
+        left = (dl.latest_start - now).total_seconds()
+        words = f"in {span(left)}" if left >= 0 else f"PASSED {span(-left)} ago: discard and prepare again (CONV-STAB-3)"
+        t.append(f"LATEST START {hm(dl.latest_start)} ({words})", style="bold reverse" if 0 <= left <= 30 * 60 else "bold")
+        if dl.remove_from_refrigerator_by:
+            t.append(f"\nTake out of the refrigerator by {hm(dl.remove_from_refrigerator_by)} [STAB-4]")
+        if dl.earliest_start and dl.earliest_start > now:
+            t.append(f"\nEquilibrate: start no earlier than {hm(dl.earliest_start)} [STAB-5]")
+        return t
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_calculate(self) -> None:
+        ledger = self.app.ledger
+        m = self.patient.current("measurement")
+        if m is None:
+            self.notify("Record height and weight first.", severity="error")
+            return
+        if self.app.user.role not in ("pharmacist", "nurse"):
+            self.notify("Preparation is recorded by a pharmacist or nurse.", severity="error")
+            return
+        st = self.state()
+        if st.calculation is not None and not self._stale(st):
+            self.notify("The calculation already matches the current inputs.")
+            return
+        try:
+            ledger.append(self.patient.stream, lambda: [prep.calculation_event(
+                self.patient.stream, self.app.actor, ledger.clock.now(), self.dose.id, self.dose.cycle, self.dose.day,
+                self.dose.level, self.dose.basis, m, ledger.site().bsa_formula)])
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+        self.fill()
+
+    @work(exclusive=True)
+    async def action_step(self, step: str) -> None:
+        answer = await self.app.push_screen_wait(StepScreen(step, self.app.ledger.clock.now()))
+        if answer is None:
+            return
+        ledger = self.app.ledger
+        try:
+            ledger.append(self.patient.stream, lambda: [prep.step_event(
+                self.state(), self.patient.stream, self.app.actor, self.app.user.role, ledger.clock.now(), step,
+                answer["at"], answer.get("vials_kept"), answer.get("reason"))])
+            self.notify(f"{prep.STEP_LABELS[step]} at {hm(answer['at'])} recorded.")
+        except ValueError as exc:
+            self.notify(f"Refused: {exc}", severity="error", timeout=12)
+        self.fill()
+
+    @work(exclusive=True)
+    async def action_verify(self) -> None:
+        st = self.state()
+        if st.calculation is None or self._stale(st):
+            self.notify("Calculate (c) before the double-check.", severity="error")
+            return
+        result = await self.app.push_screen_wait(VerifyScreen(self.patient, st.calculation, self.dose))
+        if result is None:
+            return
+        user, entered = result
+        ledger = self.app.ledger
+        try:
+            (ev,) = ledger.append(self.patient.stream, lambda: [prep.verification_event(
+                self.state(), self.patient.stream, user.username, user.role, ledger.clock.now(), entered)])
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.fill()
+        if ev.data["matched"]:
+            self.notify(f"Verified: {user.username} agrees with {st.calculation.actor}.")
+        else:
+            await self.app.push_screen_wait(MismatchScreen(ev.data, st.calculation.actor, user.username))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class StepScreen(ModalScreen[dict | None]):
+    """When a step happened (local time, default now) and what the step needs."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Record"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, step: str, now: datetime):
+        super().__init__()
+        self.step = step
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box dialog"):
+            yield Static(f"Record: {prep.STEP_LABELS[self.step]}", classes="box-title")
+            with Horizontal(classes="frow"):
+                yield Static("Time (HH:MM, today)", classes="flabel")
+                yield Field(value=to_local(self.now).strftime("%H:%M"), id="f-time", max_length=5, restrict=r"[0-9:]*")
+            yield ErrorLine(id="e-time")
+            if self.step == "diluted":
+                with Horizontal(classes="frow"):
+                    yield Static("Vials kept until dilution", classes="flabel")
+                    yield Select([("Refrigerated 2–8 °C, protected from light", "refrigerated"), ("Room temperature (pharmacist)", "room_temperature")],
+                                 prompt="choose…", id="f-vials", compact=True)
+                yield ErrorLine(id="e-vials")
+                yield Static("CONV-STAB-4: vials refrigerated ≤ 4 h; room temperature needs a pharmacist's reason.", classes="hint")
+            if self.step in ("diluted", "discarded"):
+                with Horizontal(classes="frow"):
+                    yield Static("Reason" + (" (room temperature)" if self.step == "diluted" else ""), classes="flabel")
+                    yield Field(id="f-reason", max_length=200)
+            yield Static("ctrl+s records · escape cancels", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-time", Field).focus()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        text = self.query_one("#f-time", Field).value.strip()
+        try:
+            hh, mm = text.split(":")
+            local = datetime.combine(to_local(self.now).date(), dtime(int(hh), int(mm)), tzinfo=local_tz())
+        except ValueError:
+            self.query_one("#e-time", ErrorLine).say("Time: HH:MM in 24-hour local time, e.g. 08:05.")
+            return
+        answer: dict = {"at": local.astimezone(self.now.tzinfo)}
+        if self.step == "diluted":
+            sel = self.query_one("#f-vials", Select)
+            if sel.value is Select.NULL:
+                self.query_one("#e-vials", ErrorLine).say("Vials kept until dilution: choose one (CONV-STAB-4).")
+                return
+            answer["vials_kept"] = sel.value
+        if self.step in ("diluted", "discarded"):
+            answer["reason"] = self.query_one("#f-reason", Field).value.strip() or None
+        self.dismiss(answer)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class VerifyScreen(ModalScreen[tuple | None]):
+    """The second person signs in here and re-derives the numbers without seeing the first result."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Submit"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, patient: Patient, calculation: prep.Calculation, dose: DoseRef):
+        super().__init__()
+        self.patient, self.calculation, self.dose = patient, calculation, dose
+        self.user = None
+
+    def compose(self) -> ComposeResult:
+        d = self.calculation.data
+        with Vertical(classes="box dialog", id="verify-box"):
+            yield Static("Independent double-check (blind)", classes="box-title")
+            yield Static(literal(
+                f"Source inputs: height {d['height_cm']} cm, weight {d['weight_kg']} kg (measured {d.get('measured_on')}), "
+                f"formula {d['formula']}, {self.dose.blind_basis}. Re-derive the numbers yourself (CONV-VERIFY-1)."))
+            with Horizontal(classes="frow"):
+                yield Static("Second user", classes="flabel")
+                yield Field(id="f-user", max_length=32, placeholder="user name (not the preparer)")
+            with Horizontal(classes="frow"):
+                yield Static("PIN", classes="flabel")
+                yield Field(id="f-pin", password=True, max_length=8, restrict=r"[0-9]*")
+            yield ErrorLine(id="e-user")
+            for f in prep.VERIFY_FIELDS:
+                with Horizontal(classes="frow"):
+                    yield Static(prep.VERIFY_LABELS[f], classes="flabel")
+                    yield Field(id=f"f-{f}", max_length=12, restrict=r"[0-9.]*")
+                yield ErrorLine(id=f"e-{f}")
+            yield Static("ctrl+s submits · escape cancels", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-user", Field).focus()
+
+    def on_input_submitted(self, event: Field.Submitted) -> None:
+        event.stop()
+        self.focus_next()
+
+    def action_save(self) -> None:
+        ledger = self.app.ledger
+        username = self.query_one("#f-user", Field).value.strip()
+        err = self.query_one("#e-user", ErrorLine)
+        if username == self.calculation.actor:
+            err.say("Second user: the preparer cannot verify their own calculation.")
+            return
+        raw = {f: self.query_one(f"#f-{f}", Field).value for f in prep.VERIFY_FIELDS}
+        values, errors = prep.parse_verification(raw)
+        for f in prep.VERIFY_FIELDS:
+            self.query_one(f"#e-{f}", ErrorLine).say(errors.get(f, ""))
+        if errors:
+            return
+        result = ledger.sign_in(username, self.query_one("#f-pin", Field).value)
+        self.query_one("#f-pin", Field).value = ""
+        if result.user is None:
+            err.say(result.message)
+            return
+        if result.user.role not in prep.VERIFIER_ROLES:
+            err.say(f"Second user: a {' or '.join(prep.VERIFIER_ROLES)} must verify.")
+            return
+        err.say("")
+        self.dismiss((result.user, values))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class MismatchScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "close", "Close"), Binding("enter", "close", "Close", show=False)]
+
+    def __init__(self, data: dict, preparer: str, verifier: str):
+        super().__init__()
+        self.data, self.preparer, self.verifier = data, preparer, verifier
+
+    def compose(self) -> ComposeResult:
+        t = Text()
+        t.append("The two derivations differ: this dose cannot be given until it is resolved.\n\n", style="bold")
+        t.append(f"{'':16}{self.preparer:>14}{self.verifier:>14}\n", style="bold")
+        for f in prep.VERIFY_FIELDS:
+            mark = "  ✗" if f in self.data["mismatches"] else "  ✓"
+            t.append(f"{prep.VERIFY_LABELS[f]:16}{self.data['expected'][f]:>14}{self.data['entered'][f]:>14}{mark}\n")
+        t.append("\nRecheck the source inputs together; recalculate (c) if an input was wrong, then double-check again.")
+        with Vertical(classes="box dialog"):
+            yield Static("✗ Double-check MISMATCH", classes="box-title")
+            yield Static(t)
+        yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
