@@ -83,6 +83,22 @@ EQUILIBRATE_MIN = 60  # STAB-5
 OBSERVATION_MIN_MINUTES = 60  # MON-1, MON-2
 VOD_WATCH_DAYS_AFTER_LAST_DOSE = 56  # WARN-VOD-1
 WEIGHT_GAIN_VOD_PROMPT_PCT = D("5")  # MON-8 [SITE]
+# Added for core/infusion.py (issue 7: the infusion monitor).
+# MON-4 [SITE]: default vital-signs schedule = before start, end of infusion, end of observation,
+# and at any reaction. As (anchor, minutes after the anchor); anchors: before_start, start, end,
+# observation_end. The label sets no frequency (MON-4).
+VITALS_SCHEDULE_DEFAULT = (("before_start", 0), ("end", 0), ("observation_end", 0))  # MON-4 [SITE]
+VITALS_AT_REACTIONS = True  # MON-4: "and at any reaction"
+# MON-4 [SITE]: minutes after a vital-signs point's due time before it shows as overdue. No source
+# gives one; 0 (overdue as soon as the due time passes) is the safest default.
+VITALS_OVERDUE_GRACE_MINUTES = 0  # MON-4 [SITE]
+# CONV-STAB-3 [SITE]: alert when the bag's stability deadline is this close (issue 7 default).
+STABILITY_ALERT_LEAD_MINUTES = 30  # CONV-STAB-3 [SITE]
+# CONV-IRR-1: Grade 3 or 4 (and CTCAE v5 "Anaphylaxis", grades 3-5) = severe or life-threatening.
+IRR_DISCONTINUE_MIN_GRADE = 3  # CONV-IRR-1, MOD-NH-3
+IRR_GRADES = (1, 2, 3, 4)  # CTCAE-1 (Grade 5 = death is not recorded as a reaction grade here)
+IRR_ANAPHYLAXIS = "anaphylaxis"  # CTCAE-1, CONV-IRR-1
+CTCAE_VERSION = "5.0"  # CTCAE-5: grade with v5 and store the version with each grade
 
 # --- Warnings (WARN-*) ---------------------------------------------------------------------------
 CONTRACEPTION_MONTHS_FEMALE = 8  # WARN-EFT-1
@@ -132,6 +148,15 @@ INPUT_LIMITS = MappingProxyType(
         "alt": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
         "alp": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
         "uln": (D("0.01"), D("10000"), D("0.01"), D("10000"), "lab unit"),
+        # Vital signs (issue 7, MON-4): non-clinical typing-error limits, CONV-INPUT-1. Hard limits
+        # include values seen only in extremis (deep hypothermia, arrest, severe hypoxia); values
+        # outside the usual band need confirmation.
+        "temp_c": (D("10"), D("46"), D("35"), D("41"), "°C"),
+        "heart_rate": (D("0"), D("300"), D("40"), D("180"), "/min"),
+        "systolic_bp": (D("0"), D("300"), D("70"), D("200"), "mmHg"),
+        "diastolic_bp": (D("0"), D("250"), D("30"), D("120"), "mmHg"),
+        "resp_rate": (D("0"), D("120"), D("8"), D("60"), "/min"),
+        "spo2": (D("0"), D("100"), D("85"), D("100"), "%"),
     }
 )
 
@@ -188,4 +213,75 @@ BOXED_WARNING = (
         "permanently if VOD occurs; treat severe VOD by standard practice.",
         "Post-HSCT non-relapse mortality was higher after BESPONSA, so Day-100 post-HSCT mortality was higher.",
     ),
+)
+
+# --- CTCAE grading (§15, P), added for core/predose.py ------------------------------------------
+CTCAE_VERSION = "5.0"  # CTCAE-5: grade and display with v5; the version is stored with each grade
+CTCAE_V3_VERSION = "3.0"  # CTCAE-4, MOD-NH-5: AST/ALT v3.0 grade shown beside the v5 grade
+# CTCAE-2 (same cut-offs in v3.0 and v5), × 10⁹/L: the lower bounds of Grades 1, 2 and 3
+# (a value below a bound is at least the next grade; below the last → Grade 4). Grade 1 also
+# needs the value below the lab's LLN.
+CTCAE_ANC_GRADE_LOWER = (D("1.5"), D("1.0"), D("0.5"))  # CTCAE-2: G1 < LLN to 1.5; G2 < 1.5 to 1.0; G3 < 1.0 to 0.5; G4 < 0.5
+CTCAE_PLATELET_GRADE_LOWER = (D("75.0"), D("50.0"), D("25.0"))  # CTCAE-2: G1 < LLN to 75; G2 < 75 to 50; G3 < 50 to 25; G4 < 25
+# CTCAE-3 (v5): the upper bounds of Grades 1, 2 and 3 as multiples (× ULN with a normal baseline,
+# × baseline with an abnormal one); above the last → Grade 4.
+CTCAE_BILIRUBIN_GRADE_UPPER = (D("1.5"), D("3.0"), D("10.0"))  # CTCAE-3 blood bilirubin increased
+CTCAE_BILIRUBIN_ABNORMAL_G1_ABOVE = D("1.0")  # CTCAE-3: baseline abnormal, Grade 1 is > 1.0 × baseline
+CTCAE_TRANSAMINASE_GRADE_UPPER = (D("3.0"), D("5.0"), D("20.0"))  # CTCAE-3 AST/ALT increased (v5)
+CTCAE_TRANSAMINASE_ABNORMAL_G1_FROM = D("1.5")  # CTCAE-3: baseline abnormal, Grade 1 is 1.5 (inclusive) to 3.0 × baseline
+CTCAE_V3_TRANSAMINASE_GRADE_UPPER = (D("2.5"), D("5.0"), D("20.0"))  # CTCAE-4: v3.0 AST/ALT, × ULN
+ULN_FACTOR_NORMAL = D("1")  # CTCAE-3: baseline abnormal = above ULN; Grade 1 starts above ULN
+
+# --- Pre-dose engine (core/predose.py) -----------------------------------------------------------
+HELD_DAYS_PROMPT_AFTER = INTERRUPT_DISCONTINUE_AFTER_DAYS  # MOD-HEM-4, CONV-HEM-4: prompt when > 28 days (29 or more)
+IRR_SEVERE_GRADE = 3  # CONV-IRR-1: Grade 3 or 4 infusion reaction → permanent discontinuation (MOD-NH-3)
+# MOD-NH-1 / WARN-VOD-4: a recorded toxicity whose CTCAE term contains one of these (case-insensitive)
+# is VOD → permanent discontinuation, no override. Terms, not numbers.
+VOD_TERM_MARKERS = ("veno-occlusive", "venoocclusive", "veno occlusive", "sinusoidal obstruction")
+VOD_TERM_WORDS = ("vod", "sos")  # MOD-NH-1: whole-word abbreviations
+IRR_TERM_MARKERS = ("infusion related reaction", "infusion-related reaction", "infusion reaction")  # CTCAE-1
+ANAPHYLAXIS_TERM_MARKERS = ("anaphylaxis",)  # CTCAE-1, CONV-IRR-1: grades 3–5 only, counts as severe
+PREDOSE_RULE_TEXT = MappingProxyType(
+    {
+        "PRE-1": "Premedicate before every dose: corticosteroid + antipyretic + antihistamine",
+        "PRE-4": "CBC before every dose",
+        "PRE-5": "Liver tests (ALT, AST, total bilirubin, ALP) before each dose",
+        "PRE-6": "ECG and electrolytes before starting and after starting a QT-prolonging drug",
+        "PRE-10": "Emergency drugs and equipment available (recorded, never blocks)",
+        "MOD-GEN-1": "Day 8/15 doses are not held for neutropenia or thrombocytopenia",
+        "MOD-HEM-6": "Table 2 applies at Day 1 of cycle 2 onward, rows by pre-treatment counts",
+        "MOD-NH-1": "VOD: permanently discontinue (no override)",
+        "MOD-NH-2": "Bilirubin > 1.5 × ULN and AST/ALT > 2.5 × ULN: hold (label, no override)",
+        "MOD-NH-4": "Non-hematologic toxicity ≥ Grade 2: hold until Grade 1 or pre-treatment grade (no override)",
+        "CONV-LAB-1": "Either liver value alone over its limit: convention hold (prescriber override)",
+        "CONV-LAB-5": "Labs count only if collected after the previous dose and not after this dose",
+        "CONV-WT-1": "Weight change > 10% adults / > 5% under 18: recalculate and re-verify",
+        "MON-2": "Observation incomplete at the previous dose: shown at this check",
+    }
+)
+
+# --- Warnings: the label's facts (§11.1), shown with the reason they apply ---------------------
+WARN_FACTS = MappingProxyType(
+    {
+        "WARN-VOD-1": "VOD in 23/164 (14%) during/after treatment or after later HSCT; 18/79 (23%) after later HSCT; "
+        "5/164 (3%) without HSCT, up to 56 days after the last dose. HSCT → VOD median 15 days (3–57). "
+        "Children 8/53 (15%); 5/26 (19%) of those with HSCT. Grade 3/4 AST 4%, ALT 4%, bilirubin 5%.",
+        "WARN-VOD-2": "Risk factors: HSCT after BESPONSA; two-alkylator conditioning; last bilirubin ≥ ULN before HSCT; "
+        "liver disease; prior HSCT; older age; later salvage line; number of cycles; prior VOD or serious ongoing "
+        "liver disease raise the risk of worsening, including VOD.",
+        "WARN-VOD-3": "Two-alkylator conditioning and a last bilirubin ≥ ULN before HSCT were associated with VOD "
+        "(advice to avoid: wording UNVERIFIED).",
+        "WARN-NRM-1": "Post-HSCT non-relapse mortality 31/79 (39%) vs 8/35 (23%) with chemotherapy → higher Day-100 "
+        "mortality; main causes VOD and infection. Pediatric figures: see label.",
+        "WARN-MYELO-1": "Myelosuppression with severe, life-threatening and fatal complications: thrombocytopenia 83/164 "
+        "(51%), neutropenia 81/164 (49%), febrile neutropenia 43/164 (26%). CBC before each dose.",
+        "WARN-IRR-1": "Infusion reactions in 4/164 (2%), all Grade 2, mostly in cycle 1 shortly after the infusion ended "
+        "(IRR-2): fever, chills, rash, dyspnea (MON-1). Premedicate before every dose (PRE-1).",
+        "WARN-QT-1": "QTcF rise ≥ 60 ms in 4/162 (3%); no QTcF > 500 ms. Caution with QTc prolongation history, "
+        "QT-prolonging drugs or electrolyte disturbance; ECG and electrolytes (PRE-6).",
+        "WARN-EFT-1": "Can cause embryo-fetal harm. Females of reproductive potential: effective contraception during "
+        "treatment and ≥ 8 months after the last dose; males with female partners of reproductive potential: ≥ 5 months. "
+        "Report a pregnancy. May impair fertility.",
+        "WARN-LACT-1": "No breastfeeding during treatment and for at least 2 months after the last dose.",
+    }
 )

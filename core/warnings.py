@@ -1,0 +1,109 @@
+"""Warnings that apply to this patient now, each with the reason it applies (label §5, §8; BOX-1).
+
+Pure: the caller passes the patient's intake state and the dose dates it knows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from attrs import frozen
+
+from . import rules
+from .intake import Patient, age_years
+
+
+@frozen
+class Warning:
+    id: str  # rule ID
+    title: str
+    reason: str  # why it applies to this patient now (values and dates)
+    text: str  # the facts (label)
+    action: str  # what to do
+
+
+def add_months(d: date, months: int) -> date:
+    """CONV-TIME-2: same day number N months later; if it does not exist, the 1st of the next month."""
+    y, m = divmod(d.month - 1 + months, 12)
+    year, month = d.year + y, m + 1
+    try:
+        return date(year, month, d.day)
+    except ValueError:
+        y2, m2 = divmod(month, 12)
+        return date(year + y2, m2 + 1, 1)
+
+
+def vod_risk_factors(p: Patient, today: date, cycles_given: int = 0) -> list[str]:
+    """WARN-VOD-2: this patient's factors, with values and dates."""
+    out: list[str] = []
+    hsct = p.history("hsct")
+    if hsct and hsct[-1].data.get("plan") == "planned":
+        out.append(f"{rules.VOD_RISK_FACTORS['hsct_planned']} (recorded {hsct[-1].at:%Y-%m-%d})")
+    if p.dob and age_years(p.dob, today) > rules.OLDER_AGE_VOD_YEARS:
+        out.append(f"{rules.VOD_RISK_FACTORS['older_age']}: {age_years(p.dob, today)} y (> {rules.OLDER_AGE_VOD_YEARS}, [SITE])")
+    risks = p.history("vod_risk")
+    if risks:
+        for key, on in risks[-1].data.items():
+            if on is True and key in rules.VOD_RISK_FACTORS:
+                out.append(f"{rules.VOD_RISK_FACTORS[key]} (recorded {risks[-1].at:%Y-%m-%d})")
+    if cycles_given >= 2:
+        out.append(f"{rules.VOD_RISK_FACTORS['many_cycles']}: {cycles_given} cycles given")
+    return out
+
+
+def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_dose: date | None = None,
+               cycles_given: int = 0, discontinued: bool = False) -> list[Warning]:
+    out: list[Warning] = []
+    in_treatment = first_dose is not None and not discontinued
+    title, _paras = rules.BOXED_WARNING
+    out.append(Warning("BOX-1", "Boxed warning: hepatotoxicity/VOD and post-HSCT mortality", "Always applies to BESPONSA.", title,
+                       "Read the full text (w). Stop permanently if VOD occurs (MOD-NH-1)."))
+    factors = vod_risk_factors(p, today, cycles_given)
+    if factors:
+        out.append(Warning("WARN-VOD-2", "VOD risk factors present", "; ".join(factors), rules.WARN_FACTS["WARN-VOD-2"],
+                           "Weigh these at each pre-dose check; watch bilirubin, liver size, weight and ascites (MON-6)."))
+    if in_treatment or (last_dose is not None and today <= last_dose + _days(rules.VOD_WATCH_DAYS_AFTER_LAST_DOSE)):
+        until = f"; VOD watch until {last_dose + _days(rules.VOD_WATCH_DAYS_AFTER_LAST_DOSE)}" if last_dose else ""
+        out.append(Warning("WARN-VOD-1", "Hepatotoxicity and VOD", f"On treatment since {first_dose}{until}" if first_dose else f"Last dose {last_dose}{until}",
+                           rules.WARN_FACTS["WARN-VOD-1"], "Liver tests before and after each dose (PRE-5); look for MON-6 signs."))
+    hsct = p.current("hsct")
+    if hsct and hsct.get("plan") == "planned":
+        out.append(Warning("WARN-NRM-1", "Post-HSCT non-relapse mortality", f"HSCT planned; HSCT path is {rules.HSCT_CYCLES} cycles (CYC-1)",
+                           rules.WARN_FACTS["WARN-NRM-1"], "After HSCT watch closely for VOD and infection (MON-7)."))
+        risks = p.current("vod_risk") or {}
+        if risks.get("two_alkylator_conditioning") or risks.get("bilirubin_ge_uln_before_hsct"):
+            why = "two-alkylator conditioning planned" if risks.get("two_alkylator_conditioning") else "last bilirubin ≥ ULN before HSCT"
+            out.append(Warning("WARN-VOD-3", "Avoid two-alkylator conditioning (UNVERIFIED wording)", why,
+                               rules.WARN_FACTS["WARN-VOD-3"], "Discuss the conditioning plan with the transplant team (warning only)."))
+    labs = p.current("labs")
+    if labs:
+        anc, plt = Decimal(labs["anc"]), Decimal(labs["platelets"])
+        if anc < rules.ANC_THRESHOLD or plt < rules.PLATELET_THRESHOLD:
+            out.append(Warning("WARN-MYELO-1", "Myelosuppression", f"ANC {anc} ×10⁹/L, platelets {plt} ×10⁹/L on {labs['collected_on']}",
+                               rules.WARN_FACTS["WARN-MYELO-1"], "CBC before each dose (PRE-4); watch for infection and bleeding (MON-5)."))
+    if in_treatment:
+        out.append(Warning("WARN-IRR-1", "Infusion-related reactions", "On treatment: premedicate before every dose (PRE-1)",
+                           rules.WARN_FACTS["WARN-IRR-1"], "Monitor during and ≥ 1 h after each infusion (MON-1)."))
+    ident = p.identity
+    repro = p.current("reproductive") or {}
+    ref = last_dose or today
+    if ident.get("sex") == "female" and repro.get("potential") == "yes":
+        until = add_months(ref, rules.CONTRACEPTION_MONTHS_FEMALE)
+        out.append(Warning("WARN-EFT-1", "Embryo-fetal toxicity: contraception", f"Female of reproductive potential; {'last dose ' + str(last_dose) if last_dose else 'no dose yet'}",
+                           rules.WARN_FACTS["WARN-EFT-1"], f"Effective contraception until at least {until} (WARN-EFT-2, CONV-TIME-2)."))
+    elif ident.get("sex") == "male":
+        until = add_months(ref, rules.CONTRACEPTION_MONTHS_MALE)
+        out.append(Warning("WARN-EFT-1", "Embryo-fetal toxicity: contraception (partners)", "Male patient: applies if he has a female partner of reproductive potential",
+                           rules.WARN_FACTS["WARN-EFT-1"], f"Effective contraception until at least {until} (WARN-EFT-2, CONV-TIME-2)."))
+    if repro.get("breastfeeding") == "yes":
+        until = add_months(ref, rules.NO_BREASTFEEDING_MONTHS)
+        out.append(Warning("WARN-LACT-1", "No breastfeeding", "Recorded as breastfeeding",
+                           rules.WARN_FACTS["WARN-LACT-1"], f"No breastfeeding until at least {until}."))
+    return out
+
+
+def _days(n: int):
+    from datetime import timedelta
+
+    return timedelta(days=n)

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bedside.core import intake
+from bedside.core.events import Event
+from bedside.core.warnings import add_months, applicable
+
+
+@pytest.mark.parametrize(
+    "start, months, expected",
+    [
+        (date(2025, 3, 3), 8, date(2025, 11, 3)),
+        (date(2025, 6, 30), 8, date(2026, 3, 1)),  # 2026-02-30 does not exist → 1 March (CONV-TIME-2)
+        (date(2025, 12, 31), 2, date(2026, 3, 1)),
+        (date(2027, 6, 29), 8, date(2028, 2, 29)),  # leap year
+        (date(2025, 10, 31), 5, date(2026, 3, 31)),
+    ],
+)
+def test_months_after_the_last_dose(start, months, expected):
+    assert add_months(start, months) == expected
+
+
+def patient(**sections) -> intake.Patient:
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    evs = [("patient.registered", sections.pop("identity"))] + [(intake.SECTIONS[k].kind, v) for k, v in sections.items()]
+    return intake.fold_patient("p", [Event(i + 1, "patient:p", i + 1, k, "u", t0, d, "", "") for i, (k, d) in enumerate(evs)])
+
+
+def ids(ws):
+    return [w.id for w in ws]
+
+
+def test_female_of_reproductive_potential_gets_contraception_until_date():
+    p = patient(identity={"name": "A", "dob": "1990-01-01", "mrn": "M1", "sex": "female"},
+                reproductive={"potential": "yes", "pregnancy_test": "negative", "test_date": "2025-03-01", "breastfeeding": "yes"})
+    ws = applicable(p, date(2025, 7, 1), first_dose=date(2025, 3, 3), last_dose=date(2025, 6, 30))
+    eft = next(w for w in ws if w.id == "WARN-EFT-1")
+    assert "until at least 2026-03-01" in eft.action
+    lact = next(w for w in ws if w.id == "WARN-LACT-1")
+    assert "2025-08-30" in lact.action
+
+
+def test_hsct_plan_brings_nrm_and_vod_factors_and_older_age():
+    p = patient(identity={"name": "B", "dob": "1950-01-01", "mrn": "M2", "sex": "male"},
+                hsct={"plan": "planned"}, vod_risk={"two_alkylator_conditioning": True})
+    ws = applicable(p, date(2025, 3, 3))
+    assert {"BOX-1", "WARN-VOD-2", "WARN-NRM-1", "WARN-VOD-3"} <= set(ids(ws))
+    factors = next(w for w in ws if w.id == "WARN-VOD-2").reason
+    assert "older age" in factors and "75 y" in factors and "HSCT planned" in factors
+
+
+def test_low_counts_bring_the_myelosuppression_warning():
+    p = patient(identity={"name": "C", "dob": "1980-01-01", "mrn": "M3", "sex": "other"},
+                labs={"collected_on": "2025-03-02", "anc": "0.8", "platelets": "120", "platelet_transfusion": "no", "bilirubin_unit": "mg/dL",
+                      "bilirubin": "1", "bilirubin_uln": "1.2", "ast": "20", "ast_uln": "40", "alt": "20", "alt_uln": "40"})
+    assert "WARN-MYELO-1" in ids(applicable(p, date(2025, 3, 3)))
+
+
+def test_vod_watch_lasts_56_days_after_the_last_dose():
+    p = patient(identity={"name": "D", "dob": "1980-01-01", "mrn": "M4", "sex": "other"})
+    assert "WARN-VOD-1" in ids(applicable(p, date(2025, 6, 25), first_dose=date(2025, 3, 3), last_dose=date(2025, 4, 30), discontinued=True))
+    assert "WARN-VOD-1" not in ids(applicable(p, date(2025, 6, 26), first_dose=date(2025, 3, 3), last_dose=date(2025, 4, 30), discontinued=True))
