@@ -18,9 +18,10 @@ class SiteSettings:
     bsa_formula: str = rules.BSA_DEFAULT_FORMULA  # CONV-BSA-2
     lock_minutes: int = DEFAULT_LOCK_MINUTES
     site_name: str = ""
+    bell: bool = True  # ring the terminal bell on a new alert (issue 7: a site can switch it off)
 
 
-SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name")
+SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name", "bell")
 
 
 def fold_site(events: Iterable[Event]) -> SiteSettings:

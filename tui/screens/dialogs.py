@@ -58,3 +58,69 @@ class TextScreen(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class FieldsDialog(ModalScreen[dict | None]):
+    """A small form in a dialog. ``validate(raw)`` returns ``(data, errors)``; errors stay next to
+    their fields and nothing is returned until the form is valid."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Record"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, title: str, fields: list[tuple], validate, note: str = "", values: dict | None = None):
+        super().__init__()
+        self.title_text, self.fields, self.validate, self.note = title, fields, validate, note
+        self.values = values or {}
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+        from textual.widgets import Select
+
+        from ..widgets.field import ErrorLine, Field
+
+        with Vertical(classes="box dialog"):
+            yield Static(literal(self.title_text), classes="box-title")
+            if self.note:
+                yield Static(literal(self.note), classes="hint")
+            for name, label, kind, *rest in self.fields:
+                with Horizontal(classes="frow"):
+                    yield Static(label, classes="flabel")
+                    if kind == "choice":
+                        sel = Select(rest[0], prompt="choose…", id=f"f-{name}", compact=True)
+                        if self.values.get(name) is not None:
+                            sel.value = self.values[name]
+                        yield sel
+                    else:
+                        yield Field(value=str(self.values.get(name, "")), id=f"f-{name}", max_length=200)
+                yield ErrorLine(id=f"e-{name}")
+            yield Static("ctrl+s records · escape cancels", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(f"#f-{self.fields[0][0]}").focus()
+
+    def on_input_submitted(self, event) -> None:
+        event.stop()
+        self.focus_next()
+
+    def raw(self) -> dict:
+        from textual.widgets import Select
+
+        out = {}
+        for name, *_r in self.fields:
+            w = self.query_one(f"#f-{name}")
+            out[name] = (None if w.value is Select.NULL else w.value) if isinstance(w, Select) else w.value
+        return out
+
+    def action_save(self) -> None:
+        from ..widgets.field import ErrorLine
+
+        data, errors = self.validate(self.raw())
+        for name, *_r in self.fields:
+            self.query_one(f"#e-{name}", ErrorLine).say(errors.get(name, ""))
+        if errors:
+            self.query_one(f"#f-{next(iter(errors))}").focus() if next(iter(errors)) in {f[0] for f in self.fields} else None
+            return
+        self.dismiss(data)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,58 @@
+"""Gates between the jobs: what must be true before an infusion may start.
+
+These functions read the ledger's state and return decisions; they never write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from attrs import frozen
+
+from . import preparation as prep
+from .service import Ledger
+
+
+@frozen
+class StartGate:
+    blockers: tuple[str, ...]
+    route: str = "bag"
+    flush_min: int = 0
+    stability_deadline: datetime | None = None
+
+
+def prep_state(ledger: Ledger, pid: str, dose_id: str) -> prep.PrepState:
+    p = ledger.patient(pid)
+    return prep.fold(ledger.stream_events(p.stream), dose_id)
+
+
+def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
+    """Issue 7: only a verified, prepared dose that passed its pre-dose check may start."""
+    p = ledger.patient(pid)
+    now = ledger.clock.now()
+    st = prep_state(ledger, pid, dose_id)
+    blockers: list[str] = []
+    if st.calculation is None:
+        return StartGate(("Not prepared: no calculation for this dose (Preparation, c).",))
+    level = None
+    stale = prep.stale_reasons(st, p.current("measurement"), ledger.site().bsa_formula, level)
+    if stale:
+        blockers.append("Inputs changed since the calculation: " + "; ".join(stale) + " — recalculate and re-verify (CONV-VERIFY-1).")
+    if not st.verified:
+        blockers.append("Not verified: " + prep.status_words(st))
+    if st.step_at("diluted") is None:
+        blockers.append("Not prepared: the dilution is not recorded (Preparation, d).")
+    if st.in_refrigerator():
+        blockers.append("The bag is in the refrigerator: take it out and let it equilibrate (STAB-5).")
+    dl = st.deadlines(now)
+    deadline = None
+    if dl is not None:
+        deadline = dl.end_deadline
+        for rule, text in dl.problems:
+            blockers.append(f"{text} [{rule}]")
+        if now > dl.latest_start:
+            blockers.append(f"Past the latest start {dl.latest_start:%H:%M} UTC ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
+        if dl.earliest_start and now < dl.earliest_start:
+            blockers.append(f"Equilibrating: start no earlier than {dl.earliest_start:%H:%M} UTC (STAB-5; a pharmacist may confirm an earlier start).")
+    route = st.calculation.data.get("route", "bag")
+    return StartGate(tuple(blockers), route, 0, deadline)

@@ -1,0 +1,327 @@
+"""The infusion monitor: phase and timers derived from stored events and the clock, vitals,
+reactions as a guided sequence, and alerts that stay until acknowledged."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from bedside.core import infusion as inf
+from bedside.core import workflow
+from bedside.core.clock import local_tz, to_local
+
+from ..text import literal
+from ..widgets.countdown import LiveText, span
+from .dialogs import ConfirmScreen, FieldsDialog
+from .patient import identity_line
+
+
+def clock_hm(at: datetime | None, now: datetime) -> str:
+    if at is None:
+        return "—"
+    local = to_local(at)
+    return local.strftime("%H:%M" if local.date() == to_local(now).date() else "%d %b %H:%M")
+
+
+def hms(delta: timedelta | None) -> str:
+    if delta is None:
+        return "—"
+    s = max(int(delta.total_seconds()), 0)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def settings() -> inf.MonitorSettings:
+    return inf.MonitorSettings(tz=local_tz())
+
+
+class MonitorScreen(Screen):
+    BINDINGS = [
+        Binding("s", "start", "Start"),
+        Binding("p", "pause", "Pause"),
+        Binding("r", "resume", "Resume"),
+        Binding("e", "reaction", "Reaction"),
+        Binding("v", "vitals", "Vitals"),
+        Binding("k", "acknowledge", "Ack alert"),
+        Binding("o", "complete", "Obs. done"),
+        Binding("l", "left_early", "Left early"),
+        Binding("t", "stop", "Stop", show=False),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, pid: str, dose_id: str, label: str = ""):
+        super().__init__()
+        self.pid, self.dose_id, self.label = pid, dose_id, label
+        self._rung: set[str] = set()
+
+    # -- state ---------------------------------------------------------------------------------
+    @property
+    def stream(self) -> str:
+        return self.app.ledger.patient(self.pid).stream
+
+    def state(self) -> inf.MonitorState:
+        ledger = self.app.ledger
+        return inf.monitor(ledger.stream_events(self.stream), self.dose_id, ledger.clock.now(), settings())
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="identity", classes="identity")
+        yield Static(id="mon-dose", classes="screen-title")
+        yield LiveText(self.phase_text, id="mon-phase", classes="phase")
+        yield LiveText(self.timer_text, id="mon-timer", classes="timer")
+        yield LiveText(self.detail_text, id="mon-detail", classes="mon-detail")
+        yield LiveText(self.alert_text, id="mon-alerts", classes="alerts")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        p = self.app.ledger.patient(self.pid)
+        self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
+        self.query_one("#mon-dose", Static).update(literal(f"Infusion monitor · {self.label or self.dose_id}"))
+
+    def ledger_changed(self) -> None:
+        self.refresh_all()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        for w in self.query(LiveText):
+            w.tick()
+
+    # -- the live lines (each its own widget: only a changed line is redrawn) -------------------
+    def phase_text(self) -> Text:
+        st = self.state()
+        t = Text()
+        t.append(f" {st.phase} ", style="bold reverse")
+        if st.phase == inf.PAUSED and st.pauses:
+            t.append(" reason: ")
+            t.append(st.pauses[-1].reason)
+        return t
+
+    def timer_text(self) -> Text:
+        st = self.state()
+        t = Text()
+        if st.phase == inf.NOT_STARTED:
+            t.append("Not started. s starts the 1-hour infusion (ADM-1).")
+            return t
+        t.append("Elapsed ", style="dim")
+        t.append(hms(st.phase_elapsed), style="bold")
+        t.append("   Left ", style="dim")
+        t.append(hms(st.phase_left) if st.phase_left is not None else "open", style="bold")
+        t.append("   Phase ends ", style="dim")
+        t.append(clock_hm(st.phase_ends_at, st.now), style="bold")
+        return t
+
+    def detail_text(self) -> Text:
+        st = self.state()
+        now = st.now
+        t = Text()
+        if st.started_at:
+            t.append(f"Started {clock_hm(st.started_at, now)} · running {hms(st.running)} of {hms(st.target_running)} · paused {hms(st.paused)}\n")
+            t.append(f"Infusion end {clock_hm(st.infusion_end_at, now)} · observation until ≥ {clock_hm(st.observation_min_end, now)} (MON-2)\n")
+        if st.stability_deadline:
+            left = (st.stability_deadline - now).total_seconds()
+            t.append(f"Bag stable until {clock_hm(st.stability_deadline, now)} ({'in ' + span(left) if left >= 0 else 'PASSED'}) [CONV-STAB-1]\n")
+        nxt = next((v for v in st.vitals_due if v.status in ("due", "overdue", "pending")), None)
+        if nxt:
+            t.append(f"Next vitals: {nxt.label} {clock_hm(nxt.due_at, now)} — {nxt.status.upper()} [{nxt.rule}]\n")
+        for r in st.reactions:
+            t.append(f"Reaction {r.number} at {clock_hm(r.started_at, now)}: ", style="bold")
+            t.append(r.symptoms)
+            t.append(f" · grade {r.grade or '?'} · {'resolved (' + str(r.outcome) + ')' if r.resolved_at else 'OPEN'}\n")
+        if st.discontinuation:
+            t.append(f"⚠ {st.discontinuation.text} [{st.discontinuation.rule}]\n", style="bold")
+        for d in st.deviations:
+            t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
+            t.append(d.reason + "\n", style="dim")
+        return t
+
+    def alert_text(self) -> Text:
+        st = self.state()
+        t = Text()
+        if not st.alerts:
+            return t
+        for i, a in enumerate(st.alerts[:3]):
+            mark = "!!" if a.severity == "critical" else "!"
+            t.append(f"{mark} ALERT: ", style="bold reverse" if i == 0 else "bold")
+            t.append(f"{a.text} → {a.action} [{a.rule}]\n")
+            if a.id not in self._rung and self.app.ledger.site().bell:
+                self._rung.add(a.id)
+                self.app.bell()
+        if len(st.alerts) > 3:
+            t.append(f"… {len(st.alerts) - 3} more; k acknowledges the first.\n")
+        else:
+            t.append("k acknowledges the first alert.", style="dim")
+        return t
+
+    # -- actions -------------------------------------------------------------------------------
+    def _append(self, kind: str, **fields) -> bool:
+        ledger = self.app.ledger
+        try:
+            data = inf.event_data(kind, self.dose_id, fields.pop("at", None) or ledger.clock.now(), **fields)
+            ledger.append(self.stream, lambda: [self._new(kind, data)])
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return False
+        self.refresh_all()
+        return True
+
+    def _new(self, kind: str, data: dict):
+        from bedside.core.events import NewEvent
+
+        return NewEvent(self.stream, kind, self.app.actor, self.app.ledger.clock.now(), data)
+
+    @work(exclusive=True)
+    async def action_start(self) -> None:
+        st = self.state()
+        if st.phase != inf.NOT_STARTED:
+            self.notify("Already started.", severity="warning")
+            return
+        ledger = self.app.ledger
+        gate = workflow.start_gate(ledger, self.pid, self.dose_id)
+        if gate.blockers:
+            await self.app.push_screen_wait(ConfirmScreen("Cannot start", "\n".join("✗ " + b for b in gate.blockers) + "\n\n(press n)", rule="issue 7: verified, prepared, checked"))
+            return
+        self._append(inf.INFUSION_STARTED, route=gate.route, flush_min=gate.flush_min, stability_deadline=gate.stability_deadline)
+
+    def action_pause(self) -> None:
+        st = self.state()
+        if not st.can_pause.allowed:
+            self.notify(st.can_pause.reason, severity="warning")
+            return
+        self.app.push_screen(
+            FieldsDialog("Pause the infusion", [("reason", "Reason", "text")], lambda raw: ({"reason": raw["reason"].strip()}, {} if raw["reason"].strip() else {"reason": "Reason: required."})),
+            lambda d: d and self._append(inf.INFUSION_PAUSED, reason=d["reason"]),
+        )
+
+    @work(exclusive=True)
+    async def action_resume(self) -> None:
+        st = self.state()
+        if not st.can_resume.allowed:
+            self.notify(st.can_resume.reason, severity="warning", timeout=10)
+            return
+        warning = inf.check_resume(st, self.app.ledger.clock.now())
+        if warning and not await self.app.push_screen_wait(ConfirmScreen("Resume after the stability deadline?", warning + "\n\nResume anyway?", rule="CONV-STAB-3")):
+            return
+        self._append(inf.INFUSION_RESUMED)
+
+    async def ask_vitals(self, point: str | None = None) -> bool:
+        """Ask for a set of vital signs; unusual values need a second ctrl+s (CONV-INPUT-1)."""
+        fields = [(name, label, "text") for name, label, *_r in inf.VITALS_FIELDS]
+        seen: dict = {}
+
+        def validate(raw):
+            unusual = inf.unusual_vitals(raw)
+            confirmed = unusual.keys() if seen.get("raw") == raw else ()
+            seen["raw"] = dict(raw)
+            data, errors = inf.validate_vitals(raw, confirmed=confirmed)
+            if errors and set(errors) <= set(unusual):
+                errors = {k: v + " Press ctrl+s again to confirm." for k, v in errors.items()}
+            return data, errors
+
+        title = "Vital signs" + (f" (reaction {point.split(':')[1]})" if point and point.startswith("reaction:") else "")
+        data = await self.app.push_screen_wait(FieldsDialog(title, fields, validate))
+        if data is None:
+            return False
+        if point:
+            data["point"] = point
+        return self._append(inf.VITALS_RECORDED, **data)
+
+    @work(exclusive=True)
+    async def action_vitals(self) -> None:
+        await self.ask_vitals()
+
+    @work(exclusive=True)
+    async def action_reaction(self) -> None:
+        """The guided sequence: each step is recorded (time-stamped) as it is answered."""
+        st = self.state()
+        open_r = next((r for r in st.reactions if r.resolved_at is None), None)
+        if open_r is None:
+            d = await self.app.push_screen_wait(FieldsDialog("Infusion reaction: symptoms (the infusion pauses at once)", [("symptoms", "Symptoms", "text")],
+                                                             lambda raw: ({"symptoms": raw["symptoms"].strip()}, {} if raw["symptoms"].strip() else {"symptoms": "Symptoms: required."})))
+            if d is None or not self._append(inf.REACTION_STARTED, symptoms=d["symptoms"]):
+                return
+            st = self.state()
+            open_r = st.reactions[-1]
+        n = open_r.number
+        if open_r.vitals_at is None:
+            if not await self.ask_vitals(point=f"reaction:{n}"):
+                return
+        if open_r.grade is None:
+            choices = [("Grade 1 — mild, transient", "1"), ("Grade 2 — interrupt, responds promptly", "2"), ("Grade 3 — severe, prolonged", "3"),
+                       ("Grade 4 — life-threatening", "4"), ("Anaphylaxis", "anaphylaxis")]
+            d = await self.app.push_screen_wait(FieldsDialog("CTCAE grade (v5, CTCAE-1)", [("grade", "Grade", "choice", choices)],
+                                                             lambda raw: ({"grade": raw["grade"]}, {} if raw["grade"] else {"grade": "Grade: choose one."})))
+            if d is None or not self._append(inf.REACTION_GRADED, grade=d["grade"] if d["grade"] == "anaphylaxis" else int(d["grade"]), reaction=n):
+                return
+            if inf.is_severe(d["grade"] if d["grade"] == "anaphylaxis" else int(d["grade"])):
+                self.notify("Severe or life-threatening: the infusion is stopped; permanent discontinuation needs a prescriber (CONV-IRR-1, MOD-NH-3).", severity="error", timeout=15)
+        st = self.state()
+        open_r = next(r for r in st.reactions if r.number == n)
+        if not open_r.notified:
+            d = await self.app.push_screen_wait(FieldsDialog("Who was notified?", [("who", "Who (name, role)", "text")],
+                                                             lambda raw: ({"who": raw["who"].strip()}, {} if raw["who"].strip() else {"who": "Who was notified: required."})))
+            if d is None or not self._append(inf.REACTION_NOTIFIED, who=d["who"], reaction=n):
+                return
+        if not open_r.treatments:
+            d = await self.app.push_screen_wait(FieldsDialog("Treatment given", [("treatment", "Treatment (or 'none')", "text")],
+                                                             lambda raw: ({"treatment": raw["treatment"].strip()}, {} if raw["treatment"].strip() else {"treatment": "Treatment: required ('none' if none)."})))
+            if d is None or not self._append(inf.REACTION_TREATED, treatment=d["treatment"], reaction=n):
+                return
+        st = self.state()
+        open_r = next(r for r in st.reactions if r.number == n)
+        severe = inf.is_severe(open_r.grade)
+        choices = [("Stop this infusion", "stop")] if severe else [("Resume at the same rate (CONV-IRR-2)", "resume"), ("Stop this infusion", "stop")]
+        d = await self.app.push_screen_wait(FieldsDialog("Outcome", [("outcome", "Outcome", "choice", choices)],
+                                                         lambda raw: ({"outcome": raw["outcome"]}, {} if raw["outcome"] else {"outcome": "Outcome: choose one."})))
+        if d is None:
+            return
+        self._append(inf.REACTION_RESOLVED, outcome=d["outcome"], reaction=n)
+
+    def action_acknowledge(self) -> None:
+        st = self.state()
+        if not st.alerts:
+            self.notify("No alert to acknowledge.")
+            return
+        a = st.alerts[0]
+        ledger = self.app.ledger
+        data = inf.acknowledgement_data(a, ledger.clock.now(), self.dose_id)
+        ledger.append(self.stream, lambda: [self._new(inf.ALERT_ACKNOWLEDGED, data)])
+        self.refresh_all()
+
+    def action_complete(self) -> None:
+        st = self.state()
+        if not st.can_complete_observation.allowed:
+            self.notify(st.can_complete_observation.reason, severity="warning", timeout=10)
+            return
+        self._append(inf.OBSERVATION_COMPLETED)
+
+    def action_left_early(self) -> None:
+        st = self.state()
+        if not st.observation_open:
+            self.notify("Observation is not open.", severity="warning")
+            return
+        self.app.push_screen(
+            FieldsDialog("Patient left before observation ended (MON-2 deviation)", [("reason", "Why", "text")],
+                         lambda raw: ({"reason": raw["reason"].strip()}, {} if raw["reason"].strip() else {"reason": "Why: required."}),
+                         note="Recorded with your name and the time; the next pre-dose check shows it."),
+            lambda d: d and self._append(inf.OBSERVATION_INCOMPLETE, reason=d["reason"]),
+        )
+
+    def action_stop(self) -> None:
+        st = self.state()
+        if not st.can_stop.allowed:
+            self.notify(st.can_stop.reason, severity="warning")
+            return
+        self.app.push_screen(
+            FieldsDialog("Stop this infusion", [("reason", "Reason", "text")], lambda raw: ({"reason": raw["reason"].strip()}, {} if raw["reason"].strip() else {"reason": "Reason: required."})),
+            lambda d: d and self._append(inf.INFUSION_STOPPED, reason=d["reason"]),
+        )
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
