@@ -216,7 +216,7 @@ BOXED_WARNING = (
 )
 
 # --- CTCAE grading (§15, P), added for core/predose.py ------------------------------------------
-CTCAE_VERSION = "5.0"  # CTCAE-5: grade and display with v5; the version is stored with each grade
+# CTCAE_VERSION ("5.0", CTCAE-5) is defined above, with the infusion constants.
 CTCAE_V3_VERSION = "3.0"  # CTCAE-4, MOD-NH-5: AST/ALT v3.0 grade shown beside the v5 grade
 # CTCAE-2 (same cut-offs in v3.0 and v5), × 10⁹/L: the lower bounds of Grades 1, 2 and 3
 # (a value below a bound is at least the next grade; below the last → Grade 4). Grade 1 also
@@ -234,13 +234,13 @@ ULN_FACTOR_NORMAL = D("1")  # CTCAE-3: baseline abnormal = above ULN; Grade 1 st
 
 # --- Pre-dose engine (core/predose.py) -----------------------------------------------------------
 HELD_DAYS_PROMPT_AFTER = INTERRUPT_DISCONTINUE_AFTER_DAYS  # MOD-HEM-4, CONV-HEM-4: prompt when > 28 days (29 or more)
-IRR_SEVERE_GRADE = 3  # CONV-IRR-1: Grade 3 or 4 infusion reaction → permanent discontinuation (MOD-NH-3)
+IRR_SEVERE_GRADE = IRR_DISCONTINUE_MIN_GRADE  # CONV-IRR-1: Grade 3 or 4 infusion reaction → permanent discontinuation (MOD-NH-3)
 # MOD-NH-1 / WARN-VOD-4: a recorded toxicity whose CTCAE term contains one of these (case-insensitive)
 # is VOD → permanent discontinuation, no override. Terms, not numbers.
 VOD_TERM_MARKERS = ("veno-occlusive", "venoocclusive", "veno occlusive", "sinusoidal obstruction")
 VOD_TERM_WORDS = ("vod", "sos")  # MOD-NH-1: whole-word abbreviations
 IRR_TERM_MARKERS = ("infusion related reaction", "infusion-related reaction", "infusion reaction")  # CTCAE-1
-ANAPHYLAXIS_TERM_MARKERS = ("anaphylaxis",)  # CTCAE-1, CONV-IRR-1: grades 3–5 only, counts as severe
+ANAPHYLAXIS_TERM_MARKERS = (IRR_ANAPHYLAXIS,)  # CTCAE-1, CONV-IRR-1: grades 3–5 only, counts as severe
 PREDOSE_RULE_TEXT = MappingProxyType(
     {
         "PRE-1": "Premedicate before every dose: corticosteroid + antipyretic + antihistamine",
@@ -285,3 +285,12 @@ WARN_FACTS = MappingProxyType(
         "WARN-LACT-1": "No breastfeeding during treatment and for at least 2 months after the last dose.",
     }
 )
+
+# --- Cycle timeline (core/schedule.py; SCHED-*, CYC-*, MOD-INT-*, CONV-*) ---------------------
+CYCLE1_MIN_EXTENDED_DAYS = 22  # SCHED-4: an extended cycle 1 is 22–28 days
+EXTENDABLE_CYCLE = 1  # SCHED-4: only cycle 1 may be extended; later cycles are 28 days (SCHED-5)
+OMITTABLE_DAYS = frozenset({8, 15})  # MOD-INT-2, SCHED-6: a Day 1 is delayed, never omitted
+HEMATOLOGIC_HOLD_DAYS = frozenset({1})  # MOD-GEN-1, MOD-HEM-6: Table 2 holds only at Day 1
+TWO_DOSES_DROPPED_DAY = 15  # CONV-MOD-2: 2 doses per cycle drops Day 15 by default
+TWO_DOSES_MAX_DOSES = 2  # MOD-INT-4, CONV-MOD-5: at most 2 doses per cycle
+HSCT_DECISION_AFTER_CYCLES = 2  # CONV-CYC-1: ask for the HSCT decision after cycle 2

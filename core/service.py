@@ -164,3 +164,22 @@ class Ledger:
         data = self.enrich(entry.section, data)
         (ev,) = self.append(p.stream, lambda: [intake.correction_event(self.patient(pid), version, data, reason, actor, self.clock.now())])
         return ev
+
+    # -- the treatment timeline ----------------------------------------------------------------
+    def timeline(self, pid: str):
+        from .schedule import timeline
+
+        return timeline(self.stream_events(intake.PATIENT_PREFIX + pid), self.today())
+
+    def schedule_event(self, actor: str, pid: str, kind: str, decide: Callable[[Any], dict[str, Any]]) -> Event:
+        """Decide a schedule action on a freshly folded timeline and append it (ValueError refuses)."""
+        stream = intake.PATIENT_PREFIX + pid
+        (ev,) = self.append(stream, lambda: [NewEvent(stream, kind, actor, self.clock.now(), decide(self.timeline(pid)))])
+        return ev
+
+    def predose_verdict(self, pid: str, cycle: int, day: int):
+        from .predose_records import verdict
+
+        p = self.patient(pid)
+        roles = {u.username: u.role for u in self.users().values()}
+        return verdict(p, self.stream_events(p.stream), self.timeline(pid), cycle, day, self.today(), roles)

@@ -19,6 +19,7 @@ class StartGate:
     route: str = "bag"
     flush_min: int = 0
     stability_deadline: datetime | None = None
+    given: dict | None = None  # the dose.given data to record with the start (schedule.check_give)
 
 
 def prep_state(ledger: Ledger, pid: str, dose_id: str) -> prep.PrepState:
@@ -32,9 +33,20 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
     now = ledger.clock.now()
     st = prep_state(ledger, pid, dose_id)
     blockers: list[str] = []
+    cycle, day = (int(x) for x in dose_id[1:].split("d"))
+    tl = ledger.timeline(pid)
+    dose = tl.dose(cycle, day)
+    if tl.discontinued:
+        return StartGate((f"Treatment discontinued ({tl.discontinued_reason}): no dose can be given.",))
+    if dose is None:
+        return StartGate((f"C{cycle} D{day} is not on the timeline.",))
+    level = dose.level
+    verdict = ledger.predose_verdict(pid, cycle, day)
+    if verdict.overall != "PROCEED":
+        deciding = [c.name for c in verdict.checks if c.blocking][:4]
+        blockers.append(f"Pre-dose check is {verdict.overall}: " + "; ".join(deciding))
     if st.calculation is None:
-        return StartGate(("Not prepared: no calculation for this dose (Preparation, c).",))
-    level = None
+        return StartGate(tuple(blockers) + ("Not prepared: no calculation for this dose (Preparation, c).",))
     stale = prep.stale_reasons(st, p.current("measurement"), ledger.site().bsa_formula, level)
     if stale:
         blockers.append("Inputs changed since the calculation: " + "; ".join(stale) + " — recalculate and re-verify (CONV-VERIFY-1).")
@@ -55,4 +67,11 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
         if dl.earliest_start and now < dl.earliest_start:
             blockers.append(f"Equilibrating: start no earlier than {dl.earliest_start:%H:%M} UTC (STAB-5; a pharmacist may confirm an earlier start).")
     route = st.calculation.data.get("route", "bag")
-    return StartGate(tuple(blockers), route, 0, deadline)
+    given = None
+    try:
+        from .schedule import check_give
+
+        given = check_give(tl, cycle, day, ledger.today(), st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
+    except ValueError as exc:
+        blockers.append(f"Schedule: {exc}")
+    return StartGate(tuple(blockers), route, 0, deadline, given)

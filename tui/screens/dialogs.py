@@ -124,3 +124,59 @@ class FieldsDialog(ModalScreen[dict | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class AuthScreen(ModalScreen[object]):
+    """A second person (or the right role) signs in on this terminal to confirm something."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Confirm"), Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, roles: tuple[str, ...], why: str):
+        super().__init__()
+        self.roles, self.why = roles, why
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+
+        from ..widgets.field import ErrorLine, Field
+
+        with Vertical(classes="box dialog"):
+            yield Static(f"{' or '.join(r.capitalize() for r in self.roles)} sign-in needed", classes="box-title")
+            yield Static(literal(self.why))
+            with Horizontal(classes="frow"):
+                yield Static("User name", classes="flabel")
+                yield Field(id="f-user", max_length=32)
+            with Horizontal(classes="frow"):
+                yield Static("PIN", classes="flabel")
+                yield Field(id="f-pin", password=True, max_length=8, restrict=r"[0-9]*")
+            yield ErrorLine(id="e-user")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#f-user").focus()
+
+    def on_input_submitted(self, event) -> None:
+        event.stop()
+        if event.input.id == "f-user":
+            self.focus_next()
+        else:
+            self.action_save()
+
+    def action_save(self) -> None:
+        from ..widgets.field import ErrorLine, Field
+
+        user = self.query_one("#f-user", Field).value.strip()
+        pin = self.query_one("#f-pin", Field)
+        result = self.app.ledger.sign_in(user, pin.value)
+        pin.value = ""
+        err = self.query_one("#e-user", ErrorLine)
+        if result.user is None:
+            err.say(result.message)
+            return
+        if result.user.role not in self.roles:
+            err.say(f"{result.user.label} is not a {' or '.join(self.roles)}.")
+            return
+        self.dismiss(result.user)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -187,7 +187,17 @@ class MonitorScreen(Screen):
         if gate.blockers:
             await self.app.push_screen_wait(ConfirmScreen("Cannot start", "\n".join("✗ " + b for b in gate.blockers) + "\n\n(press n)", rule="issue 7: verified, prepared, checked"))
             return
-        self._append(inf.INFUSION_STARTED, route=gate.route, flush_min=gate.flush_min, stability_deadline=gate.stability_deadline)
+        try:
+            data = inf.event_data(inf.INFUSION_STARTED, self.dose_id, ledger.clock.now(), route=gate.route, flush_min=gate.flush_min,
+                                  stability_deadline=gate.stability_deadline)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        from bedside.core.schedule import DOSE_GIVEN
+
+        # The dose counts as given when its infusion starts (SCHED-6: a cycle's Day 1 is the date given).
+        ledger.append(self.stream, lambda: [self._new(inf.INFUSION_STARTED, data), self._new(DOSE_GIVEN, gate.given)])
+        self.refresh_all()
 
     def action_pause(self) -> None:
         st = self.state()

@@ -33,6 +33,8 @@ class PatientScreen(Screen):
     BINDINGS = [
         Binding("enter", "record", "Record", show=True),
         Binding("x", "correct", "Correct"),
+        Binding("t", "timeline", "Timeline"),
+        Binding("v", "warnings", "Warnings"),
         Binding("a", "audit", "Audit"),
         Binding("w", "boxed_warning", "Boxed warning"),
         Binding("escape", "back", "Back"),
@@ -161,6 +163,16 @@ class PatientScreen(Screen):
         for para in paras:
             body.append("• " + para + "\n")
         self.app.push_screen(TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)"))
+
+    def action_timeline(self) -> None:
+        from .timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.pid))
+
+    def action_warnings(self) -> None:
+        from .warnings import WarningsScreen
+
+        self.app.push_screen(WarningsScreen(self.pid))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -17,6 +17,7 @@ class PatientListScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("n", "register", "New patient"),
+        Binding("i", "board", "Infusions"),
         Binding("a", "audit", "Audit"),
         Binding("u", "users", "Users"),
         Binding("s", "settings", "Settings"),
@@ -95,6 +96,11 @@ class PatientListScreen(Screen):
                 self.app.push_screen(PatientScreen(pid))
 
         self.app.push_screen(FormScreen("identity"), opened)
+
+    def action_board(self) -> None:
+        from .board import BoardScreen
+
+        self.app.push_screen(BoardScreen())
 
     def action_audit(self) -> None:
         from .audit import AuditScreen

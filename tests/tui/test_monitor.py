@@ -1,0 +1,108 @@
+"""A whole infusion and observation in fake time: start gate, vitals, a reaction, alerts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bedside.core import infusion as inf
+from bedside.core import preparation as prep
+from bedside.tui.screens.dialogs import ConfirmScreen, FieldsDialog
+from bedside.tui.screens.monitor import MonitorScreen
+
+from .conftest import make_ready, sign_in
+
+T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+
+
+def prepared_dose(ledger, clock, pid, verified=True):
+    stream = ledger.patient(pid).stream
+    m = ledger.patient(pid).current("measurement")
+    ledger.append(stream, lambda: [prep.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")])
+    st = lambda: prep.fold(ledger.stream_events(stream), "c1d1")  # noqa: E731
+    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())])
+    clock.advance(minutes=10)
+    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")])
+    if verified:
+        ledger.append(stream, lambda: [prep.verification_event(st(), stream, "nina", "nurse", clock.now(), st().calculation.expected())])
+
+
+async def fill_dialog(pilot, app, values):
+    dlg = app.screen
+    assert isinstance(dlg, FieldsDialog), dlg
+    for k, v in values.items():
+        dlg.query_one(f"#f-{k}").value = v
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
+    clock.set(T0)
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
+        await pilot.pause()
+        screen = app.screen
+
+        # Not prepared: the start is refused and says why.
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        assert screen.state().phase == inf.NOT_STARTED
+
+        make_ready(app.ledger, clock, pid)
+        await pilot.press("v")
+        await pilot.pause()
+        await fill_dialog(pilot, app, {"temp_c": "36.8", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"})
+        await pilot.press("s")
+        await pilot.pause()
+        st = screen.state()
+        assert st.phase == inf.INFUSING and st.started_at == clock.now()
+        tl = app.ledger.timeline(pid)
+        assert tl.dose(1, 1).given_on == clock.now().date() and tl.dose(1, 1).dose_mg == Decimal("1.45")  # W1, SCHED-6
+        assert "INFUSING" in str(screen.query_one("#mon-phase").render())
+
+        clock.advance(minutes=20)
+        screen.refresh_all()
+        assert "0:20:00" in str(screen.query_one("#mon-timer").render())
+
+        # Reaction: the guided sequence pauses the infusion at once.
+        await pilot.press("e")
+        await pilot.pause()
+        await fill_dialog(pilot, app, {"symptoms": "rigors, [red]fever[/red]"})
+        assert screen.state().phase == inf.PAUSED
+        await fill_dialog(pilot, app, {"temp_c": "38.4", "hr": "104", "sys": "118", "dia": "70", "rr": "20", "spo2": "96"})
+        await fill_dialog(pilot, app, {"grade": "2"})
+        await fill_dialog(pilot, app, {"who": "Dr Raman (prescriber)"})
+        await fill_dialog(pilot, app, {"treatment": "paracetamol 1 g PO"})
+        clock.advance(minutes=30)
+        await fill_dialog(pilot, app, {"outcome": "resume"})
+        st = screen.state()
+        assert st.reactions[0].grade == 2 and st.reactions[0].outcome == "resume"
+        assert "[red]fever[/red]" in str(screen.query_one("#mon-detail").render())
+        await pilot.press("r")
+        await pilot.pause()
+        assert screen.state().phase == inf.INFUSING
+        # T5-style arithmetic: 20 min run, 30 min paused → ends 60 + 30 min after the start.
+        assert screen.state().infusion_end_at == T0 + timedelta(minutes=10 + 90)  # prep took 10 min
+
+        clock.advance(minutes=41)
+        screen.refresh_all()
+        st = screen.state()
+        assert st.phase == inf.OBSERVING
+        assert st.alerts, "the end of the infusion raises an alert"
+        n = len(st.alerts)
+        await pilot.press("k")
+        await pilot.pause()
+        assert len(screen.state().alerts) == n - 1
+        assert any(e.kind == inf.ALERT_ACKNOWLEDGED and e.actor == "nina" for e in app.ledger.stream_events(app.ledger.patient(pid).stream))
+
+        await pilot.press("o")
+        await pilot.pause()
+        assert screen.state().phase == inf.OBSERVING, "observation cannot end before the hour (MON-2)"
+        clock.advance(minutes=60)
+        await pilot.press("o")
+        await pilot.pause()
+        assert screen.state().phase == inf.OBSERVATION_COMPLETE

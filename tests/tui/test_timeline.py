@@ -1,0 +1,129 @@
+"""The timeline by keyboard: start, give, hold and recover, omit, extend, response, cycles remaining."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from bedside.core import schedule as sch
+from bedside.tui.screens.dialogs import AuthScreen, FieldsDialog
+from bedside.tui.screens.predose import PredoseScreen
+from bedside.tui.screens.timeline import TimelineScreen
+
+from .conftest import sign_in
+
+
+async def answer(pilot, app, values):
+    dlg = app.screen
+    assert isinstance(dlg, FieldsDialog | AuthScreen), dlg
+    for k, v in values.items():
+        dlg.query_one(f"#f-{k}").value = v
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
+async def test_walk_a_patient_through_cycle_one(app, clock):
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))  # S1: Monday 2025-03-03
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "priya")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("b")
+        await pilot.pause()
+        await answer(pilot, app, {"day1": "2025-03-03"})
+        tl = screen.tl
+        assert tl.started and tl.dose(1, 8).planned == date(2025, 3, 10)
+        assert tl.dose(1, 8).effective.start == date(2025, 3, 9)  # S1: 6-day rule removes 03-08
+
+        await pilot.press("g")  # C1 D1 (cursor starts on Day 1)
+        await pilot.pause()
+        await answer(pilot, app, {"date": "2025-03-03"})
+        assert screen.tl.dose(1, 1).state == sch.GIVEN and screen.tl.dose(1, 1).given_by == "priya"
+
+        # Move to Day 8 and try to give it too early: refused with the rule and nearest date.
+        await pilot.press("right")
+        clock.set(datetime(2025, 3, 8, 9, 0, tzinfo=UTC))
+        await pilot.press("g")
+        await pilot.pause()
+        await answer(pilot, app, {"date": "2025-03-08"})
+        assert screen.tl.dose(1, 8).state != sch.GIVEN
+
+        # Hold Day 8 for a Grade 2 toxicity, recover 4 days later (M1), give on the recovery date.
+        clock.set(datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+        await pilot.press("h")
+        await pilot.pause()
+        await answer(pilot, app, {"reason": "Grade 2 nausea", "toxicity": "non_hematologic"})
+        assert screen.tl.dose(1, 8).state == sch.HELD
+        clock.set(datetime(2025, 3, 14, 9, 0, tzinfo=UTC))
+        await pilot.press("y")
+        await pilot.pause()
+        await answer(pilot, app, {"date": "2025-03-14"})
+        tl = screen.tl
+        props = [p for p in tl.proposals if p.rule == "MOD-INT-1"]
+        if props:  # the < 7-day interruption is a proposal a prescriber confirms (UNVERIFIED Table 4)
+            await pilot.press("d")
+            await pilot.pause()
+            await answer(pilot, app, {"proposal": props[0].id, "decision": "confirmed", "reason": "recovered to G1"})
+        await pilot.press("g")
+        await pilot.pause()
+        await answer(pilot, app, {"date": "2025-03-14"})
+        tl = screen.tl
+        assert tl.dose(1, 8).given_on == date(2025, 3, 14)
+        assert tl.dose(1, 15).earliest == date(2025, 3, 20)  # M1: Day 15 ≥ 03-20
+
+        # Response after cycle 1 and the cycles-remaining rule.
+        await pilot.press("R")
+        await pilot.pause()
+        await answer(pilot, app, {"cycle": "1", "response": "cr", "mrd": "negative", "assessed_on": "2025-03-14"})
+        tl = screen.tl
+        assert tl.hsct_plan == "planned" and tl.cycles_allowed == 2  # CYC-1
+        assert any(lim.rule == "CYC-1" for lim in tl.limits)
+        assert "CYC-1" in str(screen.query_one("#tl-detail").render())
+
+        # Discontinue: needs a prescriber; afterwards nothing can be given.
+        await pilot.press("D")
+        await pilot.pause()
+        await answer(pilot, app, {"reason": "patient_choice", "note": "moving abroad"})
+        assert screen.tl.discontinued
+        await pilot.press("right")
+        await pilot.press("g")
+        await pilot.pause()
+        if isinstance(app.screen, FieldsDialog):
+            await answer(pilot, app, {"date": "2025-03-20"})
+        assert screen.tl.dose(1, 15).given_on is None
+
+
+async def test_predose_screen_records_and_refuses_a_nurse_override(app, clock):
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")  # OSEI: blasts 12,000/mm³
+        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.push_screen(PredoseScreen(pid, 1, 1))
+        await pilot.pause()
+        screen = app.screen
+        v = screen.verdict()
+        assert v.overall == "HOLD"
+        pre3 = next(c for c in v.checks if c.key == "pre3.blasts")
+        assert pre3.result == "hold" and "PRE-3" in pre3.rule_ids  # WBC 30 × 40% = 12,000 > 10,000
+        assert "HOLD" in str(screen.query_one("#pd-verdict").render())
+
+        await pilot.press("n")
+        await pilot.pause()
+        await answer(pilot, app, {"name": "OSEI, Kwame", "dob": "1991-09-30", "mrn": "MRN-100377", "method": "scanned"})
+        assert screen.verdict().check("identity").result == "pass"
+
+        # A nurse cannot override the PRE-3 hold: a prescriber must sign in.
+        table = screen.query_one("#checks")
+        row = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)].index("pre3.blasts")
+        table.move_cursor(row=row)
+        await pilot.press("o")
+        await pilot.pause()
+        await answer(pilot, app, {"reason": "hydroxyurea started; count falling"})
+        assert isinstance(app.screen, AuthScreen)
+        await answer(pilot, app, {"user": "noah", "pin": "1234"})
+        assert isinstance(app.screen, AuthScreen), "a nurse is refused"
+        await answer(pilot, app, {"user": "priya", "pin": "1234"})
+        c = screen.verdict().check("pre3.blasts")
+        assert c.overridden and c.override.user == "priya"

@@ -1,0 +1,93 @@
+"""Active infusions: every patient now infusing or under observation, for handoff."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from bedside.core import infusion as inf
+from bedside.core.clock import local_tz
+
+from ..text import literal
+from .monitor import clock_hm, hms
+
+
+class BoardScreen(Screen):
+    BINDINGS = [Binding("enter", "open", "Open monitor", show=True), Binding("escape", "back", "Back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Active infusions (handoff board)", classes="screen-title")
+        yield DataTable(id="board", cursor_type="row")
+        yield Static("", id="board-count", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        t = self.query_one("#board", DataTable)
+        t.add_columns("Patient", "Dose", "Phase", "Left", "Ends", "Next due")
+        self.rows: dict[str, tuple] = {}
+        self.fill()
+        self.set_interval(1, self.tick)
+        t.focus()
+
+    def data(self):
+        ledger = self.app.ledger
+        by = {p.id: ledger.stream_events(p.stream) for p in ledger.patients()}
+        return inf.active_infusions(by, ledger.clock.now(), inf.MonitorSettings(tz=local_tz()))
+
+    def row_for(self, pid: str, dose: str, st: inf.MonitorState) -> tuple:
+        p = self.app.ledger.patient(pid)
+        nxt = next((v for v in st.vitals_due if v.status in ("due", "overdue")), None)
+        alert = f"! {len(st.alerts)} alert(s)" if st.alerts else ""
+        due = f"vitals {nxt.status}" if nxt else alert
+        return (f"{p.name} {p.mrn}", dose.upper(), st.phase, hms(st.phase_left) if st.phase_left is not None else "open", clock_hm(st.phase_ends_at, st.now), due)
+
+    def fill(self) -> None:
+        t = self.query_one("#board", DataTable)
+        t.clear()
+        self.rows = {}
+        for pid, dose, st in self.data():
+            key = f"{pid}|{dose}"
+            row = self.row_for(pid, dose, st)
+            self.rows[key] = row
+            t.add_row(*(literal(c) for c in row), key=key)
+        self.query_one("#board-count", Static).update(f"{len(self.rows)} active · Enter opens the monitor")
+
+    def tick(self) -> None:
+        if not self.is_current:
+            return
+        items = self.data()
+        keys = [f"{pid}|{dose}" for pid, dose, _ in items]
+        if keys != list(self.rows):
+            self.fill()
+            return
+        t = self.query_one("#board", DataTable)
+        cols = list(t.columns)
+        for pid, dose, st in items:
+            key = f"{pid}|{dose}"
+            row = self.row_for(pid, dose, st)
+            for i, (old, new) in enumerate(zip(self.rows[key], row)):
+                if old != new:
+                    t.update_cell(key, cols[i], literal(new))
+            self.rows[key] = row
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_open()
+
+    def action_open(self) -> None:
+        from .monitor import MonitorScreen
+
+        t = self.query_one("#board", DataTable)
+        if not t.row_count:
+            return
+        pid, dose = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value.split("|")
+        self.app.push_screen(MonitorScreen(pid, dose))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,71 @@
+"""Warnings that apply to this patient now, each with its reason, plus the boxed warning and the
+support line (SUPPORT-1), one key away."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from bedside.core import rules
+from bedside.core.warnings import applicable
+
+from .patient import identity_line
+
+
+class WarningsScreen(Screen):
+    BINDINGS = [Binding("w", "boxed", "Boxed warning"), Binding("escape", "back", "Back")]
+
+    def __init__(self, pid: str):
+        super().__init__()
+        self.pid = pid
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="identity", classes="identity")
+        with VerticalScroll(id="warn-box"):
+            yield Static(id="warn-list")
+        yield Static(f"Support: {rules.SUPPORT_LINE} [SUPPORT-1]", classes="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fill()
+        self.query_one("#warn-box").focus()
+
+    def ledger_changed(self) -> None:
+        self.fill()
+
+    def fill(self) -> None:
+        ledger = self.app.ledger
+        p = ledger.patient(self.pid)
+        today = ledger.today()
+        self.query_one("#identity", Static).update(identity_line(p, today))
+        tl = ledger.timeline(self.pid)
+        c1 = tl.dose(1, 1)
+        ws = applicable(p, today, first_dose=c1.given_on if c1 else None, last_dose=tl.last_given, cycles_given=tl.cycles_given, discontinued=tl.discontinued)
+        t = Text()
+        t.append(f"Warnings that apply now: {len(ws)}\n\n", style="bold")
+        for w in ws:
+            t.append(f"⚠ {w.title} [{w.id}]\n", style="bold")
+            t.append("  Why: ", style="dim")
+            t.append(w.reason + "\n")
+            t.append("  " + w.text + "\n")
+            t.append("  Do: ", style="bold")
+            t.append(w.action + "\n\n")
+        self.query_one("#warn-list", Static).update(t)
+
+    def action_boxed(self) -> None:
+        from .dialogs import TextScreen
+
+        title, paras = rules.BOXED_WARNING
+        body = Text()
+        body.append(title + "\n\n", style="bold")
+        for para in paras:
+            body.append("• " + para + "\n")
+        self.app.push_screen(TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)"))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
