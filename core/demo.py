@@ -76,6 +76,20 @@ def demo_patients(today: date) -> list[dict]:
             "consent": {"consent": "given", "consent_date": _d(today, -2), "note": "Parents consented; child assented"},
         },
         {
+            "identity": {"name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590", "sex": "male"},
+            "diagnosis": {"disease_status": "relapsed", "cd22": "positive", "allergies": "none known"},
+            "measurement": {"height_cm": "175", "weight_kg": "72", "measured_on": _d(today, -8)},
+            "labs": {"collected_on": _d(today, -8), "anc": "1.4", "platelets": "88", "platelet_transfusion": "no",
+                     "bilirubin_unit": "mg/dL", "bilirubin": "0.7", "bilirubin_uln": "1.2", "ast": "25", "ast_uln": "40",
+                     "alt": "22", "alt_uln": "40"},
+            "blasts": {"collected_on": _d(today, -8), "wbc": "4.1", "blast_pct": "9"},
+            "vod_risk": {"two_alkylator_conditioning": False, "bilirubin_ge_uln_before_hsct": False, "liver_disease": False,
+                         "prior_hsct": False, "later_salvage": True, "prior_vod": False, "serious_liver_disease": False},
+            "hsct": {"plan": "not_planned"},
+            "reproductive": {"potential": "no", "pregnancy_test": "not_applicable", "breastfeeding": "no"},
+            "consent": {"consent": "given", "consent_date": _d(today, -9)},
+        },
+        {
             "identity": {"name": "DUBOIS, Marc", "dob": "1955-01-20", "mrn": "MRN-100412", "sex": "male"},
             "diagnosis": {"disease_status": "relapsed", "cd22": "unknown", "allergies": "none known"},
             "measurement": {"height_cm": "195", "weight_kg": "140", "measured_on": _d(today, -4)},
@@ -107,6 +121,64 @@ def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
                 data.update(blasts_per_mm3=str(intake.blasts_per_mm3(Decimal(data["wbc"]), Decimal(data["blast_pct"]))), derived_from="wbc_pct")
             elif section == "blasts":
                 data["derived_from"] = "absolute"
-            at = now - timedelta(hours=3) + timedelta(minutes=len(events))
+            at = now - timedelta(days=10) + timedelta(minutes=len(events))
             events.append(NewEvent(stream, intake.SECTIONS[section].kind, actors.get(section, "nina"), at, data))
-        store.append(stream, 0, events)
+        if sections["identity"]["mrn"] == "MRN-100590":
+            events += _treatment_in_progress(stream, now, today)
+        final: list[NewEvent] = []
+        for item in events:
+            if isinstance(item, tuple):  # the double-check and the start need the calculation's version
+                from . import preparation as prep
+                from .events import iso_utc
+
+                _tag, calc_ev, start = item
+                version = next(i for i, e in enumerate(final, 1) if e is calc_ev)
+                c = prep.Calculation(version, calc_ev.actor, calc_ev.at, dict(calc_ev.data))
+                expected = c.expected()
+                final.append(NewEvent(stream, prep.VERIFICATION, "noah", start - timedelta(minutes=10), {
+                    "dose_id": "c1d8", "calc_version": version, "entered": expected, "expected": expected, "matched": True, "mismatches": []}))
+                final.append(NewEvent(stream, "predose.verdict", "nina", start - timedelta(minutes=2), {"cycle": 1, "day": 8, "overall": "PROCEED", "deciding": []}))
+                deadline = start - timedelta(minutes=65) + timedelta(hours=4, minutes=15)
+                final.append(NewEvent(stream, "infusion.started", "nina", start, {"dose_id": "c1d8", "at": iso_utc(start), "route": "bag", "flush_min": 0,
+                                                                                 "stability_deadline": iso_utc(deadline)}))
+                final.append(NewEvent(stream, "dose.given", "nina", start, {"cycle": 1, "day": 8, "date": local_date(start).isoformat(), "level_mg_m2": "0.5", "dose_mg": c.data["dose_mg"]}))
+            else:
+                final.append(item)
+        store.append(stream, 0, final)
+
+
+def _treatment_in_progress(stream: str, now: datetime, today: date) -> list[NewEvent]:
+    """NAKAMURA: C1 D1 given a week ago; C1 D8 prepared, verified, checked and infusing for 20 min."""
+    from . import preparation as prep
+    from . import predose_records as pr
+    from .events import iso_utc
+
+    d1 = today - timedelta(days=7)
+    start = now - timedelta(minutes=20)
+    t = start - timedelta(hours=1)
+
+    def ev(kind: str, actor: str, data: dict, at: datetime | None = None) -> NewEvent:
+        return NewEvent(stream, kind, actor, at or t, data)
+
+    out = [
+        ev("cycle.started", "priya", {"cycle": 1, "day1": d1.isoformat()}, now - timedelta(days=8)),
+        ev("dose.given", "nina", {"cycle": 1, "day": 1, "date": d1.isoformat(), "level_mg_m2": "0.8", "dose_mg": "1.50"}, now - timedelta(days=7)),
+        ev("intake.labs", "nina", {"collected_on": (today - timedelta(days=1)).isoformat(), "anc": "1.1", "platelets": "71", "platelet_transfusion": "no",
+                                   "bilirubin_unit": "mg/dL", "bilirubin": "0.9", "bilirubin_uln": "1.2", "ast": "34", "ast_uln": "40", "alt": "30", "alt_uln": "40"}),
+        ev("intake.measurement", "nina", {"height_cm": "175", "weight_kg": "72.4", "measured_on": today.isoformat(), "bsa_formula": "mosteller",
+                                          "bsa_m2": str(bsa(Decimal("175"), Decimal("72.4")).exact)}),
+    ]
+    m = {"height_cm": "175", "weight_kg": "72.4", "measured_on": today.isoformat()}
+    calc_ev = prep.calculation_event(stream, "phil", t, "c1d8", 1, 8, Decimal("0.5"), "Table 1, cycle 1 Day 8 (DOSE-1)", m, "mosteller")
+    out.append(calc_ev)
+    out.append(ev(prep.STEP, "phil", {"dose_id": "c1d8", "step": "reconstituted", "at": iso_utc(t), "vials_kept": None, "reason": None}))
+    out.append(ev(prep.STEP, "phil", {"dose_id": "c1d8", "step": "diluted", "at": iso_utc(t + timedelta(minutes=15)), "vials_kept": "refrigerated", "reason": None}))
+    for k, v in ((pr.IDENTITY, {"method": "scanned", "name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590"}),
+                 (pr.CHECKLIST, {"emergency_ready": True})):
+        out.append(ev(k, "nina", {"cycle": 1, "day": 8, **v}))
+    for cls, drug, dose in (("corticosteroid", "dexamethasone", "12 mg IV"), ("antipyretic", "paracetamol", "1000 mg PO"), ("antihistamine", "loratadine", "10 mg PO")):
+        out.append(ev(pr.PREMED, "nina", {"cycle": 1, "day": 8, "drug_class": cls, "drug": drug, "dose": dose, "given_at": iso_utc(start - timedelta(minutes=30))}))
+    out.append(ev("vitals.recorded", "nina", {"dose_id": "c1d8", "at": iso_utc(start - timedelta(minutes=5)), "temp_c": "36.7", "hr": 78, "sys": 124, "dia": 76, "rr": 15, "spo2": 98}))
+    # verification and start are added by seed() once the calculation's version is known
+    out.append(("VERIFY", calc_ev, start))
+    return out

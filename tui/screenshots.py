@@ -128,6 +128,51 @@ async def main(outdir: Path) -> list[Path]:
         await _sign_in(pilot, "adam")
         await pilot.press("s")
 
+    async def nakamura(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("slash")
+        await _type(pilot, "naka")
+        await pilot.press("enter", "enter")
+
+    async def timeline(app, pilot):
+        await nakamura(app, pilot)
+        await pilot.press("t")
+        await pilot.press("right")
+
+    async def timeline_c1d15(app, pilot):
+        await timeline(app, pilot)
+        await pilot.press("right")
+
+    async def predose(app, pilot):
+        await timeline(app, pilot)
+        await pilot.press("c")
+
+    async def predose_hold(app, pilot):
+        await _sign_in(pilot)
+        from bedside.core import schedule as sch
+
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")
+        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, app.ledger.today()))
+        await pilot.press("slash")
+        await _type(pilot, "osei")
+        await pilot.press("enter", "enter", "t", "c")
+
+    async def preparation(app, pilot):
+        await timeline(app, pilot)
+        await pilot.press("p")
+
+    async def monitor(app, pilot):
+        await timeline(app, pilot)
+        await pilot.press("i")
+
+    async def board(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("i")
+
+    async def warnings(app, pilot):
+        await nakamura(app, pilot)
+        await pilot.press("v")
+
     shots = [
         ("01-sign-in", nothing, {}),
         ("02-first-admin", nothing, {"empty": True}),
@@ -145,6 +190,15 @@ async def main(outdir: Path) -> list[Path]:
         ("14-add-user", add_user, {}),
         ("15-settings", settings, {}),
         ("16-patient-no-color", patient_measure, {"no_color": True}),
+        ("18-timeline", timeline, {}),
+        ("19-timeline-next-dose", timeline_c1d15, {}),
+        ("20-predose-proceed", predose, {}),
+        ("21-predose-hold", predose_hold, {}),
+        ("22-preparation", preparation, {}),
+        ("23-monitor-infusing", monitor, {}),
+        ("24-monitor-no-color", monitor, {"no_color": True}),
+        ("25-active-infusions", board, {}),
+        ("26-warnings", warnings, {}),
         ("17-intake-form-error-no-color", form_error, {"no_color": True}),
     ]
     return [await shoot(outdir, name, fn, **kw) for name, fn, kw in shots]

@@ -26,7 +26,7 @@ class UsersScreen(Screen):
         yield Header()
         yield Static("Users", classes="screen-title")
         yield DataTable(id="users", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         t = self.query_one("#users", DataTable)
@@ -84,7 +84,7 @@ class AddUserScreen(ModalScreen[bool]):
                         yield Static("Role", classes="flabel")
                         yield Select([(auth.ROLE_LABELS[r], r) for r in auth.ROLES], prompt="choose…", id="role", compact=True)
                     yield ErrorLine(id="e-role")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
@@ -127,7 +127,7 @@ class SettingsScreen(Screen):
             with Horizontal(classes="frow"):
                 yield Static("Site name", classes="flabel")
                 yield Field(value=site.site_name, id="site_name", max_length=60)
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_save(self) -> None:
         ledger = self.app.ledger

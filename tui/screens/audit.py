@@ -63,7 +63,7 @@ class AuditScreen(Screen):
         yield Static(id="audit-title", classes="screen-title")
         yield Field(placeholder="/ filter: user, event, MRN, text", id="audit-filter", max_length=60)
         yield DataTable(id="audit", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#audit", DataTable)

@@ -23,7 +23,7 @@ class BoardScreen(Screen):
         yield Static("Active infusions (handoff board)", classes="screen-title")
         yield DataTable(id="board", cursor_type="row")
         yield Static("", id="board-count", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         t = self.query_one("#board", DataTable)

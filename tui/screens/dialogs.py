@@ -29,7 +29,7 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.rule:
                 yield Static(f"Rule: {self.rule}", classes="hint")
             yield Static("y = yes   n = no", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
@@ -51,7 +51,7 @@ class TextScreen(ModalScreen[None]):
                 yield Static(self.body)
             if self.rule:
                 yield Static(f"Source: {self.rule}", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
@@ -93,7 +93,7 @@ class FieldsDialog(ModalScreen[dict | None]):
                         yield Field(value=str(self.values.get(name, "")), id=f"f-{name}", max_length=200)
                 yield ErrorLine(id=f"e-{name}")
             yield Static("ctrl+s records · escape cancels", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(f"#f-{self.fields[0][0]}").focus()
@@ -150,7 +150,7 @@ class AuthScreen(ModalScreen[object]):
                 yield Static("PIN", classes="flabel")
                 yield Field(id="f-pin", password=True, max_length=8, restrict=r"[0-9]*")
             yield ErrorLine(id="e-user")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-user").focus()

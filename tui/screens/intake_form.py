@@ -59,7 +59,7 @@ class FormScreen(Screen[str | None]):
             yield Static("", id="form-message", classes="message")
             if self.section.rule:
                 yield Static(f"Rules: {self.section.rule}", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _title(self) -> Any:
         from rich.text import Text

@@ -49,7 +49,7 @@ class MonitorScreen(Screen):
         Binding("v", "vitals", "Vitals"),
         Binding("k", "acknowledge", "Ack alert"),
         Binding("o", "complete", "Obs. done"),
-        Binding("l", "left_early", "Left early"),
+        Binding("l", "left_early", "Left early", show=False),
         Binding("t", "stop", "Stop", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -76,7 +76,7 @@ class MonitorScreen(Screen):
         yield LiveText(self.timer_text, id="mon-timer", classes="timer")
         yield LiveText(self.detail_text, id="mon-detail", classes="mon-detail")
         yield LiveText(self.alert_text, id="mon-alerts", classes="alerts")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         p = self.app.ledger.patient(self.pid)
@@ -136,6 +136,7 @@ class MonitorScreen(Screen):
             t.append(f" · grade {r.grade or '?'} · {'resolved (' + str(r.outcome) + ')' if r.resolved_at else 'OPEN'}\n")
         if st.discontinuation:
             t.append(f"⚠ {st.discontinuation.text} [{st.discontinuation.rule}]\n", style="bold")
+        t.append("More keys: l patient left early · t stop the infusion\n", style="dim")
         for d in st.deviations:
             t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
             t.append(d.reason + "\n", style="dim")

@@ -50,7 +50,7 @@ class PatientScreen(Screen):
         yield Static(id="identity", classes="identity")
         yield DataTable(id="sections", cursor_type="row")
         yield Static(id="detail", classes="detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def patient(self) -> intake.Patient:

@@ -31,7 +31,7 @@ class PatientListScreen(Screen):
         yield Field(placeholder="/ search name or MRN", id="search", max_length=60)
         yield DataTable(id="patients", cursor_type="row", zebra_stripes=False)
         yield Static("", id="patients-count", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#patients", DataTable)

@@ -41,7 +41,7 @@ class PredoseScreen(Screen):
         Binding("m", "premed", "Premed"),
         Binding("t", "toxicity", "Toxicity"),
         Binding("e", "tests", "ECG/lytes"),
-        Binding("k", "checklist", "Checklist"),
+        Binding("k", "checklist", "Checklist", show=False),
         Binding("o", "override", "Override"),
         Binding("B", "bilirubin_cause", "Gilbert's", show=False),
         Binding("v", "record_verdict", "Record verdict"),
@@ -65,7 +65,7 @@ class PredoseScreen(Screen):
         yield Static(id="pd-verdict", classes="verdict")
         yield DataTable(id="checks", cursor_type="row")
         yield Static(id="pd-detail", classes="detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         t = self.query_one("#checks", DataTable)
@@ -98,7 +98,9 @@ class PredoseScreen(Screen):
         for i, c in enumerate(sorted(v.checks, key=lambda c: order.get(c.result, 9))):
             res = RESULT.get(c.result, c.result) + (" (overridden)" if c.overridden else "")
             val = c.value + (f" ({c.date_used})" if c.date_used else "")
-            t.add_row(res, literal(c.name), literal(val[:34]), ", ".join(c.rule_ids)[:18], key=c.key)
+            name = c.name if len(c.name) <= 27 else c.name[:26] + "…"
+            val = val if len(val) <= 20 else val[:19] + "…"
+            t.add_row(res, literal(name), literal(val), ", ".join(c.rule_ids)[:12], key=c.key)
         if t.row_count:
             t.move_cursor(row=min(max(keep, 0), t.row_count - 1))
         self.show_detail()
@@ -124,7 +126,7 @@ class PredoseScreen(Screen):
             if c.action:
                 t.append("What to do: ", style="bold")
                 t.append(c.action + "\n")
-            t.append("Rules: " + ", ".join(c.rule_ids) + "\n", style="dim")
+            t.append("Rules: " + (", ".join(c.rule_ids) or "site practice (no label rule)") + "\n", style="dim")
             if c.overridable_by and c.result not in ("pass", "info"):
                 t.append(f"A {c.overridable_by} may override with a reason (o).\n")
             elif c.result in ("hold", "missing", "discontinue"):
@@ -132,6 +134,7 @@ class PredoseScreen(Screen):
             if c.override:
                 t.append(f"Overridden by {c.override.user} ({c.override.role}): ")
                 t.append(c.override.reason + "\n")
+        t.append("k records the emergency-readiness checklist (PRE-10)", style="dim")
         self.query_one("#pd-detail", Static).update(t)
 
     # -- recording -----------------------------------------------------------------------------

@@ -44,9 +44,9 @@ class PreparationScreen(Screen):
         Binding("c", "calculate", "Calculate"),
         Binding("r", "step('reconstituted')", "Reconstituted"),
         Binding("d", "step('diluted')", "Diluted"),
-        Binding("f", "step('bag_refrigerated')", "Fridge in"),
-        Binding("o", "step('bag_removed')", "Fridge out"),
-        Binding("x", "step('discarded')", "Discard"),
+        Binding("f", "step('bag_refrigerated')", "Fridge in", show=False),
+        Binding("o", "step('bag_removed')", "Fridge out", show=False),
+        Binding("x", "step('discarded')", "Discard", show=False),
         Binding("v", "verify", "Double-check"),
         Binding("escape", "back", "Back"),
     ]
@@ -72,7 +72,7 @@ class PreparationScreen(Screen):
             yield Static(id="trail")
         yield Static(id="prep-status", classes="status")
         yield LiveText(self.deadline_text, id="prep-deadlines", classes="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.fill()
@@ -110,6 +110,7 @@ class PreparationScreen(Screen):
             status.append(" · ".join(f"{prep.STEP_LABELS[s.step]} {hm(s.at)} ({s.actor})" for s in st.steps))
         if st.discarded:
             status.append(f"\n{len(st.discarded)} earlier preparation(s) discarded", style="dim")
+        status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard", style="dim")
         self.query_one("#prep-status", Static).update(status)
         self.query_one("#prep-deadlines", LiveText).tick()
 
@@ -233,7 +234,7 @@ class StepScreen(ModalScreen[dict | None]):
                     yield Static("Reason" + (" (room temperature)" if self.step == "diluted" else ""), classes="flabel")
                     yield Field(id="f-reason", max_length=200)
             yield Static("ctrl+s records · escape cancels", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-time", Field).focus()
@@ -295,7 +296,7 @@ class VerifyScreen(ModalScreen[tuple | None]):
                     yield Field(id=f"f-{f}", max_length=12, restrict=r"[0-9.]*")
                 yield ErrorLine(id=f"e-{f}")
             yield Static("ctrl+s submits · escape cancels", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#f-user", Field).focus()
@@ -350,7 +351,7 @@ class MismatchScreen(ModalScreen[None]):
         with Vertical(classes="box dialog"):
             yield Static("✗ Double-check MISMATCH", classes="box-title")
             yield Static(t)
-        yield Footer()
+        yield Footer(compact=True)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -32,7 +32,7 @@ class SignInScreen(Screen):
             if self.app.demo:
                 names = ", ".join(u for u, _n, _r in DEMO_USERS)
                 yield Static(f"Demo users: {names} (PIN {DEMO_PIN})", classes="hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#username", Field).focus()
@@ -79,7 +79,7 @@ class FirstAdminScreen(Screen):
                 yield Static(label, classes="flabel")
                 yield Field(id=fid, **kw)
                 yield ErrorLine(id=f"e-{fid}")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
@@ -118,7 +118,7 @@ class LockScreen(ModalScreen[bool]):
             yield Static(literal(f"{self.user.label} was idle. Enter the PIN to go on."))
             yield Field(placeholder="PIN", id="lock-pin", password=True, max_length=8, restrict=r"[0-9]*")
             yield Static("", id="lock-message", classes="message")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#lock-pin", Field).focus()

@@ -62,7 +62,7 @@ def parse_date_field(text: str, label: str) -> tuple[date | None, str | None]:
 
 class TimelineScreen(Screen):
     BINDINGS = [
-        Binding("b", "start", "Start C1"),
+        Binding("b", "start", "Start C1", show=False),
         Binding("g", "give", "Given"),
         Binding("h", "hold", "Hold"),
         Binding("y", "recover", "Recovered"),
@@ -94,7 +94,7 @@ class TimelineScreen(Screen):
         yield DataTable(id="cycles", cursor_type="cell")
         with VerticalScroll(id="tl-detail-box"):
             yield Static(id="tl-detail")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         t = self.query_one("#cycles", DataTable)
@@ -179,7 +179,7 @@ class TimelineScreen(Screen):
             t.append(f"⚠ {pr.id}: ", style="bold")
             t.append(pr.text)
             t.append(f" ({pr.needs_role}{', UNVERIFIED' if pr.unverified else ''}; d decides)\n")
-        t.append("More keys: m move · o omit · x extend C1 · L levels · D discontinue", style="dim")
+        t.append("More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue", style="dim")
         self.query_one("#tl-detail", Static).update(t)
 
     # -- helpers -------------------------------------------------------------------------------

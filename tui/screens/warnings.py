@@ -29,7 +29,7 @@ class WarningsScreen(Screen):
         with VerticalScroll(id="warn-box"):
             yield Static(id="warn-list")
         yield Static(f"Support: {rules.SUPPORT_LINE} [SUPPORT-1]", classes="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.fill()
