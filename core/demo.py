@@ -13,21 +13,14 @@ from decimal import Decimal
 from . import intake
 from .auth import USERS_STREAM, SiteKey
 from .calc import bsa
+from .demo_users import DEMO_PIN, DEMO_USERS  # noqa: F401  (re-exported)
 from .clock import Clock, local_date
 from .events import NewEvent
 from .store import EventStore
 
 DEMO_KEY = SiteKey(None, bytes.fromhex("6465" * 16))
-DEMO_PIN = "1234"
 _HASH_1234 = "$argon2id$v=19$m=65536,t=3,p=4$pJXEVR/gL6RALcNK78VvkA$2domkR2F7RfoCSyvXpOmEk5v0USqw8kxcphPKQaU51w"
 
-DEMO_USERS = (
-    ("nina", "Nina Okafor", "nurse"),
-    ("noah", "Noah Brandt", "nurse"),
-    ("phil", "Phil Marsh", "pharmacist"),
-    ("priya", "Dr Priya Raman", "prescriber"),
-    ("adam", "Adam Keller", "admin"),
-)
 
 
 def _d(today: date, days: int) -> str:
@@ -128,29 +121,32 @@ def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
         final: list[NewEvent] = []
         for item in events:
             if isinstance(item, tuple):  # the double-check and the start need the calculation's version
-                from . import preparation as prep
                 from .events import iso_utc
 
                 _tag, calc_ev, start = item
                 version = next(i for i, e in enumerate(final, 1) if e is calc_ev)
-                c = prep.Calculation(version, calc_ev.actor, calc_ev.at, dict(calc_ev.data))
-                expected = c.expected()
-                final.append(NewEvent(stream, prep.VERIFICATION, "noah", start - timedelta(minutes=10), {
+                d = calc_ev.data
+                expected = {"bsa_m2": str(bsa(Decimal(d["height_cm"]), Decimal(d["weight_kg"])).shown), "level_mg_m2": d["level_mg_m2"],
+                            "dose_mg": d["dose_mg"], "withdraw_ml": d["withdraw_ml"]}
+                final.append(NewEvent(stream, "prep.verification", "noah", start - timedelta(minutes=10), {
                     "dose_id": "c1d8", "calc_version": version, "entered": expected, "expected": expected, "matched": True, "mismatches": []}))
                 final.append(NewEvent(stream, "predose.verdict", "nina", start - timedelta(minutes=2), {"cycle": 1, "day": 8, "overall": "PROCEED", "deciding": []}))
                 deadline = start - timedelta(minutes=65) + timedelta(hours=4, minutes=15)
                 final.append(NewEvent(stream, "infusion.started", "nina", start, {"dose_id": "c1d8", "at": iso_utc(start), "route": "bag", "flush_min": 0,
                                                                                  "stability_deadline": iso_utc(deadline)}))
-                final.append(NewEvent(stream, "dose.given", "nina", start, {"cycle": 1, "day": 8, "date": local_date(start).isoformat(), "level_mg_m2": "0.5", "dose_mg": c.data["dose_mg"]}))
+                final.append(NewEvent(stream, "dose.given", "nina", start, {"cycle": 1, "day": 8, "date": local_date(start).isoformat(), "level_mg_m2": "0.5", "dose_mg": d["dose_mg"]}))
             else:
                 final.append(item)
         store.append(stream, 0, final)
 
 
 def _treatment_in_progress(stream: str, now: datetime, today: date) -> list[NewEvent]:
-    """NAKAMURA: C1 D1 given a week ago; C1 D8 prepared, verified, checked and infusing for 20 min."""
-    from . import preparation as prep
-    from . import predose_records as pr
+    """NAKAMURA: C1 D1 given a week ago; C1 D8 prepared, verified, checked and infusing for 20 min.
+
+    Kinds are written as strings (not imported from their modules) to keep the demo's start-up
+    light; tests fold these events with the real engines.
+    """
+    from .calc import prepare
     from .events import iso_utc
 
     d1 = today - timedelta(days=7)
@@ -169,15 +165,20 @@ def _treatment_in_progress(stream: str, now: datetime, today: date) -> list[NewE
                                           "bsa_m2": str(bsa(Decimal("175"), Decimal("72.4")).exact)}),
     ]
     m = {"height_cm": "175", "weight_kg": "72.4", "measured_on": today.isoformat()}
-    calc_ev = prep.calculation_event(stream, "phil", t, "c1d8", 1, 8, Decimal("0.5"), "Table 1, cycle 1 Day 8 (DOSE-1)", m, "mosteller")
+    p = prepare(Decimal(m["height_cm"]), Decimal(m["weight_kg"]), Decimal("0.5"))
+    calc_ev = ev("prep.calculated", "phil", {
+        "dose_id": "c1d8", "cycle": 1, "day": 8, "level_mg_m2": "0.5", "level_basis": "Table 1, cycle 1 Day 8 (DOSE-1)",
+        "height_cm": m["height_cm"], "weight_kg": m["weight_kg"], "measured_on": m["measured_on"], "formula": "mosteller",
+        "bsa_m2": str(p.bsa.exact), "dose_mg": str(p.dose_mg), "withdraw_ml": str(p.withdraw_ml), "vials": p.vials, "route": p.route,
+        "final_volume_ml": str(p.final_volume_ml), "syringe_volume_ml": None, "unverified_rules": list(p.unverified_rules)})
     out.append(calc_ev)
-    out.append(ev(prep.STEP, "phil", {"dose_id": "c1d8", "step": "reconstituted", "at": iso_utc(t), "vials_kept": None, "reason": None}))
-    out.append(ev(prep.STEP, "phil", {"dose_id": "c1d8", "step": "diluted", "at": iso_utc(t + timedelta(minutes=15)), "vials_kept": "refrigerated", "reason": None}))
-    for k, v in ((pr.IDENTITY, {"method": "scanned", "name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590"}),
-                 (pr.CHECKLIST, {"emergency_ready": True})):
+    out.append(ev("prep.step", "phil", {"dose_id": "c1d8", "step": "reconstituted", "at": iso_utc(t), "vials_kept": None, "reason": None}))
+    out.append(ev("prep.step", "phil", {"dose_id": "c1d8", "step": "diluted", "at": iso_utc(t + timedelta(minutes=15)), "vials_kept": "refrigerated", "reason": None}))
+    for k, v in (("predose.identity", {"method": "scanned", "name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590"}),
+                 ("predose.checklist", {"emergency_ready": True})):
         out.append(ev(k, "nina", {"cycle": 1, "day": 8, **v}))
     for cls, drug, dose in (("corticosteroid", "dexamethasone", "12 mg IV"), ("antipyretic", "paracetamol", "1000 mg PO"), ("antihistamine", "loratadine", "10 mg PO")):
-        out.append(ev(pr.PREMED, "nina", {"cycle": 1, "day": 8, "drug_class": cls, "drug": drug, "dose": dose, "given_at": iso_utc(start - timedelta(minutes=30))}))
+        out.append(ev("predose.premed", "nina", {"cycle": 1, "day": 8, "drug_class": cls, "drug": drug, "dose": dose, "given_at": iso_utc(start - timedelta(minutes=30))}))
     out.append(ev("vitals.recorded", "nina", {"dose_id": "c1d8", "at": iso_utc(start - timedelta(minutes=5)), "temp_c": "36.7", "hr": 78, "sys": 124, "dia": 76, "rr": 15, "spo2": 98}))
     # verification and start are added by seed() once the calculation's version is known
     out.append(("VERIFY", calc_ev, start))

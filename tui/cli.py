@@ -69,39 +69,69 @@ def cmd_verify_log(db: Path) -> int:
     return 0 if report.ok else 1
 
 
+def has_users(db: Path) -> bool:
+    """Cheap first-run test without the domain imports: any user recorded yet?"""
+    if not db.exists():
+        return False
+    import apsw
+
+    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        conn.set_busy_timeout(5000)
+        return conn.execute("SELECT 1 FROM events WHERE stream = 'users' LIMIT 1").fetchone() is not None
+    except apsw.SQLError:
+        return False
+    finally:
+        conn.close()
+
+
 def run_app(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from bedside.core.auth import SiteKey
-    from bedside.core.clock import RealClock, ScaledClock
-    from bedside.core.service import Ledger
-
     tmp = None
+    stores: list = []
     if args.demo:
-        from bedside.core.demo import DEMO_KEY, seed
-
         tmp = tempfile.mkdtemp(prefix="bedside-demo-")
-        store = open_store(Path(tmp) / "demo.db")
-        clock = ScaledClock(args.speed if args.speed else 60.0)
-        seed(store, clock)
-        key = DEMO_KEY
+        speed = args.speed if args.speed else 60.0
+
+        def boot():
+            from bedside.core.clock import ScaledClock
+            from bedside.core.demo import DEMO_KEY, seed
+            from bedside.core.service import Ledger
+
+            store = open_store(Path(tmp) / "demo.db")
+            stores.append(store)
+            clock = ScaledClock(speed)
+            seed(store, clock)
+            return Ledger(store, clock, DEMO_KEY)
+
+        first_run = False
     else:
         if args.speed:
             print("bedside: --speed is for --demo only", file=sys.stderr)
             return 2
         db = resolve_db(args.db)
-        store = open_store(db)
-        clock = RealClock()
-        key = SiteKey(Path(str(db) + ".key"))
+        first_run = not has_users(db)
+
+        def boot():
+            from bedside.core.auth import SiteKey
+            from bedside.core.clock import RealClock
+            from bedside.core.service import Ledger
+
+            store = open_store(db)
+            stores.append(store)
+            return Ledger(store, RealClock(), SiteKey(Path(str(db) + ".key")))
+
     try:
         from bedside.tui.app import BedsideApp
 
-        app = BedsideApp(Ledger(store, clock, key), demo=args.demo)
+        app = BedsideApp(demo=args.demo, boot=boot, first_run=first_run)
         app.run()
         return app.return_code or 0
     finally:
-        store.close()
+        for store in stores:
+            store.close()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -8,8 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Static
 
-from bedside.core import auth
-from bedside.core.demo import DEMO_PIN, DEMO_USERS
+from bedside.core.demo_users import DEMO_PIN, DEMO_USERS
 
 from ..text import literal
 from ..widgets.field import ErrorLine, Field
@@ -89,6 +88,8 @@ class FirstAdminScreen(Screen):
             self.focus_next()
 
     def action_create(self) -> None:
+        from bedside.core import auth
+
         values = {f.id: f.value for f in self.query(Field)}
         errors = auth.validate_new_user(values["username"].strip(), values["full_name"], "admin", values["pin"], values["pin_again"], self.app.ledger.users())
         for fid in ("username", "full_name", "pin", "pin_again"):
@@ -108,7 +109,7 @@ class LockScreen(ModalScreen[bool]):
         Binding("f5", "switch_user", "Sign out / switch user"),
     ]
 
-    def __init__(self, user: auth.User):
+    def __init__(self, user):
         super().__init__()
         self.user = user
 
