@@ -87,8 +87,7 @@ class AddUserScreen(ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
-        event.stop()
-        self.focus_next()
+        event.stop()  # the field already moved the focus on
 
     def action_save(self) -> None:
         v = {f.id: f.value for f in self.query(Field)}

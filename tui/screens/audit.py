@@ -115,8 +115,7 @@ class AuditScreen(Screen):
         self.fill()
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
-        event.stop()
-        self.query_one("#audit", DataTable).focus()
+        event.stop()  # the field already moved the focus on to the table
 
     def action_filter(self) -> None:
         self.query_one("#audit-filter", Field).focus()

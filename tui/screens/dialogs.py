@@ -99,8 +99,7 @@ class FieldsDialog(ModalScreen[dict | None]):
         self.query_one(f"#f-{self.fields[0][0]}").focus()
 
     def on_input_submitted(self, event) -> None:
-        event.stop()
-        self.focus_next()
+        event.stop()  # the field already moved the focus on
 
     def raw(self) -> dict:
         from textual.widgets import Select
@@ -157,9 +156,7 @@ class AuthScreen(ModalScreen[object]):
 
     def on_input_submitted(self, event) -> None:
         event.stop()
-        if event.input.id == "f-user":
-            self.focus_next()
-        else:
+        if event.input.id == "f-pin":
             self.action_save()
 
     def action_save(self) -> None:

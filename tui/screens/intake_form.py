@@ -95,8 +95,7 @@ class FormScreen(Screen[str | None]):
         self.query_one(f"#f-{self.section.fields[0].name}").focus()
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
-        event.stop()
-        self.focus_next()
+        event.stop()  # the field already moved the focus on
 
     # -- reading and saving ---------------------------------------------------------------------
     def raw_values(self) -> dict[str, Any]:

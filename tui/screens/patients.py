@@ -75,8 +75,7 @@ class PatientListScreen(Screen):
         self.fill()
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
-        event.stop()
-        self.query_one("#patients", DataTable).focus()
+        event.stop()  # the field already moved the focus on to the table
 
     def action_search(self) -> None:
         self.query_one("#search", Field).focus()

@@ -302,8 +302,7 @@ class VerifyScreen(ModalScreen[tuple | None]):
         self.query_one("#f-user", Field).focus()
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
-        event.stop()
-        self.focus_next()
+        event.stop()  # the field already moved the focus on
 
     def action_save(self) -> None:
         ledger = self.app.ledger

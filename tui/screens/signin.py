@@ -34,13 +34,13 @@ class SignInScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#username", Field).focus()
+        user = self.query_one("#username", Field)
+        user.advance_on_enter = True
+        user.focus()
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
-        if event.input.id == "username":
-            self.query_one("#pin", Field).focus()
-        else:
+        if event.input.id == "pin":
             self.action_sign_in()
 
     def action_sign_in(self) -> None:
@@ -84,8 +84,6 @@ class FirstAdminScreen(Screen):
         event.stop()
         if event.input.id == "pin_again":
             self.action_create()
-        else:
-            self.focus_next()
 
     def action_create(self) -> None:
         from bedside.core import auth

@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Input, Static
 
 
 class Field(Input):
-    """A compact single-line input that does not blink."""
+    """A compact single-line input that does not blink.
+
+    Fast typing and keyboard-wedge scanners: a key that was queued for this field after Enter
+    moved the focus on is handed to the field that now has the focus, so "user⏎1234⏎" typed at
+    once lands in two fields, not one.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("compact", True)
         kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
         self.cursor_blink = False
+
+    async def _on_key(self, event: events.Key) -> None:
+        focused = self.screen.focused if self.is_attached else None
+        if focused is not None and focused is not self and isinstance(focused, Input) and (event.is_printable or event.key == "enter"):
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter":
+            # Handled here, in this field's own queue, not by the binding once the key has bubbled
+            # up to the app: keys typed after Enter are then already in the right field.
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return
+        await super()._on_key(event)
+
+    advance_on_enter = True  # Enter moves to the next field (as Tab), synchronously
+
+    async def action_submit(self) -> None:
+        """Enter: move on at once (synchronously), then tell the screen."""
+        if self.advance_on_enter:
+            self.screen.focus_next()
+        await super().action_submit()
 
 
 class ErrorLine(Static):
