@@ -127,3 +127,31 @@ async def test_predose_screen_records_and_refuses_a_nurse_override(app, clock):
         await answer(pilot, app, {"user": "priya", "pin": "1234"})
         c = screen.verdict().check("pre3.blasts")
         assert c.overridden and c.override.user == "priya"
+
+
+async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
+    from bedside.core import predose_records as pr
+
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        p = app.ledger.register_patient("nina", {"name": "SCAN, Test", "dob": "1970-01-01", "mrn": "735005385000000011", "sex": "other"})
+        app.ledger.schedule_event("priya", p.id, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.push_screen(PredoseScreen(p.id, 1, 1))
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        dlg = app.screen
+        dlg.query_one("#f-name").value = "SCAN, Test"
+        dlg.query_one("#f-dob").value = "1970-01-01"
+        dlg.query_one("#f-method").value = "typed"
+        dlg.query_one("#f-mrn").focus()
+        await pilot.pause()
+        # What a keyboard-wedge scanner types: symbology prefix, AI 8018, GS separator, AI 10.
+        for key in [*"]C18018735005385000000011", "ctrl+right_square_bracket", *"10ABC"]:
+            await pilot.press(key)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        ev = [e for e in app.ledger.stream_events(p.stream) if e.kind == pr.IDENTITY][-1]
+        assert ev.data["mrn"] == "735005385000000011" and ev.data["method"] == "scanned"
+        assert app.screen.verdict().check("identity").result == "pass"

@@ -150,7 +150,21 @@ class PredoseScreen(Screen):
     async def action_identity(self) -> None:
         fields = [("name", "Full name", "text"), ("dob", "Date of birth (YYYY-MM-DD)", "text"), ("mrn", "MRN (type or scan)", "text"),
                   ("method", "How", "choice", [("Typed", "typed"), ("Scanned", "scanned")])]
-        ans = await self.app.push_screen_wait(FieldsDialog("Confirm both identifiers with the patient and the wristband", fields, required("name", "dob", "mrn", "method"),
+        def validate(raw):
+            from bedside.core.scan import read_identifier
+
+            data, errs = required("name", "dob", "mrn", "method")(raw)
+            if errs:
+                return None, errs
+            scan = read_identifier(raw["mrn"])
+            if scan.error:
+                return None, {"mrn": f"MRN: {scan.error}"}
+            data["mrn"] = scan.identifier
+            if scan.gs1:
+                data["method"] = "scanned"
+            return data, {}
+
+        ans = await self.app.push_screen_wait(FieldsDialog("Confirm both identifiers with the patient and the wristband", fields, validate,
                                                            note="Ask the patient; do not copy from the screen. The check compares with the record."))
         if ans:
             self.put(pr.IDENTITY, self.dose_data(**ans))

@@ -28,6 +28,12 @@ class Field(Input):
             event.prevent_default()
             focused.post_message(events.Key(event.key, event.character))
             return
+        if event.key == "ctrl+right_square_bracket":
+            # A GS1 scanner's group separator (ASCII 29): keep it, the parser needs it.
+            event.stop()
+            event.prevent_default()
+            self.insert_text_at_cursor("\x1d")
+            return
         if event.key == "enter":
             # Handled here, in this field's own queue, not by the binding once the key has bubbled
             # up to the app: keys typed after Enter are then already in the right field.
