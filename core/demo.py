@@ -19,7 +19,7 @@ from .events import NewEvent
 from .store import EventStore
 
 DEMO_KEY = SiteKey(None, bytes.fromhex("6465" * 16))
-_HASH_1234 = "$argon2id$v=19$m=65536,t=3,p=4$pJXEVR/gL6RALcNK78VvkA$2domkR2F7RfoCSyvXpOmEk5v0USqw8kxcphPKQaU51w"
+_HASH_1234 = "$argon2id$v=19$m=7168,t=5,p=1$uDKZjxJX05VBtHyRygH4LQ$/evIgiHZablbzIP/D9Kw/FrrGi4qSKN5XdgMGKMvbfU"
 
 
 

@@ -63,12 +63,14 @@ class PatientScreen(Screen):
         table.focus()
 
     def on_screen_resume(self) -> None:
-        self.fill()
+        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
+            self.fill()
 
     def ledger_changed(self) -> None:
         self.fill()
 
     def fill(self) -> None:
+        self._seen = self.app.ledger.last_seq
         p = self.patient
         self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
         table = self.query_one("#sections", DataTable)

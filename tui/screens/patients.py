@@ -45,6 +45,7 @@ class PatientListScreen(Screen):
         return True
 
     def fill(self) -> None:
+        self._seen = self.app.ledger.last_seq
         table = self.query_one("#patients", DataTable)
         query = self.query_one("#search", Field).value.strip().casefold()
         keep = table.cursor_row
@@ -69,7 +70,8 @@ class PatientListScreen(Screen):
         self.fill()
 
     def on_screen_resume(self) -> None:
-        self.fill()
+        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
+            self.fill()
 
     def on_input_changed(self, event: Field.Changed) -> None:
         self.fill()

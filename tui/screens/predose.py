@@ -74,12 +74,14 @@ class PredoseScreen(Screen):
         t.focus()
 
     def on_screen_resume(self) -> None:
-        self.fill()
+        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
+            self.fill()
 
     def ledger_changed(self) -> None:
         self.fill()
 
     def fill(self) -> None:
+        self._seen = self.app.ledger.last_seq
         ledger = self.app.ledger
         self.query_one("#identity", Static).update(identity_line(ledger.patient(self.pid), ledger.today()))
         v = self.verdict()

@@ -78,12 +78,14 @@ class PreparationScreen(Screen):
         self.fill()
 
     def on_screen_resume(self) -> None:
-        self.fill()
+        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
+            self.fill()
 
     def ledger_changed(self) -> None:
         self.fill()
 
     def fill(self) -> None:
+        self._seen = self.app.ledger.last_seq
         p = self.patient
         self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
         self.query_one("#prep-title", Static).update(
