@@ -27,7 +27,11 @@ def iso_utc(when: datetime) -> str:
 
 
 def parse_utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    """The inverse of :func:`iso_utc` (``fromisoformat`` is C-fast and reads the "Z")."""
+    when = datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        raise ValueError(f"not a UTC time: {text!r}")
+    return when.astimezone(UTC)
 
 
 def canonical_json(data: Any) -> str:

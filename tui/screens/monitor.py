@@ -65,8 +65,15 @@ class MonitorScreen(Screen):
         return self.app.ledger.patient(self.pid).stream
 
     def state(self) -> inf.MonitorState:
+        """The monitor state now; computed once per log change and clock second (four live
+        lines ask for it each tick)."""
         ledger = self.app.ledger
-        return inf.monitor(ledger.stream_events(self.stream), self.dose_id, ledger.clock.now(), settings())
+        now = ledger.clock.now()
+        key = (ledger.last_seq, int(now.timestamp()))
+        if getattr(self, "_cache_key", None) != key:
+            self._cache = inf.monitor(ledger.stream_events(self.stream), self.dose_id, now, settings())
+            self._cache_key = key
+        return self._cache
 
     def compose(self) -> ComposeResult:
         yield Header()
