@@ -155,3 +155,21 @@ async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
         ev = [e for e in app.ledger.stream_events(p.stream) if e.kind == pr.IDENTITY][-1]
         assert ev.data["mrn"] == "735005385000000011" and ev.data["method"] == "scanned"
         assert app.screen.verdict().check("identity").result == "pass"
+
+
+async def test_print_the_calendar(app, clock):
+    from bedside.tui.screens.dialogs import TextScreen
+
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "priya")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        await pilot.press("P")
+        await pilot.pause()
+        assert isinstance(app.screen, TextScreen)
+        text = str(app.screen.body)
+        assert "C1 D8   2025-03-10  03-08..03-12 (eff 03-09..03-12)" in text  # S1
+        assert all(len(line) <= 80 for line in text.splitlines())

@@ -76,6 +76,7 @@ class TimelineScreen(Screen):
         Binding("c", "check", "Pre-dose"),
         Binding("p", "prepare", "Prepare"),
         Binding("i", "monitor", "Infusion"),
+        Binding("P", "calendar", "Print", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -181,7 +182,7 @@ class TimelineScreen(Screen):
             t.append(f"⚠ {pr.id}: ", style="bold")
             t.append(pr.text)
             t.append(f" ({pr.needs_role}{', UNVERIFIED' if pr.unverified else ''}; d decides)\n")
-        t.append("More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue", style="dim")
+        t.append("More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue · P print", style="dim")
         self.query_one("#tl-detail", Static).update(t)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -446,6 +447,14 @@ class TimelineScreen(Screen):
         from .monitor import MonitorScreen
 
         self._dose_screen(lambda d: MonitorScreen(self.pid, f"c{d.cycle}d{d.day}", f"{d.label} · {d.level} mg/m²"))
+
+    def action_calendar(self) -> None:
+        from bedside.core.calendar import calendar_lines
+
+        from .dialogs import TextScreen
+
+        lines = calendar_lines(self.app.ledger.patient(self.pid), self.tl)
+        self.app.push_screen(TextScreen("Treatment calendar (plain text, 80 columns)", Text("\n".join(lines)), rule="SCHED-1..8, CYC-1..4"))
 
     def action_back(self) -> None:
         self.app.pop_screen()
