@@ -25,7 +25,6 @@ from decimal import Decimal
 from . import infusion as inf
 from . import predose as pd
 from . import preparation as prep
-from . import rules
 from . import schedule as sch
 from .events import Event, parse_utc
 from .intake import Patient, age_years

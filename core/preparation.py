@@ -25,7 +25,7 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from . import calc, rules
+from . import calc
 from .events import Event, NewEvent, iso_utc, parse_utc
 from .stability import Deadlines, PrepTimes, check_dilution, deadlines
 

@@ -177,3 +177,17 @@ class AuthScreen(ModalScreen[object]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def boxed_warning_screen() -> TextScreen:
+    """BOX-1: the boxed warning, one key away on every patient screen."""
+    from rich.text import Text
+
+    from bedside.core import rules
+
+    title, paras = rules.BOXED_WARNING
+    body = Text()
+    body.append(title + "\n\n", style="bold")
+    for para in paras:
+        body.append("• " + para + "\n")
+    return TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)")

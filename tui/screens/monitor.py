@@ -19,7 +19,7 @@ from bedside.core.clock import local_tz, to_local
 from ..text import literal
 from ..widgets.countdown import LiveText, span
 from .dialogs import ConfirmScreen, FieldsDialog
-from .patient import identity_line
+from .base import identity_line
 
 
 def clock_hm(at: datetime | None, now: datetime) -> str:

@@ -5,31 +5,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bedside.core import intake, rules
+from bedside.core import intake
 
 from ..text import literal, when
+from .base import PatientView
 
 
-def identity_line(p: intake.Patient, today) -> Text:
-    """The two identifiers (name, DOB) with the MRN, shown on every patient screen."""
-    ident = p.identity
-    sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(ident.get("sex"), "")
-    age = f" ({intake.age_years(p.dob, today)} y)" if p.dob else ""
-    t = Text()
-    t.append(p.name or "(no name)", style="bold")
-    t.append("  MRN ", style="dim")
-    t.append(p.mrn, style="bold")
-    t.append("  DOB ", style="dim")
-    t.append(f"{ident.get('dob', '?')}{age}", style="bold")
-    if sex:
-        t.append(f"  {sex}")
-    return t
-
-
-class PatientScreen(Screen):
+class PatientScreen(PatientView):
     BINDINGS = [
         Binding("enter", "record", "Record", show=True),
         Binding("x", "correct", "Correct"),
@@ -41,10 +25,6 @@ class PatientScreen(Screen):
         Binding("ctrl+l", "app.lock", "Lock", show=False),
     ]
 
-    def __init__(self, pid: str):
-        super().__init__()
-        self.pid = pid
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="identity", classes="identity")
@@ -52,27 +32,14 @@ class PatientScreen(Screen):
         yield Static(id="detail", classes="detail")
         yield Footer(compact=True)
 
-    @property
-    def patient(self) -> intake.Patient:
-        return self.app.ledger.patient(self.pid)
-
     def on_mount(self) -> None:
         table = self.query_one("#sections", DataTable)
         table.add_columns("Section", "Status", "Latest")
-        self.fill()
+        self.refill()
         table.focus()
 
-    def on_screen_resume(self) -> None:
-        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
-            self.fill()
-
-    def ledger_changed(self) -> None:
-        self.fill()
-
     def fill(self) -> None:
-        self._seen = self.app.ledger.last_seq
         p = self.patient
-        self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
         table = self.query_one("#sections", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -157,14 +124,9 @@ class PatientScreen(Screen):
         self.app.push_screen(AuditScreen(self.pid))
 
     def action_boxed_warning(self) -> None:
-        from .dialogs import TextScreen
+        from .dialogs import boxed_warning_screen
 
-        title, paras = rules.BOXED_WARNING
-        body = Text()
-        body.append(title + "\n\n", style="bold")
-        for para in paras:
-            body.append("• " + para + "\n")
-        self.app.push_screen(TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)"))
+        self.app.push_screen(boxed_warning_screen())
 
     def action_timeline(self) -> None:
         from .timeline import TimelineScreen

@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import predose as pd
@@ -19,7 +18,7 @@ from bedside.core.events import NewEvent, iso_utc
 
 from ..text import literal
 from .dialogs import AuthScreen, FieldsDialog
-from .patient import identity_line
+from .base import PatientView
 from .timeline import parse_date_field
 
 RESULT = {
@@ -35,7 +34,7 @@ def required(*names):
     return validate
 
 
-class PredoseScreen(Screen):
+class PredoseScreen(PatientView):
     BINDINGS = [
         Binding("n", "identity", "Identity"),
         Binding("m", "premed", "Premed"),
@@ -49,8 +48,8 @@ class PredoseScreen(Screen):
     ]
 
     def __init__(self, pid: str, cycle: int, day: int):
-        super().__init__()
-        self.pid, self.cycle, self.day = pid, cycle, day
+        super().__init__(pid)
+        self.cycle, self.day = cycle, day
 
     def verdict(self) -> pd.Verdict:
         return self.app.ledger.predose_verdict(self.pid, self.cycle, self.day)
@@ -70,20 +69,11 @@ class PredoseScreen(Screen):
     def on_mount(self) -> None:
         t = self.query_one("#checks", DataTable)
         t.add_columns("Result", "Check", "Value (date)", "Rule")
-        self.fill()
+        self.refill()
         t.focus()
 
-    def on_screen_resume(self) -> None:
-        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
-            self.fill()
-
-    def ledger_changed(self) -> None:
-        self.fill()
-
     def fill(self) -> None:
-        self._seen = self.app.ledger.last_seq
         ledger = self.app.ledger
-        self.query_one("#identity", Static).update(identity_line(ledger.patient(self.pid), ledger.today()))
         v = self.verdict()
         self._v = v
         head = Text()
@@ -143,7 +133,7 @@ class PredoseScreen(Screen):
     def put(self, kind: str, data: dict, actor: str | None = None) -> None:
         ledger = self.app.ledger
         ledger.append(self.stream, lambda: [NewEvent(self.stream, kind, actor or self.app.actor, ledger.clock.now(), data)])
-        self.fill()
+        self.refill()
 
     def dose_data(self, **kw) -> dict:
         return {"cycle": self.cycle, "day": self.day, **kw}

@@ -11,7 +11,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
@@ -21,7 +21,7 @@ from bedside.core.intake import Patient
 from ..text import literal
 from ..widgets.countdown import LiveText, span
 from ..widgets.field import ErrorLine, Field
-from .patient import identity_line
+from .base import PatientView
 
 
 class DoseRef:
@@ -39,7 +39,7 @@ def hm(at: datetime) -> str:
     return to_local(at).strftime("%H:%M")
 
 
-class PreparationScreen(Screen):
+class PreparationScreen(PatientView):
     BINDINGS = [
         Binding("c", "calculate", "Calculate"),
         Binding("r", "step('reconstituted')", "Reconstituted"),
@@ -52,15 +52,10 @@ class PreparationScreen(Screen):
     ]
 
     def __init__(self, pid: str, dose: DoseRef):
-        super().__init__()
-        self.pid = pid
+        super().__init__(pid)
         self.dose = dose
 
     # -- state ---------------------------------------------------------------------------------
-    @property
-    def patient(self) -> Patient:
-        return self.app.ledger.patient(self.pid)
-
     def state(self) -> prep.PrepState:
         return prep.fold(self.app.ledger.stream_events(self.patient.stream), self.dose.id)
 
@@ -75,19 +70,9 @@ class PreparationScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.fill()
-
-    def on_screen_resume(self) -> None:
-        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
-            self.fill()
-
-    def ledger_changed(self) -> None:
-        self.fill()
+        self.refill()
 
     def fill(self) -> None:
-        self._seen = self.app.ledger.last_seq
-        p = self.patient
-        self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
         self.query_one("#prep-title", Static).update(
             Text.assemble(("Preparation ", "bold"), f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ", self.dose.basis)
         )
@@ -163,7 +148,7 @@ class PreparationScreen(Screen):
                 self.dose.level, self.dose.basis, m, ledger.site().bsa_formula)])
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=10)
-        self.fill()
+        self.refill()
 
     @work(exclusive=True)
     async def action_step(self, step: str) -> None:
@@ -178,7 +163,7 @@ class PreparationScreen(Screen):
             self.notify(f"{prep.STEP_LABELS[step]} at {hm(answer['at'])} recorded.")
         except ValueError as exc:
             self.notify(f"Refused: {exc}", severity="error", timeout=12)
-        self.fill()
+        self.refill()
 
     @work(exclusive=True)
     async def action_verify(self) -> None:
@@ -197,7 +182,7 @@ class PreparationScreen(Screen):
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return
-        self.fill()
+        self.refill()
         if ev.data["matched"]:
             self.notify(f"Verified: {user.username} agrees with {st.calculation.actor}.")
         else:

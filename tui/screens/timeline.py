@@ -11,7 +11,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import calc
@@ -20,7 +19,7 @@ from bedside.core.intake import DATE_RE
 
 from ..text import literal
 from .dialogs import AuthScreen, FieldsDialog
-from .patient import identity_line
+from .base import PatientView
 
 SYMBOL = {
     sch.PLANNED: "○", sch.DUE_TODAY: "◉", sch.IN_WINDOW: "◐", sch.GIVEN: "✓", sch.HELD: "‖",
@@ -60,7 +59,7 @@ def parse_date_field(text: str, label: str) -> tuple[date | None, str | None]:
         return None, f"{label}: {text} is not a real date."
 
 
-class TimelineScreen(Screen):
+class TimelineScreen(PatientView):
     BINDINGS = [
         Binding("b", "start", "Start C1", show=False),
         Binding("g", "give", "Given"),
@@ -80,10 +79,6 @@ class TimelineScreen(Screen):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, pid: str):
-        super().__init__()
-        self.pid = pid
-
     @property
     def tl(self) -> sch.Timeline:
         return self.app.ledger.timeline(self.pid)
@@ -100,21 +95,11 @@ class TimelineScreen(Screen):
     def on_mount(self) -> None:
         t = self.query_one("#cycles", DataTable)
         t.add_columns("Cycle", "Day 1", "Day 8", "Day 15", "Ends")
-        self.fill()
+        self.refill()
         t.move_cursor(row=0, column=1)
         t.focus()
 
-    def on_screen_resume(self) -> None:
-        if getattr(self, "_seen", None) != self.app.ledger.last_seq:  # redraw only what changed
-            self.fill()
-
-    def ledger_changed(self) -> None:
-        self.fill()
-
     def fill(self) -> None:
-        self._seen = self.app.ledger.last_seq
-        p = self.app.ledger.patient(self.pid)
-        self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
         tl = self.tl
         self.query_one("#tl-status", Static).update(literal(tl.status))
         t = self.query_one("#cycles", DataTable)
@@ -192,7 +177,7 @@ class TimelineScreen(Screen):
         except ValueError as exc:
             self.notify(f"Refused: {exc}", severity="error", timeout=15)
             return False
-        self.fill()
+        self.refill()
         return True
 
     async def as_role(self, role: str, why: str):

@@ -7,21 +7,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from bedside.core import rules
 from bedside.core.warnings import applicable
 
-from .patient import identity_line
+from .base import PatientView
 
 
-class WarningsScreen(Screen):
+class WarningsScreen(PatientView):
     BINDINGS = [Binding("w", "boxed", "Boxed warning"), Binding("escape", "back", "Back")]
-
-    def __init__(self, pid: str):
-        super().__init__()
-        self.pid = pid
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -32,17 +27,13 @@ class WarningsScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.fill()
+        self.refill()
         self.query_one("#warn-box").focus()
-
-    def ledger_changed(self) -> None:
-        self.fill()
 
     def fill(self) -> None:
         ledger = self.app.ledger
-        p = ledger.patient(self.pid)
+        p = self.patient
         today = ledger.today()
-        self.query_one("#identity", Static).update(identity_line(p, today))
         tl = ledger.timeline(self.pid)
         c1 = tl.dose(1, 1)
         ws = applicable(p, today, first_dose=c1.given_on if c1 else None, last_dose=tl.last_given, cycles_given=tl.cycles_given, discontinued=tl.discontinued)
@@ -58,14 +49,9 @@ class WarningsScreen(Screen):
         self.query_one("#warn-list", Static).update(t)
 
     def action_boxed(self) -> None:
-        from .dialogs import TextScreen
+        from .dialogs import boxed_warning_screen
 
-        title, paras = rules.BOXED_WARNING
-        body = Text()
-        body.append(title + "\n\n", style="bold")
-        for para in paras:
-            body.append("• " + para + "\n")
-        self.app.push_screen(TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)"))
+        self.app.push_screen(boxed_warning_screen())
 
     def action_back(self) -> None:
         self.app.pop_screen()

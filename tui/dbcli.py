@@ -1,0 +1,275 @@
+"""``bedside db …``: schema migration and copying the event log between stores.
+
+``bedside db migrate [--db URL_OR_PATH]`` creates or upgrades the schema (PostgreSQL) or the
+database file (SQLite). ``bedside db copy SRC DST`` copies the whole log from SRC into an empty
+DST, event for event (same seq, stream, version, kind, actor, time and data, hence the same
+hashes), then verifies DST and says plainly whether it is intact.
+
+A store is named by a path (SQLite) or a ``postgresql://`` URL (PostgreSQL). Nothing here imports
+Textual; psycopg is imported only when a PostgreSQL store is opened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+PG_PREFIXES = ("postgresql://", "postgres://")
+
+
+def is_pg_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(PG_PREFIXES)
+
+
+def resolve_target(arg: str | None) -> str | Path:
+    """``--db`` value, else ``$BEDSIDE_DB``, else the default SQLite path; URLs stay strings.
+
+    (``Path("postgresql://h/db")`` would fold the ``//``, so a URL must never become a Path.)
+    """
+    value = arg or os.environ.get("BEDSIDE_DB")
+    if not value:
+        from bedside.tui.cli import default_db_path
+
+        return default_db_path()
+    return value if is_pg_url(value) else Path(value).expanduser()
+
+
+def describe(target: str | Path) -> str:
+    if is_pg_url(target):
+        from bedside.core.pgstore import redact
+
+        return redact(str(target))
+    return str(target)
+
+
+def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migrate: bool = True):
+    """A PgStore for a ``postgresql://`` (or ``postgres://``) URL, else a SqliteStore for the path.
+
+    ``anchor``: for PostgreSQL an optional anchor file path (default: none); SQLite always keeps
+    its ``<database>.head`` beside the database. ``migrate=False``: do not create the PostgreSQL
+    tables if they are missing (SQLite creates its schema on open regardless).
+    """
+    if is_pg_url(url_or_path):
+        from bedside.core.pgstore import PgStore
+
+        return PgStore(str(url_or_path), anchor=anchor, migrate=migrate)
+    from bedside.core.store import SqliteStore
+
+    return SqliteStore(Path(url_or_path).expanduser())
+
+
+def store_exists(target: str | Path) -> bool:
+    """Whether there is a store to open (a PostgreSQL URL is taken to exist: connecting tells)."""
+    return True if is_pg_url(target) else Path(target).exists()
+
+
+def verify_any(store):
+    """verify_log with the store's anchor when it keeps one (PostgreSQL may not: see core/pgstore.py)."""
+    from bedside.core.store import verify_log
+
+    anchor = getattr(store, "anchor", None)
+    return verify_log(store, anchor.read() if anchor is not None else None, anchor_expected=anchor is not None)
+
+
+def summary_any(report, store) -> str:
+    """The report's summary, not claiming an anchor check for a store that keeps no anchor."""
+    text = report.summary()
+    if getattr(store, "anchor", None) is None:
+        text = text.replace("hash chain and anchor verified.", "hash chain verified (this store keeps no anchor file).")
+    return text
+
+
+def add_db_commands(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``db migrate [--db URL_OR_PATH]`` and ``db copy SRC DST`` to an argparse subparsers object."""
+    db = subparsers.add_parser("db", help="database: migrate the schema, copy the log between stores")
+    sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND")
+    sub.required = True
+    m = sub.add_parser("migrate", help="create or upgrade the database schema (safe to repeat)")
+    m.add_argument("--db", metavar="URL_OR_PATH", dest="sub_db", help="postgresql://… URL or SQLite path")
+    c = sub.add_parser("copy", help="copy the whole event log into an empty store and verify it")
+    c.add_argument("src", metavar="SRC", help="postgresql://… URL or SQLite path to copy from")
+    c.add_argument("dst", metavar="DST", help="postgresql://… URL or SQLite path to copy into (must be empty)")
+    return db
+
+
+def run_db_command(args: argparse.Namespace) -> int:
+    """Run ``db migrate`` / ``db copy``; prints what happened; returns the exit status."""
+    from bedside.core.store import StoreError
+
+    try:
+        if args.db_command == "migrate":
+            return cmd_migrate(resolve_target(getattr(args, "sub_db", None) or getattr(args, "db", None)))
+        if args.db_command == "copy":
+            return cmd_copy(args.src, args.dst)
+    except StoreError as exc:
+        print(f"bedside db {args.db_command}: {exc}", file=sys.stderr)
+        return 1
+    print(f"bedside db: unknown command {args.db_command!r}", file=sys.stderr)
+    return 2
+
+
+def cmd_migrate(target: str | Path) -> int:
+    store = open_any_store(target)  # SQLite creates its schema on open
+    try:
+        if hasattr(store, "migrate"):
+            version = store.migrate()
+        else:
+            (value,) = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(value)
+        print(f"Database: {describe(target)}")
+        print(f"Schema version {version}: up to date ({store.last_seq()} events).")
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_copy(src: str, dst: str) -> int:
+    from bedside.core.store import StoreError
+
+    if not store_exists(src):
+        print(f"bedside db copy: no database at {src}", file=sys.stderr)
+        return 2
+    if _same_store(src, dst):
+        print("bedside db copy: SRC and DST are the same store", file=sys.stderr)
+        return 2
+    source = open_any_store(src, migrate=False)
+    if getattr(source, "schema_version", lambda: 1)() == 0:
+        source.close()
+        print(f"bedside db copy: no Bedside log at {describe(src)}", file=sys.stderr)
+        return 2
+    try:
+        target = open_any_store(dst)
+    except BaseException:
+        source.close()
+        raise
+    try:
+        if target.last_seq() != 0:
+            print(f"bedside db copy: {describe(dst)} already holds {target.last_seq()} events; copy only into an empty store.", file=sys.stderr)
+            return 1
+        events = source.read()
+        before = verify_any(_Snapshot(events, getattr(source, "anchor", None)))
+        if not before.ok:
+            print(f"Source: {describe(src)}")
+            print(summary_any(before, source))
+            print("NOT COPIED: the source log is not intact.")
+            return 1
+        try:
+            copied = import_events(target, events)
+        except StoreError as exc:
+            print(f"NOT COPIED completely: {exc}")
+            print(f"{describe(dst)} may hold part of the log: empty it (or use a new one) before copying again.")
+            return 1
+        after = verify_any(target)
+        same = target.last_seq() == (events[-1].seq if events else 0) and (
+            not events or target.read(after_seq=events[-1].seq - 1)[0].hash == events[-1].hash
+        )
+        print(f"Copied {copied} events from {describe(src)} to {describe(dst)}.")
+        if events and same:
+            print(f"Both logs end at event {events[-1].seq}, hash {events[-1].hash[:16]}…")
+        print(f"Destination: {describe(dst)}")
+        print(summary_any(after, target))
+        grew = source.last_seq() - (events[-1].seq if events else 0)
+        if grew > 0:
+            print(f"WARNING: {grew} event(s) were appended to the source during the copy and are not in the destination.")
+        if not same:
+            print("NOT INTACT: the destination's head differs from the source's.")
+        return 0 if after.ok and same and grew <= 0 else 1
+    finally:
+        source.close()
+        target.close()
+
+
+class _Snapshot:
+    """The events read once, verified exactly as they will be copied."""
+
+    def __init__(self, events: list, anchor: Any):
+        self.events, self.anchor = events, anchor
+
+    def read(self, stream: str | None = None, after_seq: int = 0) -> list:
+        return [e for e in self.events if e.seq > after_seq and (stream is None or e.stream == stream)]
+
+
+def _same_store(src: str, dst: str) -> bool:
+    if is_pg_url(src) or is_pg_url(dst):
+        return src == dst
+    return Path(src).expanduser().resolve() == Path(dst).expanduser().resolve()
+
+
+def import_events(store, events: Iterable, batch: int = 1000) -> int:
+    """Put already-stored events into ``store`` unchanged (seq, prev_hash and hash included).
+
+    PgStore has :meth:`~bedside.core.pgstore.PgStore.import_events`. For SqliteStore the same is
+    done here, through its connection, in ``BEGIN IMMEDIATE`` transactions of ``batch`` events,
+    with the same checks (each event follows the head and its stream; its hash matches).
+    """
+    if hasattr(store, "import_events"):
+        return store.import_events(events, batch=batch)
+    from bedside.core.events import GENESIS_HASH, canonical_json, iso_utc
+    from bedside.core.pgstore import check_follows
+    from bedside.core.store import _COLUMNS, Anchor
+
+    events = list(events)
+    count = 0
+    for start in range(0, len(events), batch):
+        chunk = events[start:start + batch]
+        cur = store.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            last = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            head_seq, head_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
+            versions: dict[str, int] = {}
+            for ev in chunk:
+                if ev.stream not in versions:
+                    versions[ev.stream] = store.stream_version(ev.stream)
+                check_follows(ev, head_seq, head_hash, versions[ev.stream])
+                cur.execute(
+                    f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data), ev.prev_hash, ev.hash),
+                )
+                head_seq, head_hash, versions[ev.stream] = ev.seq, ev.hash, ev.version
+            cur.execute("COMMIT")
+        except BaseException:
+            try:
+                cur.execute("ROLLBACK")
+            except Exception:  # noqa: BLE001 - the original error matters
+                pass
+            raise
+        count += len(chunk)
+        if store.anchor is not None:
+            store.anchor.advance(Anchor(chunk[-1].seq, chunk[-1].hash))
+    return count
+
+
+def has_users_any(target: str | Path) -> bool:
+    """First-run test for either backend: any user recorded yet? (PostgreSQL: one indexed lookup.)"""
+    if not is_pg_url(target):
+        from bedside.tui.cli import has_users
+
+        return has_users(Path(target))
+    from bedside.core.pgstore import PgStore
+
+    store = PgStore(str(target))
+    try:
+        return store.stream_version("users") > 0
+    finally:
+        store.close()
+
+
+def site_key_path(target: str | Path) -> Path:
+    """Where the site key (PIN pepper) lives: ``<database>.key`` for SQLite (as today).
+
+    For PostgreSQL there is no "beside the database": every host must hold the *same* key file,
+    so ``$BEDSIDE_KEY`` should name it; without it, ``bedside.key`` in the user's data directory.
+    """
+    if not is_pg_url(target):
+        return Path(str(target) + ".key")
+    explicit = os.environ.get("BEDSIDE_KEY")
+    if explicit:
+        return Path(explicit).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("bedside", appauthor=False)) / "bedside.key"
