@@ -26,7 +26,7 @@ class BedsideApp(App[int]):
     TITLE = "Bedside"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", show=False),  # shown on sign-in and the patient list
         Binding("ctrl+l", "lock", "Lock", show=False),
     ]
 

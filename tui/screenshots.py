@@ -143,6 +143,23 @@ async def main(outdir: Path) -> list[Path]:
         await timeline(app, pilot)
         await pilot.press("right")
 
+    async def timeline_held(app, pilot):
+        from datetime import timedelta
+
+        from bedside.core import schedule as sch
+
+        await _sign_in(pilot)
+        ledger = app.ledger
+        pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
+        today = ledger.today()
+        d1 = today - timedelta(days=8)
+        ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, d1))
+        ledger.append(ledger.patient(pid).stream, lambda: [__import__("bedside.core.events", fromlist=["NewEvent"]).NewEvent(
+            ledger.patient(pid).stream, sch.DOSE_GIVEN, "nina", ledger.clock.now(),
+            {"cycle": 1, "day": 1, "date": d1.isoformat(), "level_mg_m2": "0.8", "dose_mg": "1.45"})])
+        ledger.schedule_event("priya", pid, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 8, "Grade 2 ALT increase", "non_hematologic"))
+        await pilot.press("down", "enter", "t", "right")
+
     async def predose(app, pilot):
         await timeline(app, pilot)
         await pilot.press("c")
@@ -192,6 +209,7 @@ async def main(outdir: Path) -> list[Path]:
         ("16-patient-no-color", patient_measure, {"no_color": True}),
         ("18-timeline", timeline, {}),
         ("19-timeline-next-dose", timeline_c1d15, {}),
+        ("19b-timeline-held", timeline_held, {}),
         ("20-predose-proceed", predose, {}),
         ("21-predose-hold", predose_hold, {}),
         ("22-preparation", preparation, {}),

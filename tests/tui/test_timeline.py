@@ -173,3 +173,35 @@ async def test_print_the_calendar(app, clock):
         text = str(app.screen.body)
         assert "C1 D8   2025-03-10  03-08..03-12 (eff 03-09..03-12)" in text  # S1
         assert all(len(line) <= 80 for line in text.splitlines())
+
+
+async def test_omit_and_extend_cycle_one(app, clock):
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "priya")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("b")
+        await pilot.pause()
+        await answer(pilot, app, {"day1": "2025-03-03"})
+        await pilot.press("g")
+        await pilot.pause()
+        await answer(pilot, app, {"date": "2025-03-03"})
+        await pilot.press("right", "o")  # omit C1 D8 (a prescriber's decision, CONV-SCHED-7)
+        await pilot.pause()
+        await answer(pilot, app, {"value": "patient admitted elsewhere"})
+        assert screen.tl.dose(1, 8).state == sch.OMITTED
+        await pilot.press("x")
+        await pilot.pause()
+        await answer(pilot, app, {"length": "30", "reason": "toxicity_recovery", "note": ""})
+        assert isinstance(app.screen, FieldsDialog) or screen.tl.cycle(1).extended_length is None  # 30 > 28 refused
+        if isinstance(app.screen, FieldsDialog):
+            await answer(pilot, app, {"length": "28"})
+        else:
+            await pilot.press("x")
+            await pilot.pause()
+            await answer(pilot, app, {"length": "28", "reason": "toxicity_recovery", "note": ""})
+        c1 = screen.tl.cycle(1)
+        assert c1.extended_length == 28 and screen.tl.dose(2, 1).planned == date(2025, 3, 31)  # SCHED-4: 28 days

@@ -126,6 +126,9 @@ class SettingsScreen(Screen):
             with Horizontal(classes="frow"):
                 yield Static("Site name", classes="flabel")
                 yield Field(value=site.site_name, id="site_name", max_length=60)
+            with Horizontal(classes="frow"):
+                yield Static("Bell on new alerts", classes="flabel")
+                yield Select([("On", True), ("Off", False)], value=site.bell, allow_blank=False, id="bell", compact=True)
         yield Footer(compact=True)
 
     def action_save(self) -> None:
@@ -140,6 +143,7 @@ class SettingsScreen(Screen):
             "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
             "lock_minutes": int(minutes_text),
             "site_name": self.query_one("#site_name", Field).value.strip(),
+            "bell": bool(self.query_one("#bell", Select).value),
         }
         changed = [k for k, v in new.items() if getattr(site, k) != v]
         for k in changed:

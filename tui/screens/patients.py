@@ -16,13 +16,14 @@ from ..widgets.field import Field
 class PatientListScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
-        Binding("n", "register", "New patient"),
+        Binding("n", "register", "New"),
         Binding("i", "board", "Infusions"),
         Binding("a", "audit", "Audit"),
         Binding("u", "users", "Users"),
         Binding("s", "settings", "Settings"),
-        Binding("ctrl+l", "app.lock", "Lock"),
+        Binding("ctrl+l", "app.lock", "Lock", show=False),
         Binding("f5", "app.sign_out", "Sign out"),
+        Binding("ctrl+q", "app.quit", "Quit"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -61,7 +62,7 @@ class PatientListScreen(Screen):
             shown += 1
         total = len(self.app.ledger.patients())
         self.query_one("#patients-count", Static).update(
-            f"{shown} of {total} patients" + (" match" if query else "") + " · Enter opens · n registers a new patient"
+            f"{shown} of {total} patients" + (" match" if query else "") + " · Enter opens · n registers a new patient · ctrl+l locks"
         )
         if shown:
             table.move_cursor(row=min(max(keep, 0), shown - 1))

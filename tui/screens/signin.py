@@ -17,7 +17,7 @@ from ..widgets.field import ErrorLine, Field
 class SignInScreen(Screen):
     """Who is at the terminal: user name and PIN."""
 
-    BINDINGS = [Binding("enter", "sign_in", "Sign in", show=True, priority=False)]
+    BINDINGS = [Binding("enter", "sign_in", "Sign in", show=True, priority=False), Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
         yield Header()
