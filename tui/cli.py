@@ -43,6 +43,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--formula", default=None, metavar="F", help="mosteller (default), dubois, haycock, gehan-george, boyd")
     c.add_argument("--syringe-volume-ml", metavar="ML", help="pharmacist's syringe volume (syringe route only)")
     c.add_argument("--json", action="store_true", help="one JSON object instead of the text trail")
+    pr = sub.add_parser("print", help="print a record as plain text")
+    prs = pr.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    rec = prs.add_parser("record", help="80-column medication administration record of a patient")
+    rec.add_argument("mrn")
+    rec.add_argument("--cycle", type=int, default=None, help="one cycle only")
+    rec.add_argument("--db", metavar="PATH", dest="sub_db")
+    ex = sub.add_parser("export", help="export a record")
+    exs = ex.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    fh = exs.add_parser("fhir", help="a FHIR R4 Bundle of a patient, as JSON on standard output")
+    fh.add_argument("mrn")
+    fh.add_argument("--db", metavar="PATH", dest="sub_db")
     return p
 
 
@@ -205,11 +216,49 @@ def cmd_calc(args: argparse.Namespace) -> int:
     return 0
 
 
+def open_ledger(db: Path):
+    from bedside.core.auth import SiteKey
+    from bedside.core.clock import RealClock
+    from bedside.core.service import Ledger
+
+    if not db.exists():
+        raise UsageError(f"no database at {db}")
+    return Ledger(open_store(db), RealClock(), SiteKey(Path(str(db) + ".key")))
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    from bedside.core.clock import local_tz
+
+    ledger = open_ledger(resolve_db(args.sub_db or args.db))
+    p = next((p for p in ledger.patients() if p.mrn.upper() == args.mrn.upper()), None)
+    if p is None:
+        print(f"bedside: no patient with MRN {args.mrn}", file=sys.stderr)
+        return 1
+    events = ledger.stream_events(p.stream)
+    users = {u.username: (u.full_name, u.role) for u in ledger.users().values()}
+    now, tz = ledger.clock.now(), local_tz()
+    try:
+        if args.command == "print":
+            from bedside.core import records
+
+            sys.stdout.write(records.administration_record(p, events, users, cycle=args.cycle, tz=tz, now=now))
+        else:
+            from bedside.core import fhir
+
+            sys.stdout.write(fhir.to_json(fhir.bundle(p, events, users, now=now, tz=tz)) + "\n")
+    except ValueError as exc:
+        print(f"bedside: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command == "calc":
             return cmd_calc(args)
+        if args.command in ("print", "export"):
+            return cmd_records(args)
     except UsageError as exc:
         print(f"bedside: {exc}", file=sys.stderr)
         return 2

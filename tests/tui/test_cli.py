@@ -33,3 +33,26 @@ def test_bedside_db_env_is_used(tmp_path):
     SqliteStore(db).close()
     r = subprocess.run([sys.executable, "-m", "bedside.tui.cli", "verify-log"], capture_output=True, text=True, env={"BEDSIDE_DB": str(db), "PATH": "/usr/bin"})
     assert r.returncode == 0 and str(db) in r.stdout
+
+
+def test_print_record_and_export_fhir_from_the_command_line(tmp_path):
+    import json
+
+    from bedside.core.clock import FakeClock
+    from bedside.core.demo import seed
+
+    db = tmp_path / "w.db"
+    s = SqliteStore(db)
+    seed(s, FakeClock(datetime(2026, 3, 2, 9, 30, tzinfo=UTC)))
+    s.close()
+    (tmp_path / "w.db.key").write_text("6465" * 16)
+    r = run("print", "record", "mrn-100590", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    assert "NAKAMURA, Ren" in r.stdout and all(len(line) <= 80 for line in r.stdout.splitlines())
+    r = run("export", "fhir", "MRN-100590", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    bundle = json.loads(r.stdout)
+    assert bundle["resourceType"] == "Bundle"
+    assert any(e["resource"]["resourceType"] == "MedicationAdministration" for e in bundle["entry"])
+    r = run("print", "record", "NOPE", "--db", str(db))
+    assert r.returncode == 1 and "no patient" in r.stderr

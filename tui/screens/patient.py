@@ -21,6 +21,7 @@ class PatientScreen(PatientView):
         Binding("v", "warnings", "Warnings"),
         Binding("a", "audit", "Audit"),
         Binding("w", "boxed_warning", "Boxed warning"),
+        Binding("P", "print_record", "Print", show=False),
         Binding("escape", "back", "Back"),
         Binding("ctrl+l", "app.lock", "Lock", show=False),
     ]
@@ -97,6 +98,7 @@ class PatientScreen(PatientView):
                 t.append("\n")
         if len(hist) > 3:
             t.append(f"… {len(hist) - 3} older entries in the audit view (a)\n", style="dim")
+        t.append("P prints the administration record (80 columns)", style="dim")
         self.query_one("#detail", Static).update(t)
 
     def action_record(self) -> None:
@@ -137,6 +139,19 @@ class PatientScreen(PatientView):
         from .warnings import WarningsScreen
 
         self.app.push_screen(WarningsScreen(self.pid))
+
+    def action_print_record(self) -> None:
+        from rich.text import Text
+
+        from bedside.core import records
+        from bedside.core.clock import local_tz
+
+        from .dialogs import TextScreen
+
+        ledger = self.app.ledger
+        users = {u.username: (u.full_name, u.role) for u in ledger.users().values()}
+        text = records.administration_record(self.patient, ledger.stream_events(self.patient.stream), users, tz=local_tz(), now=ledger.clock.now())
+        self.app.push_screen(TextScreen("Medication administration record (also: bedside print record MRN)", Text(text)))
 
     def action_back(self) -> None:
         self.app.pop_screen()
