@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
+from bedside.core import rules
 from bedside.core.clock import local_tz, to_local
 from bedside.core.intake import Patient
 
@@ -121,7 +122,7 @@ class PreparationScreen(PatientView):
         t.append(f"End by {hm(dl.end_deadline)} [{dl.binding.rule_id}{' UNVERIFIED' if dl.binding.unverified else ''}]\n")
         left = (dl.latest_start - now).total_seconds()
         words = f"in {span(left)}" if left >= 0 else f"PASSED {span(-left)} ago: discard and prepare again (CONV-STAB-3)"
-        t.append(f"LATEST START {hm(dl.latest_start)} ({words})", style="bold reverse" if 0 <= left <= 30 * 60 else "bold")
+        t.append(f"LATEST START {hm(dl.latest_start)} ({words})", style="bold reverse" if 0 <= left <= rules.STABILITY_ALERT_LEAD_MINUTES * 60 else "bold")
         if dl.remove_from_refrigerator_by:
             t.append(f"\nTake out of the refrigerator by {hm(dl.remove_from_refrigerator_by)} [STAB-4]")
         if dl.earliest_start and dl.earliest_start > now:

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bedside.core import calc
+from bedside.core import calc, rules
 from bedside.core import schedule as sch
 from bedside.core.intake import DATE_RE
 
@@ -295,12 +295,12 @@ class TimelineScreen(PatientView):
             errs = {}
             length = (raw["length"] or "").strip()
             if not length.isdigit():
-                errs["length"] = "Length: whole days, 22 to 28 (SCHED-4)."
+                errs["length"] = f"Length: whole days, {rules.CYCLE1_MIN_EXTENDED_DAYS} to {rules.CYCLE1_MAX_DAYS} (SCHED-4)."
             if not raw["reason"]:
                 errs["reason"] = "Reason: choose one (SCHED-4)."
             return ({"length": int(length) if length.isdigit() else 0, "reason": raw["reason"], "note": (raw["note"] or "").strip()}, errs) if not errs else (None, errs)
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Extend cycle 1", [("length", "Length (days, 22–28)", "text"), ("reason", "Reason", "choice", choices), ("note", "Note", "text")], validate))
+        ans = await self.app.push_screen_wait(FieldsDialog("Extend cycle 1", [("length", f"Length (days, {rules.CYCLE1_MIN_EXTENDED_DAYS}–{rules.CYCLE1_MAX_DAYS})", "text"), ("reason", "Reason", "choice", choices), ("note", "Note", "text")], validate))
         if ans:
             self.record(sch.CYCLE_EXTENDED, lambda tl: sch.check_extend(tl, ans["length"], ans["reason"], ans["note"]))
 
@@ -372,7 +372,10 @@ class TimelineScreen(PatientView):
         if d is None:
             return
         lv = sch.levels_for(self.tl, d.cycle)
-        rows = [("CR/CRi row (0.5/0.5/0.5)", "cr_cri"), ("Not in CR/CRi row (0.8/0.5/0.5)", "no_cr_cri"), ("Keep the proposed levels", "")]
+        def row(levels) -> str:
+            return "/".join(str(levels[d]) for d in rules.DAYS)
+
+        rows = [(f"CR/CRi row ({row(rules.LEVELS_CR_CRI)})", "cr_cri"), (f"Not in CR/CRi row ({row(rules.LEVELS_NO_CR)})", "no_cr_cri"), ("Keep the proposed levels", "")]
 
         def validate(raw):
             return ({"row": raw["row"] or None, "basis": (raw["basis"] or "").strip()}, {}) if (raw["basis"] or "").strip() else (None, {"basis": "Basis: required."})
