@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     fh = exs.add_parser("fhir", help="a FHIR R4 Bundle of a patient, as JSON on standard output")
     fh.add_argument("mrn")
     fh.add_argument("--db", metavar="PATH", dest="sub_db")
+    from bedside.tui.serve import add_serve_command
+
+    add_serve_command(sub)
     return p
 
 
@@ -264,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "verify-log":
         return cmd_verify_log(resolve_db(args.sub_db or args.db))
+    if args.command == "serve":
+        from bedside.tui.serve import run_serve
+
+        return run_serve(args)
     return run_app(args)
 
 

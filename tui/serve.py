@@ -1,0 +1,180 @@
+"""`bedside serve --demo`: the demo in a web browser, for people giving demos (textual-serve).
+
+Only the demo is ever served. Serving the real database would put patient data on plain HTTP
+(no TLS) behind no sign-in of the web layer's own, where anyone who can reach the port starts a
+session; so a serve without ``--demo`` is refused (exit 2).
+
+Each browser tab that connects gets its own ``bedside --demo`` process, with its own throw-away
+demo database. The default address is the loopback interface only. textual-serve itself is
+imported inside :func:`run_serve`, so the other commands start as fast as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import shlex
+import sys
+from urllib.parse import urlsplit
+
+TITLE = "Bedside demo — not for clinical use"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+REFUSAL = (
+    "bedside serve: only the demo can be served (add --demo): real patient data must not go over "
+    "plain HTTP without TLS or a sign-in of its own"
+)
+
+
+def add_serve_command(subparsers) -> argparse.ArgumentParser:
+    """Add ``serve`` to the ``bedside`` subcommands (``subparsers`` from ``add_subparsers``)."""
+    s = subparsers.add_parser(
+        "serve",
+        help="serve the demo in a web browser (--demo only; loopback by default)",
+        description=(
+            "Serve the demo in a web browser, for demonstrations. Only --demo is served: real "
+            "patient data is never put on plain HTTP (no TLS, no sign-in of the web layer), so "
+            "without --demo this refuses and exits 2. Each browser tab gets its own throw-away "
+            "demo database."
+        ),
+    )
+    # dest names of their own: a subparser's defaults would otherwise overwrite the top-level
+    # --demo/--db/--speed (so `bedside --demo serve` works too, and `bedside --db X serve` is refused).
+    s.add_argument("--demo", action="store_true", dest="serve_demo", help="serve the demo (required)")
+    s.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        metavar="ADDR",
+        help=f"address to listen on (default {DEFAULT_HOST}: this computer only)",
+    )
+    s.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"TCP port (default {DEFAULT_PORT})")
+    s.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the address browsers use, when it differs from http://HOST:PORT (e.g. listening on 0.0.0.0)",
+    )
+    s.add_argument("--speed", type=float, default=None, metavar="X", dest="serve_speed", help="demo clock speed (default 60)")
+    s.add_argument("--db", metavar="PATH", dest="serve_db", help="refused: a real database is never served")
+    return s
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def app_command(speed: float | None = None) -> str:
+    """The shell command textual-serve runs for each browser session."""
+    parts = [sys.executable, "-m", "bedside.tui.cli", "--demo"]
+    if speed is not None:
+        parts += ["--speed", repr(float(speed))]
+    return shlex.join(parts)
+
+
+def _netloc(scheme: str, netloc: str) -> str | None:
+    """``host:port`` in lower case, the scheme's default port filled in; None if unusable."""
+    try:
+        parts = urlsplit(f"{scheme}://{netloc}")
+        port = parts.port or {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(scheme)
+    except ValueError:
+        return None
+    if not parts.hostname or port is None:
+        return None
+    name = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return f"{name}:{port}".lower()
+
+
+def allowed_hosts(host: str, port: int, public_url: str | None) -> set[str]:
+    """The ``host:port`` names under which the served page may be reached."""
+    names = {host, "127.0.0.1", "localhost", "::1"} if _is_loopback(host) else {host}
+    hosts = {_netloc("http", f"[{n}]:{port}" if ":" in n else f"{n}:{port}") for n in names}
+    if public_url:
+        parts = urlsplit(public_url)
+        hosts.add(_netloc(parts.scheme, parts.netloc))
+    hosts.discard(None)
+    return hosts  # type: ignore[return-value]
+
+
+def origin_allowed(origin: str | None, host_header: str | None, hosts: set[str]) -> bool:
+    """A browser may open the app's websocket only from the served page itself.
+
+    textual-serve checks no Origin: any web site open in the presenter's browser could otherwise
+    start and drive sessions on ws://127.0.0.1:PORT/ws. The Host header is checked against the
+    served names too, against DNS rebinding. A client that sends no Origin (not a browser) passes
+    the Origin check.
+    """
+    if not host_header or not {_netloc("http", host_header), _netloc("https", host_header)} & hosts:
+        return False
+    if origin is None:
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in ("http", "https") and _netloc(parts.scheme, parts.netloc) in hosts
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    demo = bool(getattr(args, "serve_demo", False) or getattr(args, "demo", False))
+    db = getattr(args, "serve_db", None) or getattr(args, "db", None)
+    if not demo or db:
+        print(REFUSAL, file=sys.stderr)
+        return 2
+    speed = getattr(args, "serve_speed", None)
+    if speed is None:
+        speed = getattr(args, "speed", None)
+    if speed is not None and not 0 < speed < float("inf"):
+        print("bedside serve: --speed must be a positive number", file=sys.stderr)
+        return 2
+    if not 1 <= args.port <= 65535:
+        print(f"bedside serve: --port: 1 to 65535, got {args.port}", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host):
+        print(
+            f"bedside serve: listening on {args.host}: anyone who can reach port {args.port} can open "
+            "demo sessions (demo data only; plain HTTP)",
+            file=sys.stderr,
+        )
+        if args.public_url is None:
+            print(
+                "bedside serve: other computers need --public-url http://NAME:PORT (the address they use)",
+                file=sys.stderr,
+            )
+
+    try:
+        from aiohttp import web
+        from textual_serve.server import Server
+    except ImportError:
+        print("bedside serve: needs textual-serve: pip install 'bedside[serve]' (or 'textual-serve>=1.1')", file=sys.stderr)
+        return 2
+
+    hosts = allowed_hosts(args.host, args.port, args.public_url)
+
+    class DemoServer(Server):
+        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+            if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host"), hosts):
+                raise web.HTTPForbidden(text="bedside serve: websocket from another site refused")
+            return await super().handle_websocket(request)
+
+    server = DemoServer(app_command(speed), host=args.host, port=args.port, title=TITLE, public_url=args.public_url)
+    try:
+        server.serve()
+    except OSError as exc:  # port in use, address not available
+        print(f"bedside serve: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bedside.tui.serve --demo ...``: the same as ``bedside serve``."""
+    parser = argparse.ArgumentParser(prog="bedside")
+    add_serve_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
+    return run_serve(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
