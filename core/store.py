@@ -225,10 +225,12 @@ class VerifyReport:
     streams: int
     problems: tuple[str, ...]
     notes: tuple[str, ...]
+    anchored: bool = True
 
     def summary(self) -> str:
         if self.ok:
-            head = f"INTACT: {self.events} events in {self.streams} streams; hash chain and anchor verified."
+            what = "hash chain and anchor verified" if self.anchored else "hash chain verified (no outside anchor kept)"
+            head = f"INTACT: {self.events} events in {self.streams} streams; {what}."
         else:
             head = f"NOT INTACT: {len(self.problems)} problem(s) in {self.events} events."
         return "\n".join([head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)])
@@ -269,4 +271,4 @@ def verify_log(store: SqliteStore | EventStore, anchor: Anchor | None = None, an
             problems.append(f"event {anchor.seq} differs from the anchored head: the log was rewritten")
         elif prev_seq > anchor.seq:
             notes.append(f"{prev_seq - anchor.seq} event(s) after the anchor (a write was interrupted before the anchor moved)")
-    return VerifyReport(not problems, len(events), len(versions), tuple(problems), tuple(notes))
+    return VerifyReport(not problems, len(events), len(versions), tuple(problems), tuple(notes), anchor is not None)

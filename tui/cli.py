@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -16,18 +15,20 @@ def default_db_path() -> Path:
     return Path(user_data_dir("bedside", appauthor=False)) / DEFAULT_DB_NAME
 
 
-def resolve_db(arg: str | None) -> Path:
-    value = arg or os.environ.get("BEDSIDE_DB")
-    return Path(value).expanduser() if value else default_db_path()
+def resolve_db(arg: str | None) -> Path | str:
+    """--db, else $BEDSIDE_DB, else the default path; a postgresql:// URL stays a str (not a Path)."""
+    from bedside.tui.dbcli import resolve_target
+
+    return resolve_target(arg)
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bedside",
         description="Bedside: give BESPONSA (inotuzumab ozogamicin) safely, from a terminal.",
-        epilog="Database: --db PATH, else $BEDSIDE_DB, else the user's data directory.",
+        epilog="Database: --db PATH_OR_URL, else $BEDSIDE_DB, else the user's data directory.",
     )
-    p.add_argument("--db", metavar="PATH", help="the SQLite database (shared path for a ward server)")
+    p.add_argument("--db", metavar="PATH_OR_URL", help="the SQLite database (shared path for a ward server) or a postgresql:// URL")
     p.add_argument("--demo", action="store_true", help="run on a throw-away demo database (not for clinical use)")
     p.add_argument("--speed", type=float, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -54,49 +55,42 @@ def build_parser() -> argparse.ArgumentParser:
     fh = exs.add_parser("fhir", help="a FHIR R4 Bundle of a patient, as JSON on standard output")
     fh.add_argument("mrn")
     fh.add_argument("--db", metavar="PATH", dest="sub_db")
+    from bedside.tui.dbcli import add_db_commands
     from bedside.tui.serve import add_serve_command
 
+    add_db_commands(sub)
     add_serve_command(sub)
     return p
 
 
-def open_store(db: Path):
-    from bedside.core.store import SqliteStore
+def open_store(db: Path | str):
+    from bedside.tui.dbcli import open_any_store
 
-    return SqliteStore(db)
+    return open_any_store(db)
 
 
-def cmd_verify_log(db: Path) -> int:
-    from bedside.core.store import StoreError, verify_log
+def cmd_verify_log(db: Path | str) -> int:
+    from bedside.core.store import StoreError
+    from bedside.tui.dbcli import describe, store_exists, summary_any, verify_any
 
-    if not db.exists():
+    if not store_exists(db):
         print(f"bedside: no database at {db}", file=sys.stderr)
         return 2
-    store = open_store(db)
     try:
-        report = verify_log(store, store.anchor.read() if store.anchor else None)
+        store = open_store(db)
+    except StoreError as exc:
+        print(f"bedside: {exc}", file=sys.stderr)
+        return 2
+    try:
+        report = verify_any(store)
     except StoreError as exc:
         print(f"NOT INTACT: {exc}")
         return 1
-    print(f"Database: {db}")
-    print(report.summary())
-    return 0 if report.ok else 1
-
-
-def has_users(db: Path) -> bool:
-    """Cheap first-run test without the domain imports: any user recorded yet?"""
-    if not db.exists():
-        return False
-    import apsw
-
-    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
-    try:
-        conn.set_busy_timeout(5000)
-        return conn.execute("SELECT 1 FROM events WHERE stream = 'users' LIMIT 1").fetchone() is not None
-    except apsw.SQLError:
-        return False
     finally:
-        conn.close()
+        store.close()
+    print(f"Database: {describe(db)}")
+    print(summary_any(report, store))
+    return 0 if report.ok else 1
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -125,8 +119,10 @@ def run_app(args: argparse.Namespace) -> int:
         if args.speed:
             print("bedside: --speed is for --demo only", file=sys.stderr)
             return 2
+        from bedside.tui.dbcli import has_users_any, site_key_path
+
         db = resolve_db(args.db)
-        first_run = not has_users(db)
+        first_run = not has_users_any(db)
 
         def boot():
             from bedside.core.auth import SiteKey
@@ -135,7 +131,7 @@ def run_app(args: argparse.Namespace) -> int:
 
             store = open_store(db)
             stores.append(store)
-            return Ledger(store, RealClock(), SiteKey(Path(str(db) + ".key")))
+            return Ledger(store, RealClock(), SiteKey(site_key_path(db)))
 
     try:
         from bedside.tui.app import BedsideApp
@@ -219,14 +215,15 @@ def cmd_calc(args: argparse.Namespace) -> int:
     return 0
 
 
-def open_ledger(db: Path):
+def open_ledger(db: Path | str):
     from bedside.core.auth import SiteKey
     from bedside.core.clock import RealClock
     from bedside.core.service import Ledger
+    from bedside.tui.dbcli import site_key_path, store_exists
 
-    if not db.exists():
+    if not store_exists(db):
         raise UsageError(f"no database at {db}")
-    return Ledger(open_store(db), RealClock(), SiteKey(Path(str(db) + ".key")))
+    return Ledger(open_store(db), RealClock(), SiteKey(site_key_path(db)))
 
 
 def cmd_records(args: argparse.Namespace) -> int:
@@ -271,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         from bedside.tui.serve import run_serve
 
         return run_serve(args)
+    if args.command == "db":
+        from bedside.tui.dbcli import run_db_command
+
+        return run_db_command(args)
     return run_app(args)
 
 

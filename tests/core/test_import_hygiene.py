@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-CORE_MODULES = ["auth", "calc", "calendar", "fhir", "records", "scan", "clock", "demo", "events", "infusion", "intake", "predose", "preparation", "rules", "service", "site", "stability", "store", "warnings", "workflow"]
+CORE_MODULES = ["auth", "pgstore", "calc", "calendar", "fhir", "records", "scan", "clock", "demo", "events", "infusion", "intake", "predose", "preparation", "rules", "service", "site", "stability", "store", "warnings", "workflow"]
 
 
 def _modules_after(code: str) -> set[str]:
