@@ -66,7 +66,7 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
 
         clock.advance(minutes=20)
         screen.refresh_all()
-        assert "0:20:00" in str(screen.query_one("#mon-timer").render())
+        assert "0:20:00" in screen.timer_text()
 
         # Reaction: the guided sequence pauses the infusion at once.
         await pilot.press("e")

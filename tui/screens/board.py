@@ -29,8 +29,15 @@ class BoardScreen(Screen):
         t.add_columns("Patient", "Dose", "Phase", "Left", "Ends", "Next due")
         self.rows: dict[str, tuple] = {}
         self.fill()
-        self.set_interval(1, self.tick)
+        self._timer = self.set_interval(1, self.tick)
         t.focus()
+
+    def on_screen_suspend(self) -> None:
+        self._timer.pause()  # a hidden board costs nothing (and repaints nothing)
+
+    def on_screen_resume(self) -> None:
+        self._timer.resume()
+        self.fill()
 
     def data(self):
         ledger = self.app.ledger
@@ -56,8 +63,6 @@ class BoardScreen(Screen):
         self.query_one("#board-count", Static).update(f"{len(self.rows)} active · Enter opens the monitor")
 
     def tick(self) -> None:
-        if not self.is_current:
-            return
         items = self.data()
         keys = [f"{pid}|{dose}" for pid, dose, _ in items]
         if keys != list(self.rows):

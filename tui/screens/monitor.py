@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -34,6 +35,11 @@ def hms(delta: timedelta | None) -> str:
         return "—"
     s = max(int(delta.total_seconds()), 0)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def hm_only(delta: timedelta) -> str:
+    m = max(int(delta.total_seconds()), 0) // 60
+    return f"{m // 60}:{m % 60:02d}"
 
 
 def settings() -> inf.MonitorSettings:
@@ -79,13 +85,22 @@ class MonitorScreen(Screen):
         yield Header()
         yield Static(id="identity", classes="identity")
         yield Static(id="mon-dose", classes="screen-title")
-        yield LiveText(self.phase_text, id="mon-phase", classes="phase")
-        yield LiveText(self.timer_text, id="mon-timer", classes="timer")
-        yield LiveText(self.detail_text, id="mon-detail", classes="mon-detail")
-        yield LiveText(self.alert_text, id="mon-alerts", classes="alerts")
+        yield LiveText(self.phase_text, id="mon-phase", classes="phase", interval=None)
+        # The ticking values are small widgets of their own: a second repaints a few cells only.
+        with Horizontal(id="mon-timer", classes="timer"):
+            yield LiveText(lambda: self.timer_part("label1"), id="mon-label1", interval=None)
+            yield LiveText(lambda: self.timer_part("elapsed"), id="mon-elapsed", interval=None)
+            yield LiveText(lambda: self.timer_part("label2"), id="mon-label2", interval=None)
+            yield LiveText(lambda: self.timer_part("left"), id="mon-left", interval=None)
+            yield LiveText(lambda: self.timer_part("label3"), id="mon-label3", interval=None)
+            yield LiveText(lambda: self.timer_part("ends"), id="mon-ends", interval=None)
+        yield LiveText(self.detail_text, id="mon-detail", classes="mon-detail", interval=None)
+        yield LiveText(self.alert_text, id="mon-alerts", classes="alerts", interval=None)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        # One tick for all live lines, so a second's changes leave in one burst.
+        self._timer = self.set_interval(1, self.tick)
         p = self.app.ledger.patient(self.pid)
         self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
         self.query_one("#mon-dose", Static).update(literal(f"Infusion monitor · {self.label or self.dose_id}"))
@@ -94,11 +109,18 @@ class MonitorScreen(Screen):
         self.refresh_all()
 
     def on_screen_resume(self) -> None:
+        self._timer.resume()
         self.refresh_all()
+
+    def on_screen_suspend(self) -> None:
+        self._timer.pause()
 
     def refresh_all(self) -> None:
         for w in self.query(LiveText):
             w.tick()
+
+    def tick(self) -> None:
+        self.refresh_all()
 
     # -- the live lines (each its own widget: only a changed line is redrawn) -------------------
     def phase_text(self) -> Text:
@@ -110,26 +132,29 @@ class MonitorScreen(Screen):
             t.append(st.pauses[-1].reason)
         return t
 
-    def timer_text(self) -> Text:
+    def timer_text(self) -> str:
+        return " ".join(str(w.text) for w in self.query("#mon-timer LiveText"))
+
+    def timer_part(self, part: str) -> str:
         st = self.state()
-        t = Text()
         if st.phase == inf.NOT_STARTED:
-            t.append("Not started. s starts the 1-hour infusion (ADM-1).")
-            return t
-        t.append("Elapsed ", style="dim")
-        t.append(hms(st.phase_elapsed), style="bold")
-        t.append("   Left ", style="dim")
-        t.append(hms(st.phase_left) if st.phase_left is not None else "open", style="bold")
-        t.append("   Phase ends ", style="dim")
-        t.append(clock_hm(st.phase_ends_at, st.now), style="bold")
-        return t
+            return "Not started. s starts the 1-hour infusion (ADM-1)." if part == "label1" else ""
+        return {
+            "label1": "Elapsed ",
+            "elapsed": hms(st.phase_elapsed),
+            "label2": "   Left ",
+            "left": hms(st.phase_left) if st.phase_left is not None else "open",
+            "label3": "   Phase ends ",
+            "ends": clock_hm(st.phase_ends_at, st.now),
+        }[part]
 
     def detail_text(self) -> Text:
         st = self.state()
         now = st.now
         t = Text()
         if st.started_at:
-            t.append(f"Started {clock_hm(st.started_at, now)} · running {hms(st.running)} of {hms(st.target_running)} · paused {hms(st.paused)}\n")
+            # Minutes only: this block is redrawn when its text changes, the seconds tick above.
+            t.append(f"Started {clock_hm(st.started_at, now)} · running {hm_only(st.running)} of {hm_only(st.target_running)} · paused {hm_only(st.paused)}\n")
             t.append(f"Infusion end {clock_hm(st.infusion_end_at, now)} · observation until ≥ {clock_hm(st.observation_min_end, now)} (MON-2)\n")
         if st.stability_deadline:
             left = (st.stability_deadline - now).total_seconds()

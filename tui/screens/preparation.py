@@ -67,11 +67,19 @@ class PreparationScreen(PatientView):
         with VerticalScroll(id="prep-trail"):
             yield Static(id="trail")
         yield Static(id="prep-status", classes="status")
-        yield LiveText(self.deadline_text, id="prep-deadlines", classes="status")
+        yield LiveText(self.deadline_text, id="prep-deadlines", classes="status", interval=None)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.refill()
+        self._timer = self.set_interval(1, lambda: self.query_one("#prep-deadlines", LiveText).tick())
+
+    def on_screen_suspend(self) -> None:
+        self._timer.pause()  # hidden: no work, no repaint
+
+    def on_screen_resume(self) -> None:
+        self._timer.resume()
+        super().on_screen_resume()
 
     def fill(self) -> None:
         self.query_one("#prep-title", Static).update(

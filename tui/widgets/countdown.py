@@ -1,12 +1,13 @@
-"""A live line derived from stored timestamps and the clock: redrawn only when its text changes."""
+"""A live line derived from stored timestamps and the clock: redrawn only when its text changes,
+and without a layout pass unless its number of lines changed (so a ticking timer repaints its own
+line, not the screen)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.reactive import reactive
-from textual.widgets import Static
+from textual.widget import Widget
 
 
 def span(seconds: float) -> str:
@@ -23,26 +24,36 @@ def span(seconds: float) -> str:
     return f"{sign}{m}:{sec:02d}"
 
 
-class LiveText(Static):
-    """Text computed by ``make()`` once a second while visible; a refresh only when it changes."""
+class LiveText(Widget):
+    """Text computed by ``make()`` at each :meth:`tick` (once a second by default, or by its screen
+    with ``interval=None``); a hidden screen costs nothing."""
 
-    text: reactive[Text | str] = reactive("", layout=False)
+    DEFAULT_CSS = "LiveText { height: auto; }"
 
-    def __init__(self, make: Callable[[], Text | str], interval: float = 1.0, **kwargs) -> None:
-        super().__init__("", **kwargs)
+    def __init__(self, make: Callable[[], Text | str], interval: float | None = 1.0, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.make = make
         self.interval = interval
+        self.text = Text("")
+        self._lines = -1
+
+    def render(self) -> Text:
+        return self.text
 
     def on_mount(self) -> None:
         self.tick()
-        self._timer = self.set_interval(self.interval, self.tick)
+        if self.interval is not None:
+            self.set_interval(self.interval, self.tick)
 
     def tick(self) -> None:
-        if not self.screen.is_current:
-            return  # a hidden screen costs nothing
+        if not self.is_attached or not self.screen.is_current:
+            return
         value = self.make()
-        if value != self.text:
-            self.text = value
-
-    def watch_text(self, value: Text | str) -> None:
-        self.update(value)
+        if isinstance(value, str):
+            value = Text(value)
+        if value == self.text and self._lines >= 0:
+            return
+        lines = value.plain.count("\n") + 1
+        self.text = value
+        self.refresh(layout=lines != self._lines)
+        self._lines = lines
