@@ -73,3 +73,27 @@ def local_date(when: datetime, tz: tzinfo | None = None) -> date:
 
 def fmt_local(when: datetime, tz: tzinfo | None = None, seconds: bool = False) -> str:
     return to_local(when, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def as_utc(name: str, value: object) -> datetime:
+    """An aware datetime in UTC; a naive one or a non-datetime is refused, naming the field."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC), got a naive datetime")
+    return value.astimezone(UTC)
+
+
+def parse_aware(value: object) -> datetime | None:
+    """An aware datetime, or an aware ISO 8601 string (``events.iso_utc`` included), in UTC; else None."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo is not None and value.utcoffset() is not None else None
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return None
+    return parsed.astimezone(UTC)

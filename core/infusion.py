@@ -76,7 +76,8 @@ from typing import Any
 from attrs import field, frozen
 
 from . import rules
-from .events import Event, iso_utc, parse_utc
+from .clock import as_utc, parse_aware
+from .events import Event, iso_utc
 from .stability import infusion_end, observation_earliest_end
 
 __all__ = [
@@ -174,31 +175,10 @@ _MAX_TEXT = 500
 # --- small helpers ----------------------------------------------------------------------------------
 
 
-def _utc(name: str, value: object) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (UTC), got a naive datetime")
-    return value.astimezone(_UTC)
+_utc = as_utc
 
 
-def _parse_time(value: object) -> datetime | None:
-    """An ISO UTC string (``events.iso_utc`` or any aware ISO 8601) → aware UTC, else None."""
-    if isinstance(value, datetime):
-        return value.astimezone(_UTC) if value.tzinfo is not None and value.utcoffset() is not None else None
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_utc(value)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        return None
-    return parsed.astimezone(_UTC)
+_parse_time = parse_aware  # an aware time (datetime or ISO 8601 string) in UTC, else None
 
 
 def _text(value: object) -> str:

@@ -23,7 +23,8 @@ from typing import Any
 from . import infusion as inf
 from . import preparation as prep
 from . import schedule as sch
-from .events import Event, parse_utc
+from .clock import parse_aware
+from .events import Event
 from .intake import Patient, age_years
 
 __all__ = ["WIDTH", "administration_record"]
@@ -194,19 +195,7 @@ def _level(value: Decimal | str | None) -> str:
 
 
 def _time_of(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_utc(value)
-    except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+    return parse_aware(value)
 
 
 class _Who:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from attrs import field, frozen
 
 from . import rules
+from .clock import as_utc
 
 __all__ = [
     "Deadlines",
@@ -37,12 +38,7 @@ __all__ = [
 _UTC = timezone.utc
 
 
-def _utc(name: str, value: object) -> datetime:
-    if not isinstance(value, datetime):
-        raise TypeError(f"{name} must be a datetime, not {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (UTC), got a naive datetime")
-    return value.astimezone(_UTC)
+_utc = as_utc
 
 
 def _opt_utc(value: object) -> datetime | None:

@@ -6,25 +6,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bedside.core import infusion as inf
-from bedside.core import preparation as prep
 from bedside.tui.screens.dialogs import ConfirmScreen, FieldsDialog
 from bedside.tui.screens.monitor import MonitorScreen
 
 from .conftest import make_ready, sign_in
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
-
-
-def prepared_dose(ledger, clock, pid, verified=True):
-    stream = ledger.patient(pid).stream
-    m = ledger.patient(pid).current("measurement")
-    ledger.append(stream, lambda: [prep.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")])
-    st = lambda: prep.fold(ledger.stream_events(stream), "c1d1")  # noqa: E731
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())])
-    clock.advance(minutes=10)
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")])
-    if verified:
-        ledger.append(stream, lambda: [prep.verification_event(st(), stream, "nina", "nurse", clock.now(), st().calculation.expected())])
 
 
 async def fill_dialog(pilot, app, values):
