@@ -12,6 +12,11 @@ Event kinds (patient stream; every ``data`` has ``dose_id`` such as ``"c1d8"``):
 - ``prep.verification`` {dose_id, calc_version, entered {bsa_m2, level_mg_m2, dose_mg,
   withdraw_ml}, expected {…}, matched, mismatches}: the second person's blind re-derivation
   (CONV-VERIFY-1) compared at display precision.
+- ``prep.syringe`` {dose_id, calc_version, set, primed_with_nacl, flush_ml, flush_min,
+  unverified_rule: "PREP-9"}: the pharmacist's record for the syringe route (PREP-9, CONV-SYR-1):
+  the administration set, priming with 0.9% NaCl (not drug) and the post-infusion flush at the
+  same rate. The [SITE] flush volume has no default, so it is entered per dose; the flush time
+  (rounded up to whole minutes) is added after the 60-minute drug time and to the deadlines.
 
 The preparation state is a fold over these; deadlines come from :mod:`bedside.core.stability`.
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
 from attrs import evolve, frozen
@@ -32,7 +37,8 @@ from .stability import Deadlines, PrepTimes, check_dilution, deadlines
 CALCULATED = "prep.calculated"
 STEP = "prep.step"
 VERIFICATION = "prep.verification"
-KINDS = (CALCULATED, STEP, VERIFICATION)
+SYRINGE = "prep.syringe"
+KINDS = (CALCULATED, STEP, VERIFICATION, SYRINGE)
 STEPS = ("reconstituted", "diluted", "bag_refrigerated", "bag_removed", "discarded")
 STEP_LABELS = {
     "reconstituted": "Reconstituted",
@@ -98,6 +104,20 @@ class PrepState:
     steps: tuple[Step, ...] = ()  # of the current (not discarded) preparation
     discarded: tuple[tuple[Step, ...], ...] = ()
     verifications: tuple[Verification, ...] = ()
+    syringe_records: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def syringe(self) -> dict[str, Any] | None:
+        """The pharmacist's PREP-9 record for the current calculation, if any."""
+        if self.calculation is None:
+            return None
+        mine = [r for r in self.syringe_records if r.get("calc_version") == self.calculation.version]
+        return mine[-1] if mine else None
+
+    @property
+    def flush_min(self) -> int:
+        rec = self.syringe
+        return int(rec["flush_min"]) if rec else 0
 
     def step_at(self, name: str) -> datetime | None:
         return next((s.at for s in self.steps if s.step == name), None)
@@ -129,7 +149,7 @@ class PrepState:
                 fridge.append((s.at, None))
             elif s.step == "bag_removed" and fridge and fridge[-1][1] is None:
                 fridge[-1] = (fridge[-1][0], s.at)
-        flush = 0
+        flush = self.flush_min
         return PrepTimes(reconstituted_at=recon, diluted_at=self.step_at("diluted"), refrigerated=tuple(fridge), flush_min=flush)
 
     def deadlines(self, now: datetime) -> Deadlines | None:
@@ -160,6 +180,8 @@ def fold(events: Iterable[Event], dose: str) -> PrepState:
                 st = evolve(st, discarded=st.discarded + (st.steps + (s,),), steps=())
             else:
                 st = evolve(st, steps=st.steps + (s,))
+        elif ev.kind == SYRINGE:
+            st = evolve(st, syringe_records=st.syringe_records + ({**d, "actor": ev.actor},))
         elif ev.kind == VERIFICATION:
             st = evolve(st, verifications=st.verifications + (
                 Verification(ev.version, ev.actor, ev.at, d["calc_version"], d["matched"], dict(d["entered"]), dict(d["expected"]), tuple(d["mismatches"])),))
@@ -258,6 +280,37 @@ def step_event(st: PrepState, stream: str, actor: str, actor_role: str, now: dat
             if at > dl.end_deadline:
                 raise ValueError(f"Past the stability deadline {dl.end_deadline:%H:%M} UTC ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
     return NewEvent(stream, STEP, actor, now, {"dose_id": st.dose_id, "step": step, "at": iso_utc(at), "vials_kept": vials_kept, "reason": reason})
+
+
+def syringe_event(st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, set_text: str,
+                  primed: bool, flush_ml_text: str) -> NewEvent:
+    """PREP-9 (UNVERIFIED, CONV-SYR-1): the pharmacist records the set, the priming and the flush.
+
+    The flush runs at the infusion rate; its minutes are rounded up (the longer time is the safer
+    one for the deadlines: CONV-STAB-1 subtracts it from the latest start)."""
+    c = st.calculation
+    if c is None or c.data.get("route") != "syringe":
+        raise ValueError("Syringe details apply only to a dose calculated for the syringe route (PREP-9).")
+    if actor_role != "pharmacist":
+        raise ValueError("Syringe route: a pharmacist records the set, priming and flush (PREP-9, §16.1).")
+    set_text = "".join(ch for ch in set_text if ch == " " or ch.isprintable()).strip()
+    if not set_text:
+        raise ValueError("Set: name the administration set used.")
+    if not primed:
+        raise ValueError("Priming: the line must be primed with 0.9% Sodium Chloride, not drug (PREP-9).")
+    try:
+        flush = Decimal(flush_ml_text.strip())
+    except (InvalidOperation, ValueError):
+        flush = Decimal("NaN")
+    limit = Decimal(c.data["final_volume_ml"]) * 10
+    if not flush.is_finite() or not Decimal("0") < flush <= limit:
+        raise ValueError(f"Flush (mL): a volume above 0 and at most {limit} mL.")
+    rate = c.prep.rate_ml_per_h
+    minutes = (flush * 60 / rate).to_integral_value(rounding=ROUND_CEILING)  # whole minutes, rounded up
+    return NewEvent(stream, SYRINGE, actor, at, {
+        "dose_id": st.dose_id, "calc_version": c.version, "set": set_text, "primed_with_nacl": True,
+        "flush_ml": format(flush, "f"), "flush_min": int(minutes), "unverified_rule": "PREP-9",
+    })
 
 
 def parse_verification(raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -67,6 +67,8 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
         if dl.earliest_start and now < dl.earliest_start:
             blockers.append(f"Equilibrating: start no earlier than {dl.earliest_start:%H:%M} UTC (STAB-5; a pharmacist may confirm an earlier start).")
     route = st.calculation.data.get("route", "bag")
+    if route == "syringe" and st.syringe is None:
+        blockers.append("Syringe route: a pharmacist must record the set, priming and flush volume (PREP-9, UNVERIFIED; Preparation, s).")
     given = None
     try:
         from .schedule import check_give
@@ -74,4 +76,4 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
         given = check_give(tl, cycle, day, ledger.today(), st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
     except ValueError as exc:
         blockers.append(f"Schedule: {exc}")
-    return StartGate(tuple(blockers), route, 0, deadline, given)
+    return StartGate(tuple(blockers), route, st.flush_min, deadline, given)

@@ -113,3 +113,39 @@ async def test_new_weight_voids_the_verification(app, clock):
         await pilot.press("c")
         st = screen.state()
         assert st.calculation.data["weight_kg"] == "77" and not st.verified
+
+
+async def test_syringe_route_needs_the_pharmacists_flush_record(app, clock):
+    """W9/W15-like small dose: the bag would be too dilute (PREP-8), so the syringe route is
+    proposed; the start stays blocked until a pharmacist records set, priming and flush (PREP-9)."""
+    from bedside.core import workflow
+    from bedside.tui.screens.dialogs import FieldsDialog
+
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "phil")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-200518")  # 120 cm / 22 kg child
+        from bedside.core import schedule as sch
+
+        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, app.ledger.today()))
+        app.push_screen(PreparationScreen(pid, DoseRef(1, 8, Decimal("0.5"), "Table 1, cycle 1 Day 8 (DOSE-1)", "cycle 1 day 8")))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("c")
+        st = screen.state()
+        assert st.calculation.data["route"] == "syringe" and st.calculation.data["dose_mg"] == "0.43"  # 0.8563 m² × 0.5
+        gate = workflow.start_gate(app.ledger, pid, "c1d8")
+        assert any("PREP-9" in b for b in gate.blockers)
+        await pilot.press("s")
+        await pilot.pause()
+        dlg = app.screen
+        assert isinstance(dlg, FieldsDialog)
+        dlg.query_one("#f-set").value = "syringe pump set, PES filter"
+        dlg.query_one("#f-primed").value = "yes"
+        dlg.query_one("#f-flush_ml").value = "2"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        st = screen.state()
+        # Final volume 4.30 mL at 4.30 mL/h: a 2 mL flush takes 27.9 → 28 min (rounded up).
+        assert st.syringe["flush_min"] == 28 and st.flush_min == 28
+        assert not any("PREP-9" in b for b in workflow.start_gate(app.ledger, pid, "c1d8").blockers)
+        assert "flush 2 mL = 28 min" in str(screen.query_one("#prep-status").render())

@@ -49,6 +49,7 @@ class PreparationScreen(PatientView):
         Binding("o", "step('bag_removed')", "Fridge out", show=False),
         Binding("x", "step('discarded')", "Discard", show=False),
         Binding("v", "verify", "Double-check"),
+        Binding("s", "syringe", "Syringe", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -106,7 +107,14 @@ class PreparationScreen(PatientView):
             status.append(" · ".join(f"{prep.STEP_LABELS[s.step]} {hm(s.at)} ({s.actor})" for s in st.steps))
         if st.discarded:
             status.append(f"\n{len(st.discarded)} earlier preparation(s) discarded", style="dim")
-        status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard", style="dim")
+        if st.calculation is not None and st.calculation.data.get("route") == "syringe":
+            rec = st.syringe
+            status.append("\nSyringe (PREP-9, UNVERIFIED): ", style="bold")
+            if rec:
+                status.append(f"set {rec['set']}; primed with 0.9% NaCl; flush {rec['flush_ml']} mL = {rec['flush_min']} min after the drug; by {rec['actor']}")
+            else:
+                status.append("a pharmacist records the set, priming and flush (s) before the start")
+        status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details", style="dim")
         self.query_one("#prep-status", Static).update(status)
         self.query_one("#prep-deadlines", LiveText).tick()
 
@@ -172,6 +180,39 @@ class PreparationScreen(PatientView):
             self.notify(f"{prep.STEP_LABELS[step]} at {hm(answer['at'])} recorded.")
         except ValueError as exc:
             self.notify(f"Refused: {exc}", severity="error", timeout=12)
+        self.refill()
+
+    @work(exclusive=True)
+    async def action_syringe(self) -> None:
+        from .dialogs import FieldsDialog
+
+        st = self.state()
+        ledger = self.app.ledger
+        if st.calculation is None or st.calculation.data.get("route") != "syringe":
+            self.notify("This dose is not on the syringe route (PREP-8/PREP-9).", severity="warning")
+            return
+        if self.app.user.role != "pharmacist":
+            self.notify("Syringe route: a pharmacist records the set, priming and flush (PREP-9).", severity="error")
+            return
+
+        def validate(raw):
+            try:
+                prep.syringe_event(st, self.patient.stream, self.app.actor, "pharmacist", ledger.clock.now(), raw["set"] or "", raw["primed"] == "yes", raw["flush_ml"] or "")
+            except ValueError as exc:
+                field = "set" if str(exc).startswith("Set") else "primed" if "Priming" in str(exc) else "flush_ml"
+                return None, {field: str(exc)}
+            return raw, {}
+
+        ans = await self.app.push_screen_wait(FieldsDialog("Syringe route (PREP-9, UNVERIFIED): set, priming, flush", [
+            ("set", "Administration set", "text"), ("primed", "Primed with 0.9% NaCl (not drug)", "choice", [("Yes", "yes"), ("No", "no")]),
+            ("flush_ml", "Flush volume (mL)", "text")], validate, note="The flush runs at the infusion rate after the 60-minute drug time; the site has no default volume."))
+        if not ans:
+            return
+        try:
+            ledger.append(self.patient.stream, lambda: [prep.syringe_event(self.state(), self.patient.stream, self.app.actor, self.app.user.role,
+                                                                            ledger.clock.now(), ans["set"], ans["primed"] == "yes", ans["flush_ml"])])
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
         self.refill()
 
     @work(exclusive=True)
