@@ -24,7 +24,7 @@ PATIENT_PREFIX = "patient:"
 NUMBER_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,4})?$")
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MRN_RE = re.compile(r"^[A-Za-z0-9-]{3,20}$")
-MAX_AGE_YEARS = 120
+MAX_AGE_YEARS = rules.MAX_AGE_YEARS
 
 
 @frozen
@@ -330,9 +330,10 @@ def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], co
             data["derived_from"] = "wbc_pct"
         elif has_abs:
             v = Decimal(data["blasts_per_mm3"])
-            if v > Decimal("2000000"):
-                errors["blasts_per_mm3"] = "Blast count (/mm³): at most 2,000,000 /mm³ (is this the WBC in ×10⁹/L or a %?)."
-            elif v < 100 and v != 0:
+            hi = rules.INPUT_LIMITS["blasts_per_mm3"][1]
+            if v > hi:
+                errors["blasts_per_mm3"] = f"Blast count (/mm³): at most {hi:,} /mm³ (is this the WBC in ×10⁹/L or a %?)."
+            elif v < rules.BLAST_COUNT_MIN_PLAUSIBLE_PER_MM3 and v != 0:
                 # PRE-3: the count field refuses a bare percentage.
                 errors["blasts_per_mm3"] = f"Blast count (/mm³): {v} looks like a % or ×10⁹/L; enter /mm³ (1 ×10⁹/L = 1,000/mm³) or use WBC and %."
             data["derived_from"] = "absolute"

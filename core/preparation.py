@@ -30,7 +30,7 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from . import calc
+from . import calc, rules
 from .events import Event, NewEvent, iso_utc, parse_utc
 from .stability import Deadlines, PrepTimes, check_dilution, deadlines
 
@@ -302,9 +302,9 @@ def syringe_event(st: PrepState, stream: str, actor: str, actor_role: str, at: d
         flush = Decimal(flush_ml_text.strip())
     except (InvalidOperation, ValueError):
         flush = Decimal("NaN")
-    limit = Decimal(c.data["final_volume_ml"]) * 10
-    if not flush.is_finite() or not Decimal("0") < flush <= limit:
-        raise ValueError(f"Flush (mL): a volume above 0 and at most {limit} mL.")
+    lo, hi, *_r, unit = rules.INPUT_LIMITS["flush_ml"]  # CONV-INPUT-1: software limits only
+    if not flush.is_finite() or not lo <= flush <= hi:
+        raise ValueError(f"Flush (mL): a volume from {lo} to {hi} {unit}.")
     rate = c.prep.rate_ml_per_h
     minutes = (flush * 60 / rate).to_integral_value(rounding=ROUND_CEILING)  # whole minutes, rounded up
     return NewEvent(stream, SYRINGE, actor, at, {

@@ -148,6 +148,8 @@ INPUT_LIMITS = MappingProxyType(
         "alt": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
         "alp": (D("0"), D("50000"), D("0"), D("5000"), "lab unit"),
         "uln": (D("0.01"), D("10000"), D("0.01"), D("10000"), "lab unit"),
+        "blasts_per_mm3": (D("0"), D("2000000"), D("0"), D("2000000"), "/mm³"),
+        "flush_ml": (D("0.1"), D("100"), D("0.1"), D("100"), "mL"),  # PREP-9 flush, entered per dose
         # Vital signs (issue 7, MON-4): non-clinical typing-error limits, CONV-INPUT-1. Hard limits
         # include values seen only in extremis (deep hypothermia, arrest, severe hypoxia); values
         # outside the usual band need confirmation.
@@ -159,6 +161,11 @@ INPUT_LIMITS = MappingProxyType(
         "spo2": (D("0"), D("100"), D("85"), D("100"), "%"),
     }
 )
+
+# CONV-INPUT-1 / PRE-3: an absolute blast count below this (other than 0) is taken for a bare
+# percentage or a ×10⁹/L value typed into the /mm³ field, and refused (software check).
+BLAST_COUNT_MIN_PLAUSIBLE_PER_MM3 = D("100")
+MAX_AGE_YEARS = 120  # CONV-INPUT-1: dates more than this many years ago are typing errors
 
 # --- Rule texts for citations shown to users -----------------------------------------------------
 RULE_TEXT = MappingProxyType(

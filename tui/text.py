@@ -15,13 +15,3 @@ def literal(value: object, style: str = "") -> Text:
 
 def when(at: datetime, seconds: bool = False) -> str:
     return fmt_local(at, seconds=seconds)
-
-
-def label_value(pairs: list[tuple[str, object]], sep: str = "  ") -> Text:
-    out = Text()
-    for i, (label, value) in enumerate(pairs):
-        if i:
-            out.append(sep)
-        out.append(f"{label} ", style="bold")
-        out.append(str(value))
-    return out
