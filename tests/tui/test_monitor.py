@@ -93,3 +93,19 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
         await pilot.press("o")
         await pilot.pause()
         assert screen.state().phase == inf.OBSERVATION_COMPLETE
+
+
+async def test_active_infusions_board_lists_the_running_dose_and_opens_its_monitor(app, clock):
+    from bedside.tui.screens.board import BoardScreen
+
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        board = app.screen
+        assert isinstance(board, BoardScreen)
+        (row,) = board.rows.values()
+        assert row[0] == "NAKAMURA, Ren MRN-100590" and row[2] == inf.INFUSING and row[3] == "0:40:00"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, MonitorScreen) and app.screen.dose_id == "c1d8"
