@@ -1,12 +1,14 @@
 """A live line derived from stored timestamps and the clock: redrawn only when its text changes,
-and without a layout pass unless its number of lines changed (so a ticking timer repaints its own
-line, not the screen)."""
+and then only the cells that changed (so a ticking timer sends a digit or two, not a line or the
+screen)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 
@@ -22,6 +24,33 @@ def span(seconds: float) -> str:
     if m >= 10:
         return f"{sign}{m} min"
     return f"{sign}{m}:{sec:02d}"
+
+
+def changed_cells(old: Text, new: Text, width: int) -> list[Region] | None:
+    """The regions (in the widget's content, one per changed line) where ``new`` differs from
+    ``old``; ``None`` when only a whole repaint is safe: other styles or line count, a line whose
+    length changed, wide characters, or a line that would wrap at ``width``."""
+    if old.spans != new.spans or old.style != new.style:
+        return None
+    before, after = old.plain.split("\n"), new.plain.split("\n")
+    if len(before) != len(after):
+        return None
+    regions = []
+    for y, (a, b) in enumerate(zip(before, after)):
+        if a == b:
+            continue
+        n = len(b)
+        if len(a) != n or n > width or cell_len(a) != len(a) or cell_len(b) != n:
+            return None
+        # One region from the first to the last changed cell: Textual sends a changed line from
+        # its widget's left edge to the region's end, so more regions would resend that start.
+        start, end = 0, n
+        while a[start] == b[start]:
+            start += 1
+        while a[end - 1] == b[end - 1]:
+            end -= 1
+        regions.append(Region(start, y, end - start, 1))
+    return regions
 
 
 class LiveText(Widget):
@@ -54,6 +83,10 @@ class LiveText(Widget):
         if value == self.text and self._lines >= 0:
             return
         lines = value.plain.count("\n") + 1
+        regions = changed_cells(self.text, value, self.size.width) if lines == self._lines else None
         self.text = value
-        self.refresh(layout=lines != self._lines)
+        if regions is None:
+            self.refresh(layout=lines != self._lines)
+        else:
+            self.refresh(*regions)
         self._lines = lines
