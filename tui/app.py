@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -13,12 +14,35 @@ from textual.app import App
 from textual.binding import Binding
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from bedside.core.auth import User
     from bedside.core.service import Ledger
 
 DEMO_MARK = "DEMO — not for clinical use"
 IDLE_CHECK_SECONDS = 10
 WATCH_SECONDS = 1.0
+PRUNE_DELAY_SECONDS = 0.15
+
+
+def prune_watchers(objects) -> int:
+    """Drop watcher pairs whose widget has closed; returns how many were dropped.
+
+    Textual keeps each ``(widget, callback)`` pair until the watched value next changes. Some values
+    never change (the app's title that every Header watches; a Footer's ``compact`` that each of its
+    keys binds, re-made whenever the bindings change), so without this every screen opened leaks its
+    Header and every return to a screen leaks its Footer's keys, for as long as a shift lasts.
+    """
+    dropped = 0
+    for obj in objects:
+        watchers = getattr(obj, "__watchers", None)
+        if not watchers:
+            continue
+        for pairs in watchers.values():
+            kept = [(node, callback) for node, callback in pairs if not node._closing]
+            dropped += len(pairs) - len(kept)
+            pairs[:] = kept
+    return dropped
 
 
 class BedsideApp(App[int]):
@@ -54,6 +78,8 @@ class BedsideApp(App[int]):
         if demo:
             self.title = f"Bedside · {DEMO_MARK}"
         self._no_color = no_color
+        self._prune_timer: Timer | None = None
+        self._gc_frozen = False
 
     # -- start -------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -68,6 +94,35 @@ class BedsideApp(App[int]):
             threading.Thread(target=self._run_boot, name="bedside-boot", daemon=True).start()
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
         self.set_interval(WATCH_SECONDS, self.poll_store)
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, _screen) -> None:
+        if self._prune_timer is not None:
+            self._prune_timer.stop()
+        self._prune_timer = self.set_timer(PRUNE_DELAY_SECONDS, self.prune)
+
+    def prune(self) -> int:
+        """Once a screen change has settled (closed screens removed, footers recomposed): drop
+        the closed widgets' watchers and collect the closed screens now, so the next screen reuses
+        their memory instead of adding to it (a closed screen is a web of cycles that Python's
+        oldest generation would otherwise keep until much later)."""
+        self._prune_timer = None
+        nodes = [self]
+        for screen in self.screen_stack:
+            nodes.extend(screen.walk_children(with_self=True))
+        dropped = prune_watchers(nodes)
+        gc.collect()  # ~6 ms once frozen below (bench/README.md)
+        if not self._gc_frozen and self.user is not None and len(self.screen_stack) <= 2:
+            # Signed in, on the patient list: what exists now (modules, the app, the list) lives
+            # for the session, so later collections need not walk it again (unfrozen at sign-out).
+            gc.freeze()
+            self._gc_frozen = True
+        return dropped
+
+    def on_unmount(self) -> None:
+        if self._gc_frozen:  # the process may go on (tests, `bedside serve`)
+            gc.unfreeze()
+            self._gc_frozen = False
 
     def _run_boot(self) -> None:
         try:
@@ -106,6 +161,9 @@ class BedsideApp(App[int]):
 
         self.user = None
         self.locked = False
+        if self._gc_frozen:
+            gc.unfreeze()
+            self._gc_frozen = False
         self.sub_title = ""
         while len(self.screen_stack) > 2:
             await self.pop_screen()
