@@ -91,7 +91,9 @@ class BedsideApp(App[int]):
         first = self.first_run if self._ledger is None else not self._ledger.users()
         self.push_screen(FirstAdminScreen() if first else SignInScreen())
         if self._ledger is None:
-            threading.Thread(target=self._run_boot, name="bedside-boot", daemon=True).start()
+            # Once the first screen is on the terminal: the boot's imports would otherwise hold
+            # the GIL while that screen is being drawn.
+            self.call_after_refresh(self._start_boot)
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
         self.set_interval(WATCH_SECONDS, self.poll_store)
         self.screen_change_signal.subscribe(self, self._screen_changed)
@@ -123,6 +125,9 @@ class BedsideApp(App[int]):
         if self._gc_frozen:  # the process may go on (tests, `bedside serve`)
             gc.unfreeze()
             self._gc_frozen = False
+
+    def _start_boot(self) -> None:
+        threading.Thread(target=self._run_boot, name="bedside-boot", daemon=True).start()
 
     def _run_boot(self) -> None:
         try:
