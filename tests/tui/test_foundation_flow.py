@@ -202,3 +202,40 @@ async def test_nurse_cannot_open_admin_screens(app):
         await sign_in(pilot)
         await pilot.press("u")
         assert isinstance(app.screen, PatientListScreen)
+
+
+def burst(app, text: str) -> None:
+    """Keys as a terminal delivers them over a slow link: all queued at once."""
+    from textual import events
+
+    names = {"\r": "enter", "/": "slash", " ": "space"}
+    for ch in text:
+        app.post_message(events.Key(names.get(ch, ch), ch))
+
+
+async def test_keys_typed_ahead_at_sign_in_do_not_spill_into_the_user_name(app):
+    async with app.run_test() as pilot:
+        burst(app, "nina\r1234\r/")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, PatientListScreen), app.screen.query_one("#signin-message").render()
+
+
+async def test_keys_typed_ahead_at_first_admin_stay_in_the_form(tmp_path, clock, key):
+    store = SqliteStore(tmp_path / "new.db")
+    app = BedsideApp(Ledger(store, clock, key))
+    async with app.run_test() as pilot:
+        assert isinstance(app.screen, FirstAdminScreen)
+        burst(app, "ada\rAda Admin\r1234\r12345\rx")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, FirstAdminScreen)  # the PINs differ: nothing created
+        assert app.screen.query_one("#username", Field).value == "ada"
+    store.close()
+
+
+async def test_a_search_typed_in_one_burst_opens_that_patient(app):
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        burst(app, "/naka\r\r")  # "n" would register a patient if it reached the list
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, PatientScreen)
+        assert app.ledger.patient(app.screen.pid).mrn == "MRN-100590"

@@ -32,7 +32,7 @@ class UsersScreen(Screen):
         t = self.query_one("#users", DataTable)
         t.add_columns("User", "Name", "Role", "Status")
         self.fill()
-        t.focus()
+        self.set_focus(t)
 
     def fill(self) -> None:
         t = self.query_one("#users", DataTable)
@@ -97,7 +97,7 @@ class AddUserScreen(ModalScreen[bool]):
         for fid in ("username", "full_name", "role", "pin", "pin_again"):
             self.query_one(f"#e-{fid}", ErrorLine).say(errors.get(fid, ""))
         if errors:
-            self.query_one(f"#{next(iter(errors))}").focus()
+            self.set_focus(self.query_one(f"#{next(iter(errors))}"))
             return
         self.app.ledger.add_user(self.app.actor, v["username"].strip(), v["full_name"], role, v["pin"])
         self.notify(f"User {v['username'].strip()} added.")

@@ -47,7 +47,8 @@ def details(ev: Event) -> str:
 
 class AuditScreen(Screen):
     BINDINGS = [
-        Binding("slash", "filter", "Filter"),
+        # priority: resolved in the order keys arrive, so what is typed after "/" lands in the field
+        Binding("slash", "filter", "Filter", priority=True),
         Binding("o", "order", "Oldest/newest first"),
         Binding("enter", "show", "Details", show=False),
         Binding("escape", "back", "Back"),
@@ -69,7 +70,7 @@ class AuditScreen(Screen):
         table = self.query_one("#audit", DataTable)
         table.add_columns("When (local)", "Who", "What", "Patient", "Details")
         self.fill()
-        table.focus()
+        self.set_focus(table)
 
     def events(self) -> list[Event]:
         ledger = self.app.ledger
@@ -118,14 +119,17 @@ class AuditScreen(Screen):
         event.stop()  # the field already moved the focus on to the table
 
     def action_filter(self) -> None:
-        self.query_one("#audit-filter", Field).focus()
+        self.set_focus(self.query_one("#audit-filter", Field))
 
     def action_order(self) -> None:
         self.newest_first = not self.newest_first
         self.fill()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        seq = int(event.row_key.value)
+        table = event.data_table
+        if not table.row_count:  # the row under the cursor now (a filter may have run since)
+            return
+        seq = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
         ev = next(e for e in self.app.ledger.events if e.seq == seq)
         body = Text()
         for label, value in (

@@ -30,7 +30,7 @@ class BoardScreen(Screen):
         self.rows: dict[str, tuple] = {}
         self.fill()
         self._timer = self.set_interval(1, self.tick)
-        t.focus()
+        self.set_focus(t)
 
     def on_screen_suspend(self) -> None:
         self._timer.pause()  # a hidden board costs nothing (and repaints nothing)

@@ -54,7 +54,7 @@ class TextScreen(ModalScreen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(VerticalScroll).focus()
+        self.set_focus(self.query_one(VerticalScroll))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -96,7 +96,7 @@ class FieldsDialog(ModalScreen[dict | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(f"#f-{self.fields[0][0]}").focus()
+        self.set_focus(self.query_one(f"#f-{self.fields[0][0]}"))
 
     def on_input_submitted(self, event) -> None:
         event.stop()  # the field already moved the focus on
@@ -117,7 +117,7 @@ class FieldsDialog(ModalScreen[dict | None]):
         for name, *_r in self.fields:
             self.query_one(f"#e-{name}", ErrorLine).say(errors.get(name, ""))
         if errors:
-            self.query_one(f"#f-{next(iter(errors))}").focus() if next(iter(errors)) in {f[0] for f in self.fields} else None
+            self.set_focus(self.query_one(f"#f-{next(iter(errors))}")) if next(iter(errors)) in {f[0] for f in self.fields} else None
             return
         self.dismiss(data)
 
@@ -152,7 +152,7 @@ class AuthScreen(ModalScreen[object]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#f-user").focus()
+        self.set_focus(self.query_one("#f-user"))
 
     def on_input_submitted(self, event) -> None:
         event.stop()

@@ -92,7 +92,7 @@ class FormScreen(Screen[str | None]):
         return Field(value=value or "", placeholder=placeholder, id=wid, max_length=max(spec.max_len, 30) if spec.kind == "text" else 30)
 
     def on_mount(self) -> None:
-        self.query_one(f"#f-{self.section.fields[0].name}").focus()
+        self.set_focus(self.query_one(f"#f-{self.section.fields[0].name}"))
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()  # the field already moved the focus on
@@ -130,7 +130,7 @@ class FormScreen(Screen[str | None]):
             n = len(errors)
             msg.update(f"{n} field{'s' if n > 1 else ''} need{'' if n > 1 else 's'} attention — nothing was saved.")
             first = next(iter(errors))
-            self.query_one(f"#f-{first}").focus()
+            self.set_focus(self.query_one(f"#f-{first}"))
         else:
             msg.update("")
 

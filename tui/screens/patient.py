@@ -37,7 +37,7 @@ class PatientScreen(PatientView):
         table = self.query_one("#sections", DataTable)
         table.add_columns("Section", "Status", "Latest")
         self.refill()
-        table.focus()
+        self.set_focus(table)
 
     def fill(self) -> None:
         p = self.patient

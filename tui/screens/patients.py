@@ -15,7 +15,9 @@ from ..widgets.field import Field
 
 class PatientListScreen(Screen):
     BINDINGS = [
-        Binding("slash", "search", "Search"),
+        # priority: resolved in the order keys arrive, so "/naka" typed at once lands in the field
+        # (otherwise the letters can reach the list first: "n" registers a new patient)
+        Binding("slash", "search", "Search", priority=True),
         Binding("n", "register", "New"),
         Binding("i", "board", "Infusions"),
         Binding("a", "audit", "Audit"),
@@ -38,7 +40,7 @@ class PatientListScreen(Screen):
         table = self.query_one("#patients", DataTable)
         table.add_columns("MRN", "Name", "DOB", "Sex", "Intake")
         self.fill()
-        table.focus()
+        self.set_focus(table)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("users", "settings"):
@@ -49,6 +51,7 @@ class PatientListScreen(Screen):
         self._seen = self.app.ledger.last_seq
         table = self.query_one("#patients", DataTable)
         query = self.query_one("#search", Field).value.strip().casefold()
+        self._query = query
         keep = table.cursor_row
         table.clear()
         shown = 0
@@ -81,12 +84,19 @@ class PatientListScreen(Screen):
         event.stop()  # the field already moved the focus on to the table
 
     def action_search(self) -> None:
-        self.query_one("#search", Field).focus()
+        self.set_focus(self.query_one("#search", Field))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Open the first row of what the search says now, not the row the event names: keys typed
+        in one burst ("/naka⏎⏎") can select before the search has filtered the list."""
         from .patient import PatientScreen
 
-        self.app.push_screen(PatientScreen(event.row_key.value))
+        table = self.query_one("#patients", DataTable)
+        if self._query != self.query_one("#search", Field).value.strip().casefold():
+            self.fill()  # the search's own Changed message has not arrived yet
+        if not table.row_count:
+            return
+        self.app.push_screen(PatientScreen(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
 
     def action_register(self) -> None:
         from .intake_form import FormScreen

@@ -70,7 +70,7 @@ class PredoseScreen(PatientView):
         t = self.query_one("#checks", DataTable)
         t.add_columns("Result", "Check", "Value (date)", "Rule")
         self.refill()
-        t.focus()
+        self.set_focus(t)
 
     def fill(self) -> None:
         ledger = self.app.ledger

@@ -274,7 +274,7 @@ class StepScreen(ModalScreen[dict | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#f-time", Field).focus()
+        self.set_focus(self.query_one("#f-time", Field))
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
@@ -336,7 +336,7 @@ class VerifyScreen(ModalScreen[tuple | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#f-user", Field).focus()
+        self.set_focus(self.query_one("#f-user", Field))
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()  # the field already moved the focus on

@@ -36,7 +36,7 @@ class SignInScreen(Screen):
     def on_mount(self) -> None:
         user = self.query_one("#username", Field)
         user.advance_on_enter = True
-        user.focus()
+        self.set_focus(user)
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
@@ -49,13 +49,13 @@ class SignInScreen(Screen):
         message = self.query_one("#signin-message", Static)
         if not username:
             message.update("User name: required.")
-            self.query_one("#username", Field).focus()
+            self.set_focus(self.query_one("#username", Field))
             return
         result = self.app.ledger.sign_in(username, pin_field.value)
         pin_field.value = ""
         if result.user is None:
             message.update(literal(result.message))
-            pin_field.focus()
+            self.set_focus(pin_field)
             return
         self.app.signed_in(result.user)
 
@@ -93,7 +93,7 @@ class FirstAdminScreen(Screen):
         for fid in ("username", "full_name", "pin", "pin_again"):
             self.query_one(f"#e-{fid}", ErrorLine).say(errors.get(fid, ""))
         if errors:
-            self.query_one(f"#{next(iter(errors))}", Field).focus()
+            self.set_focus(self.query_one(f"#{next(iter(errors))}", Field))
             return
         user = self.app.ledger.add_user("system", values["username"].strip(), values["full_name"], "admin", values["pin"])
         self.app.signed_in(user)
@@ -120,7 +120,7 @@ class LockScreen(ModalScreen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#lock-pin", Field).focus()
+        self.set_focus(self.query_one("#lock-pin", Field))
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()

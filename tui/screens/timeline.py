@@ -97,7 +97,7 @@ class TimelineScreen(PatientView):
         t.add_columns("Cycle", "Day 1", "Day 8", "Day 15", "Ends")
         self.refill()
         t.move_cursor(row=0, column=1)
-        t.focus()
+        self.set_focus(t)
 
     def fill(self) -> None:
         tl = self.tl

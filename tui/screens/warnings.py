@@ -28,7 +28,7 @@ class WarningsScreen(PatientView):
 
     def on_mount(self) -> None:
         self.refill()
-        self.query_one("#warn-box").focus()
+        self.set_focus(self.query_one("#warn-box"))
 
     def fill(self) -> None:
         ledger = self.app.ledger

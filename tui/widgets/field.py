@@ -10,9 +10,10 @@ from textual.widgets import Input, Static
 class Field(Input):
     """A compact single-line input that does not blink.
 
-    Fast typing and keyboard-wedge scanners: a key that was queued for this field after Enter
-    moved the focus on is handed to the field that now has the focus, so "user⏎1234⏎" typed at
-    once lands in two fields, not one.
+    Fast typing, keyboard-wedge scanners and slow links that deliver keys in bursts: a key that
+    was queued for this field after Enter moved the focus on is handed to the field that now has
+    the focus, so "user⏎1234⏎" typed at once lands in two fields, not one (and "/naka⏎⏎" on the
+    patient list selects the first match).
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -23,11 +24,14 @@ class Field(Input):
 
     async def _on_key(self, event: events.Key) -> None:
         focused = self.screen.focused if self.is_attached else None
-        if focused is not None and focused is not self and isinstance(focused, Input) and (event.is_printable or event.key == "enter"):
+        if focused is not None and focused is not self and (event.is_printable or event.key == "enter"):
             event.stop()
             event.prevent_default()
-            focused.post_message(events.Key(event.key, event.character))
-            return
+            if isinstance(focused, Input):
+                focused.post_message(events.Key(event.key, event.character))
+            elif event.key == "enter" and hasattr(focused, "action_select_cursor"):
+                focused.action_select_cursor()  # a search's Enter, then Enter on the list it filtered
+            return  # other keys for a list that now has the focus are dropped, never misapplied here
         if event.key == "ctrl+right_square_bracket":
             # A GS1 scanner's group separator (ASCII 29): keep it, the parser needs it.
             event.stop()
@@ -46,9 +50,13 @@ class Field(Input):
     advance_on_enter = True  # Enter moves to the next field (as Tab), synchronously
 
     async def action_submit(self) -> None:
-        """Enter: move on at once (synchronously), then tell the screen."""
+        """Enter: move on at once (synchronously), then tell the screen. The last field keeps the
+        focus: wrapping round to the first would hand it the keys typed after Enter (a user name
+        would become "nina/" while the sign-in is being checked)."""
         if self.advance_on_enter:
-            self.screen.focus_next()
+            chain = self.screen.focus_chain
+            if chain and chain[-1] is not self:
+                self.screen.focus_next()
         await super().action_submit()
 
 
