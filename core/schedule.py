@@ -124,6 +124,7 @@ RESPONSE_RECORDED = "response.recorded"
 LEVELS_CONFIRMED = "levels.confirmed"
 PROPOSAL_DECIDED = "proposal.decided"
 TREATMENT_DISCONTINUED = "treatment.discontinued"
+SCHEDULE_VOIDED = "schedule.voided"  # an entry above recorded in error (a correction event: nothing is overwritten)
 INTAKE_HSCT = "intake.hsct"  # core/intake.py, section "hsct"
 INTAKE_CORRECTED = "intake.corrected"  # core/intake.py
 KINDS = frozenset(
@@ -434,6 +435,95 @@ def _key(data: Mapping[str, Any]) -> tuple[int, int]:
     return int(data["cycle"]), int(data["day"])
 
 
+# --- Entries recorded in error ---------------------------------------------------------------------
+#
+# A schedule entry is never changed or deleted. One recorded in error is voided by a later event
+# naming it, with who, when and why; the fold then skips it. Only the latest entry still in force
+# can be voided (then the one before it, and so on), so what remains is always a state the checks
+# once accepted. A dose recorded by starting its infusion is not voided here: its infusion record
+# (started, stopped, observed) governs it.
+
+VOIDABLE_KINDS = (
+    CYCLE_STARTED, DOSE_GIVEN, DOSE_HELD, DOSE_RECOVERED, DOSE_OMITTED, DOSE_MOVED, CYCLE_EXTENDED,
+    RESPONSE_RECORDED, LEVELS_CONFIRMED,
+)
+# A prescriber's decision stands: a discontinuation changes only by a correction of the facts it
+# rests on (CONV-OVR-1), so these end the chain of entries that can be voided.
+DECISION_KINDS = (PROPOSAL_DECIDED, TREATMENT_DISCONTINUED)
+INFUSION_STARTED_KIND = "infusion.started"  # core/infusion.py (not imported: the timeline needs none of it)
+
+
+@frozen
+class VoidedEntry:
+    entry: str
+    recorded_by: str
+    voided_by: str
+    voided_at: Any  # datetime (UTC)
+    reason: str
+
+
+def _voided(events: Sequence[Event]) -> set[int]:
+    return {int(e.data["voids"]) for e in events if e.kind == SCHEDULE_VOIDED}
+
+
+def describe_entry(ev: Event) -> str:
+    """One line in words for a schedule entry (what a voiding names)."""
+    d = ev.data
+    label = f"C{d['cycle']} D{d['day']}" if "cycle" in d and "day" in d else ""
+    text = {
+        CYCLE_STARTED: lambda: f"Cycle 1 started, Day 1 {d.get('day1')}",
+        DOSE_GIVEN: lambda: f"{label} given {d.get('date')} ({d.get('level_mg_m2')} mg/m²)",
+        DOSE_HELD: lambda: f"{label} held: {d.get('reason', '')}",
+        DOSE_RECOVERED: lambda: f"{label} recovered {d.get('date')}",
+        DOSE_OMITTED: lambda: f"{label} omitted: {d.get('reason', '')}",
+        DOSE_MOVED: lambda: f"{label} moved to {d.get('date')}",
+        CYCLE_EXTENDED: lambda: f"Cycle 1 extended to {d.get('length_days')} days",
+        RESPONSE_RECORDED: lambda: f"Response after cycle {d.get('cycle')}: {d.get('response')} (MRD {d.get('mrd')})",
+        LEVELS_CONFIRMED: lambda: f"Levels confirmed for cycle {d.get('cycle')}",
+        PROPOSAL_DECIDED: lambda: f"Proposal {d.get('proposal_id')}: {d.get('decision')}",
+        TREATMENT_DISCONTINUED: lambda: f"Treatment discontinued: {d.get('reason')}",
+    }.get(ev.kind)
+    return text() if text else ev.kind
+
+
+def latest_entry(events: Sequence[Event]) -> Event | None:
+    """The latest schedule entry still in force (the only one that may be voided), or a decision."""
+    voided = _voided(events)
+    kinds = VOIDABLE_KINDS + DECISION_KINDS
+    return next((e for e in sorted(events, key=lambda e: e.version, reverse=True) if e.kind in kinds and e.version not in voided), None)
+
+
+def check_void(events: Sequence[Event], actor: str, role: str, reason: str) -> dict[str, Any]:
+    """``data`` voiding the latest entry, or ValueError saying why not and what to do instead.
+
+    Who: the user who recorded it, or a prescriber (the schedule's clinical decisions are theirs)."""
+    ev = latest_entry(events)
+    if ev is None:
+        raise ValueError("There is no schedule entry to enter in error.")
+    what = describe_entry(ev)
+    if ev.kind in DECISION_KINDS:
+        raise ValueError(f"The latest entry is a prescriber's decision ({what}); a decision is not entered in error "
+                         "(CONV-OVR-1): correct the facts it rests on, or record a new decision.")
+    if not reason or not reason.strip():
+        raise ValueError("Reason: required (what was wrong with the entry).")
+    if ev.kind == DOSE_GIVEN:
+        tag = f"c{ev.data['cycle']}d{ev.data['day']}"
+        if any(e.kind == INFUSION_STARTED_KIND and e.data.get("dose_id") == tag for e in events):
+            raise ValueError(f"{what} was recorded by starting its infusion; its infusion record governs it "
+                             "(stop the infusion in the monitor, t, with the reason).")
+    if actor != ev.actor and role != "prescriber":
+        raise ValueError(f"{what} was recorded by {ev.actor}: only {ev.actor} or a prescriber may enter it in error.")
+    return {"voids": ev.version, "kind": ev.kind, "entry": what, "recorded_by": ev.actor, "reason": reason.strip()}
+
+
+def voided_entries(events: Sequence[Event]) -> tuple[VoidedEntry, ...]:
+    """Every entry recorded in error, newest first, for the timeline and the printed record."""
+    return tuple(
+        VoidedEntry(str(e.data.get("entry", "")), str(e.data.get("recorded_by", "")), e.actor, e.at, str(e.data.get("reason", "")))
+        for e in sorted((e for e in events if e.kind == SCHEDULE_VOIDED), key=lambda e: e.version, reverse=True)
+    )
+
+
 def _parse(events: Sequence[Event]) -> _Facts:
     streams = {e.stream for e in events}
     if len(streams) > 1:
@@ -450,7 +540,10 @@ def _parse(events: Sequence[Event]) -> _Facts:
     decisions: dict[str, _Decision] = {}
     discontinued: tuple[str, str, date | None] | None = None
     hsct: dict[int, str] = {}
+    voided = _voided(events)
     for ev in sorted(events, key=lambda e: e.version):
+        if ev.version in voided:
+            continue
         k, data = ev.kind, ev.data
         if k == CYCLE_STARTED:
             if (1, 1) not in given:

@@ -640,7 +640,10 @@ def audit(events: list[Event]) -> None:
     plan = "undecided"
     plans: dict[int, str] = {}
     stopped = False
+    voided = {e.data["voids"] for e in events if e.kind == s.SCHEDULE_VOIDED}  # entered in error: never counts
     for ev in events:
+        if ev.version in voided:
+            continue
         k, data = ev.kind, ev.data
         if k == s.INTAKE_HSCT:
             plans[ev.version] = data["plan"]
@@ -711,7 +714,7 @@ def test_random_valid_action_sequences_keep_the_safety_rules(data: st.DataObject
         st_.plan(data.draw(st.sampled_from(s.HSCT_PLANS)))
     st_.add(s.CYCLE_STARTED, s.check_start(st_.tl(today), today))
     actions = ["next"] * 10 + ["advance", "wild", "hold", "recover", "omit", "extend", "respond", "respond",
-                                "decide", "decide", "decide", "levels", "levels", "plan", "move", "stop"]
+                                "decide", "decide", "decide", "levels", "levels", "plan", "move", "stop", "void", "void"]
     for _ in range(data.draw(st.integers(10, 160), label="steps")):
         tl = st_.tl(today)
         act = data.draw(st.sampled_from(actions))
@@ -773,6 +776,13 @@ def test_random_valid_action_sequences_keep_the_safety_rules(data: st.DataObject
             _try(st_, s.DOSE_MOVED, lambda: s.check_move(tl, nd.cycle, nd.day, on, "reason"))
         elif act == "stop" and data.draw(st.integers(0, 9)) == 0:
             _try(st_, s.TREATMENT_DISCONTINUED, lambda: s.check_discontinue(tl, "patient_choice", "", today))
+        elif act == "void":
+            # Entered in error: the timeline is exactly what it was without that entry.
+            latest = s.latest_entry(st_.events)
+            if latest is not None and latest.kind in s.VOIDABLE_KINDS:
+                before = s.timeline([e for e in st_.events if e is not latest], today)
+                st_.add(s.SCHEDULE_VOIDED, s.check_void(st_.events, latest.actor, "nurse", "entered in error"))
+                assert st_.tl(today) == before
         # the engine's own view agrees with the rules
         tl = st_.tl(today)
         assert tl.cycles_remaining == max(0, tl.cycles_allowed - tl.cycles_given)
@@ -814,3 +824,52 @@ def test_effective_windows_respect_spacing(start: date, d8_shift: int) -> None:
     else:
         with pytest.raises(ValueError, match=r"nearest allowed date|SCHED-3"):
             s.check_give(st_.tl(max(on8, start)), 1, 8, on8, "0.5", "1")
+
+
+# --- Entries recorded in error -----------------------------------------------------------------------
+
+
+def test_a_given_entered_in_error_is_skipped_and_kept() -> None:
+    st_ = Stream()
+    st_.start("2025-03-03")
+    st_.give(1, 1, "2025-03-03")
+    tl = st_.give(1, 8, "2025-03-10")
+    assert tl.dose(1, 8).state == s.GIVEN  # type: ignore[union-attr]
+    data = s.check_void(st_.events, "dr.house", "nurse", "recorded on the wrong patient")
+    assert data["entry"] == "C1 D8 given 2025-03-10 (0.5 mg/m²)" and data["voids"] == 3
+    st_.add(s.SCHEDULE_VOIDED, data, actor="dr.house")
+    tl = st_.tl("2025-03-10")
+    assert tl.dose(1, 8).state == s.DUE_TODAY  # type: ignore[union-attr]  # as before the entry
+    assert tl.dose(1, 1).state == s.GIVEN  # type: ignore[union-attr]
+    assert len(st_.events) == 4  # nothing removed
+    (v,) = s.voided_entries(st_.events)
+    assert (v.entry, v.recorded_by, v.voided_by, v.reason) == ("C1 D8 given 2025-03-10 (0.5 mg/m²)", "dr.house", "dr.house", "recorded on the wrong patient")
+    # The next one back is C1 D1: the chain goes on, one entry at a time.
+    assert s.check_void(st_.events, "dr.house", "nurse", "x")["voids"] == 2
+
+
+def test_void_rules_who_and_what() -> None:
+    st_ = Stream()
+    st_.start("2025-03-03")
+    with pytest.raises(ValueError, match=r"Reason: required"):
+        s.check_void(st_.events, "dr.house", "nurse", "  ")
+    with pytest.raises(ValueError, match=r"recorded by dr.house: only dr.house or a prescriber"):
+        s.check_void(st_.events, "nina", "nurse", "typo")
+    assert s.check_void(st_.events, "priya", "prescriber", "typo")["kind"] == s.CYCLE_STARTED
+    with pytest.raises(ValueError, match=r"no schedule entry"):
+        s.check_void([], "nina", "nurse", "typo")
+    # A dose recorded by starting its infusion: the infusion record governs it.
+    st_.give(1, 1, "2025-03-03")
+    st_.add(s.INFUSION_STARTED_KIND, {"dose_id": "c1d1", "at": "2025-03-03T09:00:00Z"})
+    with pytest.raises(ValueError, match=r"starting its infusion"):
+        s.check_void(st_.events, "dr.house", "prescriber", "wrong")
+    # A prescriber's decision ends the chain (CONV-OVR-1).
+    st_.add(s.TREATMENT_DISCONTINUED, {"reason": "vod", "date": "2025-03-04"})
+    with pytest.raises(ValueError, match=r"CONV-OVR-1"):
+        s.check_void(st_.events, "dr.house", "prescriber", "wrong")
+
+
+def test_infusion_kind_matches_the_monitor() -> None:
+    from bedside.core import infusion
+
+    assert s.INFUSION_STARTED_KIND == infusion.INFUSION_STARTED
