@@ -495,6 +495,9 @@ def administration_record(
         elif ev.kind == sch.PROPOSAL_DECIDED:
             general.append(ev)
 
+    # Entries recorded in error stay on the record, marked with who marked them, when and why.
+    in_error = {int(ev.data["voids"]): ev for ev in events if ev.kind == sch.SCHEDULE_VOIDED}
+
     def log(evs: Iterable[Event], describe: Any) -> None:
         for ev in sorted(evs, key=lambda e: (_fact_time(e), e.seq)):
             text = describe(ev)
@@ -502,7 +505,10 @@ def administration_record(
                 continue
             fact = _fact_time(ev)
             late = f" [entered {t(ev.at)}]" if ev.at - fact > _LATE_ENTRY else ""
-            page.entry(t(fact), f"{text} (by {who(ev.actor)}){late}")
+            void = in_error.get(ev.version)
+            mark = (f" ENTERED IN ERROR (marked by {who(void.actor)} {t(void.at)}: {_clean(void.data.get('reason'))})"
+                    if void is not None else "")
+            page.entry(t(fact), f"{text} (by {who(ev.actor)}){late}{mark}")
 
     for cy in cycles:
         page.blank()

@@ -1214,7 +1214,7 @@ def _status(facts: _Facts, cycles: list[Cycle], nxt: Dose | None, discontinued: 
     if discontinued:
         return f"Treatment discontinued ({reason})."
     if nxt is not None:
-        return f"Next: {nxt.label} ({nxt.state})."
+        return f"Next: {nxt.label} ({nxt.state.replace('_', ' ')})."
     binding = [lim for lim in limits if lim.max_cycles == allowed]
     why = "; ".join(f"{lim.rule}: {lim.text}" for lim in binding)
     return f"No further cycle: {given} of {allowed} allowed given ({why})."

@@ -42,6 +42,15 @@ async def _sign_in(pilot, user: str = "nina") -> None:
 Step = Callable[[object, object], Awaitable[None]]
 
 
+async def _sign_in_as_prescriber(app, pilot) -> None:
+    """The AuthScreen a nurse meets for a prescriber's step: priya signs in on the same terminal."""
+    dlg = app.screen
+    dlg.query_one("#f-user").value = "priya"
+    dlg.query_one("#f-pin").value = "1234"
+    await pilot.press("ctrl+s")
+    await pilot.pause()
+
+
 async def shoot(outdir: Path, name: str, steps: Step, *, no_color: bool = False, size=(80, 24), empty: bool = False) -> Path:
     from bedside.tui.app import BedsideApp
 
@@ -160,6 +169,17 @@ async def main(outdir: Path) -> list[Path]:
         ledger.schedule_event("priya", pid, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 8, "Grade 2 ALT increase", "non_hematologic"))
         await pilot.press("down", "enter", "t", "right")
 
+    async def timeline_in_error(app, pilot):
+        await timeline_held(app, pilot)
+        await pilot.press("E")
+
+    async def timeline_marked(app, pilot):
+        await timeline_in_error(app, pilot)
+        app.screen.query_one("#f-value").value = "held on the wrong day's labs"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await _sign_in_as_prescriber(app, pilot)
+
     async def predose(app, pilot):
         await timeline(app, pilot)
         await pilot.press("c")
@@ -210,6 +230,8 @@ async def main(outdir: Path) -> list[Path]:
         ("18-timeline", timeline, {}),
         ("19-timeline-next-dose", timeline_c1d15, {}),
         ("19b-timeline-held", timeline_held, {}),
+        ("19c-timeline-entry-in-error", timeline_in_error, {}),
+        ("19d-timeline-entry-marked", timeline_marked, {}),
         ("20-predose-proceed", predose, {}),
         ("21-predose-hold", predose_hold, {}),
         ("22-preparation", preparation, {}),

@@ -183,3 +183,21 @@ def test_a_patient_without_treatment(tmp_path):
             record(ledger, "MRN-100412", now=datetime(2026, 3, 2, 9, 30))  # naive: refused
     finally:
         store.close()
+
+
+def test_an_entry_marked_in_error_stays_on_the_record_marked(tmp_path):
+    from bedside.core import schedule as sch
+
+    ledger, clock, store = demo(tmp_path)
+    try:
+        p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
+        ledger.schedule_event("priya", p.id, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, ledger.today()))
+        ledger.schedule_event("nina", p.id, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 1, "fever", "other"))
+        ledger.void_schedule_entry("nina", "nurse", p.id, "held the wrong patient [x]")
+        text = record(ledger, "MRN-100231")
+        assert_fits(text)
+        flat = " ".join(text.split())
+        assert "HELD from" in flat and "ENTERED IN ERROR (marked by" in flat and "held the wrong patient [x])" in flat
+        assert ledger.timeline(p.id).dose(1, 1).state != sch.HELD
+    finally:
+        store.close()

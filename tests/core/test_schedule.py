@@ -840,6 +840,7 @@ def test_a_given_entered_in_error_is_skipped_and_kept() -> None:
     st_.add(s.SCHEDULE_VOIDED, data, actor="dr.house")
     tl = st_.tl("2025-03-10")
     assert tl.dose(1, 8).state == s.DUE_TODAY  # type: ignore[union-attr]  # as before the entry
+    assert tl.status.startswith("Next: C1 D8 (due today).")  # words, not the state's code
     assert tl.dose(1, 1).state == s.GIVEN  # type: ignore[union-attr]
     assert len(st_.events) == 4  # nothing removed
     (v,) = s.voided_entries(st_.events)

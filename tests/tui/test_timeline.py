@@ -205,3 +205,40 @@ async def test_omit_and_extend_cycle_one(app, clock):
             await answer(pilot, app, {"length": "28", "reason": "toxicity_recovery", "note": ""})
         c1 = screen.tl.cycle(1)
         assert c1.extended_length == 28 and screen.tl.dose(2, 1).planned == date(2025, 3, 31)  # SCHED-4: 28 days
+
+
+async def test_a_dose_recorded_given_by_mistake_is_marked_in_error(app, clock):
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("g")
+        await pilot.pause()
+        await answer(pilot, app, {"date": "2025-03-03"})
+        assert screen.tl.dose(1, 1).state == sch.GIVEN
+
+        # nina recorded it: she marks it in error with what was wrong (shown literally).
+        await pilot.press("E")
+        await pilot.pause()
+        assert "C1 D1 given 2025-03-03" in str(app.screen.query_one(".box-title").render())
+        await answer(pilot, app, {"value": "wrong patient [b]chart[/b]"})
+        assert app.screen is screen
+        assert screen.tl.dose(1, 1).state == sch.DUE_TODAY
+        detail = str(screen.query_one("#tl-detail").render())
+        assert "In error: C1 D1 given 2025-03-03 (0.8 mg/m²) (recorded by nina); marked by nina" in detail
+        assert "wrong patient [b]chart[/b]" in detail
+        kinds = [e.kind for e in app.ledger.stream_events(app.ledger.patient(pid).stream)]
+        assert sch.DOSE_GIVEN in kinds and kinds[-1] == sch.SCHEDULE_VOIDED  # nothing removed
+
+        # The cycle start was priya's: a nurse is asked for a prescriber; cancelling changes nothing.
+        await pilot.press("E")
+        await pilot.pause()
+        await answer(pilot, app, {"value": "wrong date"})
+        assert isinstance(app.screen, AuthScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.tl.started

@@ -17,7 +17,7 @@ from bedside.core import calc, rules
 from bedside.core import schedule as sch
 from bedside.core.intake import DATE_RE
 
-from ..text import literal
+from ..text import literal, when
 from .dialogs import AuthScreen, FieldsDialog
 from .base import PatientView
 
@@ -72,6 +72,7 @@ class TimelineScreen(PatientView):
         Binding("d", "decide", "Decide"),
         Binding("L", "levels", "Levels", show=False),
         Binding("D", "discontinue", "Stop Tx", show=False),
+        Binding("E", "in_error", "In error", show=False),
         Binding("c", "check", "Check"),
         Binding("p", "prepare", "Prep"),
         Binding("i", "monitor", "Monitor"),
@@ -158,6 +159,10 @@ class TimelineScreen(PatientView):
                 t.append("Omitted: " + d.omit_reason + "\n")
             if d.note:
                 t.append(d.note + "\n", style="dim")
+        for v in sch.voided_entries(self.app.ledger.stream_events(self.app.ledger.patient(self.pid).stream))[:3]:
+            t.append("In error: ", style="bold")
+            t.append(f"{v.entry} (recorded by {v.recorded_by}); marked by {v.voided_by} {when(v.voided_at)}: ")
+            t.append(v.reason + "\n")
         t.append(f"Cycles given {tl.cycles_given} · remaining {tl.cycles_remaining} (of {tl.cycles_allowed})\n", style="bold")
         for lim in tl.limits:
             t.append(f"  {lim.rule}: {lim.text}\n")
@@ -167,7 +172,7 @@ class TimelineScreen(PatientView):
             t.append(f"⚠ {pr.id}: ", style="bold")
             t.append(pr.text)
             t.append(f" ({pr.needs_role}{', UNVERIFIED' if pr.unverified else ''}; d decides)\n")
-        t.append("More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue · P print", style="dim")
+        t.append("More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue · E latest entry in error · P print", style="dim")
         self.query_one("#tl-detail", Static).update(t)
 
     # -- helpers -------------------------------------------------------------------------------
@@ -407,6 +412,35 @@ class TimelineScreen(PatientView):
             return
         today = self.app.ledger.today()
         self.record(sch.TREATMENT_DISCONTINUED, lambda tl: sch.check_discontinue(tl, ans["reason"], ans["note"], today), actor=user.username)
+
+    @work(exclusive=True)
+    async def action_in_error(self) -> None:
+        """The latest schedule entry was recorded in error: it stays in the record, marked with who
+        and why, and the timeline is computed without it."""
+        ledger = self.app.ledger
+        latest = sch.latest_entry(ledger.stream_events(ledger.patient(self.pid).stream))
+        if latest is None:
+            self.notify("There is no schedule entry to enter in error.", severity="warning")
+            return
+        what = sch.describe_entry(latest)
+        ans = await self.app.push_screen_wait(FieldsDialog(
+            f"Latest entry recorded in error? {what}", [("value", "What was wrong", "text")], need_text("What was wrong"),
+            note=f"Recorded by {latest.actor}, {when(latest.at)}. It stays in the record, marked in error with your name and "
+                 "reason; the timeline is then computed without it. Only the latest entry can be marked (then the one before)."))
+        if not ans:
+            return
+        user = self.app.user
+        if user.username != latest.actor and user.role != "prescriber":
+            user = await self.as_role("prescriber", f"{what} was recorded by {latest.actor}: they or a prescriber may mark it in error.")
+            if user is None:
+                return
+        try:
+            ledger.void_schedule_entry(user.username, user.role, self.pid, ans["value"])
+        except ValueError as exc:
+            self.notify(f"Refused: {exc}", severity="error", timeout=15)
+            return
+        self.notify(f"Marked in error: {what}")
+        self.refill()
 
     def _dose_screen(self, factory) -> None:
         d = self._dose_or_warn()
