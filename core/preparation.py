@@ -31,6 +31,7 @@ from typing import Any
 from attrs import evolve, frozen
 
 from . import calc, rules
+from .clock import to_local
 from .events import Event, NewEvent, iso_utc, parse_utc
 from .stability import Deadlines, PrepTimes, check_dilution, deadlines
 
@@ -278,7 +279,7 @@ def step_event(st: PrepState, stream: str, actor: str, actor_role: str, now: dat
                 rule, text = dl.problems[0]
                 raise ValueError(f"{text} [{rule}]")
             if at > dl.end_deadline:
-                raise ValueError(f"Past the stability deadline {dl.end_deadline:%H:%M} UTC ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
+                raise ValueError(f"Past the stability deadline {to_local(dl.end_deadline):%H:%M %Z} ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
     return NewEvent(stream, STEP, actor, now, {"dose_id": st.dose_id, "step": step, "at": iso_utc(at), "vials_kept": vials_kept, "reason": reason})
 
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from attrs import field, frozen
 
 from . import rules
-from .clock import as_utc
+from .clock import as_utc, to_local
 
 __all__ = [
     "Deadlines",
@@ -71,7 +71,8 @@ def _hm(delta: timedelta) -> str:
 
 
 def _t(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    """Local time, with the zone named (stored in UTC, shown local)."""
+    return to_local(moment).strftime("%Y-%m-%d %H:%M %Z")
 
 
 @frozen(kw_only=True)

@@ -10,6 +10,7 @@ from datetime import datetime
 from attrs import frozen
 
 from . import preparation as prep
+from .clock import to_local
 from .service import Ledger
 
 
@@ -63,9 +64,9 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
         for rule, text in dl.problems:
             blockers.append(f"{text} [{rule}]")
         if now > dl.latest_start:
-            blockers.append(f"Past the latest start {dl.latest_start:%H:%M} UTC ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
+            blockers.append(f"Past the latest start {to_local(dl.latest_start):%H:%M %Z} ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
         if dl.earliest_start and now < dl.earliest_start:
-            blockers.append(f"Equilibrating: start no earlier than {dl.earliest_start:%H:%M} UTC (STAB-5; a pharmacist may confirm an earlier start).")
+            blockers.append(f"Equilibrating: start no earlier than {to_local(dl.earliest_start):%H:%M %Z} (STAB-5; a pharmacist may confirm an earlier start).")
     route = st.calculation.data.get("route", "bag")
     if route == "syringe" and st.syringe is None:
         blockers.append("Syringe route: a pharmacist must record the set, priming and flush volume (PREP-9, UNVERIFIED; Preparation, s).")

@@ -169,3 +169,14 @@ def test_property_latest_start_leaves_an_hour(times: PrepTimes) -> None:
         fridge = sum(((e - s) for s, e in times.refrigerated if e is not None), timedelta(0))
         assert d.end_deadline <= times.diluted_at + timedelta(minutes=rules.DILUTED_ROOM_TEMP_MAX_MIN) + fridge
     assert d.end_deadline.tzinfo is not None and d.end_deadline.utcoffset() == timedelta(0)
+
+
+def test_deadline_texts_are_in_local_time(monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    from bedside.core import clock, stability
+
+    monkeypatch.setattr(clock, "local_tz", lambda: ZoneInfo("Europe/Berlin"))
+    times = stability.PrepTimes(reconstituted_at=datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    text = "\n".join(stability.deadlines(times).explain())
+    assert "Dilute by 2025-03-03 13:00 CET [STAB-1, Table 6]" in text  # 08:00 UTC + 4 h, shown in Berlin
