@@ -18,6 +18,11 @@ Event kinds (patient stream; every ``data`` has ``dose_id`` such as ``"c1d8"``):
   same rate. The [SITE] flush volume has no default, so it is entered per dose; the flush time
   (rounded up to whole minutes) is added after the 60-minute drug time and to the deadlines.
 
+- ``prep.override`` {dose_id, rule, reason, reconstituted_at, unverified_rule|None}: a pharmacist's
+  recorded override for the current preparation (the one reconstituted at ``reconstituted_at``):
+  ``STAB-4`` (UNVERIFIED: its room-temperature and refrigerator limits are lifted; the verified
+  STAB-1/2 limits stay) or ``STAB-5`` (start before the hour of equilibration is over).
+
 The preparation state is a fold over these; deadlines come from :mod:`bedside.core.stability`.
 """
 
@@ -39,7 +44,12 @@ CALCULATED = "prep.calculated"
 STEP = "prep.step"
 VERIFICATION = "prep.verification"
 SYRINGE = "prep.syringe"
-KINDS = (CALCULATED, STEP, VERIFICATION, SYRINGE)
+OVERRIDE = "prep.override"
+KINDS = (CALCULATED, STEP, VERIFICATION, SYRINGE, OVERRIDE)
+OVERRIDABLE = {  # rule → why a pharmacist may override it (clinical-reference.md §9)
+    "STAB-4": "UNVERIFIED diluted-solution limits: a pharmacist may override with a recorded reason",
+    "STAB-5": "starting before the hour of equilibration is over needs a pharmacist's confirmation",
+}
 STEPS = ("reconstituted", "diluted", "bag_refrigerated", "bag_removed", "discarded")
 STEP_LABELS = {
     "reconstituted": "Reconstituted",
@@ -106,6 +116,15 @@ class PrepState:
     discarded: tuple[tuple[Step, ...], ...] = ()
     verifications: tuple[Verification, ...] = ()
     syringe_records: tuple[dict[str, Any], ...] = ()
+    overrides: tuple[dict[str, Any], ...] = ()
+
+    def override(self, rule: str) -> dict[str, Any] | None:
+        """The pharmacist's override of ``rule`` for the current preparation, if any."""
+        recon = self.step_at("reconstituted")
+        if recon is None:
+            return None
+        mine = [o for o in self.overrides if o.get("rule") == rule and o.get("reconstituted_at") == iso_utc(recon)]
+        return mine[-1] if mine else None
 
     @property
     def syringe(self) -> dict[str, Any] | None:
@@ -151,7 +170,8 @@ class PrepState:
             elif s.step == "bag_removed" and fridge and fridge[-1][1] is None:
                 fridge[-1] = (fridge[-1][0], s.at)
         flush = self.flush_min
-        return PrepTimes(reconstituted_at=recon, diluted_at=self.step_at("diluted"), refrigerated=tuple(fridge), flush_min=flush)
+        return PrepTimes(reconstituted_at=recon, diluted_at=self.step_at("diluted"), refrigerated=tuple(fridge), flush_min=flush,
+                         stab4_overridden=self.override("STAB-4") is not None)
 
     def deadlines(self, now: datetime) -> Deadlines | None:
         t = self.times()
@@ -183,6 +203,8 @@ def fold(events: Iterable[Event], dose: str) -> PrepState:
                 st = evolve(st, steps=st.steps + (s,))
         elif ev.kind == SYRINGE:
             st = evolve(st, syringe_records=st.syringe_records + ({**d, "actor": ev.actor},))
+        elif ev.kind == OVERRIDE:
+            st = evolve(st, overrides=st.overrides + ({**d, "actor": ev.actor, "recorded_at": ev.at},))
         elif ev.kind == VERIFICATION:
             st = evolve(st, verifications=st.verifications + (
                 Verification(ev.version, ev.actor, ev.at, d["calc_version"], d["matched"], dict(d["entered"]), dict(d["expected"]), tuple(d["mismatches"])),))
@@ -281,6 +303,27 @@ def step_event(st: PrepState, stream: str, actor: str, actor_role: str, now: dat
             if at > dl.end_deadline:
                 raise ValueError(f"Past the stability deadline {to_local(dl.end_deadline):%H:%M %Z} ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
     return NewEvent(stream, STEP, actor, now, {"dose_id": st.dose_id, "step": step, "at": iso_utc(at), "vials_kept": vials_kept, "reason": reason})
+
+
+def override_event(st: PrepState, stream: str, actor: str, actor_role: str, now: datetime, rule: str, reason: str) -> NewEvent:
+    """A pharmacist's override of an overridable stability rule for the current preparation."""
+    if rule not in OVERRIDABLE:
+        raise ValueError(f"{rule} cannot be overridden here (only {', '.join(OVERRIDABLE)}).")
+    if actor_role != "pharmacist":
+        raise ValueError(f"Only a pharmacist may override {rule} ({OVERRIDABLE[rule]}).")
+    if not (reason or "").strip():
+        raise ValueError("Reason: required for an override.")
+    recon = st.step_at("reconstituted")
+    if recon is None:
+        raise ValueError("Nothing prepared: an override applies to a reconstituted preparation.")
+    if st.override(rule) is not None:
+        raise ValueError(f"{rule} is already overridden for this preparation.")
+    if rule == "STAB-5":
+        dl = st.deadlines(now)
+        if dl is None or dl.earliest_start is None or now >= dl.earliest_start:
+            raise ValueError("STAB-5: the bag is not equilibrating after refrigeration: nothing to confirm.")
+    return NewEvent(stream, OVERRIDE, actor, now, {"dose_id": st.dose_id, "rule": rule, "reason": reason.strip(),
+                                                   "reconstituted_at": iso_utc(recon), "unverified_rule": rule if rule == "STAB-4" else None})
 
 
 def syringe_event(st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, set_text: str,

@@ -82,6 +82,8 @@ class PrepTimes:
     ``refrigerated``: the diluted solution's refrigerator intervals, in order, as
     ``(start, end)``; only the last may be open (``end=None``: still in the refrigerator).
     ``planned_pause_min``: pauses to allow for; ``flush_min``: syringe flush time (PREP-9).
+    ``stab4_overridden``: a pharmacist overrode the UNVERIFIED STAB-4 limits with a recorded
+    reason (the reference allows it); the verified STAB-1/2 limits still apply.
     """
 
     reconstituted_at: datetime = field(converter=lambda v: _utc("reconstituted_at", v))
@@ -91,6 +93,7 @@ class PrepTimes:
     )
     planned_pause_min: int = field(default=0, converter=lambda v: _minutes("planned_pause_min", v))
     flush_min: int = field(default=0, converter=lambda v: _minutes("flush_min", v))
+    stab4_overridden: bool = False
 
     def __attrs_post_init__(self) -> None:
         if self.diluted_at is not None and self.diluted_at < self.reconstituted_at:
@@ -225,18 +228,20 @@ def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
     fridge_used = timedelta(0)
 
     diluted = times.diluted_at
+    free = times.stab4_overridden  # STAB-4 overridden: its limits are not applied
     if diluted is None:
         if now_utc is not None:
             start = max(now_utc, recon)
-            limits.append(
-                Limit(
-                    "STAB-4",
-                    "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
-                    start + rt_budget,
-                    unverified=True,
+            if not free:
+                limits.append(
+                    Limit(
+                        "STAB-4",
+                        "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
+                        start + rt_budget,
+                        unverified=True,
+                    )
                 )
-            )
-            unverified.append("STAB-4")
+                unverified.append("STAB-4")
             if start > dilution_deadline:
                 problems.append(
                     ("STAB-1", check_dilution(recon, start) or "dilution window has passed")
@@ -245,13 +250,14 @@ def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
         message = check_dilution(recon, diluted)
         if message is not None:
             problems.append(("STAB-1", message))
-        unverified.append("STAB-4")
+        if not free:
+            unverified.append("STAB-4")
         t = diluted
         rt_limit: datetime | None = None
         fridge_limit: datetime | None = None
         for start, end in times.refrigerated:
             gap = start - t  # room temperature before this refrigeration
-            if rt_used + gap >= rt_budget:
+            if rt_used + gap >= rt_budget and not free:
                 rt_limit = t + (rt_budget - rt_used)
                 rt_used = rt_budget
                 break
@@ -263,10 +269,10 @@ def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
                     )
                 if now_utc < start:
                     raise ValueError("now is before the start of the open refrigerated interval")
-                remove_by = start + (fridge_budget - fridge_used)
+                remove_by = None if free else start + (fridge_budget - fridge_used)
                 end = now_utc
             stay = end - start
-            if fridge_used + stay > fridge_budget:
+            if fridge_used + stay > fridge_budget and not free:
                 fridge_limit = start + (fridge_budget - fridge_used)
                 fridge_used = fridge_budget
                 problems.append(
@@ -274,14 +280,14 @@ def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
                         "STAB-4",
                         f"diluted solution refrigerated over {_hm(fridge_budget)} in total "
                         f"(limit reached {_t(fridge_limit)}; UNVERIFIED, Table 6): discard and "
-                        "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason",
+                        "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason (Preparation, O)",
                     )
                 )
                 break
             fridge_used += stay
             t = end
             earliest_start = end + timedelta(minutes=rules.EQUILIBRATE_MIN)  # STAB-5
-        if rt_limit is None and fridge_limit is None:
+        if rt_limit is None and fridge_limit is None and not free:
             rt_limit = t + (rt_budget - rt_used)
         if rt_limit is not None:
             limits.append(

@@ -65,8 +65,8 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
             blockers.append(f"{text} [{rule}]")
         if now > dl.latest_start:
             blockers.append(f"Past the latest start {to_local(dl.latest_start):%H:%M %Z} ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
-        if dl.earliest_start and now < dl.earliest_start:
-            blockers.append(f"Equilibrating: start no earlier than {to_local(dl.earliest_start):%H:%M %Z} (STAB-5; a pharmacist may confirm an earlier start).")
+        if dl.earliest_start and now < dl.earliest_start and st.override("STAB-5") is None:
+            blockers.append(f"Equilibrating: start no earlier than {to_local(dl.earliest_start):%H:%M %Z} (STAB-5; a pharmacist may confirm an earlier start: Preparation, O).")
     route = st.calculation.data.get("route", "bag")
     if route == "syringe" and st.syringe is None:
         blockers.append("Syringe route: a pharmacist must record the set, priming and flush volume (PREP-9, UNVERIFIED; Preparation, s).")

@@ -149,3 +149,36 @@ async def test_syringe_route_needs_the_pharmacists_flush_record(app, clock):
         assert st.syringe["flush_min"] == 28 and st.flush_min == 28
         assert not any("PREP-9" in b for b in workflow.start_gate(app.ledger, pid, "c1d8").blockers)
         assert "flush 2 mL = 28 min" in str(screen.query_one("#prep-status").render())
+
+
+async def test_a_nurse_asks_a_pharmacist_to_override_stab4(app, clock):
+    from bedside.tui.screens.dialogs import AuthScreen, FieldsDialog
+
+    clock.set(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    async with app.run_test(notifications=True) as pilot:
+        screen, pid = await open_prep(app, pilot, user="nina")
+        await pilot.press("c")
+        await record_step(pilot, app, "r", "08:00")
+        await record_step(pilot, app, "d", "08:10", vials="refrigerated")
+        assert screen.state().deadlines(clock.now()).binding.rule_id == "STAB-4"  # 4 h at room temperature
+
+        await pilot.press("O")
+        await pilot.pause()
+        dlg = app.screen
+        assert isinstance(dlg, FieldsDialog)
+        dlg.query_one("#f-rule").value = "STAB-4"
+        dlg.query_one("#f-reason").value = "in-house data [b]validated[/b]"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        auth = app.screen
+        assert isinstance(auth, AuthScreen)  # nina is a nurse: a pharmacist signs in here
+        auth.query_one("#f-user").value = "phil"
+        auth.query_one("#f-pin").value = "1234"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        st = screen.state()
+        o = st.override("STAB-4")
+        assert o is not None and o["actor"] == "phil" and o["unverified_rule"] == "STAB-4"
+        assert st.deadlines(clock.now()).binding.rule_id == "STAB-2"  # the label's 8 h stays
+        status = str(screen.query_one("#prep-status").render())
+        assert "STAB-4 overridden by phil" in status and "in-house data [b]validated[/b]" in status

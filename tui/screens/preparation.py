@@ -50,6 +50,7 @@ class PreparationScreen(PatientView):
         Binding("x", "step('discarded')", "Discard", show=False),
         Binding("v", "verify", "Double-check"),
         Binding("s", "syringe", "Syringe", show=False),
+        Binding("O", "override", "Override", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -114,7 +115,12 @@ class PreparationScreen(PatientView):
                 status.append(f"set {rec['set']}; primed with 0.9% NaCl; flush {rec['flush_ml']} mL = {rec['flush_min']} min after the drug; by {rec['actor']}")
             else:
                 status.append("a pharmacist records the set, priming and flush (s) before the start")
-        status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details", style="dim")
+        for rule in prep.OVERRIDABLE:
+            o = st.override(rule)
+            if o:
+                status.append(f"\n{rule} overridden by {o['actor']} {hm(o['recorded_at'])}" + (" (UNVERIFIED rule)" if o.get("unverified_rule") else "") + ": ", style="bold")
+                status.append(o["reason"])
+        status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details · O pharmacist override (STAB-4, STAB-5)", style="dim")
         self.query_one("#prep-status", Static).update(status)
         self.query_one("#prep-deadlines", LiveText).tick()
 
@@ -213,6 +219,44 @@ class PreparationScreen(PatientView):
                                                                             ledger.clock.now(), ans["set"], ans["primed"] == "yes", ans["flush_ml"])])
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=10)
+        self.refill()
+
+    @work(exclusive=True)
+    async def action_override(self) -> None:
+        """A pharmacist's recorded override: STAB-4 (UNVERIFIED limits) or STAB-5 (equilibration)."""
+        from .dialogs import AuthScreen, FieldsDialog
+
+        ledger = self.app.ledger
+        if self.state().step_at("reconstituted") is None:
+            self.notify("Nothing prepared: an override applies to a reconstituted preparation.", severity="warning")
+            return
+        choices = [(f"{rule}: {why}", rule) for rule, why in prep.OVERRIDABLE.items()]
+
+        def validate(raw):
+            errs = {}
+            if not raw["rule"]:
+                errs["rule"] = "Rule: choose one."
+            if not (raw["reason"] or "").strip():
+                errs["reason"] = "Reason: required for an override."
+            return (None, errs) if errs else ({"rule": raw["rule"], "reason": raw["reason"].strip()}, {})
+
+        ans = await self.app.push_screen_wait(FieldsDialog("Pharmacist override (recorded with your name and reason)", [
+            ("rule", "Rule", "choice", choices), ("reason", "Reason", "text")], validate,
+            note="STAB-4 lifts the UNVERIFIED room-temperature and refrigerator limits for this preparation; "
+                 "the label's 4 h to dilution and 8 h to the end (STAB-1, STAB-2) always stay."))
+        if not ans:
+            return
+        user = self.app.user
+        if user.role != "pharmacist":
+            user = await self.app.push_screen_wait(AuthScreen(("pharmacist",), f"A pharmacist overrides {ans['rule']}."))
+            if user is None:
+                return
+        try:
+            ledger.append(self.patient.stream, lambda: [prep.override_event(self.state(), self.patient.stream, user.username, user.role,
+                                                                             ledger.clock.now(), ans["rule"], ans["reason"])])
+            self.notify(f"{ans['rule']} overridden by {user.username}.")
+        except ValueError as exc:
+            self.notify(f"Refused: {exc}", severity="error", timeout=12)
         self.refill()
 
     @work(exclusive=True)
