@@ -182,3 +182,23 @@ async def test_a_nurse_asks_a_pharmacist_to_override_stab4(app, clock):
         assert st.deadlines(clock.now()).binding.rule_id == "STAB-2"  # the label's 8 h stays
         status = str(screen.query_one("#prep-status").render())
         assert "STAB-4 overridden by phil" in status and "in-house data [b]validated[/b]" in status
+
+
+def test_stab5_early_start_waits_for_a_pharmacists_confirmation(demo_ledger, clock):
+    from bedside.core import workflow
+
+    from .conftest import make_ready
+
+    clock.set(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    ledger = demo_ledger
+    pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
+    make_ready(ledger, clock, pid)
+    stream = ledger.patient(pid).stream
+    st = lambda: prep.fold(ledger.stream_events(stream), "c1d1")  # noqa: E731
+    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "bag_refrigerated", clock.now())])
+    clock.advance(minutes=30)
+    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "bag_removed", clock.now())])
+    clock.advance(minutes=20)
+    assert any("STAB-5" in b for b in workflow.start_gate(ledger, pid, "c1d1").blockers)
+    ledger.append(stream, lambda: [prep.override_event(st(), stream, "phil", "pharmacist", clock.now(), "STAB-5", "urgent start, bag at 21 °C")])
+    assert not any("STAB-5" in b for b in workflow.start_gate(ledger, pid, "c1d1").blockers)
