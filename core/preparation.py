@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
 from attrs import evolve, frozen
@@ -226,6 +226,39 @@ def calculation_event(stream: str, actor: str, at: datetime, dose: str, cycle: i
         "syringe_volume_ml": None if syringe_volume_ml is None else str(syringe_volume_ml),
         "unverified_rules": list(p.unverified_rules),
     })
+
+
+def syringe_volume_range(st: PrepState) -> tuple[Decimal, Decimal] | None:
+    """The final volumes (mL, to 0.01) that keep the syringe within its [SITE] range (PREP-9)."""
+    c = st.calculation
+    if c is None or c.data.get("route") != "syringe":
+        return None
+    lo_c, hi_c = rules.SYRINGE_RANGE_MG_PER_ML
+    dose = Decimal(c.data["dose_mg"])
+    q = Decimal("0.01")
+    return (dose / hi_c).quantize(q, rounding=ROUND_CEILING), (dose / lo_c).quantize(q, rounding=ROUND_FLOOR)
+
+
+def syringe_volume_event(st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, volume_text: str) -> NewEvent:
+    """The pharmacist confirms or edits the syringe's final volume (PREP-9, UNVERIFIED): a new
+    calculation with that volume, which voids any earlier double-check (it must cover the volume)."""
+    c = st.calculation
+    if c is None or c.data.get("route") != "syringe":
+        raise ValueError("Final volume: only a dose calculated for the syringe route has one to set (PREP-9).")
+    if actor_role != "pharmacist":
+        raise ValueError("Final volume: a pharmacist confirms or edits it (PREP-9).")
+    try:
+        volume = Decimal((volume_text or "").strip())
+    except (InvalidOperation, ValueError):
+        volume = Decimal("NaN")
+    lo, hi = syringe_volume_range(st)  # type: ignore[misc]
+    if not volume.is_finite() or volume.as_tuple().exponent < -2 or not lo <= volume <= hi:  # type: ignore[operator]
+        raise ValueError(f"Final volume (mL): from {lo} to {hi}, to 0.01 mL "
+                         f"({rules.SYRINGE_RANGE_MG_PER_ML[0]}–{rules.SYRINGE_RANGE_MG_PER_ML[1]} mg/mL, PREP-9, UNVERIFIED).")
+    d = c.data
+    measurement = {"height_cm": d["height_cm"], "weight_kg": d["weight_kg"], "measured_on": d.get("measured_on")}
+    return calculation_event(stream, actor, at, st.dose_id, int(d["cycle"]), int(d["day"]), Decimal(d["level_mg_m2"]), d["level_basis"],
+                             measurement, d["formula"], syringe_volume_ml=volume)
 
 
 def stale_reasons(st: PrepState, measurement: Mapping[str, Any] | None, formula: str, level: Decimal | None) -> list[str]:

@@ -198,6 +198,20 @@ async def main(outdir: Path) -> list[Path]:
         await timeline(app, pilot)
         await pilot.press("p")
 
+    async def syringe_volume(app, pilot):
+        from bedside.core import schedule as sch
+
+        await _sign_in(pilot, "phil")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-200518")  # the child: syringe route
+        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, app.ledger.today()))
+        await pilot.press("slash")
+        await _type(pilot, "lind")
+        await pilot.press("enter", "enter", "t", "right", "p")  # Day 8: 0.43 mg, below the bag range
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press("V")
+
     async def monitor(app, pilot):
         await timeline(app, pilot)
         await pilot.press("i")
@@ -235,6 +249,7 @@ async def main(outdir: Path) -> list[Path]:
         ("20-predose-proceed", predose, {}),
         ("21-predose-hold", predose_hold, {}),
         ("22-preparation", preparation, {}),
+        ("22b-preparation-syringe-volume", syringe_volume, {}),
         ("23-monitor-infusing", monitor, {}),
         ("24-monitor-no-color", monitor, {"no_color": True}),
         ("25-active-infusions", board, {}),

@@ -76,3 +76,33 @@ def test_stab5_confirmation_only_while_equilibrating():
     assert o is not None and o["actor"] == "phil" and o["unverified_rule"] is None
     with pytest.raises(ValueError, match="cannot be overridden"):
         prep.override_event(log.st, STREAM, "phil", "pharmacist", now, "STAB-2", "no")
+
+
+def child_syringe() -> Log:
+    """W9-like small dose: 0.43 mg is below the bag range, so the syringe route (PREP-8/9)."""
+    log = Log()
+    m = {"height_cm": "86", "weight_kg": "11.5", "measured_on": "2025-03-02"}
+    log.add(prep.calculation_event(STREAM, "phil", T0, "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller"))
+    return log
+
+
+def test_the_pharmacist_sets_the_syringe_volume_within_the_range():
+    log = child_syringe()
+    c = log.st.calculation
+    assert c.data["route"] == "syringe"
+    dose = Decimal(c.data["dose_mg"])
+    lo, hi = prep.syringe_volume_range(log.st)
+    assert lo == (dose / Decimal("0.1")).quantize(Decimal("0.01")) and lo == Decimal(c.data["final_volume_ml"])  # the proposal
+    with pytest.raises(ValueError, match="a pharmacist"):
+        prep.syringe_volume_event(log.st, STREAM, "nina", "nurse", T0, str(lo))
+    for bad in ("abc", "0", str(hi + Decimal("0.01")), str(lo - Decimal("0.01")), f"{lo}5"):
+        with pytest.raises(ValueError, match=r"Final volume \(mL\): from"):
+            prep.syringe_volume_event(log.st, STREAM, "phil", "pharmacist", T0, bad)
+    # A verified calculation is voided by the new volume: the double-check must cover it.
+    log.add(prep.verification_event(log.st, STREAM, "nina", "nurse", T0, log.st.calculation.expected()))
+    assert log.st.verified
+    log.add(prep.syringe_volume_event(log.st, STREAM, "phil", "pharmacist", T0, str(hi)))
+    st = log.st
+    assert st.calculation.data["final_volume_ml"] == str(hi) and st.calculation.data["syringe_volume_ml"] == str(hi)
+    assert not st.verified
+    assert st.calculation.prep.rate_ml_per_h == hi  # over 1 hour (ADM-8)

@@ -133,6 +133,23 @@ async def test_syringe_route_needs_the_pharmacists_flush_record(app, clock):
         await pilot.press("c")
         st = screen.state()
         assert st.calculation.data["route"] == "syringe" and st.calculation.data["dose_mg"] == "0.43"  # 0.8563 m² × 0.5
+        assert st.calculation.data["final_volume_ml"] == "4.30"  # the proposal: 0.43 mg ÷ 0.1 mg/mL
+
+        # The pharmacist confirms or edits the volume within 0.025–0.1 mg/mL: 4.30 to 17.20 mL.
+        await pilot.press("V")
+        await pilot.pause()
+        dlg = app.screen
+        assert isinstance(dlg, FieldsDialog) and "4.30–17.20" in str(dlg.query_one(".flabel").render())
+        dlg.query_one("#f-volume").value = "20"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dlg  # refused, the range named under the field
+        dlg.query_one("#f-volume").value = "4.30"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        st = screen.state()
+        assert st.calculation.data["syringe_volume_ml"] == "4.30" and st.calculation.actor == "phil"
+        assert "Final volume 4.30 mL (set by phil)" in str(screen.query_one("#prep-status").render())
         gate = workflow.start_gate(app.ledger, pid, "c1d8")
         assert any("PREP-9" in b for b in gate.blockers)
         await pilot.press("s")

@@ -51,6 +51,7 @@ class PreparationScreen(PatientView):
         Binding("v", "verify", "Double-check"),
         Binding("s", "syringe", "Syringe", show=False),
         Binding("O", "override", "Override", show=False),
+        Binding("V", "volume", "Syringe volume", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -115,6 +116,9 @@ class PreparationScreen(PatientView):
                 status.append(f"set {rec['set']}; primed with 0.9% NaCl; flush {rec['flush_ml']} mL = {rec['flush_min']} min after the drug; by {rec['actor']}")
             else:
                 status.append("a pharmacist records the set, priming and flush (s) before the start")
+            status.append(f"\nFinal volume {st.calculation.data['final_volume_ml']} mL"
+                          + (" (the proposal: dose ÷ 0.1 mg/mL)" if not st.calculation.data.get("syringe_volume_ml") else f" (set by {st.calculation.actor})")
+                          + "; V: the pharmacist confirms or edits it, then s and the double-check")
         for rule in prep.OVERRIDABLE:
             o = st.override(rule)
             if o:
@@ -219,6 +223,45 @@ class PreparationScreen(PatientView):
                                                                             ledger.clock.now(), ans["set"], ans["primed"] == "yes", ans["flush_ml"])])
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=10)
+        self.refill()
+
+    @work(exclusive=True)
+    async def action_volume(self) -> None:
+        """PREP-9 (UNVERIFIED): the pharmacist confirms or edits the syringe's final volume."""
+        from .dialogs import AuthScreen, FieldsDialog
+
+        st = self.state()
+        ledger = self.app.ledger
+        rng = prep.syringe_volume_range(st)
+        if rng is None:
+            self.notify("This dose is not on the syringe route (PREP-8/PREP-9).", severity="warning")
+            return
+        lo, hi = rng
+
+        def validate(raw):
+            try:
+                prep.syringe_volume_event(st, self.patient.stream, "check", "pharmacist", ledger.clock.now(), raw["volume"] or "")
+            except ValueError as exc:
+                return None, {"volume": str(exc)}
+            return {"volume": raw["volume"].strip()}, {}
+
+        ans = await self.app.push_screen_wait(FieldsDialog(
+            f"Syringe final volume (PREP-9, UNVERIFIED): {st.calculation.data['dose_mg']} mg", [("volume", f"Final volume (mL, {lo}–{hi})", "text")], validate,
+            values={"volume": st.calculation.data["final_volume_ml"]},
+            note="A new calculation with this volume: the double-check and the syringe record (s) are made again for it."))
+        if not ans:
+            return
+        user = self.app.user
+        if user.role != "pharmacist":
+            user = await self.app.push_screen_wait(AuthScreen(("pharmacist",), "A pharmacist sets the syringe's final volume (PREP-9)."))
+            if user is None:
+                return
+        try:
+            ledger.append(self.patient.stream, lambda: [prep.syringe_volume_event(self.state(), self.patient.stream, user.username, user.role,
+                                                                                   ledger.clock.now(), ans["volume"])])
+            self.notify(f"Final volume {ans['volume']} mL set by {user.username}.")
+        except ValueError as exc:
+            self.notify(f"Refused: {exc}", severity="error", timeout=12)
         self.refill()
 
     @work(exclusive=True)
@@ -363,7 +406,9 @@ class VerifyScreen(ModalScreen[tuple | None]):
             yield Static("Independent double-check (blind)", classes="box-title")
             yield Static(literal(
                 f"Source inputs: height {d['height_cm']} cm, weight {d['weight_kg']} kg (measured {d.get('measured_on')}), "
-                f"formula {d['formula']}, {self.dose.blind_basis}. Re-derive the numbers yourself (CONV-VERIFY-1)."))
+                f"formula {d['formula']}, {self.dose.blind_basis}"
+                + (f"; syringe route, final volume {d['final_volume_ml']} mL (PREP-9)" if d.get("route") == "syringe" else "")
+                + ". Re-derive the numbers yourself (CONV-VERIFY-1)."))
             with Horizontal(classes="frow"):
                 yield Static("Second user", classes="flabel")
                 yield Field(id="f-user", max_length=32, placeholder="user name (not the preparer)")
