@@ -345,6 +345,7 @@ class PredoseSettings:
     weight_change_pct_adult: Decimal = rules.WEIGHT_CHANGE_PCT_ADULT  # CONV-WT-1
     weight_change_pct_child: Decimal = rules.WEIGHT_CHANGE_PCT_CHILD  # CONV-WT-1
     low_weight_confirm_kg: Decimal = rules.LOW_WEIGHT_CONFIRM_KG  # CONV-BSA-5
+    weight_gain_vod_pct: Decimal = rules.WEIGHT_GAIN_VOD_PROMPT_PCT  # MON-8
     emergency_checklist: bool = True  # PRE-10
 
 
@@ -1322,6 +1323,42 @@ class _Builder:
                      action="BSA dosing under 10 kg can overdose: a prescriber confirms the dose, with a reason.",
                      overridable_by=PRESCRIBER, override_rule="CONV-BSA-5")
 
+    # -- MON-8: a VOD review prompt (never a hold: a prescriber reviews) -------------------------
+    def vod_review(self) -> None:
+        """A bilirubin rise (as a multiple of its ULN, so units and labs compare) or a weight gain
+        over [SITE] 5% against the pre-treatment values prompts a VOD review (MON-8, WARN-VOD-2)."""
+        if self.ctx.first or self.window is None:
+            return  # before the first dose there is nothing to compare with
+        bw = self._baseline_window()
+        if bw is None:
+            return
+        found: list[str] = []
+        dates: list[date] = []
+        recs = _dated(self.rec.measurements, "measured_on")
+        base_w, cur_w = _latest(recs, "weight_kg", bw), _latest(recs, "weight_kg", self.window)
+        if base_w is not None and cur_w is not None:
+            b, c = _dec(base_w.data["weight_kg"]), _dec(cur_w.data["weight_kg"])
+            with _local():
+                over = b > 0 and (c - b) * _PERCENT > self.settings.weight_gain_vod_pct * b  # exactly at it: no prompt
+                gain = _show((c - b) * _PERCENT / b) if b > 0 else "?"
+            if over:
+                found.append(f"weight {_plain(c)} kg on {cur_w.on.isoformat()}, +{gain}% over the pre-treatment "
+                             f"{_plain(b)} kg (> {_plain(self.settings.weight_gain_vod_pct)}%)")
+                dates.append(cur_w.on)
+        base_b = _liver_of(_latest(self.labs, "bilirubin", bw), "bilirubin")
+        cur_b = _liver_of(_latest(self.labs, "bilirubin", self.window), "bilirubin")
+        if base_b is not None and cur_b is not None and cur_b.value * base_b.uln > base_b.value * cur_b.uln:
+            found.append(f"total bilirubin {_plain(cur_b.value)} {cur_b.unit} ({_ratio_text(cur_b.value, cur_b.uln)} × ULN) on "
+                         f"{cur_b.on.isoformat()}, up from the pre-treatment {_plain(base_b.value)} {base_b.unit} "
+                         f"({_ratio_text(base_b.value, base_b.uln)} × ULN)")
+            dates.append(cur_b.on)
+        if found:
+            self.add(key="vod.review", name="VOD review prompted", result=R_INFO, value="; ".join(found), date_used=max(dates),
+                     rule_ids=("MON-8", "MON-6", "WARN-VOD-2"),
+                     action="Review for hepatic VOD/SOS now (MON-6): rising bilirubin, hepatomegaly (may be painful), rapid weight gain, ascites "
+                            "(EBMT: bilirubin ≥ 2 mg/dL plus two of these). Tell the prescriber; a VOD diagnosis is recorded as "
+                            "toxicity and discontinues (WARN-VOD-4, MOD-NH-1).")
+
     def _height(self, r: _Rec, pct: Decimal, child: bool) -> None:
         from .calc import bsa  # local: predose needs calc only for CONV-WT-2
 
@@ -1455,6 +1492,7 @@ def evaluate(
     b.first_dose_gates()
     b.qt_drug()
     b.weight()
+    b.vod_review()
     b.shown()
     b.apply_overrides()
     checks = tuple(b.checks)

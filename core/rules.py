@@ -270,6 +270,7 @@ PREDOSE_RULE_TEXT = MappingProxyType(
 # --- Warnings: the label's facts (§11.1), shown with the reason they apply ---------------------
 WARN_FACTS = MappingProxyType(
     {
+        "MON-6": "VOD signs: rising total bilirubin, hepatomegaly (may be painful), rapid weight gain, ascites.",
         "WARN-VOD-1": "VOD in 23/164 (14%) during/after treatment or after later HSCT; 18/79 (23%) after later HSCT; "
         "5/164 (3%) without HSCT, up to 56 days after the last dose. HSCT → VOD median 15 days (3–57). "
         "Children 8/53 (15%); 5/26 (19%) of those with HSCT. Grade 3/4 AST 4%, ALT 4%, bilirubin 5%.",

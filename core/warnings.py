@@ -53,7 +53,8 @@ def vod_risk_factors(p: Patient, today: date, cycles_given: int = 0) -> list[str
 
 
 def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_dose: date | None = None,
-               cycles_given: int = 0, discontinued: bool = False) -> list[Warning]:
+               cycles_given: int = 0, discontinued: bool = False, vod_review: str | None = None) -> list[Warning]:
+    """``vod_review``: the next dose's MON-8 prompt from its pre-dose check (its values and dates)."""
     out: list[Warning] = []
     in_treatment = first_dose is not None and not discontinued
     title, _paras = rules.BOXED_WARNING
@@ -67,6 +68,10 @@ def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_
         until = f"; VOD watch until {last_dose + _days(rules.VOD_WATCH_DAYS_AFTER_LAST_DOSE)}" if last_dose else ""
         out.append(Warning("WARN-VOD-1", "Hepatotoxicity and VOD", f"On treatment since {first_dose}{until}" if first_dose else f"Last dose {last_dose}{until}",
                            rules.WARN_FACTS["WARN-VOD-1"], "Liver tests before and after each dose (PRE-5); look for MON-6 signs."))
+    if vod_review:
+        out.append(Warning("MON-8", "VOD review prompted", vod_review,
+                           rules.WARN_FACTS["MON-6"],
+                           "Review for VOD now and tell the prescriber; a VOD diagnosis discontinues permanently (WARN-VOD-4, MOD-NH-1)."))
     hsct = p.current("hsct")
     if hsct and hsct.get("plan") == "planned":
         out.append(Warning("WARN-NRM-1", "Post-HSCT non-relapse mortality", f"HSCT planned; HSCT path is {rules.HSCT_CYCLES} cycles (CYC-1)",

@@ -826,3 +826,33 @@ def test_never_proceed_with_a_blocking_check(day_date, anc, plt, ast, alt, bili,
     for c in v.checks:
         if c.overridden:
             assert c.overridable_by == "prescriber"
+
+
+# --- MON-8: VOD review prompt -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("weight", "bilirubin", "uln", "prompted"),
+    [
+        ("73.5", "0.8", "1.2", False),  # exactly +5%: no prompt
+        ("73.507", "0.8", "1.2", True),  # +5.01%
+        ("70", "0.9", "1.2", True),  # bilirubin up from 0.8 (same ULN)
+        ("70", "0.8", "1.2", False),  # unchanged
+        ("70", "14", "21", False),  # µmol/L-like: 14/21 = 0.667 × ULN, the baseline 0.8/1.2 = 0.667: no rise
+        ("70", "15", "21", True),  # 0.714 × ULN > 0.667
+    ],
+)
+def test_vod_review_prompt_on_weight_gain_or_bilirubin_rise(weight, bilirubin, uln, prompted) -> None:
+    ms = (measurement(date(2025, 3, 1)), measurement(C1D8, weight=weight, version=11))
+    labs = (panel(date(2025, 3, 1), 1), panel(C1D8, 10, bilirubin=bilirubin, bilirubin_uln=uln))
+    v = evaluate(ctx(C1D8, weight_used_kg=D(weight)), records(C1D8, measurements=ms, labs=labs), today=C1D8)
+    check = v.check("vod.review") if any(c.key == "vod.review" for c in v.checks) else None
+    assert (check is not None) == prompted
+    if check is not None:
+        assert check.result == "info" and "MON-8" in check.rule_ids  # a prompt: it never holds by itself
+        assert "VOD" in check.action
+
+
+def test_no_vod_review_before_the_first_dose() -> None:
+    v = run(C1D1)
+    assert not any(c.key == "vod.review" for c in v.checks)

@@ -63,3 +63,12 @@ def test_vod_watch_lasts_56_days_after_the_last_dose():
     p = patient(identity={"name": "D", "dob": "1980-01-01", "mrn": "M4", "sex": "other"})
     assert "WARN-VOD-1" in ids(applicable(p, date(2025, 6, 25), first_dose=date(2025, 3, 3), last_dose=date(2025, 4, 30), discontinued=True))
     assert "WARN-VOD-1" not in ids(applicable(p, date(2025, 6, 26), first_dose=date(2025, 3, 3), last_dose=date(2025, 4, 30), discontinued=True))
+
+
+def test_a_mon8_prompt_is_listed_with_its_values():
+    p = patient(identity={"name": "E", "dob": "1980-01-01", "mrn": "M5", "sex": "other"})
+    assert "MON-8" not in ids(applicable(p, date(2025, 3, 10), first_dose=date(2025, 3, 3), last_dose=date(2025, 3, 3)))
+    ws = applicable(p, date(2025, 3, 10), first_dose=date(2025, 3, 3), last_dose=date(2025, 3, 3),
+                    vod_review="weight 74 kg on 2025-03-10, +5.71% over the pre-treatment 70 kg (> 5%)")
+    w = next(w for w in ws if w.id == "MON-8")
+    assert "+5.71%" in w.reason and "ascites" in w.text and "prescriber" in w.action

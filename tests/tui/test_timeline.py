@@ -242,3 +242,25 @@ async def test_a_dose_recorded_given_by_mistake_is_marked_in_error(app, clock):
         await pilot.press("escape")
         await pilot.pause()
         assert screen.tl.started
+
+
+async def test_a_weight_gain_after_the_first_dose_prompts_a_vod_review(app, clock):
+    """MON-8: the warnings screen lists the next dose's VOD review prompt with its values."""
+    from decimal import Decimal
+
+    from bedside.tui.screens.warnings import WarningsScreen
+
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    ledger = app.ledger
+    pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")  # 70 kg before treatment
+    ledger.record("nina", pid, "measurement", {"height_cm": "170", "weight_kg": "70", "measured_on": "2025-03-03"})
+    ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+    ledger.schedule_event("nina", pid, sch.DOSE_GIVEN, lambda tl: sch.check_give(tl, 1, 1, date(2025, 3, 3), Decimal("0.8"), "1.45"))
+    clock.set(datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+    ledger.record("nina", pid, "measurement", {"height_cm": "170", "weight_kg": "74", "measured_on": "2025-03-10"})
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        app.push_screen(WarningsScreen(pid))
+        await pilot.pause()
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "VOD review prompted [MON-8]" in text and "+5.71% over the pre-treatment 70 kg" in text

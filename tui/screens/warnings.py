@@ -36,7 +36,13 @@ class WarningsScreen(PatientView):
         today = ledger.today()
         tl = ledger.timeline(self.pid)
         c1 = tl.dose(1, 1)
-        ws = applicable(p, today, first_dose=c1.given_on if c1 else None, last_dose=tl.last_given, cycles_given=tl.cycles_given, discontinued=tl.discontinued)
+        review = None
+        nd = tl.next_dose
+        if nd is not None and not tl.discontinued and tl.last_given is not None:
+            verdict = ledger.predose_verdict(self.pid, nd.cycle, nd.day)  # MON-8 is judged there, for the next dose
+            review = next((c.value for c in verdict.checks if c.key == "vod.review"), None)
+        ws = applicable(p, today, first_dose=c1.given_on if c1 else None, last_dose=tl.last_given, cycles_given=tl.cycles_given,
+                        discontinued=tl.discontinued, vod_review=review)
         t = Text()
         t.append(f"Warnings that apply now: {len(ws)}\n\n", style="bold")
         for w in ws:
