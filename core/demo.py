@@ -50,7 +50,7 @@ def demo_patients(today: date) -> list[dict]:
             "measurement": {"height_cm": "181", "weight_kg": "101.15", "measured_on": _d(today, -1)},
             "labs": {"collected_on": _d(today, -1), "anc": "0.8", "platelets": "42", "platelet_transfusion": "no",
                      "bilirubin_unit": "mg/dL", "bilirubin": "1.4", "bilirubin_uln": "1.2", "ast": "104", "ast_uln": "40",
-                     "alt": "38", "alt_uln": "40"},
+                     "alt": "38", "alt_uln": "40", "crcl": "28"},
             "blasts": {"collected_on": _d(today, -1), "wbc": "30", "blast_pct": "40"},
             "hsct": {"plan": "undecided"},
         },

@@ -119,8 +119,10 @@ SECTIONS: dict[str, Section] = {
                 FieldSpec("alt_uln", "ALT ULN (U/L)", "decimal", limit="uln"),
                 FieldSpec("alp", "ALP (U/L)", "decimal", required=False, limit="alp"),
                 FieldSpec("alp_uln", "ALP ULN (U/L)", "decimal", required=False, limit="uln"),
+                FieldSpec("crcl", "CrCl (mL/min)", "decimal", required=False, limit="crcl",
+                          help="Optional; below 30 the warnings screen says so (CONV-RENAL-1, never blocks)"),
             ),
-            "PRE-4, PRE-5, CONV-CALC-7",
+            "PRE-4, PRE-5, CONV-CALC-7, CONV-RENAL-1",
         ),
         Section(
             "blasts",
@@ -503,6 +505,7 @@ def summary(section: str, data: Mapping[str, Any]) -> str:
         return (
             f"{data['collected_on']}: ANC {data['anc']}, PLT {data['platelets']}, "
             f"bili {data['bilirubin']}/{data['bilirubin_uln']} {u}, AST {data['ast']}/{data['ast_uln']}, ALT {data['alt']}/{data['alt_uln']}"
+            + (f", CrCl {data['crcl']} mL/min" if data.get("crcl") not in (None, "") else "")
         )
     parts = []
     for f in sec.fields:

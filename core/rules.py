@@ -150,6 +150,7 @@ INPUT_LIMITS = MappingProxyType(
         "uln": (D("0.01"), D("10000"), D("0.01"), D("10000"), "lab unit"),
         "blasts_per_mm3": (D("0"), D("2000000"), D("0"), D("2000000"), "/mm³"),
         "flush_ml": (D("0.1"), D("100"), D("0.1"), D("100"), "mL"),  # PREP-9 flush, entered per dose
+        "crcl": (D("0"), D("400"), D("5"), D("200"), "mL/min"),  # CONV-RENAL-1, optional at intake
         # Vital signs (issue 7, MON-4): non-clinical typing-error limits, CONV-INPUT-1. Hard limits
         # include values seen only in extremis (deep hypothermia, arrest, severe hypoxia); values
         # outside the usual band need confirmation.
@@ -268,8 +269,14 @@ PREDOSE_RULE_TEXT = MappingProxyType(
 )
 
 # --- Warnings: the label's facts (§11.1), shown with the reason they apply ---------------------
+# CONV-RENAL-1 [SITE]: warn (never block) below 30 mL/min, strongly below 15 (POP-REN-1).
+RENAL_WARN_CRCL_ML_MIN = D("30")
+RENAL_WARN_STRONG_CRCL_ML_MIN = D("15")
+
 WARN_FACTS = MappingProxyType(
     {
+        "POP-REN-1": "No dose change for CrCl 60–89 (mild), 30–59 (moderate), 15–29 mL/min (severe); no data below 15 "
+        "(ESRD). A drug reference says \"not established\" below 30.",
         "MON-6": "VOD signs: rising total bilirubin, hepatomegaly (may be painful), rapid weight gain, ascites.",
         "WARN-VOD-1": "VOD in 23/164 (14%) during/after treatment or after later HSCT; 18/79 (23%) after later HSCT; "
         "5/164 (3%) without HSCT, up to 56 days after the last dose. HSCT → VOD median 15 days (3–57). "

@@ -224,6 +224,14 @@ async def main(outdir: Path) -> list[Path]:
         await nakamura(app, pilot)
         await pilot.press("v")
 
+    async def warnings_renal(app, pilot):
+        await _sign_in(pilot)
+        await pilot.press("slash")
+        await _type(pilot, "osei")
+        await pilot.press("enter", "enter", "v")
+        await pilot.pause()
+        await pilot.press("end", "up", "up")  # the renal warning is listed after the boxed warning and VOD factors
+
     shots = [
         ("01-sign-in", nothing, {}),
         ("02-first-admin", nothing, {"empty": True}),
@@ -254,6 +262,7 @@ async def main(outdir: Path) -> list[Path]:
         ("24-monitor-no-color", monitor, {"no_color": True}),
         ("25-active-infusions", board, {}),
         ("26-warnings", warnings, {}),
+        ("26b-warnings-renal", warnings_renal, {}),
         ("17-intake-form-error-no-color", form_error, {"no_color": True}),
     ]
     return [await shoot(outdir, name, fn, **kw) for name, fn, kw in shots]

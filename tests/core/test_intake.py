@@ -186,3 +186,12 @@ def test_ledger_picks_up_another_terminals_writes(tmp_path, clock, key):
     a.add_user("system", "ann", "Ann", "admin", "1234")
     assert b.refresh() and "ann" in b.users()
     assert not b.refresh(), "nothing new: no re-read"
+
+
+def test_creatinine_clearance_is_optional_and_range_checked():
+    assert intake.validate("labs", GOOD["labs"], today=TODAY).data is not None  # not required
+    r = intake.validate("labs", {**GOOD["labs"], "crcl": "25"}, today=TODAY)
+    assert r.data is not None and r.data["crcl"] == "25"
+    assert "CrCl 25 mL/min" in intake.summary("labs", r.data)
+    r = intake.validate("labs", {**GOOD["labs"], "crcl": "900"}, today=TODAY)
+    assert r.data is None and "CrCl" in r.errors["crcl"] and "400" in r.errors["crcl"]

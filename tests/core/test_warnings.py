@@ -72,3 +72,18 @@ def test_a_mon8_prompt_is_listed_with_its_values():
                     vod_review="weight 74 kg on 2025-03-10, +5.71% over the pre-treatment 70 kg (> 5%)")
     w = next(w for w in ws if w.id == "MON-8")
     assert "+5.71%" in w.reason and "ascites" in w.text and "prescriber" in w.action
+
+
+@pytest.mark.parametrize(("crcl", "title"), [("29.9", "Severe renal impairment"), ("14", "SEVERE renal impairment: no data"), ("30", None), (None, None)])
+def test_renal_impairment_warns_below_30_and_strongly_below_15(crcl, title):
+    labs = {"collected_on": "2025-03-02", "anc": "1.8", "platelets": "120", "platelet_transfusion": "no", "bilirubin_unit": "mg/dL",
+            "bilirubin": "1", "bilirubin_uln": "1.2", "ast": "20", "ast_uln": "40", "alt": "20", "alt_uln": "40"}
+    if crcl is not None:
+        labs["crcl"] = crcl
+    p = patient(identity={"name": "R", "dob": "1980-01-01", "mrn": "M6", "sex": "other"}, labs=labs)
+    ws = [w for w in applicable(p, date(2025, 3, 3)) if w.id == "CONV-RENAL-1"]
+    if title is None:
+        assert not ws
+    else:
+        (w,) = ws
+        assert w.title.startswith(title) and f"CrCl {crcl} mL/min on 2025-03-02" == w.reason and "Warning only" in w.action

@@ -264,3 +264,15 @@ async def test_a_weight_gain_after_the_first_dose_prompts_a_vod_review(app, cloc
         await pilot.pause()
         text = " ".join(str(w.render()) for w in app.screen.query("Static"))
         assert "VOD review prompted [MON-8]" in text and "+5.71% over the pre-treatment 70 kg" in text
+
+
+async def test_the_demo_patient_with_low_creatinine_clearance_gets_the_renal_warning(app):
+    from bedside.tui.screens.warnings import WarningsScreen
+
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")  # CrCl 28 mL/min in the demo
+        app.push_screen(WarningsScreen(pid))
+        await pilot.pause()
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "Severe renal impairment (CrCl < 30 mL/min) [CONV-RENAL-1]" in text and "CrCl 28 mL/min on" in text
