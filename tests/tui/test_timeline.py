@@ -276,3 +276,24 @@ async def test_the_demo_patient_with_low_creatinine_clearance_gets_the_renal_war
         await pilot.pause()
         text = " ".join(str(w.render()) for w in app.screen.query("Static"))
         assert "Severe renal impairment (CrCl < 30 mL/min) [CONV-RENAL-1]" in text and "CrCl 28 mL/min on" in text
+
+
+async def test_a_dose_given_by_starting_its_infusion_is_not_offered_for_marking(app, clock):
+    from bedside.core.events import NewEvent
+
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test(notifications=True) as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        ledger = app.ledger
+        stream = ledger.patient(pid).stream
+        ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        ledger.append(stream, lambda: [NewEvent(stream, sch.INFUSION_STARTED_KIND, "nina", clock.now(), {"dose_id": "c1d1", "at": "2025-03-03T09:00:00Z"}),
+                                       NewEvent(stream, sch.DOSE_GIVEN, "nina", clock.now(),
+                                                {"cycle": 1, "day": 1, "date": "2025-03-03", "level_mg_m2": "0.8", "dose_mg": "1.45"})])
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        await pilot.press("E")
+        await pilot.pause()
+        assert isinstance(app.screen, TimelineScreen)  # no dialog: the refusal is said at once
+        assert any("starting its infusion" in n.message for n in app._notifications)

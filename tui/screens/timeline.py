@@ -423,6 +423,11 @@ class TimelineScreen(PatientView):
             self.notify("There is no schedule entry to enter in error.", severity="warning")
             return
         what = sch.describe_entry(latest)
+        try:  # refusals about the entry itself come before asking anyone for a reason
+            sch.check_void(ledger.stream_events(ledger.patient(self.pid).stream), latest.actor, "prescriber", "?")
+        except ValueError as exc:
+            self.notify(f"Cannot mark in error: {exc}", severity="warning", timeout=15)
+            return
         ans = await self.app.push_screen_wait(FieldsDialog(
             f"Latest entry recorded in error? {what}", [("value", "What was wrong", "text")], need_text("What was wrong"),
             note=f"Recorded by {latest.actor}, {when(latest.at)}. It stays in the record, marked in error with your name and "
