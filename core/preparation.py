@@ -124,7 +124,13 @@ class PrepState:
         if recon is None:
             return None
         mine = [o for o in self.overrides if o.get("rule") == rule and o.get("reconstituted_at") == iso_utc(recon)]
+        if rule == "STAB-5":  # one confirmation covers one equilibration: the bag's latest removal
+            removed = self.last_removed()
+            mine = [o for o in mine if removed is not None and o.get("bag_removed_at") == iso_utc(removed)]
         return mine[-1] if mine else None
+
+    def last_removed(self) -> datetime | None:
+        return next((s.at for s in reversed(self.steps) if s.step == "bag_removed"), None)
 
     @property
     def syringe(self) -> dict[str, Any] | None:
@@ -247,6 +253,8 @@ def syringe_volume_event(st: PrepState, stream: str, actor: str, actor_role: str
         raise ValueError("Final volume: only a dose calculated for the syringe route has one to set (PREP-9).")
     if actor_role != "pharmacist":
         raise ValueError("Final volume: a pharmacist confirms or edits it (PREP-9).")
+    if st.step_at("diluted") is not None:
+        raise ValueError("Final volume: the syringe is already made up (diluted); discard and prepare again to change it.")
     try:
         volume = Decimal((volume_text or "").strip())
     except (InvalidOperation, ValueError):
@@ -351,12 +359,17 @@ def override_event(st: PrepState, stream: str, actor: str, actor_role: str, now:
         raise ValueError("Nothing prepared: an override applies to a reconstituted preparation.")
     if st.override(rule) is not None:
         raise ValueError(f"{rule} is already overridden for this preparation.")
+    data = {"dose_id": st.dose_id, "rule": rule, "reason": reason.strip(), "reconstituted_at": iso_utc(recon),
+            "unverified_rule": rule if rule == "STAB-4" else None}
     if rule == "STAB-5":
+        if st.in_refrigerator():
+            raise ValueError("STAB-5: the bag is still in the refrigerator: take it out first (o).")
         dl = st.deadlines(now)
-        if dl is None or dl.earliest_start is None or now >= dl.earliest_start:
+        removed = st.last_removed()
+        if dl is None or removed is None or dl.earliest_start is None or now >= dl.earliest_start:
             raise ValueError("STAB-5: the bag is not equilibrating after refrigeration: nothing to confirm.")
-    return NewEvent(stream, OVERRIDE, actor, now, {"dose_id": st.dose_id, "rule": rule, "reason": reason.strip(),
-                                                   "reconstituted_at": iso_utc(recon), "unverified_rule": rule if rule == "STAB-4" else None})
+        data["bag_removed_at"] = iso_utc(removed)
+    return NewEvent(stream, OVERRIDE, actor, now, data)
 
 
 def syringe_event(st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, set_text: str,

@@ -493,7 +493,7 @@ def latest_entry(events: Sequence[Event]) -> Event | None:
     return next((e for e in sorted(events, key=lambda e: e.version, reverse=True) if e.kind in kinds and e.version not in voided), None)
 
 
-def check_void(events: Sequence[Event], actor: str, role: str, reason: str) -> dict[str, Any]:
+def check_void(events: Sequence[Event], actor: str, role: str, reason: str, expected_version: int | None = None) -> dict[str, Any]:
     """``data`` voiding the latest entry, or ValueError saying why not and what to do instead.
 
     Who: the user who recorded it, or a prescriber (the schedule's clinical decisions are theirs)."""
@@ -501,6 +501,8 @@ def check_void(events: Sequence[Event], actor: str, role: str, reason: str) -> d
     if ev is None:
         raise ValueError("There is no schedule entry to enter in error.")
     what = describe_entry(ev)
+    if expected_version is not None and ev.version != expected_version:
+        raise ValueError(f"The latest entry changed while you were answering (now: {what}); look again before marking it.")
     if ev.kind in DECISION_KINDS:
         raise ValueError(f"The latest entry is a prescriber's decision ({what}); a decision is not entered in error "
                          "(CONV-OVR-1): correct the facts it rests on, or record a new decision.")

@@ -177,12 +177,12 @@ class Ledger:
         (ev,) = self.append(stream, lambda: [NewEvent(stream, kind, actor, self.clock.now(), decide(self.timeline(pid)))])
         return ev
 
-    def void_schedule_entry(self, actor: str, role: str, pid: str, reason: str) -> Event:
+    def void_schedule_entry(self, actor: str, role: str, pid: str, reason: str, expected_version: int | None = None) -> Event:
         """Mark the latest schedule entry as recorded in error (decided again on a fresh read)."""
         from .schedule import SCHEDULE_VOIDED, check_void
 
         stream = intake.PATIENT_PREFIX + pid
-        (ev,) = self.append(stream, lambda: [NewEvent(stream, SCHEDULE_VOIDED, actor, self.clock.now(), check_void(self.stream_events(stream), actor, role, reason))])
+        (ev,) = self.append(stream, lambda: [NewEvent(stream, SCHEDULE_VOIDED, actor, self.clock.now(), check_void(self.stream_events(stream), actor, role, reason, expected_version))])
         return ev
 
     def predose_verdict(self, pid: str, cycle: int, day: int):

@@ -87,10 +87,10 @@ def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_
         if anc < rules.ANC_THRESHOLD or plt < rules.PLATELET_THRESHOLD:
             out.append(Warning("WARN-MYELO-1", "Myelosuppression", f"ANC {anc} ×10⁹/L, platelets {plt} ×10⁹/L on {labs['collected_on']}",
                                rules.WARN_FACTS["WARN-MYELO-1"], "CBC before each dose (PRE-4); watch for infection and bleeding (MON-5)."))
-    crcl = (labs or {}).get("crcl")
-    if crcl not in (None, ""):
-        v = Decimal(str(crcl))
-        on = labs["collected_on"]
+    with_crcl = [e.data for e in p.history("labs") if e.data.get("crcl") not in (None, "")]  # optional: a later panel may lack it
+    if with_crcl:
+        v = Decimal(str(with_crcl[-1]["crcl"]))
+        on = with_crcl[-1]["collected_on"]
         if v < rules.RENAL_WARN_STRONG_CRCL_ML_MIN:
             out.append(Warning("CONV-RENAL-1", "SEVERE renal impairment: no data below 15 mL/min", f"CrCl {v} mL/min on {on}",
                                rules.WARN_FACTS["POP-REN-1"], "No data (ESRD): the prescriber weighs each dose; watch closely. Warning only (CONV-RENAL-1)."))

@@ -80,6 +80,7 @@ class BedsideApp(App[int]):
         self._no_color = no_color
         self._prune_timer: Timer | None = None
         self._gc_frozen = False
+        self._boot_started = ledger is not None
 
     # -- start -------------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -127,6 +128,10 @@ class BedsideApp(App[int]):
             self._gc_frozen = False
 
     def _start_boot(self) -> None:
+        """Once: after the first paint, or at once if a key needs the database before it."""
+        if self._boot_started:
+            return
+        self._boot_started = True
         threading.Thread(target=self._run_boot, name="bedside-boot", daemon=True).start()
 
     def _run_boot(self) -> None:
@@ -141,6 +146,8 @@ class BedsideApp(App[int]):
     @property
     def ledger(self) -> Ledger:
         """The open database; waits for the boot thread (only if a key beats it, ~50 ms)."""
+        if not self._booted.is_set():
+            self._start_boot()  # typed-ahead keys can arrive before the first paint started it
         self._booted.wait()
         if self._boot_error is not None:
             raise self._boot_error

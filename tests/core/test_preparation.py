@@ -106,3 +106,27 @@ def test_the_pharmacist_sets_the_syringe_volume_within_the_range():
     assert st.calculation.data["final_volume_ml"] == str(hi) and st.calculation.data["syringe_volume_ml"] == str(hi)
     assert not st.verified
     assert st.calculation.prep.rate_ml_per_h == hi  # over 1 hour (ADM-8)
+
+
+def test_a_stab5_confirmation_covers_one_equilibration_only():
+    log = prepared()
+    log.step("bag_refrigerated", T0 + timedelta(minutes=20))
+    with pytest.raises(ValueError, match="still in the refrigerator"):
+        prep.override_event(log.st, STREAM, "phil", "pharmacist", T0 + timedelta(minutes=30), "STAB-5", "early")
+    log.step("bag_removed", T0 + timedelta(minutes=50))
+    log.add(prep.override_event(log.st, STREAM, "phil", "pharmacist", T0 + timedelta(minutes=60), "STAB-5", "early"))
+    assert log.st.override("STAB-5") is not None
+    log.step("bag_refrigerated", T0 + timedelta(minutes=70))
+    log.step("bag_removed", T0 + timedelta(minutes=90))
+    assert log.st.override("STAB-5") is None  # a new equilibration needs its own confirmation
+    log.add(prep.override_event(log.st, STREAM, "phil", "pharmacist", T0 + timedelta(minutes=95), "STAB-5", "early again"))
+    assert log.st.override("STAB-5")["reason"] == "early again"
+
+
+def test_the_syringe_volume_is_fixed_once_diluted():
+    log = child_syringe()
+    log.step("reconstituted", T0)
+    log.step("diluted", T0 + timedelta(minutes=5), vials_kept="refrigerated")
+    lo, _hi = prep.syringe_volume_range(log.st)
+    with pytest.raises(ValueError, match="already made up"):
+        prep.syringe_volume_event(log.st, STREAM, "phil", "pharmacist", T0, str(lo))

@@ -874,3 +874,12 @@ def test_infusion_kind_matches_the_monitor() -> None:
     from bedside.core import infusion
 
     assert s.INFUSION_STARTED_KIND == infusion.INFUSION_STARTED
+
+
+def test_void_names_the_entry_the_user_saw() -> None:
+    st_ = Stream()
+    st_.start("2025-03-03")
+    seen = s.latest_entry(st_.events)
+    st_.give(1, 1, "2025-03-03")  # another terminal records meanwhile
+    with pytest.raises(ValueError, match="changed while you were answering"):
+        s.check_void(st_.events, "dr.house", "nurse", "typo", expected_version=seen.version)

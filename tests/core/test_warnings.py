@@ -87,3 +87,15 @@ def test_renal_impairment_warns_below_30_and_strongly_below_15(crcl, title):
     else:
         (w,) = ws
         assert w.title.startswith(title) and f"CrCl {crcl} mL/min on 2025-03-02" == w.reason and "Warning only" in w.action
+
+
+def test_a_later_panel_without_crcl_keeps_the_renal_warning():
+    base = {"anc": "1.8", "platelets": "120", "platelet_transfusion": "no", "bilirubin_unit": "mg/dL",
+            "bilirubin": "1", "bilirubin_uln": "1.2", "ast": "20", "ast_uln": "40", "alt": "20", "alt_uln": "40"}
+    t0 = datetime(2025, 3, 1, tzinfo=UTC)
+    evs = [("patient.registered", {"name": "S", "dob": "1980-01-01", "mrn": "M7", "sex": "other"}),
+           (intake.SECTIONS["labs"].kind, {**base, "collected_on": "2025-03-01", "crcl": "12"}),
+           (intake.SECTIONS["labs"].kind, {**base, "collected_on": "2025-03-02"})]
+    p = intake.fold_patient("p", [Event(i + 1, "patient:p", i + 1, k, "u", t0, d, "", "") for i, (k, d) in enumerate(evs)])
+    (w,) = [w for w in applicable(p, date(2025, 3, 3)) if w.id == "CONV-RENAL-1"]
+    assert w.reason == "CrCl 12 mL/min on 2025-03-01" and w.title.startswith("SEVERE")

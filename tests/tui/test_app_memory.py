@@ -68,3 +68,12 @@ async def test_the_session_freeze_ends_with_the_app(app):
         await pilot.pause(0.4)
         assert gc.get_freeze_count() > 0  # signed in, on the list: the session's objects frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_the_database_opens_even_if_a_key_needs_it_before_the_first_paint(demo_ledger):
+    """Typed-ahead keys can reach the sign-in before the first paint starts the boot thread: the
+    ledger starts it itself instead of waiting for ever."""
+    from bedside.tui.app import BedsideApp
+
+    app = BedsideApp(boot=lambda: demo_ledger)
+    assert app.ledger is demo_ledger

@@ -239,3 +239,18 @@ async def test_a_search_typed_in_one_burst_opens_that_patient(app):
         await pilot.pause(0.3)
         assert isinstance(app.screen, PatientScreen)
         assert app.ledger.patient(app.screen.pid).mrn == "MRN-100590"
+
+
+async def test_a_new_search_starts_at_its_first_match_and_slash_can_be_typed(app):
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("down", "down", "down")  # the cursor on the 4th patient
+        burst(app, "/a\r\r")  # several match "a": the first is opened, not the 4th
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, PatientScreen)
+        assert app.ledger.patient(app.screen.pid).mrn == "MRN-100412"  # DUBOIS, Marc: first in the list
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("slash")
+        await type_text(pilot, "12/3")
+        assert app.screen.query_one("#search", Field).value == "a12/3"

@@ -34,6 +34,8 @@ def test_whole_repaint_when_unsafe():
     assert changed_cells(styled("ab", (0, 1)), styled("ab", (0, 2)), 80) is None  # styles moved
     assert changed_cells(Text("漢a"), Text("漢b"), 80) is None              # wide characters
     assert changed_cells(Text("x" * 20), Text("y" * 20), 10) is None        # would wrap
+    # an unchanged line above that wraps moves the changed line down a row
+    assert changed_cells(Text("x" * 20 + "\n0:10"), Text("x" * 20 + "\n0:12"), 10) is None
 
 
 @given(st.lists(st.text(alphabet="0123456789: ab", min_size=1, max_size=30), min_size=1, max_size=4),

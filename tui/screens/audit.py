@@ -118,6 +118,11 @@ class AuditScreen(Screen):
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()  # the field already moved the focus on to the table
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "filter" and self.focused is not None and self.focused.id == "audit-filter":
+            return False  # already in the field: "/" is typed there
+        return True
+
     def action_filter(self) -> None:
         self.set_focus(self.query_one("#audit-filter", Field))
 

@@ -43,6 +43,8 @@ class PatientListScreen(Screen):
         self.set_focus(table)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "search" and self.focused is not None and self.focused.id == "search":
+            return False  # already in the field: "/" is typed there
         if action in ("users", "settings"):
             return True if self.app.user and self.app.user.role == "admin" else None
         return True
@@ -51,8 +53,8 @@ class PatientListScreen(Screen):
         self._seen = self.app.ledger.last_seq
         table = self.query_one("#patients", DataTable)
         query = self.query_one("#search", Field).value.strip().casefold()
+        keep = table.cursor_row if query == getattr(self, "_query", query) else 0  # a new search starts at its first match
         self._query = query
-        keep = table.cursor_row
         table.clear()
         shown = 0
         for p in self.app.ledger.patients():

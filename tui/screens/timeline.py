@@ -440,7 +440,7 @@ class TimelineScreen(PatientView):
             if user is None:
                 return
         try:
-            ledger.void_schedule_entry(user.username, user.role, self.pid, ans["value"])
+            ledger.void_schedule_entry(user.username, user.role, self.pid, ans["value"], expected_version=latest.version)
         except ValueError as exc:
             self.notify(f"Refused: {exc}", severity="error", timeout=15)
             return

@@ -35,6 +35,8 @@ def changed_cells(old: Text, new: Text, width: int) -> list[Region] | None:
     before, after = old.plain.split("\n"), new.plain.split("\n")
     if len(before) != len(after):
         return None
+    if any(cell_len(line) > width for line in before + after):
+        return None  # a wrapped line shifts the rows below it: only a whole repaint is right
     regions = []
     for y, (a, b) in enumerate(zip(before, after)):
         if a == b:
