@@ -183,6 +183,7 @@ class _Builder:
         self.now = now
         self.tz = tz
         self.mrn_system = mrn_system
+        self.voided = sch.voided_versions(self.events)  # schedule entries recorded in error
         self.stream = patient.stream
         self.people: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         reg = patient.history("identity")
@@ -268,9 +269,8 @@ class _Builder:
         if dose.held_from is not None and state != sch.HELD:
             rec = f", recovered {dose.recovered_on}" if dose.recovered_on else ""
             notes.append({"text": f"Was held from {dose.held_from}{rec}: {_text(dose.hold_reason)}"})
-        voided = {int(e.data["voids"]) for e in self.events if e.kind == sch.SCHEDULE_VOIDED}  # recorded in error
         for ev in self.events:
-            if ev.kind == sch.DOSE_MOVED and ev.version not in voided and ev.data.get("cycle") == dose.cycle and ev.data.get("day") == dose.day:
+            if ev.kind == sch.DOSE_MOVED and ev.version not in self.voided and ev.data.get("cycle") == dose.cycle and ev.data.get("day") == dose.day:
                 notes.append({"text": f"Moved to {ev.data.get('date')}: {_text(ev.data.get('reason'))}",
                               "time": _instant(ev.at), "authorReference": self.practitioner(ev.actor)})
         dosage: dict[str, Any] = {

@@ -1355,9 +1355,8 @@ class _Builder:
         if found:
             self.add(key="vod.review", name="VOD review prompted", result=R_INFO, value="; ".join(found), date_used=max(dates),
                      rule_ids=("MON-8", "MON-6", "WARN-VOD-2"),
-                     action="Review for hepatic VOD/SOS now (MON-6): rising bilirubin, hepatomegaly (may be painful), rapid weight gain, ascites "
-                            "(EBMT: bilirubin ≥ 2 mg/dL plus two of these). Tell the prescriber; a VOD diagnosis is recorded as "
-                            "toxicity and discontinues (WARN-VOD-4, MOD-NH-1).")
+                     action=f"Review for hepatic VOD/SOS now. {rules.WARN_FACTS['MON-6']} ({rules.WARN_FACTS['MON-8']}) Tell the "
+                            "prescriber; a VOD diagnosis is recorded as toxicity and discontinues (WARN-VOD-4, MOD-NH-1).")
 
     def _height(self, r: _Rec, pct: Decimal, child: bool) -> None:
         from .calc import bsa  # local: predose needs calc only for CONV-WT-2

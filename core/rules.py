@@ -278,6 +278,8 @@ WARN_FACTS = MappingProxyType(
         "POP-REN-1": "No dose change for CrCl 60–89 (mild), 30–59 (moderate), 15–29 mL/min (severe); no data below 15 "
         "(ESRD). A drug reference says \"not established\" below 30.",
         "MON-6": "VOD signs: rising total bilirubin, hepatomegaly (may be painful), rapid weight gain, ascites.",
+        "MON-8": "EBMT VOD criteria: bilirubin ≥ 2 mg/dL plus two of painful hepatomegaly, weight gain > 5%, ascites, "
+        "≤ 21 days after HSCT.",
         "WARN-VOD-1": "VOD in 23/164 (14%) during/after treatment or after later HSCT; 18/79 (23%) after later HSCT; "
         "5/164 (3%) without HSCT, up to 56 days after the last dose. HSCT → VOD median 15 days (3–57). "
         "Children 8/53 (15%); 5/26 (19%) of those with HSCT. Grade 3/4 AST 4%, ALT 4%, bilirubin 5%.",

@@ -462,7 +462,8 @@ class VoidedEntry:
     reason: str
 
 
-def _voided(events: Sequence[Event]) -> set[int]:
+def voided_versions(events: Sequence[Event]) -> set[int]:
+    """Versions of the entries recorded in error (each named by a later void event)."""
     return {int(e.data["voids"]) for e in events if e.kind == SCHEDULE_VOIDED}
 
 
@@ -488,7 +489,7 @@ def describe_entry(ev: Event) -> str:
 
 def latest_entry(events: Sequence[Event]) -> Event | None:
     """The latest schedule entry still in force (the only one that may be voided), or a decision."""
-    voided = _voided(events)
+    voided = voided_versions(events)
     kinds = VOIDABLE_KINDS + DECISION_KINDS
     return next((e for e in sorted(events, key=lambda e: e.version, reverse=True) if e.kind in kinds and e.version not in voided), None)
 
@@ -542,7 +543,7 @@ def _parse(events: Sequence[Event]) -> _Facts:
     decisions: dict[str, _Decision] = {}
     discontinued: tuple[str, str, date | None] | None = None
     hsct: dict[int, str] = {}
-    voided = _voided(events)
+    voided = voided_versions(events)
     for ev in sorted(events, key=lambda e: e.version):
         if ev.version in voided:
             continue

@@ -244,11 +244,19 @@ async def test_a_dose_recorded_given_by_mistake_is_marked_in_error(app, clock):
         assert screen.tl.started
 
 
+async def warnings_text(app, pilot, pid: str) -> str:
+    """Sign in as a nurse, open the patient's warnings screen, and return all it shows."""
+    from bedside.tui.screens.warnings import WarningsScreen
+
+    await sign_in(pilot, "nina")
+    app.push_screen(WarningsScreen(pid))
+    await pilot.pause()
+    return " ".join(str(w.render()) for w in app.screen.query("Static"))
+
+
 async def test_a_weight_gain_after_the_first_dose_prompts_a_vod_review(app, clock):
     """MON-8: the warnings screen lists the next dose's VOD review prompt with its values."""
     from decimal import Decimal
-
-    from bedside.tui.screens.warnings import WarningsScreen
 
     clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
     ledger = app.ledger
@@ -259,22 +267,14 @@ async def test_a_weight_gain_after_the_first_dose_prompts_a_vod_review(app, cloc
     clock.set(datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
     ledger.record("nina", pid, "measurement", {"height_cm": "170", "weight_kg": "74", "measured_on": "2025-03-10"})
     async with app.run_test() as pilot:
-        await sign_in(pilot, "nina")
-        app.push_screen(WarningsScreen(pid))
-        await pilot.pause()
-        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        text = await warnings_text(app, pilot, pid)
         assert "VOD review prompted [MON-8]" in text and "+5.71% over the pre-treatment 70 kg" in text
 
 
 async def test_the_demo_patient_with_low_creatinine_clearance_gets_the_renal_warning(app):
-    from bedside.tui.screens.warnings import WarningsScreen
-
+    pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")  # CrCl 28 mL/min in the demo
     async with app.run_test() as pilot:
-        await sign_in(pilot, "nina")
-        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")  # CrCl 28 mL/min in the demo
-        app.push_screen(WarningsScreen(pid))
-        await pilot.pause()
-        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        text = await warnings_text(app, pilot, pid)
         assert "Severe renal impairment (CrCl < 30 mL/min) [CONV-RENAL-1]" in text and "CrCl 28 mL/min on" in text
 
 

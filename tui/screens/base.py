@@ -44,6 +44,15 @@ class PatientView(Screen):
         self.query_one("#identity", Static).update(identity_line(self.patient, ledger.today()))
         self.fill()
 
+    async def as_role(self, role: str, why: str):
+        """The signed-in user if they have ``role``; else someone of that role signs in here
+        (None if cancelled)."""
+        if self.app.user.role == role:
+            return self.app.user
+        from .dialogs import AuthScreen
+
+        return await self.app.push_screen_wait(AuthScreen((role,), why))
+
     def fill(self) -> None:  # pragma: no cover - always overridden
         raise NotImplementedError
 

@@ -117,7 +117,7 @@ class PreparationScreen(PatientView):
             else:
                 status.append("a pharmacist records the set, priming and flush (s) before the start")
             status.append(f"\nFinal volume {st.calculation.data['final_volume_ml']} mL"
-                          + (" (the proposal: dose ÷ 0.1 mg/mL)" if not st.calculation.data.get("syringe_volume_ml") else f" (set by {st.calculation.actor})")
+                          + (f" (the proposal: dose ÷ {rules.SYRINGE_PROPOSED_MG_PER_ML} mg/mL)" if not st.calculation.data.get("syringe_volume_ml") else f" (set by {st.calculation.actor})")
                           + "; V: the pharmacist confirms or edits it, then s and the double-check")
         for rule in prep.OVERRIDABLE:
             o = st.override(rule)
@@ -228,7 +228,7 @@ class PreparationScreen(PatientView):
     @work(exclusive=True)
     async def action_volume(self) -> None:
         """PREP-9 (UNVERIFIED): the pharmacist confirms or edits the syringe's final volume."""
-        from .dialogs import AuthScreen, FieldsDialog
+        from .dialogs import FieldsDialog
 
         st = self.state()
         ledger = self.app.ledger
@@ -251,11 +251,9 @@ class PreparationScreen(PatientView):
             note="A new calculation with this volume: the double-check and the syringe record (s) are made again for it."))
         if not ans:
             return
-        user = self.app.user
-        if user.role != "pharmacist":
-            user = await self.app.push_screen_wait(AuthScreen(("pharmacist",), "A pharmacist sets the syringe's final volume (PREP-9)."))
-            if user is None:
-                return
+        user = await self.as_role("pharmacist", "A pharmacist sets the syringe's final volume (PREP-9).")
+        if user is None:
+            return
         try:
             ledger.append(self.patient.stream, lambda: [prep.syringe_volume_event(self.state(), self.patient.stream, user.username, user.role,
                                                                                    ledger.clock.now(), ans["volume"])])
@@ -267,7 +265,7 @@ class PreparationScreen(PatientView):
     @work(exclusive=True)
     async def action_override(self) -> None:
         """A pharmacist's recorded override: STAB-4 (UNVERIFIED limits) or STAB-5 (equilibration)."""
-        from .dialogs import AuthScreen, FieldsDialog
+        from .dialogs import FieldsDialog
 
         ledger = self.app.ledger
         if self.state().step_at("reconstituted") is None:
@@ -285,15 +283,14 @@ class PreparationScreen(PatientView):
 
         ans = await self.app.push_screen_wait(FieldsDialog("Pharmacist override (recorded with your name and reason)", [
             ("rule", "Rule", "choice", choices), ("reason", "Reason", "text")], validate,
-            note="STAB-4 lifts the UNVERIFIED room-temperature and refrigerator limits for this preparation; "
-                 "the label's 4 h to dilution and 8 h to the end (STAB-1, STAB-2) always stay."))
+            note="STAB-4 lifts the UNVERIFIED room-temperature and refrigerator limits for this preparation; the label's "
+                 f"{rules.RECON_TO_DILUTION_MAX_MIN // 60} h to dilution and {rules.RECON_TO_END_MAX_MIN // 60} h to the end "
+                 "(STAB-1, STAB-2) always stay."))
         if not ans:
             return
-        user = self.app.user
-        if user.role != "pharmacist":
-            user = await self.app.push_screen_wait(AuthScreen(("pharmacist",), f"A pharmacist overrides {ans['rule']}."))
-            if user is None:
-                return
+        user = await self.as_role("pharmacist", f"A pharmacist overrides {ans['rule']}.")
+        if user is None:
+            return
         try:
             ledger.append(self.patient.stream, lambda: [prep.override_event(self.state(), self.patient.stream, user.username, user.role,
                                                                              ledger.clock.now(), ans["rule"], ans["reason"])])

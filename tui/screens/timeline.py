@@ -18,7 +18,7 @@ from bedside.core import schedule as sch
 from bedside.core.intake import DATE_RE
 
 from ..text import literal, when
-from .dialogs import AuthScreen, FieldsDialog
+from .dialogs import FieldsDialog
 from .base import PatientView
 
 SYMBOL = {
@@ -184,11 +184,6 @@ class TimelineScreen(PatientView):
             return False
         self.refill()
         return True
-
-    async def as_role(self, role: str, why: str):
-        if self.app.user.role == role:
-            return self.app.user
-        return await self.app.push_screen_wait(AuthScreen((role,), why))
 
     def _dose_or_warn(self) -> sch.Dose | None:
         d = self.selected()
