@@ -253,4 +253,4 @@ async def test_a_new_search_starts_at_its_first_match_and_slash_can_be_typed(app
         await pilot.pause()
         await pilot.press("slash")
         await type_text(pilot, "12/3")
-        assert app.screen.query_one("#search", Field).value == "a12/3"
+        assert app.screen.query_one("#search", Field).value == "12/3"  # a new search replaces the last one

@@ -86,7 +86,9 @@ class PatientListScreen(Screen):
         event.stop()  # the field already moved the focus on to the table
 
     def action_search(self) -> None:
-        self.set_focus(self.query_one("#search", Field))
+        field = self.query_one("#search", Field)
+        self.set_focus(field)
+        field.select_all()  # "/" starts a new search: what is typed replaces the last one
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Open the first row of what the search says now, not the row the event names: keys typed
