@@ -241,12 +241,26 @@ def import_events(store, events: Iterable, batch: int = 1000) -> int:
     return count
 
 
+def sqlite_has_users(db: Path) -> bool:
+    """Cheap first-run test of a SQLite file without the domain imports: any user recorded yet?"""
+    if not db.exists():
+        return False
+    import apsw
+
+    conn = apsw.Connection(str(db), flags=apsw.SQLITE_OPEN_READONLY)
+    try:
+        conn.set_busy_timeout(5000)
+        return conn.execute("SELECT 1 FROM events WHERE stream = 'users' LIMIT 1").fetchone() is not None
+    except apsw.SQLError:
+        return False
+    finally:
+        conn.close()
+
+
 def has_users_any(target: str | Path) -> bool:
     """First-run test for either backend: any user recorded yet? (PostgreSQL: one indexed lookup.)"""
     if not is_pg_url(target):
-        from bedside.tui.cli import has_users
-
-        return has_users(Path(target))
+        return sqlite_has_users(Path(target))
     from bedside.core.pgstore import PgStore
 
     store = PgStore(str(target))
