@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from .events import GENESIS_HASH, Event, NewEvent, canonical_json, event_hash, iso_utc
-from .store import _COLUMNS, Anchor, AnchorFile, ConcurrencyError, StoreError, _row_to_event
+from .store import _COLUMNS, Anchor, AnchorFile, ConcurrencyError, StoreError, StoreUncertain, StoreUnavailable, _row_to_event
 
 PG_SCHEMA_VERSION = 1
 
@@ -191,7 +191,10 @@ class PgStore:
         try:
             return self._pg.connect(self.dsn, **kwargs)
         except self._pg.Error as exc:
-            raise StoreError(f"cannot connect to {redact(self.dsn)}: {exc}".strip()) from exc
+            raise StoreUnavailable(
+                f"Cannot reach the database server ({redact(self.dsn)}). Nothing was saved; try again in a moment. If it persists, ask IT.",
+                True, f"cannot connect to {redact(self.dsn)}: {exc}".strip(),
+            ) from exc
 
     def _live(self) -> Any:
         """The connection, made again if the old one was lost (server restart, network)."""
@@ -206,6 +209,11 @@ class PgStore:
             try:
                 return conn.execute(sql, params).fetchall()
             except self._pg.Error as exc:
+                if conn.broken and attempt == 2:
+                    raise StoreUnavailable(
+                        f"The connection to the database server ({redact(self.dsn)}) was lost. Try again in a moment.",
+                        True, f"{redact(self.dsn)}: {exc}".strip(),
+                    ) from exc
                 if attempt == 2 or not conn.broken:
                     raise StoreError(f"{redact(self.dsn)}: {exc}".strip()) from exc
         raise AssertionError("unreachable")
@@ -294,7 +302,12 @@ class PgStore:
             # Only a writer that skipped the lock can get here: treat it as a lost race.
             raise ConcurrencyError(stream, expected_version, self.stream_version(stream)) from exc
         except self._pg.OperationalError as exc:
-            raise StoreError(
+            if not conn.broken:
+                raise StoreUnavailable(
+                    f"The database server ({redact(self.dsn)}) refused the write just now. Nothing was saved; try again.",
+                    True, str(exc),
+                ) from exc
+            raise StoreUncertain(
                 f"{redact(self.dsn)}: the append to {stream} may not have been committed ({exc}); re-read before retrying"
             ) from exc
         except self._pg.Error as exc:

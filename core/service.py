@@ -7,15 +7,16 @@ log and reads only what is new (``after_seq``), so another terminal's writes arr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import auth, intake
 from .calc import bsa as compute_bsa
-from .clock import Clock, local_date
-from .events import Event, NewEvent
-from .site import SITE_STREAM, SiteSettings, fold_site
-from .store import ConcurrencyError, EventStore
+from .clock import Clock, ZoneChoice, current_zone, local_date, set_site_zone
+from .events import Event, NewEvent, canonical_json
+from .site import SITE_STREAM, SiteSettings, check_setting, fold_site
+from .store import ConcurrencyError, EventStore, StoreUncertain, StoreUnavailable
 
 MAX_RETRIES = 5
 
@@ -31,6 +32,10 @@ class Ledger:
         self._users: dict[str, auth.User] | None = None
         self._site: SiteSettings | None = None
         self._token: object = None
+        self.zone: ZoneChoice = current_zone()  # CONV-TIME-1: the site's zone, applied at boot and on each change
+        # One store connection, used by the screens' thread and by the watcher thread that polls
+        # for other terminals' changes: one at a time.
+        self._io = threading.RLock()
         self.refresh(force=True)
 
     # -- reading -------------------------------------------------------------------------------
@@ -40,16 +45,29 @@ class Ledger:
 
     def refresh(self, force: bool = False) -> bool:
         """Fold in what other writers appended. Cheap when nothing changed."""
-        token = self.store.change_token()
-        if not force and token == self._token:
-            return False
+        fetched = self.fetch_new(force)
+        return fetched is not None and self.ingest(*fetched)
+
+    def fetch_new(self, force: bool = False) -> tuple[object, list[Event]] | None:
+        """What other writers appended since the last fold, without folding it (safe in a
+        watcher thread: it only reads the store). None when nothing changed."""
+        with self._io:
+            token = self.store.change_token()
+            if not force and token == self._token:
+                return None
+            return token, self.store.read(after_seq=self.last_seq)
+
+    def ingest(self, token: object, new: Sequence[Event]) -> bool:
+        """Fold in events read by :meth:`fetch_new` (on the screens' thread). True if any were new."""
         self._token = token
-        new = self.store.read(after_seq=self.last_seq)
+        before = self.last_seq
         self._ingest(new)
-        return bool(new)
+        return self.last_seq != before
 
     def _ingest(self, new: Sequence[Event]) -> None:
         for ev in new:
+            if ev.seq <= self.last_seq:  # already folded (read twice by two threads)
+                continue
             self.events.append(ev)
             self.by_stream.setdefault(ev.stream, []).append(ev)
             if ev.stream == auth.USERS_STREAM:
@@ -59,6 +77,8 @@ class Ledger:
             elif ev.stream.startswith(intake.PATIENT_PREFIX):
                 pid = ev.stream[len(intake.PATIENT_PREFIX):]
                 self._patients[pid] = intake.apply(self._patients.get(pid) or intake.Patient(pid), ev)
+        if self._site is None:  # at boot, or a site setting arrived: apply its time zone
+            self.zone = set_site_zone(self.site().time_zone)
 
     def users(self) -> dict[str, auth.User]:
         if self._users is None:
@@ -84,7 +104,8 @@ class Ledger:
         return evs[-1].version if evs else 0
 
     def today(self):
-        return local_date(self.clock.now())
+        """The site's local calendar date now (CONV-TIME-1: dose days are local dates)."""
+        return local_date(self.clock.now(), self.zone.zone)
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, stream: str, decide: Callable[[], Sequence[NewEvent]]) -> list[Event]:
@@ -94,14 +115,38 @@ class Ledger:
         """
         for _ in range(MAX_RETRIES):
             events = list(decide())
+            expected = self.version(stream)
             try:
-                stored = self.store.append(stream, self.version(stream), events)
+                with self._io:
+                    stored = self.store.append(stream, expected, events)
             except ConcurrencyError:
                 self.refresh(force=True)
                 continue
+            except StoreUncertain as exc:
+                stored = self._committed_after_all(stream, expected, events, exc)
             self._ingest(stored)
             return stored
         raise ConcurrencyError(stream, self.version(stream), -1)
+
+    def _committed_after_all(self, stream: str, expected: int, events: Sequence[NewEvent], exc: Exception) -> list[Event]:
+        """The connection broke during a commit: re-read, and if our events are in the log they
+        were saved (the user must not record them twice); otherwise nothing was saved."""
+        try:
+            self.refresh(force=True)
+        except StoreUnavailable as again:
+            raise StoreUnavailable(
+                "The connection to the database was lost while saving, and it is still unreachable: "
+                "whether this was saved is not known yet. When it is back, check the screen before entering it again.",
+                True, str(exc),
+            ) from again
+        mine = [ev for ev in self.by_stream.get(stream, []) if ev.version > expected][: len(events)]
+        same = len(mine) == len(events) and all(
+            (m.kind, m.actor, m.at, canonical_json(m.data)) == (n.kind, n.actor, n.at, canonical_json(n.data))
+            for m, n in zip(mine, events, strict=True)
+        )
+        if same:
+            return mine  # saved after all (already folded in by the refresh)
+        raise StoreUnavailable("The connection to the database was lost while saving. Nothing was saved; try again.", True, str(exc))
 
     # -- commands used by the screens ----------------------------------------------------------
     def sign_in(self, username: str, pin: str) -> auth.SignInResult:
@@ -126,6 +171,7 @@ class Ledger:
         self.append(auth.USERS_STREAM, lambda: [NewEvent(auth.USERS_STREAM, "user.unlocked", actor, self.clock.now(), {"username": username})])
 
     def set_site(self, actor: str, name: str, value: Any) -> None:
+        value = check_setting(name, value)  # a bad value (an unknown time zone) is refused, naming the field
         self.append(SITE_STREAM, lambda: [NewEvent(SITE_STREAM, "site.setting", actor, self.clock.now(), {"name": name, "value": value})])
 
     def register_patient(self, actor: str, data: dict[str, Any]) -> intake.Patient:

@@ -54,6 +54,44 @@ class StoreError(Exception):
     """The store could not do what was asked."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be used just now (locked, full, read-only, unreachable); nothing was saved.
+
+    ``str(exc)`` is one sentence a user can act on: what happened and what to do. ``retry``: whether
+    trying again can help without someone changing something first (a lock, a lost server).
+    """
+
+    def __init__(self, message: str, retry: bool = True, detail: str = ""):
+        super().__init__(message)
+        self.retry = retry
+        self.detail = detail
+
+
+class StoreUncertain(StoreError):
+    """The connection was lost during a commit: the append may or may not be in the log.
+
+    The ledger re-reads and looks for the events before it tells the user anything.
+    """
+
+
+def translate_sqlite_error(exc: BaseException, path: str) -> StoreError | None:
+    """A user-facing StoreUnavailable for an apsw/OS error that is the store's condition, not a bug."""
+    import apsw
+
+    name = os.path.basename(path) or path
+    if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
+        return StoreUnavailable(f"The database {name} is busy: another terminal or program (a backup?) is holding it. Nothing was saved; try again in a moment.", True, str(exc))
+    if isinstance(exc, apsw.FullError) or (isinstance(exc, OSError) and exc.errno == 28):
+        return StoreUnavailable(f"The disk holding {name} is full. Nothing was saved. Ask IT to free space, then try again.", True, str(exc))
+    if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.AuthError)) or isinstance(exc, PermissionError):
+        return StoreUnavailable(f"The database {name} cannot be written (read-only or no permission). Nothing was saved. Ask IT to check the file's permissions.", True, str(exc))
+    if isinstance(exc, (apsw.CantOpenError, apsw.IOError, apsw.ProtocolError)) or isinstance(exc, OSError):
+        return StoreUnavailable(f"The database {name} cannot be reached (disk or file system error). Nothing was saved. Try again; if it persists, ask IT.", True, str(exc))
+    if isinstance(exc, (apsw.CorruptError, apsw.NotADBError)):
+        return StoreUnavailable(f"The file {name} is damaged or is not a Bedside database. Nothing was saved. Stop and call IT (run `bedside verify-log`).", False, str(exc))
+    return None
+
+
 class ConcurrencyError(StoreError):
     """Another writer appended to the stream first: re-read, decide again, retry."""
 
@@ -124,14 +162,51 @@ def _row_to_event(row: tuple) -> Event:
 _COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash"
 
 
+def _translated(method):
+    """Turn an apsw or OS error of a store method into the user-facing StoreUnavailable."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except StoreError:
+            raise
+        except Exception as exc:
+            translated = translate_sqlite_error(exc, self.path)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    return wrapper
+
+
+#: How long a write waits for another connection's lock before it gives up (a normal append holds
+#: it for milliseconds; a backup or a hung process much longer). The app uses a short wait so a
+#: screen never freezes for long: the user is told and can retry.
+DEFAULT_BUSY_MS = 10_000
+
+
 class SqliteStore:
     """The embedded default store."""
 
-    def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | None | bool = True, busy_ms: int = 10_000):
+    def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | None | bool = True, busy_ms: int = DEFAULT_BUSY_MS):
+        self.path = str(path)
+        self.anchor_error: str | None = None
+        try:
+            self._open(anchor, busy_ms)
+        except StoreError:
+            raise
+        except Exception as exc:
+            translated = translate_sqlite_error(exc, self.path)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    def _open(self, anchor: AnchorFile | None | bool, busy_ms: int) -> None:
         import apsw
 
         self._apsw = apsw
-        self.path = str(path)
         memory = self.path == ":memory:"
         if not memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -153,6 +228,7 @@ class SqliteStore:
         self.conn.close()
 
     # -- the interface -------------------------------------------------------------------------
+    @_translated
     def append(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
         if not events:
             return []
@@ -190,9 +266,17 @@ class SqliteStore:
                 pass
             raise
         if self.anchor is not None:
-            self.anchor.advance(Anchor(stored[-1].seq, stored[-1].hash))
+            try:
+                self.anchor.advance(Anchor(stored[-1].seq, stored[-1].hash))
+                self.anchor_error = None
+            except OSError as exc:
+                # The events are committed: saying "not saved" would be false, and a retry would
+                # record them twice. The anchor catches up at the next append; until then
+                # verify-log notes the events after it.
+                self.anchor_error = str(exc)
         return stored
 
+    @_translated
     def read(self, stream: str | None = None, after_seq: int = 0) -> list[Event]:
         if stream is None:
             rows = self.conn.execute(
@@ -204,15 +288,18 @@ class SqliteStore:
             )
         return [_row_to_event(r) for r in rows]
 
+    @_translated
     def change_token(self) -> object:
         (value,) = self.conn.execute("PRAGMA data_version").fetchone()
         return value
 
     # -- helpers outside the interface ---------------------------------------------------------
+    @_translated
     def stream_version(self, stream: str) -> int:
         (v,) = self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?", (stream,)).fetchone()
         return v
 
+    @_translated
     def last_seq(self) -> int:
         (v,) = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         return v

@@ -6,6 +6,9 @@ import time
 # Local time in tests is UTC, so expected local dates and clock times are fixed.
 os.environ["TZ"] = "UTC"
 time.tzset()
+# A fault in Bedside fails the test that caused it (tui/faults.py); the fault log stays out of HOME.
+os.environ["BEDSIDE_RAISE_FAULTS"] = "1"
+os.environ.setdefault("BEDSIDE_LOG_DIR", os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bedside-test-faults-{os.getpid()}"))
 
 from datetime import UTC, datetime
 

@@ -82,6 +82,69 @@ class BedsideApp(App[int]):
         self._gc_frozen = False
         self._boot_started = ledger is not None
 
+    # -- faults underneath -------------------------------------------------------------------
+    async def _dispatch_action(self, namespace, action_name: str, params) -> bool:
+        """Every key's action: a store that fails, or a fault in Bedside, is shown in words with a
+        retry of the same action; the screen and its form stay as they were (tui/faults.py)."""
+        try:
+            return await super()._dispatch_action(namespace, action_name, params)
+        except Exception as exc:
+            if not self.show_fault(exc, lambda: self.call_later(self._dispatch_action, namespace, action_name, params)):
+                raise
+            return True
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):
+        """As App.push_screen; a dialog's result callback (a reason, a co-signer) gets the same
+        care as a key's action, and "try again" calls it again with the same answer."""
+        if callback is not None:
+            callback = self._guarded(callback)
+        return super().push_screen(screen, callback, wait_for_dismiss=wait_for_dismiss)
+
+    def _guarded(self, callback):
+        import inspect
+
+        async def guarded(result):
+            try:
+                value = callback(result)
+                if inspect.isawaitable(value):
+                    await value
+            except Exception as exc:
+                if not self.show_fault(exc, lambda: self.call_later(guarded, result)):
+                    raise
+
+        return guarded
+
+    def show_fault(self, exc: BaseException, retry: Callable[[], object]) -> bool:
+        """Tell the user (FaultScreen); False if the exception must propagate (tests of faults)."""
+        from .faults import describe
+        from .screens.dialogs import FaultScreen
+
+        fault = describe(exc)
+        if fault is None:
+            return False
+        if isinstance(self.screen, FaultScreen):  # one at a time
+            return True
+
+        def answered(again: bool | None) -> None:
+            if again:
+                retry()
+
+        super().push_screen(FaultScreen(fault.title, fault.text, fault.can_retry, fault.detail), answered)
+        return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """The last resort (an exception outside any action): no traceback on the terminal; it goes
+        to the fault log and the app closes with one line saying so."""
+        from rich.text import Text
+
+        from .faults import log_fault, raise_faults
+
+        if raise_faults():
+            return super()._handle_exception(error)
+        self._return_code = 1
+        where = log_fault(error)
+        self.panic(Text(f"bedside: stopped by an unexpected fault (nothing was half-saved); details in {where or 'no log'}"))
+
     # -- start -------------------------------------------------------------------------------
     def on_mount(self) -> None:
         from .screens.signin import FirstAdminScreen, SignInScreen
@@ -96,7 +159,8 @@ class BedsideApp(App[int]):
             # the GIL while that screen is being drawn.
             self.call_after_refresh(self._start_boot)
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
-        self.set_interval(WATCH_SECONDS, self.poll_store)
+        self._watcher_stop = threading.Event()
+        threading.Thread(target=self._watch_store, name="bedside-watch", daemon=True).start()
         self.screen_change_signal.subscribe(self, self._screen_changed)
 
     def _screen_changed(self, _screen) -> None:
@@ -123,6 +187,7 @@ class BedsideApp(App[int]):
         return dropped
 
     def on_unmount(self) -> None:
+        self._watcher_stop.set()
         if self._gc_frozen:  # the process may go on (tests, `bedside serve`)
             gc.unfreeze()
             self._gc_frozen = False
@@ -145,14 +210,25 @@ class BedsideApp(App[int]):
 
     @property
     def ledger(self) -> Ledger:
-        """The open database; waits for the boot thread (only if a key beats it, ~50 ms)."""
+        """The open database; waits for the boot thread (only if a key beats it, ~50 ms).
+
+        If the database could not be opened, the error is raised (shown by show_fault) and the next
+        use tries to open it again."""
         if not self._booted.is_set():
             self._start_boot()  # typed-ahead keys can arrive before the first paint started it
         self._booted.wait()
         if self._boot_error is not None:
-            raise self._boot_error
+            error, self._boot_error = self._boot_error, None
+            self._booted.clear()
+            self._boot_started = False
+            raise error
         assert self._ledger is not None
         return self._ledger
+
+    @property
+    def ready(self) -> bool:
+        """The database is open (never waits)."""
+        return self._booted.is_set() and self._ledger is not None
 
     # -- who is signed in --------------------------------------------------------------------
     @property
@@ -188,7 +264,7 @@ class BedsideApp(App[int]):
         await super().on_event(event)
 
     def lock_if_idle(self) -> None:
-        if self.user is None or self.locked or not self._booted.is_set():
+        if self.user is None or self.locked or not self.ready:
             return
         limit = self.ledger.site().lock_minutes * 60
         if self._idle_clock() - self.last_input >= limit:
@@ -207,11 +283,64 @@ class BedsideApp(App[int]):
         self.last_input = self._idle_clock()
 
     # -- other terminals ---------------------------------------------------------------------
-    def poll_store(self) -> None:
-        """Fold in what other terminals wrote (PRAGMA data_version: no read when unchanged)."""
-        if not self._booted.is_set():
-            return
-        if self.ledger.refresh():
+    def _watch_store(self) -> None:
+        """The watcher thread: once a second, read what other terminals wrote (PRAGMA
+        data_version on SQLite, max(seq) on PostgreSQL: no read when unchanged) off the event
+        loop, so a slow or lost server never freezes the screen; fold it in on the screens' thread."""
+        from bedside.core.store import StoreError
+
+        while not self._watcher_stop.wait(WATCH_SECONDS):
+            if not self.ready:
+                continue
+            try:
+                fetched = self._ledger.fetch_new()
+            except StoreError as exc:
+                self._call_soon(self._store_lost, exc)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a fault in Bedside: logged, the watch goes on
+                from .faults import log_fault
+
+                log_fault(exc)
+                continue
+            self._call_soon(self._store_back)
+            if fetched is not None:
+                self._call_soon(self._fold_in, fetched)
+
+    def _call_soon(self, fn, *args) -> None:
+        try:
+            self.call_from_thread(fn, *args)
+        except Exception:  # noqa: BLE001 - the app is closing
+            self._watcher_stop.set()
+
+    def _fold_in(self, fetched) -> None:
+        if self._ledger is not None and self._ledger.ingest(*fetched):
             refresh = getattr(self.screen, "ledger_changed", None)
             if refresh is not None:
                 refresh()
+
+    def poll_store(self) -> None:
+        """Fold in what other terminals wrote, now (what the watcher does each second)."""
+        if not self.ready:
+            return
+        fetched = self.ledger.fetch_new()
+        if fetched is not None:
+            self._fold_in(fetched)
+
+    store_problem: str | None = None
+
+    def _store_lost(self, exc: BaseException) -> None:
+        if self.store_problem is None:
+            self.store_problem = str(exc)
+            self.title = self._title_text()
+            self.notify(f"{exc} Other terminals' changes are not shown until it is back; Bedside keeps trying.",
+                        title="Database unreachable", severity="error", timeout=30)
+
+    def _store_back(self) -> None:
+        if self.store_problem is not None:
+            self.store_problem = None
+            self.title = self._title_text()
+            self.notify("The database is reachable again.", title="Database back", timeout=8)
+
+    def _title_text(self) -> str:
+        title = f"Bedside · {DEMO_MARK}" if self.demo else "Bedside"
+        return f"{title} · ⚠ DATABASE UNREACHABLE" if self.store_problem else title

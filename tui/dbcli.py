@@ -46,7 +46,7 @@ def describe(target: str | Path) -> str:
     return str(target)
 
 
-def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migrate: bool = True):
+def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migrate: bool = True, busy_ms: int | None = None):
     """A PgStore for a ``postgresql://`` (or ``postgres://``) URL, else a SqliteStore for the path.
 
     ``anchor``: for PostgreSQL an optional anchor file path (default: none); SQLite always keeps
@@ -57,9 +57,9 @@ def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migr
         from bedside.core.pgstore import PgStore
 
         return PgStore(str(url_or_path), anchor=anchor, migrate=migrate)
-    from bedside.core.store import SqliteStore
+    from bedside.core.store import DEFAULT_BUSY_MS, SqliteStore
 
-    return SqliteStore(Path(url_or_path).expanduser())
+    return SqliteStore(Path(url_or_path).expanduser(), busy_ms=busy_ms or DEFAULT_BUSY_MS)
 
 
 def store_exists(target: str | Path) -> bool:

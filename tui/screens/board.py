@@ -89,8 +89,8 @@ class BoardScreen(Screen):
     def ledger_changed(self) -> None:
         self.fill()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.action_open()
+    async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        await self.run_action("open")  # through the app's fault handling
 
     def action_open(self) -> None:
         from .monitor import MonitorScreen

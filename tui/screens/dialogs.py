@@ -154,10 +154,10 @@ class AuthScreen(ModalScreen[object]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-user"))
 
-    def on_input_submitted(self, event) -> None:
+    async def on_input_submitted(self, event) -> None:
         event.stop()
         if event.input.id == "f-pin":
-            self.action_save()
+            await self.run_action("save")  # through the app's fault handling
 
     def action_save(self) -> None:
         from ..widgets.field import ErrorLine, Field
@@ -191,3 +191,38 @@ def boxed_warning_screen() -> TextScreen:
     for para in paras:
         body.append("• " + para + "\n")
     return TextScreen("Boxed warning", body, rule="BOX-1 (label Boxed Warning)")
+
+
+class FaultScreen(ModalScreen[bool]):
+    """What went wrong underneath (the store, or a fault in Bedside), in words, with a retry.
+
+    Dismissed with True to retry the very action that failed (the form beneath still holds what
+    was typed), False to go back to it.
+    """
+
+    BINDINGS = [
+        Binding("r", "answer(True)", "Try again"),
+        Binding("escape", "answer(False)", "Back"),
+    ]
+
+    def __init__(self, title: str, text: str, can_retry: bool = True, detail: str = ""):
+        super().__init__()
+        self.title_text, self.text, self.can_retry, self.detail = title, text, can_retry, detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box dialog fault"):
+            yield Static(literal("⚠ " + self.title_text), classes="box-title")
+            yield Static(literal(self.text))
+            if self.detail:
+                yield Static(literal(self.detail), classes="hint")
+            yield Static("r = try again   escape = back (what you typed is kept)" if self.can_retry
+                         else "escape = back (what you typed is kept)", classes="hint")
+        yield Footer(compact=True)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "answer" and parameters == (True,) and not self.can_retry:
+            return False
+        return True
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)

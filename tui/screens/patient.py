@@ -66,9 +66,9 @@ class PatientScreen(PatientView):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.action_record()
+        await self.run_action("record")  # through the app's fault handling
 
     def show_detail(self) -> None:
         table = self.query_one("#sections", DataTable)

@@ -38,10 +38,10 @@ class SignInScreen(Screen):
         user.advance_on_enter = True
         self.set_focus(user)
 
-    def on_input_submitted(self, event: Field.Submitted) -> None:
+    async def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
         if event.input.id == "pin":
-            self.action_sign_in()
+            await self.run_action("sign_in")  # through the app's fault handling
 
     def action_sign_in(self) -> None:
         username = self.query_one("#username", Field).value.strip()
@@ -80,10 +80,10 @@ class FirstAdminScreen(Screen):
                 yield ErrorLine(id=f"e-{fid}")
         yield Footer(compact=True)
 
-    def on_input_submitted(self, event: Field.Submitted) -> None:
+    async def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
         if event.input.id == "pin_again":
-            self.action_create()
+            await self.run_action("create")  # through the app's fault handling
 
     def action_create(self) -> None:
         from bedside.core import auth
@@ -122,9 +122,9 @@ class LockScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#lock-pin", Field))
 
-    def on_input_submitted(self, event: Field.Submitted) -> None:
+    async def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
-        self.action_unlock()
+        await self.run_action("unlock")  # through the app's fault handling
 
     def action_unlock(self) -> None:
         pin = self.query_one("#lock-pin", Field)
