@@ -192,7 +192,7 @@ class PgStore:
             return self._pg.connect(self.dsn, **kwargs)
         except self._pg.Error as exc:
             raise StoreUnavailable(
-                f"Cannot reach the database server ({redact(self.dsn)}). Nothing was saved; try again in a moment. If it persists, ask IT.",
+                f"Bedside cannot connect to the database server ({redact(self.dsn)}). Nothing was saved; try again in a moment. If it persists, ask IT.",
                 True, f"cannot connect to {redact(self.dsn)}: {exc}".strip(),
             ) from exc
 
