@@ -6,9 +6,17 @@ All clocks return timezone-aware UTC datetimes.
 
 from __future__ import annotations
 
+import os
+import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import time as time_of_day
+from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import evolve, frozen
 
 
 class Clock(Protocol):
@@ -57,9 +65,135 @@ class FakeClock:
         self._now += timedelta(**kwargs)
 
 
-def local_tz() -> tzinfo:
-    """The site's local time zone (the system's)."""
-    return datetime.now().astimezone().tzinfo  # type: ignore[return-value]
+# -- the site's time zone (CONV-TIME-1: store UTC, show local; dose days are local dates) -----
+#
+# The zone is an IANA name resolved per instant with ``zoneinfo`` (never a fixed offset taken at
+# start-up), so summer and winter time are both right, and a terminal started before a DST change
+# stays right after it. Where it comes from, first that is set: the site setting ``time_zone``
+# (an admin, Settings), else ``$BEDSIDE_TZ``, else the system's zone (``$TZ`` if it names an IANA
+# zone, else the target of the /etc/localtime link, else /etc/timezone), else UTC, said so.
+
+ENV_ZONE = "BEDSIDE_TZ"
+_ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*")
+
+
+@frozen
+class ZoneChoice:
+    """The zone in use, its IANA name, where it came from and, when it is a fallback, why."""
+
+    zone: ZoneInfo
+    name: str
+    source: str  # "site setting", "BEDSIDE_TZ", "TZ", "/etc/localtime", "/etc/timezone", "fallback"
+    note: str = ""  # non-empty when the zone is not what was asked for (shown to the user)
+
+    def describe(self) -> str:
+        text = f"{self.name} (from {self.source})"
+        return f"{text}: {self.note}" if self.note else text
+
+
+def zone(name: object, field: str = "Time zone") -> ZoneInfo:
+    """The IANA zone called ``name``; anything else is refused with a message naming the field."""
+    text = name.strip() if isinstance(name, str) else ""
+    hint = "an IANA time zone name such as Europe/Berlin, America/New_York or UTC"
+    if not text:
+        raise ValueError(f"{field}: empty; {hint}.")
+    if len(text) > 64 or not _ZONE_NAME.fullmatch(text) or text in ("localtime", "posixrules", "Factory"):
+        raise ValueError(f"{field}: '{text[:64]}' is not {hint}.")
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"{field}: '{text}' is not a known time zone; {hint}.") from None
+
+
+def system_zone(env: Mapping[str, str] | None = None, etc: Path = Path("/etc")) -> ZoneChoice:
+    """The system's zone by name: ``$TZ`` if it names an IANA zone, else the /etc/localtime link's
+    target under zoneinfo, else /etc/timezone; else UTC, with a note saying so."""
+    env = os.environ if env is None else env
+    tz = env.get("TZ", "").strip().removeprefix(":")
+    if tz:
+        try:
+            return ZoneChoice(zone(tz), tz, "TZ")
+        except ValueError:
+            pass  # a POSIX rule such as "CET-1CEST" or a file path: look further
+    try:
+        target = os.readlink(etc / "localtime")
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        name = target.split("zoneinfo/", 1)[1]
+        try:
+            return ZoneChoice(zone(name), name, "/etc/localtime")
+        except ValueError:
+            pass
+    try:
+        name = (etc / "timezone").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        name = ""
+    if name:
+        try:
+            return ZoneChoice(zone(name), name, "/etc/timezone")
+        except ValueError:
+            pass
+    return ZoneChoice(ZoneInfo("UTC"), "UTC", "fallback",
+                      "the system's time zone could not be found; times are shown in UTC (set it in Settings or BEDSIDE_TZ)")
+
+
+def env_zone(env: Mapping[str, str] | None = None) -> ZoneChoice | None:
+    """``$BEDSIDE_TZ`` as a zone, None when unset; an invalid one raises ValueError (one line)."""
+    env = os.environ if env is None else env
+    raw = env.get(ENV_ZONE)
+    if raw is None or not raw.strip():
+        return None
+    return ZoneChoice(zone(raw, ENV_ZONE), raw.strip(), ENV_ZONE)
+
+
+def resolve_zone(setting: str | None, env: Mapping[str, str] | None = None, etc: Path = Path("/etc")) -> ZoneChoice:
+    """The zone to use: the site setting, else ``$BEDSIDE_TZ``, else the system's.
+
+    A site setting this host cannot load (a zone missing from its tz database) falls back to the
+    next source with a note; an invalid ``$BEDSIDE_TZ`` raises ValueError (checked at start)."""
+    note = ""
+    if setting and setting.strip():
+        try:
+            return ZoneChoice(zone(setting, "Time zone"), setting.strip(), "site setting")
+        except ValueError as exc:
+            note = f"the site setting is unusable here ({exc})"
+    choice = env_zone(env) or system_zone(env, etc)
+    if note:
+        choice = evolve(choice, note="; ".join(n for n in (note, choice.note) if n))
+    return choice
+
+
+def site_zone(setting: str | None) -> ZoneInfo:
+    """The ZoneInfo for a site setting (empty or None: ``$BEDSIDE_TZ``, else the system's)."""
+    return resolve_zone(setting).zone
+
+
+_current: ZoneChoice | None = None
+
+
+def set_site_zone(setting: str | None) -> ZoneChoice:
+    """Make the site's zone (from its setting) the one every local time uses; returns it.
+
+    Never raises: an invalid ``$BEDSIDE_TZ`` (refused at start by the command line) falls back
+    to the system's zone here, with a note."""
+    global _current
+    try:
+        _current = resolve_zone(setting)
+    except ValueError as exc:
+        fallback = system_zone()
+        _current = evolve(fallback, note="; ".join(n for n in (str(exc), fallback.note) if n))
+    return _current
+
+
+def current_zone() -> ZoneChoice:
+    """The zone in use (before the ledger applies the site setting: ``$BEDSIDE_TZ`` or the system's)."""
+    return _current if _current is not None else set_site_zone(None)
+
+
+def local_tz() -> ZoneInfo:
+    """The site's time zone (a ZoneInfo: each instant gets its own offset, summer or winter)."""
+    return current_zone().zone
 
 
 def to_local(when: datetime, tz: tzinfo | None = None) -> datetime:
@@ -73,6 +207,33 @@ def local_date(when: datetime, tz: tzinfo | None = None) -> date:
 
 def fmt_local(when: datetime, tz: tzinfo | None = None, seconds: bool = False) -> str:
     return to_local(when, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def local_instant(day: date, wall: time_of_day, field: str = "Time", tz: tzinfo | None = None) -> tuple[datetime, str]:
+    """The instant (UTC) of a local wall time typed by a user, and a note to show ("" if none).
+
+    A time that does not exist that day (the clocks go forward over it) is refused with a
+    message naming the field. A time that occurs twice (the clocks go back) is taken as the
+    **earlier** of the two, and the note says so: in this app the earlier reading is the safe
+    one (a stability deadline counted from it comes sooner; a premedication seems given longer
+    before the start, never after it)."""
+    tz = tz or local_tz()
+    naive = datetime.combine(day, wall)
+    first, second = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    hhmm = wall.strftime("%H:%M")
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        jump = abs((second.utcoffset() or timedelta(0)) - (first.utcoffset() or timedelta(0)))
+        raise ValueError(f"{field}: {hhmm} does not exist on {day.isoformat()} in {_zone_name(tz)}: the clocks went "
+                         f"forward {int(jump.total_seconds() // 60)} minutes then. Enter the time the clock showed.")
+    if first.utcoffset() != second.utcoffset():
+        a, b = sorted((first, second), key=lambda d: d.astimezone(UTC))
+        return a.astimezone(UTC), (f"{field}: {hhmm} happened twice on {day.isoformat()} (the clocks went back); "
+                                   f"recorded the earlier, {a:%H:%M %Z} (not {b:%H:%M %Z}).")
+    return first.astimezone(UTC), ""
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return getattr(tz, "key", None) or str(tz)
 
 
 def as_utc(name: str, value: object) -> datetime:

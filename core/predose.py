@@ -38,6 +38,7 @@ from attrs import evolve, field, frozen
 from attrs.validators import in_, instance_of, optional
 
 from . import rules
+from .clock import to_local  # shown in the site's zone (CONV-TIME-1)
 
 __all__ = [
     "DISCONTINUE",
@@ -1151,7 +1152,7 @@ class _Builder:
             if ok:
                 p = ok[-1]
                 self.add(key=key, name=name, result=R_PASS,
-                         value=f"{p.drug} {p.dose} at {p.given_at.isoformat(timespec='minutes')}", rule_ids=("PRE-1",))
+                         value=f"{p.drug} {p.dose} at {to_local(p.given_at):%Y-%m-%d %H:%M %Z}", rule_ids=("PRE-1",))
                 continue
             if complete:
                 value = "given after the infusion start"
@@ -1396,7 +1397,7 @@ class _Builder:
         dev = self.rec.observation_incomplete
         if dev is not None:
             self.add(key="observation.previous", name="Observation incomplete at the previous dose", result=R_INFO,
-                     value=f"recorded by {dev.user} at {dev.at.isoformat(timespec='minutes')}: {dev.reason}", rule_ids=("MON-2",),
+                     value=f"recorded by {dev.user} at {to_local(dev.at):%Y-%m-%d %H:%M %Z}: {dev.reason}", rule_ids=("MON-2",),
                      action="Shown for information; ask about reactions since the previous dose.")
 
     # -- overrides ------------------------------------------------------------------------------

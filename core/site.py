@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from attrs import evolve, frozen
 
 from . import rules
+from .clock import zone
 from .events import Event
 
 SITE_STREAM = "site"
@@ -19,9 +20,19 @@ class SiteSettings:
     lock_minutes: int = DEFAULT_LOCK_MINUTES
     site_name: str = ""
     bell: bool = True  # ring the terminal bell on a new alert (issue 7: a site can switch it off)
+    # CONV-TIME-1: the IANA zone of the site's local time and dose days; "" = $BEDSIDE_TZ, else the system's
+    time_zone: str = ""
 
 
-SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name", "bell")
+SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name", "bell", "time_zone")
+
+
+def check_setting(name: str, value: object) -> object:
+    """The value to record for a setting; a bad one raises ValueError naming the field."""
+    if name == "time_zone":
+        text = value.strip() if isinstance(value, str) else ""
+        return zone(text, "Time zone").key if text else ""
+    return value
 
 
 def fold_site(events: Iterable[Event]) -> SiteSettings:

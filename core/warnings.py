@@ -11,6 +11,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from . import rules
+from .clock import local_date  # the site's calendar date (CONV-TIME-1)
 from .intake import Patient, age_years
 
 
@@ -39,14 +40,14 @@ def vod_risk_factors(p: Patient, today: date, cycles_given: int = 0) -> list[str
     out: list[str] = []
     hsct = p.history("hsct")
     if hsct and hsct[-1].data.get("plan") == "planned":
-        out.append(f"{rules.VOD_RISK_FACTORS['hsct_planned']} (recorded {hsct[-1].at:%Y-%m-%d})")
+        out.append(f"{rules.VOD_RISK_FACTORS['hsct_planned']} (recorded {local_date(hsct[-1].at)})")
     if p.dob and age_years(p.dob, today) > rules.OLDER_AGE_VOD_YEARS:
         out.append(f"{rules.VOD_RISK_FACTORS['older_age']}: {age_years(p.dob, today)} y (> {rules.OLDER_AGE_VOD_YEARS}, [SITE])")
     risks = p.history("vod_risk")
     if risks:
         for key, on in risks[-1].data.items():
             if on is True and key in rules.VOD_RISK_FACTORS:
-                out.append(f"{rules.VOD_RISK_FACTORS[key]} (recorded {risks[-1].at:%Y-%m-%d})")
+                out.append(f"{rules.VOD_RISK_FACTORS[key]} (recorded {local_date(risks[-1].at)})")
     if cycles_given >= 2:
         out.append(f"{rules.VOD_RISK_FACTORS['many_cycles']}: {cycles_given} cycles given")
     return out

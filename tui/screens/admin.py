@@ -10,6 +10,8 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from bedside.core import auth
 from bedside.core.calc import FORMULA_LABELS, FORMULAS
+from bedside.core.clock import ZoneChoice
+from bedside.core.site import check_setting
 
 from ..text import literal
 from ..widgets.field import ErrorLine, Field
@@ -107,6 +109,13 @@ class AddUserScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def zone_hint(choice: ZoneChoice) -> str:
+    """What the site's local times are in now, and where that came from (CONV-TIME-1)."""
+    now = f"Times and dose days now in {choice.name} (from {choice.source})."
+    return (f"⚠ {now} {choice.note[:1].upper()}{choice.note[1:]}." if choice.note else now) + \
+        " Empty: $BEDSIDE_TZ, else the system's zone."
+
+
 class SettingsScreen(Screen):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
 
@@ -129,6 +138,11 @@ class SettingsScreen(Screen):
             with Horizontal(classes="frow"):
                 yield Static("Bell on new alerts", classes="flabel")
                 yield Select([("On", True), ("Off", False)], value=site.bell, allow_blank=False, id="bell", compact=True)
+            with Horizontal(classes="frow"):
+                yield Static("Time zone (IANA)", classes="flabel")
+                yield Field(value=site.time_zone, id="time_zone", max_length=64, restrict=r"[A-Za-z0-9/_+\-]*")
+            yield ErrorLine(id="e-time_zone")
+            yield Static(literal(zone_hint(self.app.ledger.zone)), id="zone-hint", classes="hint")
         yield Footer(compact=True)
 
     def action_save(self) -> None:
@@ -139,15 +153,23 @@ class SettingsScreen(Screen):
             self.query_one("#e-lock_minutes", ErrorLine).say("Idle lock: a whole number of minutes from 1 to 120.")
             return
         self.query_one("#e-lock_minutes", ErrorLine).say("")
+        try:  # CONV-TIME-1: an IANA name, checked before anything is saved
+            time_zone = check_setting("time_zone", self.query_one("#time_zone", Field).value)
+        except ValueError as exc:
+            self.query_one("#e-time_zone", ErrorLine).say(str(exc))
+            return
+        self.query_one("#e-time_zone", ErrorLine).say("")
         new = {
             "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
             "lock_minutes": int(minutes_text),
             "site_name": self.query_one("#site_name", Field).value.strip(),
             "bell": bool(self.query_one("#bell", Select).value),
+            "time_zone": time_zone,
         }
         changed = [k for k, v in new.items() if getattr(site, k) != v]
         for k in changed:
             ledger.set_site(self.app.actor, k, new[k])
+        self.query_one("#zone-hint", Static).update(literal(zone_hint(ledger.zone)))
         self.notify(f"{len(changed)} setting(s) saved." if changed else "Nothing changed.")
 
     def action_back(self) -> None:

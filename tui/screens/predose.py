@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time as dtime
+from datetime import time as dtime
 
 from rich.text import Text
 from textual import work
@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from bedside.core import predose as pd
 from bedside.core import predose_records as pr
 from bedside.core import rules
-from bedside.core.clock import local_tz, to_local
+from bedside.core.clock import local_instant, to_local
 from bedside.core.events import NewEvent, iso_utc
 
 from ..text import literal
@@ -172,11 +172,17 @@ class PredoseScreen(PatientView):
                 return None, errs
             try:
                 hh, mm = data["time"].split(":")
-                at = datetime.combine(to_local(now).date(), dtime(int(hh), int(mm)), tzinfo=local_tz())
+                wall = dtime(int(hh), int(mm))
             except ValueError:
                 return None, {"time": "Time: HH:MM (24 h, local)."}
+            try:  # a time the clocks skipped is refused; one they repeated is the earlier (CONV-TIME-1)
+                at, note = local_instant(to_local(now).date(), wall, "Given at")
+            except ValueError as exc:
+                return None, {"time": str(exc)}
             if at > now:
                 return None, {"time": "Time: not in the future."}
+            if note:
+                self.notify(note)
             data["given_at"] = iso_utc(at)
             del data["time"]
             return data, {}
