@@ -242,6 +242,10 @@ class BedsideApp(App[int]):
         self.user = user
         self.last_input = self._idle_clock()
         self.sub_title = user.label
+        zone = self.ledger.zone  # CONV-TIME-1: a fallback time zone is made visible, not silent
+        if zone.note:
+            self.sub_title = f"{user.label} · ⚠ times in {zone.name}"
+            self.notify(f"Times and dose days are in {zone.name}: {zone.note}.", title="Time zone", severity="warning", timeout=20)
         self.switch_screen(PatientListScreen())
 
     async def action_sign_out(self) -> None:

@@ -227,8 +227,6 @@ def open_ledger(db: Path | str):
 
 
 def cmd_records(args: argparse.Namespace) -> int:
-    from bedside.core.clock import local_tz
-
     ledger = open_ledger(resolve_db(args.sub_db or args.db))
     p = next((p for p in ledger.patients() if p.mrn.upper() == args.mrn.upper()), None)
     if p is None:
@@ -236,7 +234,7 @@ def cmd_records(args: argparse.Namespace) -> int:
         return 1
     events = ledger.stream_events(p.stream)
     users = {u.username: (u.full_name, u.role) for u in ledger.users().values()}
-    now, tz = ledger.clock.now(), local_tz()
+    now, tz = ledger.clock.now(), ledger.zone.zone  # the site's zone (its setting, else BEDSIDE_TZ, else the system's)
     try:
         if args.command == "print":
             from bedside.core import records
@@ -252,6 +250,16 @@ def cmd_records(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_zone_env() -> None:
+    """An invalid ``$BEDSIDE_TZ`` stops the start with one line (CONV-TIME-1), not a traceback."""
+    from bedside.core.clock import env_zone
+
+    try:
+        env_zone()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     # Byte-compile Bedside's modules once and reuse them, as a regular install does when it is
     # installed. An editable install run with PYTHONDONTWRITEBYTECODE=1 would otherwise recompile
@@ -260,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.dont_write_bytecode = False
     try:
         args = build_parser().parse_args(argv)
+        _check_zone_env()
         if args.command == "calc":
             return cmd_calc(args)
         if args.command in ("print", "export"):

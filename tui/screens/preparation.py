@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
 from bedside.core import rules
-from bedside.core.clock import local_tz, to_local
+from bedside.core.clock import local_instant, to_local
 from bedside.core.intake import Patient
 
 from ..text import literal
@@ -368,11 +368,18 @@ class StepScreen(ModalScreen[dict | None]):
         text = self.query_one("#f-time", Field).value.strip()
         try:
             hh, mm = text.split(":")
-            local = datetime.combine(to_local(self.now).date(), dtime(int(hh), int(mm)), tzinfo=local_tz())
+            wall = dtime(int(hh), int(mm))
         except ValueError:
             self.query_one("#e-time", ErrorLine).say("Time: HH:MM in 24-hour local time, e.g. 08:05.")
             return
-        answer: dict = {"at": local.astimezone(self.now.tzinfo)}
+        try:  # a time the clocks skipped is refused; one they repeated is the earlier, safer one (CONV-TIME-1)
+            at, note = local_instant(to_local(self.now).date(), wall, "Time")
+        except ValueError as exc:
+            self.query_one("#e-time", ErrorLine).say(str(exc))
+            return
+        if note:
+            self.notify(note)
+        answer: dict = {"at": at}
         if self.step == "diluted":
             sel = self.query_one("#f-vials", Select)
             if sel.value is Select.NULL:
