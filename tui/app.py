@@ -137,8 +137,22 @@ class BedsideApp(App[int]):
         to the fault log and the app closes with one line saying so."""
         from rich.text import Text
 
+        from textual.worker import WorkerFailed, active_worker
+
         from .faults import log_fault, raise_faults
 
+        if isinstance(error, WorkerFailed):
+            # An action decorated with @work (it waits for a dialog): retry it with its arguments.
+            worker = active_worker.get(None)
+            work = getattr(worker, "_work", None)
+            name = getattr(worker, "name", "")
+            retry = lambda: None  # noqa: E731
+            if worker is not None and name.startswith("action_") and worker.node is not None:
+                params = tuple(getattr(work, "args", ()))
+                node = worker.node
+                retry = lambda: self.call_later(self._dispatch_action, node, name[len("action_"):], params)  # noqa: E731
+            if self.show_fault(error.error, retry):
+                return
         if raise_faults():
             return super()._handle_exception(error)
         self._return_code = 1
