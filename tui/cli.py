@@ -63,10 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def open_store(db: Path | str):
+#: The app's wait for another connection's write lock (core/store.py DEFAULT_BUSY_MS): short, so
+#: a screen never freezes for long; the user is told the database is busy and can retry.
+APP_BUSY_MS = 2_000
+
+
+def open_store(db: Path | str, busy_ms: int | None = None):
     from bedside.tui.dbcli import open_any_store
 
-    return open_any_store(db)
+    return open_any_store(db, busy_ms=busy_ms)
 
 
 def cmd_verify_log(db: Path | str) -> int:
@@ -122,14 +127,23 @@ def run_app(args: argparse.Namespace) -> int:
         from bedside.tui.dbcli import has_users_any, site_key_path
 
         db = resolve_db(args.db)
-        first_run = not has_users_any(db)
+        try:
+            first_run = not has_users_any(db)
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+            from bedside.core.store import StoreError, translate_sqlite_error
+
+            known = exc if isinstance(exc, StoreError) else translate_sqlite_error(exc, str(db))
+            if known is None:
+                raise
+            print(f"bedside: {known}", file=sys.stderr)
+            return 2
 
         def boot():
             from bedside.core.auth import SiteKey
             from bedside.core.clock import RealClock
             from bedside.core.service import Ledger
 
-            store = open_store(db)
+            store = open_store(db, busy_ms=APP_BUSY_MS)
             stores.append(store)
             return Ledger(store, RealClock(), SiteKey(site_key_path(db)))
 
