@@ -360,9 +360,9 @@ class StepScreen(ModalScreen[dict | None]):
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-time", Field))
 
-    def on_input_submitted(self, event: Field.Submitted) -> None:
+    async def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
-        self.action_save()
+        await self.run_action("save")  # through the app's fault handling
 
     def action_save(self) -> None:
         text = self.query_one("#f-time", Field).value.strip()
