@@ -350,7 +350,8 @@ class BedsideApp(App[int]):
         if self.store_problem is None:
             self.store_problem = str(exc)
             self.title = self._title_text()
-            self.notify(f"{exc} Other terminals' changes are not shown until it is back; Bedside keeps trying.",
+            self.notify("Bedside cannot reach the database. Saving will fail until it is back; other terminals' changes "
+                        "are not shown meanwhile. Bedside keeps trying every second.",
                         title="Database unreachable", severity="error", timeout=30)
 
     def _store_back(self) -> None:

@@ -56,7 +56,9 @@ def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migr
     if is_pg_url(url_or_path):
         from bedside.core.pgstore import PgStore
 
-        return PgStore(str(url_or_path), anchor=anchor, migrate=migrate)
+        # The app (busy_ms given) must not freeze for long on an unreachable server.
+        timeout = {"connect_timeout": max(1, busy_ms // 1000 + 1)} if busy_ms else {}
+        return PgStore(str(url_or_path), anchor=anchor, migrate=migrate, **timeout)
     from bedside.core.store import DEFAULT_BUSY_MS, SqliteStore
 
     return SqliteStore(Path(url_or_path).expanduser(), busy_ms=busy_ms or DEFAULT_BUSY_MS)
