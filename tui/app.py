@@ -93,12 +93,12 @@ class BedsideApp(App[int]):
                 raise
             return True
 
-    def push_screen(self, screen, callback=None, wait_for_dismiss: bool = False):
+    def push_screen(self, screen, callback=None, *args, **kwargs):
         """As App.push_screen; a dialog's result callback (a reason, a co-signer) gets the same
         care as a key's action, and "try again" calls it again with the same answer."""
         if callback is not None:
             callback = self._guarded(callback)
-        return super().push_screen(screen, callback, wait_for_dismiss=wait_for_dismiss)
+        return super().push_screen(screen, callback, *args, **kwargs)
 
     def _guarded(self, callback):
         import inspect

@@ -232,6 +232,24 @@ async def main(outdir: Path) -> list[Path]:
         await pilot.pause()
         await pilot.press("end", "up", "up")  # the renal warning is listed after the boxed warning and VOD factors
 
+    async def store_busy(app, pilot):
+        import apsw
+
+        await register(app, pilot)
+        form = app.screen
+        form.query_one("#f-dob").value = "1980-05-17"
+        form.query_one("#f-mrn").value = "MRN-9001"
+        form.query_one("#f-sex").value = "male"
+        app.ledger.store.conn.set_busy_timeout(50)
+        other = apsw.Connection(app.ledger.store.path)
+        other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+        try:
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+
     shots = [
         ("01-sign-in", nothing, {}),
         ("02-first-admin", nothing, {"empty": True}),
@@ -264,6 +282,7 @@ async def main(outdir: Path) -> list[Path]:
         ("26-warnings", warnings, {}),
         ("26b-warnings-renal", warnings_renal, {}),
         ("17-intake-form-error-no-color", form_error, {"no_color": True}),
+        ("27-store-busy", store_busy, {}),
     ]
     return [await shoot(outdir, name, fn, **kw) for name, fn, kw in shots]
 
