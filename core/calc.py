@@ -638,6 +638,36 @@ def regimen_level(cycle: int, day: int, in_cr_or_cri: bool | None, reduction: st
     return rules.REDUCED_LEVEL[base]
 
 
+#: A reduction's UNVERIFIED Table 4 rows (MOD-INT-1 to 6: proposals a prescriber confirms) and the
+#: conventions that split the cut over the doses.
+REDUCTION_RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "none": ((), ()),
+    "25": (("MOD-INT-3",), ("CONV-MOD-1",)),
+    "two-doses": (("MOD-INT-3", "MOD-INT-4"), ("CONV-MOD-1", "CONV-MOD-2")),
+}
+
+
+def with_reduction(prep: Preparation, reduction: str) -> Preparation:
+    """Mark a preparation at a reduced level as resting on UNVERIFIED rules that a prescriber must
+    confirm in the app (MOD-INT-3/4; split by CONV-MOD-1/2). "none" leaves it as it is."""
+    from attrs import evolve
+
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {', '.join(REDUCTIONS)}")
+    unverified, conventions = REDUCTION_RULES[reduction]
+    if not unverified:
+        return prep
+    note = (unverified[-1], f"reduced level from Table 4 ({', '.join(unverified)}, UNVERIFIED; split by "
+            f"{', '.join(conventions)}): a proposal until a prescriber confirms it in the app (timeline, d); "
+            "a calculation alone never authorises it")
+    return evolve(
+        prep,
+        notes=(*prep.notes, note),
+        unverified_rules=tuple(dict.fromkeys((*prep.unverified_rules, *unverified))),
+        confirmations=(*prep.confirmations, *((i, "prescriber") for i in unverified)),
+    )
+
+
 def to_json(prep: Preparation) -> str:
     """One JSON object; decimal quantities are JSON numbers written exactly as shown (no float)."""
     import json

@@ -219,7 +219,7 @@ def cmd_calc(args: argparse.Namespace) -> int:
         syringe = _decimal_option("--syringe-volume-ml", args.syringe_volume_ml)
     try:
         level = calc.regimen_level(cycle, day, in_cr, args.reduction)
-        prep = calc.prepare(height, weight, level, formula, syringe_volume_ml=syringe)
+        prep = calc.with_reduction(calc.prepare(height, weight, level, formula, syringe_volume_ml=syringe), args.reduction)
     except ValueError as exc:
         raise UsageError(f"calc: {exc}") from None
     if args.json:

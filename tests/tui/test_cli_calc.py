@@ -82,3 +82,20 @@ def test_bad_input_exits_2_with_one_line_and_no_stdout(args, words):
     assert r.returncode == 2
     assert r.stdout == ""
     assert words in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_a_reduced_level_says_it_rests_on_unverified_rules_a_prescriber_confirms():
+    from bedside.core import calc as core_calc
+
+    base = ["calc", "--height-cm", "170", "--weight-kg", "70", "--cycle", "2", "--day", "1", "--response", "none"]
+    for reduction, rules_ in (("25", ["MOD-INT-3"]), ("two-doses", ["MOD-INT-3", "MOD-INT-4"])):
+        out = calc(*base[1:], "--reduction", reduction, "--json")
+        data = json.loads(out.stdout)
+        assert [r for r in data["unverified_rules"] if r.startswith("MOD-INT")] == rules_
+        assert [c for c in data["confirmations"] if c["rule_id"].startswith("MOD-INT")] == [{"rule_id": r, "role": "prescriber"} for r in rules_]
+        text = calc(*base[1:], "--reduction", reduction).stdout
+        assert "Needs confirmation [MOD-INT-3]: prescriber" in text and "UNVERIFIED" in text
+    plain = json.loads(calc(*base[1:], "--json").stdout)
+    assert not any(r.startswith("MOD-INT") for r in plain["unverified_rules"]), "no reduction, no Table 4 rule"
+    prep = core_calc.prepare(Decimal("170"), Decimal("70"), Decimal("0.8"), "mosteller")
+    assert core_calc.with_reduction(prep, "none") is prep
