@@ -22,12 +22,23 @@ def resolve_db(arg: str | None) -> Path | str:
     return resolve_target(arg)
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml), from its metadata."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("bedside")
+    except PackageNotFoundError:  # run from a tree that is not installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bedside",
         description="Bedside: give BESPONSA (inotuzumab ozogamicin) safely, from a terminal.",
         epilog="Database: --db PATH_OR_URL, else $BEDSIDE_DB, else the user's data directory.",
     )
+    p.add_argument("--version", action="version", version=f"bedside {_version()}")
     p.add_argument("--db", metavar="PATH_OR_URL", help="the SQLite database (shared path for a ward server) or a postgresql:// URL")
     p.add_argument("--demo", action="store_true", help="run on a throw-away demo database (not for clinical use)")
     p.add_argument("--speed", type=float, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)")

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import pytest
+
+from .tty import Tty, child_env
+
+
+@pytest.fixture
+def home(tmp_path):
+    h = tmp_path / "home"
+    h.mkdir()
+    return h
+
+
+@pytest.fixture
+def spawn(home):
+    """spawn(args, env=None) → a Tty running the installed ``bedside``; every one is killed at the end
+    and none may have shown a traceback."""
+    ttys: list[Tty] = []
+
+    def _spawn(args=(), env=None, **extra):
+        t = Tty(list(args), env if env is not None else child_env(home, **extra))
+        ttys.append(t)
+        return t
+
+    yield _spawn
+    for t in ttys:
+        try:
+            t.pump(0.05)
+        finally:
+            t.close()
+    for t in ttys:
+        t.assert_no_traceback()

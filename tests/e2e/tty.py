@@ -1,0 +1,161 @@
+"""Drive the installed ``bedside`` command in a pseudo-terminal, read its 80x24 screen with pyte.
+
+Not Textual's Pilot: the real console script, a real terminal, a real database on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pexpect
+import pyte
+import pytest
+
+COLS, ROWS = 80, 24
+BEDSIDE = Path(sys.executable).with_name("bedside")
+
+KEYS = {
+    "enter": "\r",
+    "tab": "\t",
+    "escape": "\x1b",
+    "backspace": "\x7f",
+    "ctrl+s": "\x13",
+    "ctrl+q": "\x11",
+    "ctrl+l": "\x0c",
+    "f5": "\x1b[15~",
+    "up": "\x1b[A",
+    "down": "\x1b[B",
+    "right": "\x1b[C",
+    "left": "\x1b[D",
+    "space": " ",
+}
+#: After a lone escape the app waits this long before it decides it was not the start of a
+#: sequence; the next key must not follow sooner or both are read as one sequence.
+ESCAPE_GAP = 0.25
+
+
+class Tty:
+    """One ``bedside`` process in an 80x24 pty, with the screen it has drawn so far."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: str | None = None):
+        self.screen_ = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.ByteStream(self.screen_)
+        self.raw = bytearray()
+        self.keys_sent = 0
+        self.child = pexpect.spawn(str(BEDSIDE), args, env=env, cwd=cwd, dimensions=(ROWS, COLS), timeout=None)
+
+    # -- reading ---------------------------------------------------------------------------
+    def pump(self, seconds: float = 0.05) -> bool:
+        """Read what the app wrote within ``seconds`` into the screen; False once it has exited."""
+        if self.child.closed:
+            return False
+        end = time.monotonic() + seconds
+        while True:
+            try:
+                data = self.child.read_nonblocking(65536, timeout=max(0.0, end - time.monotonic()))
+            except pexpect.TIMEOUT:
+                return True
+            except pexpect.EOF:
+                return False
+            self.raw += data
+            self.stream.feed(data)
+            if time.monotonic() >= end:
+                return True
+
+    def screen(self) -> str:
+        return "\n".join(self.screen_.display)
+
+    def dump(self) -> str:
+        return "\n" + "\n".join(f"|{line}|" for line in self.screen_.display)
+
+    def wait_for(self, what: str | re.Pattern, timeout: float = 15) -> re.Match | str:
+        """Read until ``what`` (text, or a compiled regex) is on the screen; fail with the screen."""
+        end = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            hit = what.search(text) if isinstance(what, re.Pattern) else (what if what in text else None)
+            if hit:
+                return hit
+            self.assert_no_traceback()
+            if time.monotonic() > end:
+                pytest.fail(f"{what!r} did not show within {timeout} s; the screen:{self.dump()}")
+            if not self.pump(0.1):
+                text = self.screen()
+                hit = what.search(text) if isinstance(what, re.Pattern) else (what if what in text else None)
+                if hit:
+                    return hit
+                pytest.fail(f"bedside exited before {what!r} showed; the screen:{self.dump()}\nraw tail: {bytes(self.raw[-2000:])!r}")
+
+    def wait_gone(self, what: str, timeout: float = 15) -> None:
+        end = time.monotonic() + timeout
+        while what in self.screen():
+            if time.monotonic() > end:
+                pytest.fail(f"{what!r} still on the screen after {timeout} s:{self.dump()}")
+            self.pump(0.1)
+
+    def settle(self, quiet: float = 0.3, timeout: float = 5) -> None:
+        """Read until the app has written nothing for ``quiet`` seconds (the screen is drawn)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            before = len(self.raw)
+            if not self.pump(quiet) or len(self.raw) == before:
+                return
+
+    def assert_no_traceback(self) -> None:
+        assert b"Traceback" not in self.raw, f"a traceback reached the terminal:\n{bytes(self.raw).decode('utf-8', 'replace')[-4000:]}"
+
+    # -- writing ---------------------------------------------------------------------------
+    def send(self, *keys: str) -> None:
+        """Named keys (``enter``, ``ctrl+s``, ``f5``, arrows…) or literal text, in order."""
+        for key in keys:
+            seq = KEYS.get(key, key)
+            if seq == "\x1b":
+                self.pump(ESCAPE_GAP)
+                self.child.send(seq)
+                self.pump(ESCAPE_GAP)  # alone, so it is not read as the start of a sequence
+            else:
+                self.child.send(seq)
+            self.keys_sent += 1 if key in KEYS else len(key)
+            self.pump(0.02)
+
+    def type(self, text: str) -> None:
+        self.send(text)
+
+    # -- ending ----------------------------------------------------------------------------
+    def wait_exit(self, timeout: float = 10) -> int | None:
+        end = time.monotonic() + timeout
+        while self.pump(0.1):
+            if time.monotonic() > end:
+                pytest.fail(f"bedside did not exit within {timeout} s:{self.dump()}")
+        self.child.close()
+        return self.child.exitstatus
+
+    def kill9(self) -> None:
+        try:
+            os.killpg(self.child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.child.close(force=True)
+
+    def close(self) -> None:
+        if self.child.isalive():
+            try:
+                os.killpg(self.child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.child.close(force=True)
+
+
+def child_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of the app: a fresh HOME, a real terminal, the tests' fault setting kept."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEDSIDE_DB", "XDG_", "PYTEST_"))}
+    env.update(HOME=str(home), TERM="xterm-256color", COLUMNS=str(COLS), LINES=str(ROWS), LANG="C.UTF-8", LC_ALL="C.UTF-8")
+    env.pop("NO_COLOR", None)
+    env.pop("TEXTUAL", None)
+    env.update(extra)
+    return env
