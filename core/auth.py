@@ -19,6 +19,7 @@ from pathlib import Path
 
 from attrs import evolve, frozen
 
+from .text import unsafe_message
 from .events import Event, NewEvent
 
 USERS_STREAM = "users"
@@ -131,6 +132,8 @@ def validate_new_user(username: str, full_name: str, role: str, pin: str, pin_ag
         errors["username"] = f"User name: '{username}' is already taken."
     if not full_name.strip() or len(full_name) > 80 or any(ord(c) < 32 for c in full_name):
         errors["full_name"] = "Full name: 1–80 printable characters."
+    elif unsafe_message("Full name", full_name):  # C1 and bidi overrides too (core/text.py)
+        errors["full_name"] = unsafe_message("Full name", full_name)
     if role not in ROLES:
         errors["role"] = "Role: choose nurse, pharmacist, prescriber or admin."
     if not PIN_RE.match(pin):

@@ -19,6 +19,7 @@ from attrs import evolve, field, frozen
 
 from . import rules
 from .events import Event, NewEvent
+from .text import unsafe_message
 
 PATIENT_PREFIX = "patient:"
 NUMBER_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,4})?$")
@@ -258,8 +259,9 @@ def validate(
             continue
         text = "" if value is None else str(value)
         if spec.kind == "text":
-            if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-                errors[spec.name] = f"{spec.label}: control characters are not allowed."
+            refused = unsafe_message(spec.label, text)  # C0/C1, DEL, bidi overrides (core/text.py)
+            if refused:
+                errors[spec.name] = refused
                 continue
             text = _clean_text(text)
         if not text.strip():
@@ -459,6 +461,9 @@ def correction_event(p: Patient, version: int, data: dict[str, Any], reason: str
     entry = p.entry(version)
     if entry is None:
         raise ValueError(f"no entry {version} to correct")
+    refused = unsafe_message("Reason", reason)
+    if refused:
+        raise ValueError(refused)
     reason = _clean_text(reason)
     if not reason:
         raise ValueError("Reason: a correction needs a reason.")

@@ -26,6 +26,7 @@ from . import schedule as sch
 from .clock import parse_aware
 from .events import Event
 from .intake import Patient, age_years
+from .text import printable
 
 __all__ = ["WIDTH", "administration_record"]
 
@@ -76,16 +77,9 @@ _TAG_RE = re.compile(r":c(\d+)d(\d+)$")
 def _clean(value: Any) -> str:
     """User text as printed: literal, on one line, with control characters shown as escapes."""
     text = "" if value is None else str(value)
-    out: list[str] = []
-    for ch in text:
-        if ch in "\t\n\r":
-            out.append(" ")
-        elif ch == " " or ch.isprintable():
-            out.append(ch)
-        else:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
+    for ch in "\t\n\r":
+        text = text.replace(ch, " ")
+    return printable(text, escapes=True)  # the one sanitiser (core/text.py)
 
 
 def _cost(ch: str) -> int:
@@ -152,6 +146,7 @@ class _Page:
     def text(self, text: str, indent: int = 0, hang: int | None = None, prefix: str = "") -> None:
         """A paragraph: ``prefix`` then ``text`` at ``indent``; continuation lines at ``hang``."""
         hang = indent if hang is None else hang
+        text, prefix = _clean(text), _clean(prefix)  # every printed line: nothing raw reaches a printer
         lines = _wrap(text, WIDTH - indent - _width(prefix), WIDTH - hang)
         self.lines.append(" " * indent + prefix + lines[0])
         self.lines.extend(" " * hang + line for line in lines[1:])
@@ -423,7 +418,7 @@ def administration_record(
     who = _Who(users)
     events = [e for e in events if e.stream == patient.stream] or list(events)
     today = now.astimezone(tz).date()
-    tl = sch.timeline(events, today)
+    tl = sch.timeline(events, today, {u: role for u, (_n, role) in users.items()})
     settings = inf.MonitorSettings(tz=tz)
 
     def t(when: datetime | None) -> str:

@@ -251,14 +251,16 @@ class BedsideApp(App[int]):
         return self.user.username
 
     def signed_in(self, user: User) -> None:
+        from bedside.core.text import printable
+
         from .screens.patients import PatientListScreen
 
         self.user = user
         self.last_input = self._idle_clock()
-        self.sub_title = user.label
+        self.sub_title = printable(user.label)  # stored text: never a control sequence (core/text.py)
         zone = self.ledger.zone  # CONV-TIME-1: a fallback time zone is made visible, not silent
         if zone.note:
-            self.sub_title = f"{user.label} · ⚠ times in {zone.name}"
+            self.sub_title = printable(f"{user.label} · ⚠ times in {zone.name}")
             self.notify(f"Times and dose days are in {zone.name}: {zone.note}.", title="Time zone", severity="warning", timeout=20)
         self.switch_screen(PatientListScreen())
 

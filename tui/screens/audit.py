@@ -14,6 +14,7 @@ from bedside.core import intake
 from bedside.core.events import Event
 
 from ..text import literal, when
+from ..text import shown as shown_text
 from ..widgets.field import Field
 from .dialogs import TextScreen
 
@@ -99,7 +100,7 @@ class AuditScreen(Screen):
             row = (when(ev.at, seconds=True), ev.actor, what, mrn, det)
             if query and not any(query in str(c).casefold() for c in row):
                 continue
-            table.add_row(row[0], literal(ev.actor), what, literal(mrn), literal(det[:200]), key=str(ev.seq))
+            table.add_row(row[0], literal(ev.actor), literal(what), literal(mrn), literal(det[:200]), key=str(ev.seq))
             shown += 1
         scope = "whole database" if not self.pid else f"{ledger.patient(self.pid).name} · {ledger.patient(self.pid).mrn}"
         order = "newest first" if self.newest_first else "oldest first"
@@ -107,7 +108,7 @@ class AuditScreen(Screen):
         title.append("Audit — ")
         title.append(scope)
         title.append(f" — {shown} of {len(evs)} events, {order}; times in local time (stored UTC)")
-        self.query_one("#audit-title", Static).update(title)
+        self.query_one("#audit-title", Static).update(shown_text(title))
 
     def ledger_changed(self) -> None:
         self.fill()
@@ -149,7 +150,7 @@ class AuditScreen(Screen):
             body.append(f"{value}\n")
         body.append("\n")
         body.append(json.dumps({k: v for k, v in ev.data.items() if k != "pin_hash"}, ensure_ascii=False, indent=2, sort_keys=True))
-        self.app.push_screen(TextScreen("Event", body))
+        self.app.push_screen(TextScreen("Event", shown_text(body)))
 
     def action_back(self) -> None:
         self.app.pop_screen()

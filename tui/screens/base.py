@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from bedside.core import intake
+from bedside.tui.text import shown
 
 
 def identity_line(p: intake.Patient, today) -> Text:
@@ -23,7 +24,7 @@ def identity_line(p: intake.Patient, today) -> Text:
     t.append(f"{ident.get('dob', '?')}{age}", style="bold")
     if sex:
         t.append(f"  {sex}")
-    return t
+    return shown(t)
 
 
 class PatientView(Screen):

@@ -8,7 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ..text import literal
+from ..text import literal, shown
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -48,7 +48,7 @@ class TextScreen(ModalScreen[None]):
         with Vertical(classes="box reader"):
             yield Static(literal(self.title_text), classes="box-title")
             with VerticalScroll():
-                yield Static(self.body)
+                yield Static(literal(self.body, multiline=True) if isinstance(self.body, str) else shown(self.body))
             if self.rule:
                 yield Static(f"Source: {self.rule}", classes="hint")
         yield Footer(compact=True)

@@ -19,7 +19,7 @@ from textual.widgets import Checkbox, Footer, Header, Select, Static
 
 from bedside.core import intake
 
-from ..text import literal, when
+from ..text import literal, shown, when
 from ..widgets.field import ErrorLine, Field
 from .dialogs import ConfirmScreen
 
@@ -76,7 +76,7 @@ class FormScreen(Screen[str | None]):
             p = self.app.ledger.patient(self.pid)
             t.append(" — ")
             t.append(f"{p.name} · {p.mrn}")
-        return t
+        return shown(t)
 
     def _widget(self, spec: intake.FieldSpec, value: Any):
         wid = f"f-{spec.name}"

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import intake
 
-from ..text import literal, when
+from ..text import literal, shown, when
 from .base import PatientView
 
 
@@ -99,7 +99,7 @@ class PatientScreen(PatientView):
         if len(hist) > 3:
             t.append(f"… {len(hist) - 3} older entries in the audit view (a)\n", style="dim")
         t.append("P prints the administration record (80 columns)", style="dim")
-        self.query_one("#detail", Static).update(t)
+        self.query_one("#detail", Static).update(shown(t))
 
     def action_record(self) -> None:
         from .intake_form import FormScreen

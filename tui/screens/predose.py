@@ -16,7 +16,7 @@ from bedside.core import rules
 from bedside.core.clock import local_instant, to_local
 from bedside.core.events import NewEvent, iso_utc
 
-from ..text import literal
+from ..text import literal, shown
 from .dialogs import AuthScreen, FieldsDialog
 from .base import PatientView
 from .timeline import parse_date_field
@@ -82,7 +82,7 @@ class PredoseScreen(PatientView):
         head.append(f"  Pre-dose check C{self.cycle} D{self.day}" + (f", planned {dose.planned}" if dose else ""))
         if (self.cycle, self.day) == (1, 1):
             head.append("\n⚠ BOX-1: hepatotoxicity incl. VOD; higher post-HSCT non-relapse mortality (w on the patient screen).", style="bold")
-        self.query_one("#pd-verdict", Static).update(head)
+        self.query_one("#pd-verdict", Static).update(shown(head))
         t = self.query_one("#checks", DataTable)
         keep = t.cursor_row
         t.clear()
@@ -127,7 +127,7 @@ class PredoseScreen(PatientView):
                 t.append(f"Overridden by {c.override.user} ({c.override.role}): ")
                 t.append(c.override.reason + "\n")
         t.append("k records the emergency-readiness checklist (PRE-10)", style="dim")
-        self.query_one("#pd-detail", Static).update(t)
+        self.query_one("#pd-detail", Static).update(shown(t))
 
     # -- recording -----------------------------------------------------------------------------
     def put(self, kind: str, data: dict, actor: str | None = None) -> None:

@@ -19,7 +19,7 @@ from bedside.core import rules
 from bedside.core.clock import local_instant, to_local
 from bedside.core.intake import Patient
 
-from ..text import literal
+from ..text import literal, shown
 from ..widgets.countdown import LiveText, span
 from ..widgets.field import ErrorLine, Field
 from .base import PatientView
@@ -86,7 +86,7 @@ class PreparationScreen(PatientView):
 
     def fill(self) -> None:
         self.query_one("#prep-title", Static).update(
-            Text.assemble(("Preparation ", "bold"), f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ", self.dose.basis)
+            shown(Text.assemble(("Preparation ", "bold"), f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ", self.dose.basis))
         )
         st = self.state()
         trail = Text()
@@ -100,7 +100,7 @@ class PreparationScreen(PatientView):
             stale = self._stale(st)
             if stale:
                 trail.append("⚠ RECALCULATE: " + "; ".join(stale) + " — the verification is void (CONV-VERIFY-1).\n", style="bold")
-        self.query_one("#trail", Static).update(trail)
+        self.query_one("#trail", Static).update(shown(trail))
         status = Text()
         status.append("Check: ", style="bold")
         status.append(prep.status_words(st) if not self._stale(st) else "✗ VOID: inputs changed since the calculation")
@@ -125,7 +125,7 @@ class PreparationScreen(PatientView):
                 status.append(f"\n{rule} overridden by {o['actor']} {hm(o['recorded_at'])}" + (" (UNVERIFIED rule)" if o.get("unverified_rule") else "") + ": ", style="bold")
                 status.append(o["reason"])
         status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details · O pharmacist override (STAB-4, STAB-5)", style="dim")
-        self.query_one("#prep-status", Static).update(status)
+        self.query_one("#prep-status", Static).update(shown(status))
         self.query_one("#prep-deadlines", LiveText).tick()
 
     def _stale(self, st: prep.PrepState) -> list[str]:

@@ -17,7 +17,7 @@ from bedside.core import calc, rules
 from bedside.core import schedule as sch
 from bedside.core.intake import DATE_RE
 
-from ..text import literal, when
+from ..text import literal, shown, when
 from .dialogs import FieldsDialog
 from .base import PatientView
 
@@ -173,7 +173,7 @@ class TimelineScreen(PatientView):
             t.append(pr.text)
             t.append(f" ({pr.needs_role}{', UNVERIFIED' if pr.unverified else ''}; d decides)\n")
         t.append("More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue · E latest entry in error · P print", style="dim")
-        self.query_one("#tl-detail", Static).update(t)
+        self.query_one("#tl-detail", Static).update(shown(t))
 
     # -- helpers -------------------------------------------------------------------------------
     def record(self, kind: str, decide, actor: str | None = None) -> bool:

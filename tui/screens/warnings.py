@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, Static
 
 from bedside.core import rules
 from bedside.core.warnings import applicable
+from ..text import shown
 
 from .base import PatientView
 
@@ -52,7 +53,7 @@ class WarningsScreen(PatientView):
             t.append("  " + w.text + "\n")
             t.append("  Do: ", style="bold")
             t.append(w.action + "\n\n")
-        self.query_one("#warn-list", Static).update(t)
+        self.query_one("#warn-list", Static).update(shown(t))
 
     def action_boxed(self) -> None:
         from .dialogs import boxed_warning_screen

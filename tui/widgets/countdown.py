@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.geometry import Region
 from textual.widget import Widget
 
+from bedside.tui.text import shown
+
 
 def span(seconds: float) -> str:
     """A duration in words for a countdown: hours and minutes, with seconds under 10 minutes."""
@@ -80,8 +82,7 @@ class LiveText(Widget):
         if not self.is_attached or not self.screen.is_current:
             return
         value = self.make()
-        if isinstance(value, str):
-            value = Text(value)
+        value = shown(Text(value) if isinstance(value, str) else value)  # never a control sequence
         if value == self.text and self._lines >= 0:
             return
         lines = value.plain.count("\n") + 1

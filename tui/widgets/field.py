@@ -6,6 +6,8 @@ from rich.text import Text
 from textual import events
 from textual.widgets import Input, Static
 
+from bedside.core.text import first_unsafe, printable
+
 
 class Field(Input):
     """A compact single-line input that does not blink.
@@ -16,7 +18,12 @@ class Field(Input):
     patient list selects the first match).
     """
 
+    #: Kept although a control character: a GS1 scanner's group separator (ctrl+], see _on_key).
+    ALLOWED_CONTROLS = "\x1d"
+
     def __init__(self, *args, **kwargs) -> None:
+        if kwargs.get("value"):  # a prefill from stored data is shown, never obeyed (core/text.py)
+            kwargs["value"] = printable(kwargs["value"])
         kwargs.setdefault("compact", True)
         kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
@@ -47,6 +54,32 @@ class Field(Input):
             return
         await super()._on_key(event)
 
+    def replace(self, text: str, start: int, end: int) -> None:
+        """Every insertion (typed, pasted, scanned) passes here: control characters (C0/C1, DEL,
+        ESC sequences) and bidirectional overrides are refused whole, with the bell, so nothing
+        that could drive a terminal is ever typed into a form (core/text.py; the core validators
+        refuse them again, with a message naming the field)."""
+        if first_unsafe(text, allow=self.ALLOWED_CONTROLS) is not None:
+            self.restricted()
+            return
+        super().replace(text, start, end)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """A paste into this one-line field: tabs and line breaks become single spaces (a cell
+        copied from a spreadsheet, a name copied with its newline); any other control character
+        refuses the whole paste (see :meth:`replace`)."""
+        text = event.text or ""
+        for sep in ("\r\n", "\r", "\n", "\t", "\u2028", "\u2029"):
+            text = text.replace(sep, " ")
+        event.stop()
+        if not text:
+            return
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *selection)
+
     advance_on_enter = True  # Enter moves to the next field (as Tab), synchronously
 
     async def action_submit(self) -> None:
@@ -66,5 +99,5 @@ class ErrorLine(Static):
     DEFAULT_CSS = "ErrorLine { height: auto; padding: 0 0 0 2; text-style: bold; display: none; }"
 
     def say(self, text: str) -> None:
-        self.update(Text(text))  # literal: messages may quote what the user typed
+        self.update(Text(printable(text)))  # literal: messages may quote what the user typed
         self.display = bool(text)
