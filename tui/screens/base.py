@@ -8,7 +8,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from bedside.core import intake
-from bedside.tui.text import shown
+from bedside.tui.text import safe, shown
 
 
 def identity_line(p: intake.Patient, today) -> Text:
@@ -17,9 +17,9 @@ def identity_line(p: intake.Patient, today) -> Text:
     sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(ident.get("sex"), "")
     age = f" ({intake.age_years(p.dob, today)} y)" if p.dob else ""
     t = Text()
-    t.append(p.name or "(no name)", style="bold")
+    t.append(safe(p.name) or "(no name)", style="bold")
     t.append("  MRN ", style="dim")
-    t.append(p.mrn, style="bold")
+    t.append(safe(p.mrn), style="bold")
     t.append("  DOB ", style="dim")
     t.append(f"{ident.get('dob', '?')}{age}", style="bold")
     if sex:
