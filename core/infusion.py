@@ -90,6 +90,7 @@ __all__ = [
     "Problem",
     "Proposal",
     "Reaction",
+    "Timer",
     "VitalsDue",
     "VitalsPoint",
     "VitalsRecord",
@@ -442,6 +443,19 @@ class Proposal:
     reaction: int
 
 
+@frozen
+class Timer:
+    """A counter pair: ``counted`` of ``target`` with ``left`` to go (see :attr:`MonitorState.timer`)."""
+
+    kind: str  # "infusion" (running time, MON-3) | "observation" (MON-2)
+    counted: timedelta
+    target: timedelta | None  # None: open-ended (a reaction is not resolved, CONV-IRR-3)
+    left: timedelta | None
+    started_at: datetime | None  # wall clock: the infusion start, or the start of observation
+    expected_end: datetime | None  # wall clock: the projected end of this phase
+    rule: str
+
+
 @frozen(kw_only=True)
 class MonitorState:
     dose_id: str
@@ -504,6 +518,35 @@ class MonitorState:
     def active(self) -> bool:
         """On the active-infusions board: infusing, paused, observing, or stopped and still observed."""
         return self.phase in ACTIVE_PHASES or (self.phase == STOPPED and self.observation_closed_at is None)
+
+    @property
+    def timer(self) -> Timer | None:
+        """The one counter pair the monitor shows (MON-3, MON-2), consistent by construction:
+        ``counted + left == target`` whenever ``left`` is known.
+
+        * Infusing or paused: running time (pauses excluded) of the 60 min (+ flush, PREP-9) and the
+          running time left; a pause stops both (MON-3). The wall-clock start and the expected end
+          (start + 60 min + pauses + flush) are ``started_at`` and ``expected_end``.
+        * Observing (or stopped and still observed): time since the end (or stop) and the time left
+          to the earliest end; ``left`` None while a reaction is open (CONV-IRR-3).
+        * Not started, or observation closed: None (no counter of an earlier phase stays).
+        """
+        if self.phase in (INFUSING, PAUSED):
+            return Timer(
+                "infusion", self.running, self.target_running, self.running_left, self.started_at,
+                self.infusion_end_at, "MON-3",
+            )
+        if self.observation_open:
+            anchor = self.phase_started_at
+            if anchor is None:
+                return None
+            counted = max(self.now - anchor, timedelta(0))
+            end = self.observation_earliest_end
+            if end is None:
+                return Timer("observation", counted, None, None, anchor, None, "MON-2, CONV-IRR-3")
+            target = max(end - anchor, timedelta(0))
+            return Timer("observation", min(counted, target), target, max(target - counted, timedelta(0)), anchor, end, "MON-2")
+        return None
 
 
 # --- the fold ---------------------------------------------------------------------------------------

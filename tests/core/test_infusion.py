@@ -690,3 +690,52 @@ def test_property_running_plus_paused_is_elapsed(seq: tuple[datetime, list[tuple
         assert s.phase in (inf.INFUSING, inf.PAUSED)
         assert s.elapsed == now - start
         assert s.running < timedelta(minutes=rules.INFUSION_MINUTES)
+
+
+# --- issue 15, defect 5: one consistent counter pair (MON-3, MON-2) ----------------------------------
+
+
+@pytest.mark.parametrize("now, counted, left", [
+    (at(10, 20), 20, 40),  # at the pause
+    (at(10, 49), 20, 40),  # paused: neither moves (MON-3: paused time excluded)
+    (at(11, 1), 31, 29),   # T5: resumed 10:50 at the same rate
+    (at(11, 29), 59, 1),
+])
+def test_timer_pair_after_a_pause_is_running_time_of_60_and_time_left(now, counted, left) -> None:
+    """T5: the pair is running time of the 60 minutes and what is left; they always add up to 60,
+    while the wall-clock start and the expected end (start + 60 min + pauses) are given apart."""
+    log = Log()
+    log.start(at(10, 0))
+    log.add(inf.INFUSION_PAUSED, at(10, 20), reason="Grade 2 reaction")
+    if now > at(10, 50):
+        log.add(inf.INFUSION_RESUMED, at(10, 50))
+    s = log.state(now)
+    tm = s.timer
+    assert tm is not None and tm.kind == "infusion" and tm.rule == "MON-3"
+    assert tm.counted == timedelta(minutes=counted) and tm.left == timedelta(minutes=left)
+    assert tm.counted + tm.left == tm.target == timedelta(minutes=60)
+    assert tm.started_at == at(10, 0)
+    if now > at(10, 50):
+        assert tm.expected_end == at(11, 30)  # T5: 40 min left from 10:50
+    # The wall-clock elapsed time is not the counter: after the pause they differ.
+    if now >= at(11, 1):
+        assert s.elapsed != tm.counted
+
+
+def test_timer_pair_in_observation_and_none_once_complete() -> None:
+    log = Log()
+    log.start(at(12, 10))
+    s = log.state(at(13, 40))  # T1: ended 13:10, observation until 14:10
+    tm = s.timer
+    assert s.phase == inf.OBSERVING and tm is not None and tm.kind == "observation"
+    assert (tm.counted, tm.left, tm.target) == (timedelta(minutes=30), timedelta(minutes=30), timedelta(minutes=60))
+    assert tm.expected_end == at(14, 10)
+    log.add(inf.OBSERVATION_COMPLETED, at(14, 10))
+    s = log.state(at(14, 30))
+    assert s.phase == inf.OBSERVATION_COMPLETE and s.timer is None
+    # A reaction open during observation: the time left is unknown (CONV-IRR-3), not a number.
+    log2 = Log()
+    log2.start(at(12, 10))
+    log2.add(inf.REACTION_STARTED, at(13, 40), symptoms="rigors, fever")  # T7
+    tm = log2.state(at(13, 50)).timer
+    assert tm is not None and tm.left is None and tm.target is None

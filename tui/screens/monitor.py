@@ -117,6 +117,27 @@ class MonitorScreen(Screen):
     def refresh_all(self) -> None:
         for w in self._live:
             w.tick()
+        phase = self.state().phase
+        if getattr(self, "_keys_phase", None) != phase:  # the footer shows only this phase's keys
+            self._keys_phase = phase
+            self.refresh_bindings()
+
+    # Keys that belong to one phase: hidden in the others, so that after OBSERVATION COMPLETE no
+    # key of an earlier phase stays on screen (reaction, vitals and alerts stay: MON-1, MON-4).
+    _PHASE_KEYS = {
+        "start": lambda st: st.phase == inf.NOT_STARTED,
+        "pause": lambda st: st.phase == inf.INFUSING,
+        "resume": lambda st: st.phase == inf.PAUSED,
+        "stop": lambda st: st.phase in (inf.INFUSING, inf.PAUSED),
+        "complete": lambda st: st.observation_open,
+        "left_early": lambda st: st.observation_open,
+    }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        rule = self._PHASE_KEYS.get(action)
+        if rule is None or not self.is_mounted:
+            return True
+        return True if rule(self.state()) else False
 
     def tick(self) -> None:
         self.refresh_all()
@@ -140,21 +161,39 @@ class MonitorScreen(Screen):
         st = self.state()
         if st.phase == inf.NOT_STARTED:
             return "Not started. s starts the 1-hour infusion (ADM-1)."
-        left = hms(st.phase_left) if st.phase_left is not None else "open"
-        return f"Elapsed {hms(st.phase_elapsed)}   Left {left}   Phase ends {clock_hm(st.phase_ends_at, st.now)}"
+        tm = st.timer  # one consistent pair: counted + left = target (MON-3, MON-2)
+        if tm is None:
+            return f"{st.phase.capitalize()}."
+        what = "Running" if tm.kind == "infusion" else "Observing"
+        of = f" of {hms(tm.target)}" if tm.target is not None else ""
+        left = hms(tm.left) if tm.left is not None else "open (a reaction is not resolved)"
+        return f"{what} {hms(tm.counted)}{of}   Left {left}"
 
     def detail_text(self) -> Text:
         st = self.state()
         now = st.now
         t = Text()
+        closed = st.observation_closed_at is not None
         if st.started_at:
-            # Minutes only: this block is redrawn when its text changes, the seconds tick above.
-            t.append(f"Started {clock_hm(st.started_at, now)} · running {hm_only(st.running)} of {hm_only(st.target_running)} · paused {hm_only(st.paused)}\n")
-            t.append(f"Infusion end {clock_hm(st.infusion_end_at, now)} · observation until ≥ {clock_hm(st.observation_min_end, now)} (MON-2)\n")
-        if st.stability_deadline:
+            # Wall clock only (the counters are the timer line above): this block is redrawn when
+            # its text changes, minutes at most.
+            if st.phase in (inf.INFUSING, inf.PAUSED):
+                t.append(f"Started {clock_hm(st.started_at, now)} · expected end {clock_hm(st.infusion_end_at, now)}"
+                         f" (start + 60 min + pauses {hm_only(st.paused)}, MON-3)\n")
+                t.append(f"Observation until ≥ {clock_hm(st.observation_min_end, now)} (MON-2)\n")
+            else:
+                ended = "stopped" if st.phase == inf.STOPPED else "ended"
+                t.append(f"Started {clock_hm(st.started_at, now)} · {ended} {clock_hm(st.infusion_end_at, now)}"
+                         f" (paused {hm_only(st.paused)})\n")
+                if closed:
+                    word = "complete" if st.observation_outcome == "completed" else "INCOMPLETE (patient left early, MON-2)"
+                    t.append(f"Observation {word} at {clock_hm(st.observation_closed_at, now)}\n")
+                else:
+                    t.append(f"Observation until ≥ {clock_hm(st.observation_earliest_end or st.observation_min_end, now)} (MON-2)\n")
+        if st.stability_deadline and not closed:
             left = (st.stability_deadline - now).total_seconds()
             t.append(f"Bag stable until {clock_hm(st.stability_deadline, now)} ({'in ' + span(left) if left >= 0 else 'PASSED'}) [CONV-STAB-1]\n")
-        nxt = next((v for v in st.vitals_due if v.status in ("due", "overdue", "pending")), None)
+        nxt = None if closed else next((v for v in st.vitals_due if v.status in ("due", "overdue", "pending")), None)
         if nxt:
             t.append(f"Next vitals: {nxt.label} {clock_hm(nxt.due_at, now)} — {nxt.status.upper()} [{nxt.rule}]\n")
         for r in st.reactions:
@@ -163,7 +202,10 @@ class MonitorScreen(Screen):
             t.append(f" · grade {r.grade or '?'} · {'resolved (' + str(r.outcome) + ')' if r.resolved_at else 'OPEN'}\n")
         if st.discontinuation:
             t.append(f"⚠ {st.discontinuation.text} [{st.discontinuation.rule}]\n", style="bold")
-        t.append("More keys: l patient left early · t stop the infusion\n", style="dim")
+        if st.phase in (inf.INFUSING, inf.PAUSED):
+            t.append("More keys: l patient left early · t stop the infusion\n", style="dim")
+        elif st.observation_open:
+            t.append("More keys: l patient left early\n", style="dim")
         for d in st.deviations:
             t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
             t.append(d.reason + "\n", style="dim")

@@ -1,0 +1,68 @@
+"""Issue 15, defect 5: the monitor shows one consistent counter pair (running time of the 60 min and
+time left, MON-3), the wall-clock start and expected end apart, and after OBSERVATION COMPLETE no
+counter or key of an earlier phase."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bedside.core import infusion as inf
+from bedside.tui.screens.monitor import MonitorScreen, clock_hm
+
+from .conftest import make_ready, sign_in
+
+T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+
+
+def footer_keys(screen) -> set[str]:
+    return {k.description for k in screen.query("FooterKey")}
+
+
+async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observation(app, clock):
+    clock.set(T0)
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        make_ready(app.ledger, clock, pid)
+        app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
+        await pilot.pause()
+        screen = app.screen
+        assert "Start" in footer_keys(screen) and "Pause" not in footer_keys(screen)
+        await pilot.press("s")
+        await pilot.pause()
+        started = screen.state().started_at
+        assert screen.state().phase == inf.INFUSING
+        await pilot.pause()
+        assert "Pause" in footer_keys(screen) and "Start" not in footer_keys(screen)
+
+        clock.advance(minutes=20)
+        screen._append(inf.INFUSION_PAUSED, reason="to the bathroom")
+        clock.advance(minutes=44, seconds=47)  # a long pause: wall clock 1:04:47 since the start
+        screen.refresh_all()
+        await pilot.pause()
+        assert screen.timer_text() == "Running 0:20:00 of 1:00:00   Left 0:40:00"
+        detail = str(screen.query_one("#mon-detail").render())
+        st = screen.state()
+        assert f"Started {clock_hm(started, st.now)}" in detail
+        assert f"expected end {clock_hm(st.infusion_end_at, st.now)}" in detail
+        assert "running" not in detail.lower()  # no second, disagreeing counter
+        assert "Resume" in footer_keys(screen) and "Pause" not in footer_keys(screen)
+
+        screen._append(inf.INFUSION_RESUMED)
+        clock.advance(minutes=40)  # the 60 min of running time are reached: observation
+        screen.refresh_all()
+        await pilot.pause()
+        assert screen.state().phase == inf.OBSERVING
+        assert screen.timer_text().startswith("Observing 0:00:00 of 1:00:00   Left 1:00:00")
+        clock.advance(minutes=60)
+        await pilot.press("o")
+        await pilot.pause()
+        assert screen.state().phase == inf.OBSERVATION_COMPLETE
+        timer = screen.timer_text()
+        assert ":" not in timer and "Left" not in timer and "Running" not in timer
+        detail = str(screen.query_one("#mon-detail").render())
+        assert "Observation complete at" in detail
+        assert "Next vitals" not in detail and "More keys" not in detail and "stable until" not in detail
+        keys = footer_keys(screen)
+        assert not keys & {"Start", "Pause", "Resume", "Obs. done", "Stop", "Left early"}, keys
+        assert "Reaction" in keys  # a late reaction can still be recorded (CONV-IRR-3)
