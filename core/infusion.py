@@ -586,6 +586,7 @@ class _Fold:
         self.route: str | None = None
         self.flush_min = 0
         self.deadline: datetime | None = None
+        self.label_deadline: datetime | None = None  # STAB-2 (label): no override reaches past it
         self.target = timedelta(minutes=rules.INFUSION_MINUTES)  # MON-3
         self.run = timedelta(0)
         self.seg_start: datetime | None = None
@@ -828,6 +829,11 @@ def _apply(
             flush = 0
         f.flush_min = flush
         f.target = timedelta(minutes=rules.INFUSION_MINUTES + flush)  # MON-3, PREP-9
+        raw_label = d.get("label_deadline")
+        if raw_label is not None:
+            f.label_deadline = _parse_time(raw_label)
+            if f.label_deadline is None:
+                f.problem(ev, t, f"Label stability limit {raw_label!r} is not a readable UTC time.", "STAB-2")
         raw_deadline = d.get("stability_deadline")
         if raw_deadline is not None:
             f.deadline = _parse_time(raw_deadline)
@@ -1191,6 +1197,13 @@ def _state(f: _Fold, now: datetime, acks: set[str]) -> MonitorState:
         can_pause = Permission(False, f"The infusion is not running ({phase}).")
     if phase == PAUSED:
         blockers = f.resume_blockers()
+        label_end = f.label_deadline
+        if label_end is not None and now + max(f.target - f.run, timedelta(0)) > label_end:
+            # Issue 15: no override reaches past a label limit (STAB-2); only UNVERIFIED ones are confirmed.
+            blockers.append(
+                f"resuming now would end the infusion at {hm(now + (f.target - f.run))}, after the label limit "
+                f"{hm(label_end)} (STAB-2, no override): stop the infusion and discard the rest (CONV-STAB-3)"
+            )
         can_resume = Permission(not blockers, "; ".join(blockers))
     elif phase == STOPPED and severe:
         can_resume = Permission(
@@ -1626,6 +1639,9 @@ def event_data(kind: str, dose_id: str, at: datetime, **fields: Any) -> dict[str
             flush_min=flush,
             stability_deadline=None if deadline is None else iso_utc(_utc("stability_deadline", deadline)),
         )
+        label = fields.get("label_deadline")
+        if label is not None:
+            data["label_deadline"] = iso_utc(_utc("label_deadline", label))
     elif kind in (INFUSION_PAUSED, INFUSION_STOPPED):
         data["reason"] = _need_text(fields, "reason", "Reason")
     elif kind == OBSERVATION_INCOMPLETE:

@@ -38,7 +38,7 @@ from attrs import evolve, frozen
 from . import calc, rules
 from .clock import to_local
 from .events import Event, NewEvent, iso_utc, parse_utc
-from .stability import Deadlines, PrepTimes, check_dilution, deadlines
+from .stability import Deadlines, PrepTimes, cannot_give, check_dilution, deadlines
 
 CALCULATED = "prep.calculated"
 STEP = "prep.step"
@@ -182,6 +182,17 @@ class PrepState:
     def deadlines(self, now: datetime) -> Deadlines | None:
         t = self.times()
         return None if t is None else deadlines(t, now=now)
+
+    def cannot_give(self, now: datetime) -> tuple[tuple[str, str], ...]:
+        """Why this bag cannot be given as planned (stability.cannot_give), known as soon as the
+        dilution is recorded: (rule IDs, text with the numbers and what to do). Empty: it can."""
+        if self.step_at("diluted") is None:
+            return ()
+        dl = self.deadlines(now)
+        if dl is None:
+            return ()
+        return cannot_give(dl, now, in_refrigerator=self.in_refrigerator(),
+                           early_start_confirmed=self.override("STAB-5") is not None)
 
     def in_refrigerator(self) -> bool:
         state = False

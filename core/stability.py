@@ -29,6 +29,7 @@ __all__ = [
     "Deadlines",
     "Limit",
     "PrepTimes",
+    "cannot_give",
     "check_dilution",
     "deadlines",
     "infusion_end",
@@ -144,10 +145,21 @@ class Deadlines:
     refrigerated_used: timedelta  # CONV-STAB-2: diluted solution's total refrigerator time so far
     problems: tuple[tuple[str, str], ...]  # (rule ID, text): each means discard (CONV-STAB-3)
     unverified_rules: tuple[str, ...]
+    planned_min: int = rules.INFUSION_MINUTES  # 60 min + planned pauses + flush (CONV-STAB-1)
 
     @property
     def usable(self) -> bool:
         return not self.problems
+
+    @property
+    def label_limit(self) -> Limit:
+        """The earliest label (L) limit: STAB-2's 8-hour cap. No override of any kind reaches past it."""
+        return min((lim for lim in self.limits if not lim.unverified), key=lambda lim: lim.at)
+
+    @property
+    def label_latest_start(self) -> datetime:
+        """The latest start that still ends by every label limit (whatever is overridden)."""
+        return self.label_limit.at - timedelta(minutes=self.planned_min)
 
     def allows_end(self, end_at: datetime) -> bool:
         """True when an infusion ending at ``end_at`` is within the deadline (CONV-STAB-3)."""
@@ -327,4 +339,52 @@ def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
         refrigerated_used=fridge_used,
         problems=tuple(problems),
         unverified_rules=tuple(dict.fromkeys(unverified)),
+        planned_min=rules.INFUSION_MINUTES + times.planned_pause_min + times.flush_min,
     )
+
+
+def cannot_give(
+    dl: Deadlines, now: datetime, *, in_refrigerator: bool = False, early_start_confirmed: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """Why this bag cannot be given as planned, as soon as that can be known: ``(rule IDs, text)``
+    pairs, each ending with what to do (CONV-STAB-1, CONV-STAB-3, STAB-5). Empty: it still can.
+
+    The plan is: take the bag out now if it is in the refrigerator, let it equilibrate for about
+    1 hour (STAB-5; a pharmacist's recorded early start removes the wait, never a deadline), then
+    infuse for 60 min (+ planned pauses and flush) ending by the binding deadline. So the bag
+    cannot be given when the latest start has passed, or is earlier than the end of equilibration.
+    A start exactly at the latest start ends exactly at the deadline, which is allowed
+    (:meth:`Deadlines.allows_end`).
+    """
+    now = _utc("now", now)
+    out: list[tuple[str, str]] = []
+    binding = dl.binding
+    deadline = f"the infusion must end by {_t(dl.end_deadline)} ({binding.rule_id}: {binding.name}"
+    deadline += ", UNVERIFIED)" if binding.unverified else ")"
+    if in_refrigerator:
+        ready: datetime | None = now + timedelta(minutes=rules.EQUILIBRATE_MIN)
+    elif early_start_confirmed:
+        ready = now
+    else:
+        ready = dl.earliest_start
+    discard = "Discard the bag and prepare again (CONV-STAB-3)."
+    if binding.unverified and dl.label_latest_start >= max(now, ready or now):
+        discard += (f" The binding limit is UNVERIFIED (STAB-4): only a pharmacist may override it, with a reason "
+                    f"(Preparation, O); the label limit {dl.label_limit.rule_id} still requires a start by "
+                    f"{_t(dl.label_latest_start)}.")
+    if now > dl.latest_start:
+        late = now - dl.latest_start
+        out.append((
+            f"CONV-STAB-1, CONV-STAB-3, {binding.rule_id}",
+            f"Cannot be given as planned: the latest start was {_t(dl.latest_start)} ({_hm(late)} ago); "
+            f"{deadline}, after a {dl.planned_min}-min infusion. {discard}",
+        ))
+    elif ready is not None and ready > dl.latest_start:
+        short = ready - dl.latest_start
+        where = "if taken out of the refrigerator now, " if in_refrigerator else ""
+        out.append((
+            f"CONV-STAB-1, STAB-5, CONV-STAB-3, {binding.rule_id}",
+            f"Cannot be given as planned: the latest start {_t(dl.latest_start)} is {_hm(short)} before the end of "
+            f"equilibration ({where}{_t(ready)}, STAB-5); {deadline}, after a {dl.planned_min}-min infusion. {discard}",
+        ))
+    return tuple(out)

@@ -5,7 +5,7 @@ These functions read the ledger's state and return decisions; they never write.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from attrs import frozen
 
@@ -21,6 +21,7 @@ class StartGate:
     flush_min: int = 0
     stability_deadline: datetime | None = None
     given: dict | None = None  # the dose.given data to record with the start (schedule.check_give)
+    label_deadline: datetime | None = None  # the earliest label (L) limit: no resume reaches past it (STAB-2)
 
 
 def prep_state(ledger: Ledger, pid: str, dose_id: str) -> prep.PrepState:
@@ -58,13 +59,21 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
     if st.in_refrigerator():
         blockers.append("The bag is in the refrigerator: take it out and let it equilibrate (STAB-5).")
     dl = st.deadlines(now)
-    deadline = None
+    deadline = label_deadline = None
     if dl is not None:
         deadline = dl.end_deadline
+        label_deadline = dl.label_limit.at
         for rule, text in dl.problems:
             blockers.append(f"{text} [{rule}]")
-        if now > dl.latest_start:
-            blockers.append(f"Past the latest start {to_local(dl.latest_start):%H:%M %Z} ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
+        # Issue 15: the bag cannot be given within its limits (the latest start passed, or falls
+        # before the end of equilibration): the same words the preparation shows (CONV-STAB-1/3, STAB-5).
+        for rule, text in st.cannot_give(now):
+            blockers.append(f"{text} [{rule}]")
+        # No override, the STAB-5 early start included, reaches past a label (L) limit (STAB-2).
+        label = dl.label_limit
+        if now + timedelta(minutes=dl.planned_min) > label.at:
+            blockers.append(f"Starting now the infusion would end after {to_local(label.at):%H:%M %Z} ({label.rule_id}, "
+                            "label limit, no override): discard and prepare again (CONV-STAB-3).")
         if dl.earliest_start and now < dl.earliest_start and st.override("STAB-5") is None:
             blockers.append(f"Equilibrating: start no earlier than {to_local(dl.earliest_start):%H:%M %Z} (STAB-5; a pharmacist may confirm an earlier start: Preparation, O).")
     route = st.calculation.data.get("route", "bag")
@@ -77,4 +86,4 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
         given = check_give(tl, cycle, day, ledger.today(), st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
     except ValueError as exc:
         blockers.append(f"Schedule: {exc}")
-    return StartGate(tuple(blockers), route, st.flush_min, deadline, given)
+    return StartGate(tuple(blockers), route, st.flush_min, deadline, given, label_deadline)

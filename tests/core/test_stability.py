@@ -180,3 +180,67 @@ def test_deadline_texts_are_in_local_time(monkeypatch):
     times = stability.PrepTimes(reconstituted_at=datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     text = "\n".join(stability.deadlines(times).explain())
     assert "Dilute by 2025-03-03 13:00 CET [STAB-1, Table 6]" in text  # 08:00 UTC + 4 h, shown in Berlin
+
+
+# --- issue 15, defect 3: a bag that cannot be given within its limits says so at once ----------------
+
+from bedside.core.stability import cannot_give  # noqa: E402
+
+
+def _fridge_bag(removed: datetime | None, *, stab4_overridden: bool = False) -> PrepTimes:
+    # Reconstituted 08:00, diluted 11:30 (STAB-1: 3 h 30 min), into the refrigerator at once.
+    # STAB-2's 8-h cap binds: end by 16:00, latest start 15:00.
+    return PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(11, 30), refrigerated=((at(11, 30), removed),),
+                     stab4_overridden=stab4_overridden)
+
+
+@pytest.mark.parametrize("removed, can", [
+    (at(13, 59), True),   # equilibrated 14:59: the latest start 15:00 is one minute after
+    (at(14, 0), True),    # equilibrated 15:00 = the latest start: ends exactly at 16:00 (allowed)
+    (at(14, 1), False),   # equilibrated 15:01: the latest start is one minute before
+])
+def test_latest_start_beside_the_end_of_equilibration(removed: datetime, can: bool) -> None:
+    d = deadlines(_fridge_bag(removed))
+    assert d.binding.rule_id == "STAB-2" and d.latest_start == at(15, 0)
+    assert d.earliest_start == removed + timedelta(minutes=rules.EQUILIBRATE_MIN)
+    out = cannot_give(d, removed)
+    assert (not out) is can
+    if not can:
+        (rule, text), = out
+        assert "STAB-5" in rule and "STAB-2" in rule and "CONV-STAB-3" in rule
+        assert text.startswith("Cannot be given as planned")
+        assert "15:00" in text and "15:01" in text and "16:00" in text  # the numbers
+        assert "Discard the bag and prepare again" in text  # what to do
+
+
+@pytest.mark.parametrize("now, can", [(at(13, 59), True), (at(14, 1), False)])
+def test_known_while_still_in_the_refrigerator(now: datetime, can: bool) -> None:
+    """In the refrigerator at ``now``: even taken out at once it equilibrates until now + 1 h."""
+    d = deadlines(_fridge_bag(None), now=now)
+    assert (not cannot_give(d, now, in_refrigerator=True)) is can
+
+
+@pytest.mark.parametrize("now, can", [(at(15, 0), True), (at(15, 1), False)])
+def test_latest_start_passed(now: datetime, can: bool) -> None:
+    d = deadlines(_fridge_bag(at(13, 0)))
+    out = cannot_give(d, now)
+    assert (not out) is can
+    if not can:
+        assert "the latest start was" in out[0][1] and "CONV-STAB-3" in out[0][0]
+
+
+def test_early_start_confirmed_never_reaches_past_the_label_cap() -> None:
+    """STAB-5's early start removes the wait, never a deadline: the latest start still holds."""
+    d = deadlines(_fridge_bag(at(14, 1), stab4_overridden=True))
+    assert d.label_limit.rule_id == "STAB-2" and d.label_latest_start == at(15, 0)
+    assert cannot_give(d, at(14, 1), early_start_confirmed=True) == ()
+    assert cannot_give(d, at(15, 1), early_start_confirmed=True)  # past 15:00: no override helps
+
+
+def test_unverified_binding_names_the_pharmacist_override_and_the_label_limit() -> None:
+    # T1: room temperature binds (15:30, STAB-4, UNVERIFIED), latest start 14:30; label cap 16:00.
+    d = deadlines(PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(11, 30)))
+    (rule, text), = cannot_give(d, at(14, 31))
+    assert "STAB-4" in rule and "UNVERIFIED" in text and "pharmacist" in text and "STAB-2" in text
+    (rule, text), = cannot_give(d, at(15, 1))
+    assert "pharmacist" not in text  # past the label latest start too: only discarding is left

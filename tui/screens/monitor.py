@@ -259,7 +259,7 @@ class MonitorScreen(Screen):
             return
         try:
             data = inf.event_data(inf.INFUSION_STARTED, self.dose_id, ledger.clock.now(), route=gate.route, flush_min=gate.flush_min,
-                                  stability_deadline=gate.stability_deadline)
+                                  stability_deadline=gate.stability_deadline, label_deadline=gate.label_deadline)
         except ValueError as exc:
             self.notify(str(exc), severity="error")
             return

@@ -142,6 +142,9 @@ class PreparationScreen(PatientView):
         if dl.problems:
             for rule, text in dl.problems:
                 t.append(f"✗ {text} [{rule}]\n", style="bold")
+        for rule, text in st.cannot_give(now):  # issue 15: as soon as it can be known (CONV-STAB-1/3, STAB-5)
+            t.append("✗ CANNOT BE GIVEN AS PLANNED", style="bold reverse")
+            t.append(f" {text.removeprefix('Cannot be given as planned: ')} [{rule}]\n", style="bold")
         if st.step_at("diluted") is None:
             left = (dl.dilution_deadline - now).total_seconds()
             t.append(f"Dilute by {hm(dl.dilution_deadline)} (in {span(left)}) [STAB-1]  ", style="bold")
