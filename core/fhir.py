@@ -534,7 +534,7 @@ def bundle(
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
     b = _Builder(patient, events, users, now, tz, mrn_system)
-    tl = sch.timeline(b.events, now.astimezone(tz).date())
+    tl = sch.timeline(b.events, now.astimezone(tz).date(), {u: role for u, (_n, role) in users.items()})
     requests = [b.request(d, tl) for d in tl.doses()]
     administrations: list[dict[str, Any]] = []
     adverse: list[dict[str, Any]] = []

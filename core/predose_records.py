@@ -26,6 +26,7 @@ from . import infusion as inf
 from . import predose as pd
 from . import preparation as prep
 from . import schedule as sch
+from .eligibility import severe_reactions
 from .events import Event, parse_utc
 from .intake import Patient, age_years
 
@@ -66,6 +67,13 @@ def context_and_records(p: Patient, events: Sequence[Event], tl: sch.Timeline, c
         held_since=dose.held_from if day == 1 else None,
     )
     tox: dict[int, pd.Toxicity] = {}
+    # MOD-NH-3, CONV-IRR-1: a severe reaction recorded on the monitor is a toxicity of the record
+    # like one entered here (keys below 0 never meet an event's version).
+    for i, r in enumerate(severe_reactions(events, users_roles)):
+        anaphylaxis = r.grade == inf.rules.IRR_ANAPHYLAXIS
+        tox[-1 - i] = pd.Toxicity(term="Anaphylaxis" if anaphylaxis else "Infusion related reaction",
+                                  grade=inf.rules.IRR_SEVERE_GRADE if anaphylaxis else int(r.grade), onset=r.at.date(),
+                                  attribution=f"monitor: {r.label}")
     premeds, ecg, lytes, overrides = [], [], [], []
     identity = checklist = qt = cause = None
     for ev in events:

@@ -931,8 +931,11 @@ def _state(today: date, planned: date, eff: Window) -> str:
     return DUE_TODAY if today == planned else IN_WINDOW
 
 
-def timeline(events: Sequence[Event], today: date) -> Timeline:
-    """Fold one patient stream into its cycle timeline as of the local date ``today``."""
+def timeline(events: Sequence[Event], today: date, roles: Mapping[str, str] | None = None) -> Timeline:
+    """Fold one patient stream into its cycle timeline as of the local date ``today``.
+
+    ``roles`` (user name → role) says whose grade corrections may lift a severe reaction's block
+    (CONV-IRR-1: a prescriber's); without it none does."""
     facts = _parse(events)
     t4 = _table4(facts, today)
     if t4.omitted:
@@ -1050,12 +1053,21 @@ def timeline(events: Sequence[Event], today: date) -> Timeline:
 
     decided = set(facts.decisions)
     proposals = [p for p in proposals if p.id not in decided]
+    from .eligibility import severe_reactions  # the monitor's facts (core/infusion.py imports this module's peers)
+
+    severe = () if discontinued else severe_reactions(events, roles)
+    # MOD-NH-3, CONV-IRR-1: a severe reaction blocks every dose until a prescriber records the
+    # permanent discontinuation; it cannot be declined (check_decide), only the grade corrected.
+    proposals[:0] = [Proposal(f"CONV-IRR-1:{r.dose_id}:{r.number}", "CONV-IRR-1", f"{r.text} {r.next_step}", False,
+                              "prescriber", None, None, None, SCOPE_ALL) for r in severe]
     current_cycle = current_day = None
     for cy in cycles:
         if cy.day1_given and cy.day1 <= today:
             current_cycle, current_day = cy.number, (today - cy.day1).days + 1
     nxt = None if discontinued else next((x for cy in cycles for x in cy.doses if not x.resolved), None)
     status = _status(facts, cycles, nxt, discontinued, disc_reason, cycles_given, allowed, limits)
+    if severe:
+        status = f"No further dose: {severe[0].text} {severe[0].next_step}"
     return Timeline(
         today=today,
         started=facts.start is not None,
@@ -1327,6 +1339,9 @@ def check_give(tl: Timeline, cycle: int, day: int, on_date: date, level_mg_m2: D
         raise ValueError(f"{dose.label} on {on_date} is outside {dose.effective.text} ({rule}); nearest allowed date "
                          f"{dose.effective.nearest(on_date)}.")
     blocks = _blocking(tl, dose)
+    severe = next((p for p in blocks if p.rule == "CONV-IRR-1"), None)
+    if severe is not None:
+        raise ValueError(f"{dose.label}: no further dose. {severe.text}")
     if blocks:
         names = "; ".join(f"{p.id} ({p.needs_role}" + (f", proposed date {p.date}" if p.date else "") + ")" for p in blocks)
         raise ValueError(f"{dose.label}: waiting for a decision: {names}.")
@@ -1564,6 +1579,9 @@ def check_decide(tl: Timeline, proposal_id: str, decision: str, reason: str, rol
         raise ValueError(f"{p.id}: confirm the levels themselves (levels.confirmed, check_levels) or record the response.")
     if p.rule == "CONV-CYC-1":
         raise ValueError(f"{p.id}: record the HSCT decision (intake HSCT plan) instead (CONV-CYC-1).")
+    if p.rule == "CONV-IRR-1":
+        raise ValueError(f"{p.id}: a severe infusion reaction is not a proposal to decline: a prescriber records the "
+                         "permanent discontinuation (D), or corrects the grade on the monitor with a reason (MOD-NH-3, CONV-IRR-1).")
     data: dict[str, Any] = {"proposal_id": p.id, "rule": p.rule, "decision": decision, "reason": why, "role": role}
     if p.unverified:
         data["unverified_rule"] = p.rule

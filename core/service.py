@@ -85,6 +85,10 @@ class Ledger:
             self._users = auth.fold_users(self.by_stream.get(auth.USERS_STREAM, []))
         return self._users
 
+    def roles(self) -> dict[str, str]:
+        """User name → role (who may do what is decided in core, from the users log)."""
+        return {u.username: u.role for u in self.users().values()}
+
     def site(self) -> SiteSettings:
         if self._site is None:
             self._site = fold_site(self.by_stream.get(SITE_STREAM, []))
@@ -151,6 +155,7 @@ class Ledger:
     # -- commands used by the screens ----------------------------------------------------------
     def sign_in(self, username: str, pin: str) -> auth.SignInResult:
         self.refresh()
+        # One answer for an unknown name, a wrong PIN and a locked account (core/auth.py).
         result = auth.sign_in(self.key, self.users(), username.strip(), pin, self.clock.now())
         if result.event is not None:
             self.append(auth.USERS_STREAM, lambda: [result.event])
@@ -167,8 +172,20 @@ class Ledger:
         self.append(auth.USERS_STREAM, decide)
         return self.users()[username]
 
+    def lock_ends(self, username: str):
+        """When the user's lock lifts by itself, or None if they are not locked now."""
+        u = self.users().get(username)
+        return None if u is None else u.lock_ends(self.clock.now())
+
     def unlock_user(self, actor: str, username: str) -> None:
-        self.append(auth.USERS_STREAM, lambda: [NewEvent(auth.USERS_STREAM, "user.unlocked", actor, self.clock.now(), {"username": username})])
+        """Lift a lock at once and clear the run of failed tries (ValueError: no such user)."""
+
+        def decide() -> list[NewEvent]:
+            if username not in self.users():
+                raise ValueError(f"User name: no user '{username}'.")
+            return [NewEvent(auth.USERS_STREAM, "user.unlocked", actor, self.clock.now(), {"username": username})]
+
+        self.append(auth.USERS_STREAM, decide)
 
     def set_site(self, actor: str, name: str, value: Any) -> None:
         value = check_setting(name, value)  # a bad value (an unknown time zone) is refused, naming the field
@@ -215,7 +232,7 @@ class Ledger:
     def timeline(self, pid: str):
         from .schedule import timeline
 
-        return timeline(self.stream_events(intake.PATIENT_PREFIX + pid), self.today())
+        return timeline(self.stream_events(intake.PATIENT_PREFIX + pid), self.today(), self.roles())
 
     def schedule_event(self, actor: str, pid: str, kind: str, decide: Callable[[Any], dict[str, Any]]) -> Event:
         """Decide a schedule action on a freshly folded timeline and append it (ValueError refuses)."""
