@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 DEFAULT_DB_NAME = "bedside.db"
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"bedside {_version()}")
     p.add_argument("--db", metavar="PATH_OR_URL", help="the SQLite database (shared path for a ward server) or a postgresql:// URL")
     p.add_argument("--demo", action="store_true", help="run on a throw-away demo database (not for clinical use)")
-    p.add_argument("--speed", type=float, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)")
+    p.add_argument("--speed", type=speed_value, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     v = sub.add_parser("verify-log", help="check that the whole event log is intact")
     v.add_argument("--db", metavar="PATH", dest="sub_db")
@@ -59,13 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
     prs = pr.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     rec = prs.add_parser("record", help="80-column medication administration record of a patient")
     rec.add_argument("mrn")
-    rec.add_argument("--cycle", type=int, default=None, help="one cycle only")
+    rec.add_argument("--cycle", type=whole_number(1, 99), default=None, help="one cycle only")
     rec.add_argument("--db", metavar="PATH", dest="sub_db")
+    rec.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
     ex = sub.add_parser("export", help="export a record")
     exs = ex.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     fh = exs.add_parser("fhir", help="a FHIR R4 Bundle of a patient, as JSON on standard output")
     fh.add_argument("mrn")
     fh.add_argument("--db", metavar="PATH", dest="sub_db")
+    fh.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
     from bedside.tui.dbcli import add_db_commands
     from bedside.tui.serve import add_serve_command
 
@@ -158,17 +162,59 @@ def run_app(args: argparse.Namespace) -> int:
             stores.append(store)
             return Ledger(store, RealClock(), SiteKey(site_key_path(db)))
 
+    running: list = []
     try:
         from bedside.tui.app import BedsideApp
 
         app = BedsideApp(demo=args.demo, boot=boot, first_run=first_run)
-        app.run()
+        running.append(app)
+        with _removed_on_signal(tmp, running):
+            app.run()
         return app.return_code or 0
     finally:
         for store in stores:
             store.close()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _removed_on_signal(tmp: str | None, running: list | None = None):
+    """While inside: SIGHUP (a dropped SSH link) and SIGTERM remove the demo folder at once and
+    end the app (or the command) in order, so the callers' ``finally`` runs and no
+    ``bedside-demo-*`` folder is left behind. A second signal, or an app that cannot finish within
+    5 s (its terminal gone), ends the process; the folder is already gone by then."""
+    import os
+    import shutil
+    import signal
+    import threading
+
+    def handler(signum, frame):
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        code = 128 + signum
+        app = running[0] if running else None
+        if app is not None and app.is_running and not handled:
+            handled.append(signum)
+            app.exit(return_code=code)  # Textual restores the terminal; the stores close in finally
+            timer = threading.Timer(5.0, os._exit, (code,))
+            timer.daemon = True  # never keeps a finished process alive
+            timer.start()
+            return
+        raise SystemExit(code)
+
+    handled: list[int] = []
+    previous = {}
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread (an in-process test): nothing to do
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class UsageError(Exception):
@@ -178,6 +224,43 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, status 2
         raise UsageError(message)
+
+    def _get_values(self, action, arg_strings):
+        # ``--response=--`` leaves argparse an empty list where one string belongs (its ``--``
+        # handling); refuse it here, naming the option, instead of failing later on a list.
+        value = super()._get_values(action, arg_strings)
+        if action.nargs is None and isinstance(value, list):
+            name = "/".join(action.option_strings) or action.metavar or action.dest
+            self.error(f"argument {name}: expected one value")
+        return value
+
+
+_ASCII_INT = re.compile(r"[0-9]{1,9}")
+
+
+def whole_number(lo: int, hi: int):
+    """An argparse ``type``: ASCII digits only (``int()`` would take "٣"; ``isdigit`` takes "³"),
+    from ``lo`` to ``hi``; argparse names the option in the message (exit 2)."""
+
+    def parse(text: str) -> int:
+        if not isinstance(text, str) or not _ASCII_INT.fullmatch(text.strip()) or not lo <= int(text) <= hi:
+            raise argparse.ArgumentTypeError(f"a whole number from {lo} to {hi} is required, got {text!r}")
+        return int(text)
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+#: The demo clock's factor: above 0, at most this (a larger one overflows the clock's dates).
+MAX_SPEED = 10_000.0
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?|\.[0-9]{1,6}")
+
+
+def speed_value(text: str) -> float:
+    """An argparse ``type`` for ``--speed``: a plain positive decimal (no NaN, inf or exponent)."""
+    if not isinstance(text, str) or not _DECIMAL.fullmatch(text.strip()) or not 0 < float(text) <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(f"a number above 0 and at most {MAX_SPEED:g} is required, got {text!r}")
+    return float(text)
 
 
 def _decimal_option(name: str, text: str | None, limit: str | None = None):
@@ -205,7 +288,7 @@ def cmd_calc(args: argparse.Namespace) -> int:
 
     height = _decimal_option("--height-cm", args.height_cm, "height_cm")
     weight = _decimal_option("--weight-kg", args.weight_kg, "weight_kg")
-    if not str(args.cycle).isdigit() or not 1 <= int(args.cycle) <= 99:
+    if not _ASCII_INT.fullmatch(str(args.cycle)) or not 1 <= int(args.cycle) <= 99:  # "³".isdigit()
         raise UsageError(f"--cycle: a whole number from 1 to 99, got {args.cycle!r}")
     cycle = int(args.cycle)
     if args.day not in ("1", "8", "15"):
@@ -252,10 +335,46 @@ def open_ledger(db: Path | str):
 
 
 def cmd_records(args: argparse.Namespace) -> int:
+    if args.demo or args.sub_demo:
+        if args.sub_db or args.db:
+            raise UsageError("--demo: a demo record comes from a throw-away demo database; leave out --db")
+        return demo_records(args)
     ledger = open_ledger(resolve_db(args.sub_db or args.db))
-    p = next((p for p in ledger.patients() if p.mrn.upper() == args.mrn.upper()), None)
+    try:
+        return _write_record(args, ledger)
+    finally:
+        ledger.store.close()
+
+
+def demo_records(args: argparse.Namespace) -> int:
+    """``print record``/``export fhir --demo``: a demo patient as the demo app shows it (the same
+    seed and clock as :func:`run_app`), from a temporary database removed afterwards."""
+    import shutil
+    import tempfile
+
+    from bedside.core.clock import ScaledClock
+    from bedside.core.demo import DEMO_KEY, seed
+    from bedside.core.service import Ledger
+
+    tmp = tempfile.mkdtemp(prefix="bedside-demo-")
+    try:
+        with _removed_on_signal(tmp):
+            store = open_store(Path(tmp) / "demo.db")
+            try:
+                clock = ScaledClock(args.speed or 60.0)
+                seed(store, clock)
+                return _write_record(args, Ledger(store, clock, DEMO_KEY), demo=True)
+            finally:
+                store.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
+    p = next((p for p in ledger.patients() if p.mrn.upper() == args.mrn.strip().upper()), None)
     if p is None:
-        print(f"bedside: no patient with MRN {args.mrn}", file=sys.stderr)
+        hint = f" (demo patients: {', '.join(sorted(q.mrn for q in ledger.patients()))})" if demo else ""
+        print(f"bedside: no patient with MRN {args.mrn!r}{hint}", file=sys.stderr)
         return 1
     events = ledger.stream_events(p.stream)
     users = {u.username: (u.full_name, u.role) for u in ledger.users().values()}
@@ -285,6 +404,45 @@ def _check_zone_env() -> None:
         raise UsageError(str(exc)) from None
 
 
+def _databases(args: argparse.Namespace) -> list:
+    """The stores this command will open, each with where it was named (none for calc, serve
+    and the demo)."""
+    command = getattr(args, "command", None)
+    if command in ("calc", "serve") or (command is None and args.demo):
+        return []
+    if command in ("print", "export") and (args.demo or args.sub_demo):
+        return []
+    if command == "db" and getattr(args, "db_command", None) == "copy":
+        return [("SRC", args.src), ("DST", args.dst)]
+    given = getattr(args, "sub_db", None) or args.db
+    return [("--db" if given else "$BEDSIDE_DB", resolve_db(given))]
+
+
+def _check_pg_driver(args: argparse.Namespace) -> None:
+    """A ``postgresql://`` store without psycopg installed: one line saying what to install."""
+    from bedside.tui.dbcli import is_pg_url
+
+    names = [name for name, db in _databases(args) if is_pg_url(db)]
+    if not names:
+        return
+    try:
+        import psycopg  # noqa: F401 - only whether it can be imported
+    except ImportError:
+        raise UsageError(f"{names[0]}: a postgresql:// database needs psycopg: pip install -e '.[pg]'") from None
+
+
+def _store_error() -> type[Exception]:
+    from bedside.core.store import StoreError
+
+    return StoreError
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     # Byte-compile Bedside's modules once and reuse them, as a regular install does when it is
     # installed. An editable install run with PYTHONDONTWRITEBYTECODE=1 would otherwise recompile
@@ -294,12 +452,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         _check_zone_env()
+        _check_pg_driver(args)
         if args.command == "calc":
             return cmd_calc(args)
         if args.command in ("print", "export"):
             return cmd_records(args)
     except UsageError as exc:
         print(f"bedside: {exc}", file=sys.stderr)
+        return 2
+    except (_store_error(), OSError) as exc:  # a --db that cannot be opened: one line, no traceback
+        print(f"bedside: {_one_line(exc)}", file=sys.stderr)
         return 2
     if args.command == "verify-log":
         return cmd_verify_log(resolve_db(args.sub_db or args.db))

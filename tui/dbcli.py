@@ -104,9 +104,9 @@ def run_db_command(args: argparse.Namespace) -> int:
             return cmd_migrate(resolve_target(getattr(args, "sub_db", None) or getattr(args, "db", None)))
         if args.db_command == "copy":
             return cmd_copy(args.src, args.dst)
-    except StoreError as exc:
-        print(f"bedside db {args.db_command}: {exc}", file=sys.stderr)
-        return 1
+    except (StoreError, OSError) as exc:  # a store that cannot be opened: bad input, one line
+        print(f"bedside db {args.db_command}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}", file=sys.stderr)
+        return 2
     print(f"bedside db: unknown command {args.db_command!r}", file=sys.stderr)
     return 2
 

@@ -48,14 +48,16 @@ def add_serve_command(subparsers) -> argparse.ArgumentParser:
         metavar="ADDR",
         help=f"address to listen on (default {DEFAULT_HOST}: this computer only)",
     )
-    s.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"TCP port (default {DEFAULT_PORT})")
+    from bedside.tui.cli import speed_value, whole_number  # ASCII digits, a range; no NaN/inf
+
+    s.add_argument("--port", type=whole_number(1, 65535), default=DEFAULT_PORT, metavar="N", help=f"TCP port (default {DEFAULT_PORT})")
     s.add_argument(
         "--public-url",
         default=None,
         metavar="URL",
         help="the address browsers use, when it differs from http://HOST:PORT (e.g. listening on 0.0.0.0)",
     )
-    s.add_argument("--speed", type=float, default=None, metavar="X", dest="serve_speed", help="demo clock speed (default 60)")
+    s.add_argument("--speed", type=speed_value, default=None, metavar="X", dest="serve_speed", help="demo clock speed (default 60)")
     s.add_argument("--db", metavar="PATH", dest="serve_db", help="refused: a real database is never served")
     return s
 
