@@ -170,8 +170,9 @@ HELD = "held"
 OMITTED = "omitted"
 DELAYED = "delayed"
 NOT_APPLICABLE = "not_applicable"
+BLOCKED = "blocked"  # its window opened or passed inside another dose's toxicity hold (MOD-INT, CONV-MOD-4)
 OVERDUE = "overdue"
-STATES = (PLANNED, DUE_TODAY, IN_WINDOW, GIVEN, HELD, OMITTED, DELAYED, NOT_APPLICABLE, OVERDUE)
+STATES = (PLANNED, DUE_TODAY, IN_WINDOW, GIVEN, HELD, OMITTED, DELAYED, NOT_APPLICABLE, OVERDUE, BLOCKED)
 RESOLVED_STATES = frozenset({GIVEN, OMITTED, NOT_APPLICABLE})
 
 # Proposal scopes: what an undecided proposal blocks in check_give.
@@ -1023,8 +1024,17 @@ def timeline(events: Sequence[Event], today: date, roles: Mapping[str, str] | No
                             else "dropped by the prescriber's reduced split (CONV-MOD-5)", **common)
             elif key in facts.omitted:
                 dose = Dose(planned=nominal, effective=None, state=OMITTED, omit_reason=facts.omitted[key], **common)
+            elif it is None and (cover := _covering_hold(facts, n, d, nominal, window, today)) is not None and (
+                    d in rules.OMITTABLE_DAYS and _confirmed(facts, f"MOD-INT-2:c{n}d{d}")):
+                dose = Dose(planned=nominal, effective=None, state=OMITTED, omit_reason=(
+                    f"MOD-INT-2 (UNVERIFIED) omission confirmed by a prescriber: its window passed inside the hold of "
+                    f"C{cover[0][0]} D{cover[0][1]}"), **common)
             else:
-                dose, new_props = _open_dose(facts, today, n, d, nominal, window, earliest, projected, it, common, ext_len)
+                cover = None if it is not None else _covering_hold(facts, n, d, nominal, window, today)
+                if cover is not None:
+                    dose, new_props = _inside_hold(facts, today, n, d, nominal, window, earliest, projected, cover, common)
+                else:
+                    dose, new_props = _open_dose(facts, today, n, d, nominal, window, earliest, projected, it, common, ext_len)
                 proposals.extend(new_props)
                 all_resolved = False
                 proj = dose.effective.start if dose.effective else max(dose.planned, earliest or dose.planned)
@@ -1126,7 +1136,9 @@ def _open_dose(
         state = DELAYED
         if end is not None and today > end:
             state = OVERDUE
-            if not projected:
+            # Toxicity, not CONV-SCHED-7, decides a dose held past its window: only once its Table 4
+            # proposal (MOD-INT-1/2) is decided is a later miss a non-toxicity one (issue 15).
+            if not projected and _table4_decided(facts, tag):
                 props.append(_sched7_overdue(n, d, end, earliest, today))
         return Dose(planned=start, effective=eff, state=state, note=note, **common), props
     moved = facts.moved.get((n, d))
@@ -1172,6 +1184,78 @@ def _open_dose(
     if state == OVERDUE and not projected:
         props.append(_sched7_overdue(n, d, eff.end, earliest, today))  # type: ignore[arg-type]
     return Dose(planned=planned, effective=eff, state=state, note=note, **common), props
+
+
+def _table4_decided(facts: _Facts, tag: str) -> bool:
+    return any(f"{rule}:{tag}" in facts.decisions for rule in TABLE4_DOSE_RULES)
+
+
+def _covering_hold(facts: _Facts, n: int, d: int, nominal: date, window: Window,
+                   today: date) -> tuple[tuple[int, int], _Interruption] | None:
+    """The toxicity hold of an earlier dose inside which this dose's window opened or passed (its
+    planned date, for a Day 1, which has no window): (that dose, its interruption), or None.
+
+    MOD-INT / CONV-MOD-4: Table 4 decides every such dose; none is ever silently due."""
+    opens = nominal if d == 1 else window.start
+    found = None
+    for key, it in facts.interruptions.items():
+        # The recovery date itself is after the hold: a dose may be given on it (CONV-SCHED-6).
+        inside = opens < it.recovered if it.recovered is not None else opens <= today
+        if key < (n, d) and it.start <= opens and inside:
+            if found is None or it.start < found[1].start:
+                found = (key, it)
+    return found
+
+
+def _inside_hold(facts: _Facts, today: date, n: int, d: int, nominal: date, window: Window, earliest: date | None,
+                 projected: bool, cover: tuple[tuple[int, int], _Interruption], common: dict[str, Any]) -> tuple[Dose, list[Proposal]]:
+    """A dose whose window opened or passed during another dose's toxicity hold (MOD-INT, CONV-MOD-4).
+
+    While the hold is open it is BLOCKED (never due). After recovery its own interruption is counted
+    from its planned date to the recovery date (CONV-SCHED-5) and Table 4 (UNVERIFIED) proposes, for a
+    prescriber to confirm or decline: < 7 days, delay it to the recovery date or later, spacing kept
+    (MOD-INT-1, CONV-SCHED-6); ≥ 7 days, omit it (MOD-INT-2; a Day 1 is delayed, never omitted:
+    SCHED-6). Until decided the proposal blocks it; a declined omission lets it be given from the
+    recovery date (CONV-SCHED-6), spacing kept."""
+    (hc, hd), it = cover
+    tag = f"c{n}d{d}"
+    held = f"C{hc} D{hd}"
+    if it.recovered is None:
+        return Dose(planned=nominal, effective=None, state=BLOCKED,
+                    note=(f"its window opened during the toxicity hold of {held} (from {it.start.isoformat()}: "
+                          f"{it.reason}); Table 4 decides it when the hold ends (MOD-INT, UNVERIFIED, CONV-MOD-4): "
+                          "record the recovery of " + held), **common), []
+    count = max(0, (it.recovered - nominal).days)  # CONV-SCHED-5: from this dose's planned date
+    counted = (f"C{n} D{d} planned {nominal.isoformat()} fell inside the hold of {held} "
+               f"({it.start.isoformat()} to recovery {it.recovered.isoformat()}): {count} days")
+    props: list[Proposal] = []
+    if d in rules.OMITTABLE_DAYS and count >= rules.INTERRUPT_OMIT_DAYS:
+        rule = "MOD-INT-2"
+        text = (f"Table 4 (UNVERIFIED): {counted} (≥ {rules.INTERRUPT_OMIT_DAYS}) → omit C{n} D{d} (MOD-INT-2, CONV-MOD-4); "
+                "a prescriber confirms or declines.")
+    else:
+        rule = "MOD-INT-1"
+        limit = "" if d == 1 else f" (< {rules.INTERRUPT_OMIT_DAYS})"
+        text = (f"Table 4 (UNVERIFIED): {counted}{limit} → delay C{n} D{d} to {it.recovered.isoformat()} or later, "
+                f"keeping ≥ {rules.MIN_DAYS_BETWEEN_DOSES} days between doses (MOD-INT-1, CONV-SCHED-6"
+                + ("; a Day 1 is delayed, never omitted, SCHED-6" if d == 1 else "") + "); a prescriber confirms or declines.")
+    pid = f"{rule}:{tag}"
+    # A Day 1 delayed ≥ 7 days is delayed, as a held Day 1 itself is (SCHED-6, CONV-MOD-4): no dose
+    # row applies; the hold's own ≥ 14 / > 28-day rows (MOD-INT-3 to 6) come from the held dose.
+    decided = pid in facts.decisions or (d == 1 and count >= rules.INTERRUPT_OMIT_DAYS)
+    if not decided:  # known at recovery, whatever is still open before it: decided together
+        props.append(Proposal(pid, rule, text, True, "prescriber", n, d, None, SCOPE_DOSE))
+    start = max(x for x in (it.recovered, earliest, window.start if d != 1 else nominal) if x is not None)
+    end = None if d == 1 else max(start, window.end)  # type: ignore[type-var]
+    eff = Window(start, end)
+    if not decided:
+        return Dose(planned=start, effective=eff, state=DELAYED,
+                    note=f"{counted}: waiting for the prescriber's decision on {pid} (UNVERIFIED, d decides)", **common), props
+    state = DELAYED if today < start else (OVERDUE if end is not None and today > end else IN_WINDOW)
+    if state == OVERDUE and not projected:
+        props.append(_sched7_overdue(n, d, end, earliest, today))  # type: ignore[arg-type]
+    return Dose(planned=start, effective=eff, state=state,
+                note=f"{counted}; {pid} decided by a prescriber: may be given {eff.text} (CONV-SCHED-6)", **common), props
 
 
 def _sched7_overdue(n: int, d: int, missed: date, earliest: date | None, today: date) -> Proposal:
@@ -1322,6 +1406,8 @@ def check_give(tl: Timeline, cycle: int, day: int, on_date: date, level_mg_m2: D
     if dose.state == HELD:
         raise ValueError(f"{dose.label} is held since {dose.held_from} ({dose.hold_reason}); record recovery first "
                          "(MOD-GEN-2, Table 2/3).")
+    if dose.state == BLOCKED:
+        raise ValueError(f"{dose.label} is blocked: {dose.note}.")
     before = _earlier_open(tl, dose)
     if before:
         names = ", ".join(f"{x.label} ({x.state})" for x in before)

@@ -23,12 +23,12 @@ from .base import PatientView
 
 SYMBOL = {
     sch.PLANNED: "○", sch.DUE_TODAY: "◉", sch.IN_WINDOW: "◐", sch.GIVEN: "✓", sch.HELD: "‖",
-    sch.OMITTED: "✗", sch.DELAYED: "↷", sch.NOT_APPLICABLE: "—", sch.OVERDUE: "!",
+    sch.OMITTED: "✗", sch.DELAYED: "↷", sch.NOT_APPLICABLE: "—", sch.OVERDUE: "!", sch.BLOCKED: "⊘",
 }
 WORDS = {
     sch.PLANNED: "planned", sch.DUE_TODAY: "due today", sch.IN_WINDOW: "in window", sch.GIVEN: "given",
     sch.HELD: "held", sch.OMITTED: "omitted", sch.DELAYED: "delayed", sch.NOT_APPLICABLE: "not applicable",
-    sch.OVERDUE: "overdue",
+    sch.OVERDUE: "overdue", sch.BLOCKED: "blocked",
 }
 DAY_COLUMNS = {1: 1, 2: 8, 3: 15}
 
