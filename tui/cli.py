@@ -94,7 +94,7 @@ def cmd_verify_log(db: Path | str) -> int:
     from bedside.tui.dbcli import describe, store_exists, summary_any, verify_any
 
     if not store_exists(db):
-        print(f"bedside: no database at {db}", file=sys.stderr)
+        print(f"bedside: no database at {describe(db)}", file=sys.stderr)
         return 2
     try:
         store = open_store(db)
@@ -438,9 +438,14 @@ def _store_error() -> type[Exception]:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The error as one line that cannot drive the terminal (argv is echoed: "\\x1b" shows as such)."""
+    from bedside.core.text import printable
+
     if isinstance(exc, OSError) and exc.strerror:
-        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
-    return " ".join(str(exc).split()) or type(exc).__name__
+        text = f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    else:
+        text = str(exc) or type(exc).__name__
+    return printable(text, escapes=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -458,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("print", "export"):
             return cmd_records(args)
     except UsageError as exc:
-        print(f"bedside: {exc}", file=sys.stderr)
+        print(f"bedside: {_one_line(exc)}", file=sys.stderr)
         return 2
     except (_store_error(), OSError) as exc:  # a --db that cannot be opened: one line, no traceback
         print(f"bedside: {_one_line(exc)}", file=sys.stderr)

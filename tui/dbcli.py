@@ -39,11 +39,15 @@ def resolve_target(arg: str | None) -> str | Path:
 
 
 def describe(target: str | Path) -> str:
+    """A store's name as printed: a URL without its password; never a control sequence (a path
+    from argv is echoed, so ``\x1b`` shows as those four characters, core/text.py)."""
+    from bedside.core.text import printable
+
     if is_pg_url(target):
         from bedside.core.pgstore import redact
 
-        return redact(str(target))
-    return str(target)
+        return printable(redact(str(target)), escapes=True)
+    return printable(str(target), escapes=True)
 
 
 def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migrate: bool = True, busy_ms: int | None = None):
@@ -105,7 +109,9 @@ def run_db_command(args: argparse.Namespace) -> int:
         if args.db_command == "copy":
             return cmd_copy(args.src, args.dst)
     except (StoreError, OSError) as exc:  # a store that cannot be opened: bad input, one line
-        print(f"bedside db {args.db_command}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}", file=sys.stderr)
+        from bedside.tui.cli import _one_line
+
+        print(f"bedside db {args.db_command}: {_one_line(exc)}", file=sys.stderr)
         return 2
     print(f"bedside db: unknown command {args.db_command!r}", file=sys.stderr)
     return 2
@@ -130,7 +136,7 @@ def cmd_copy(src: str, dst: str) -> int:
     from bedside.core.store import StoreError
 
     if not store_exists(src):
-        print(f"bedside db copy: no database at {src}", file=sys.stderr)
+        print(f"bedside db copy: no database at {describe(src)}", file=sys.stderr)
         return 2
     if _same_store(src, dst):
         print("bedside db copy: SRC and DST are the same store", file=sys.stderr)
