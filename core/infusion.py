@@ -78,6 +78,7 @@ from attrs import field, frozen
 from . import rules
 from .clock import as_utc, parse_aware
 from .events import Event, iso_utc
+from .text import unsafe_message
 from .stability import infusion_end, observation_earliest_end
 
 __all__ = [
@@ -1606,7 +1607,15 @@ def validate_vitals(
 # --- event data builders ----------------------------------------------------------------------------
 
 
+def _refuse_controls(fields: Mapping[str, Any], name: str, label: str) -> None:
+    """Typed text with C0/C1, DEL or bidi controls is refused, naming the field (core/text.py)."""
+    value = fields.get(name)
+    if isinstance(value, str) and unsafe_message(label, value):
+        raise ValueError(unsafe_message(label, value))
+
+
 def _need_text(fields: Mapping[str, Any], name: str, label: str) -> str:
+    _refuse_controls(fields, name, label)
     text = _text(fields.get(name))
     if not text:
         raise ValueError(f"{label}: required.")
@@ -1646,6 +1655,7 @@ def event_data(kind: str, dose_id: str, at: datetime, **fields: Any) -> dict[str
         data["reason"] = _need_text(fields, "reason", "Reason")
     elif kind == OBSERVATION_INCOMPLETE:
         data["reason"] = _need_text(fields, "reason", "Reason")
+        _refuse_controls(fields, "who", "Who")
         who = _text(fields.get("who"))
         if who:
             data["who"] = who
@@ -1665,6 +1675,7 @@ def event_data(kind: str, dose_id: str, at: datetime, **fields: Any) -> dict[str
         if grade is None:
             raise ValueError("Grade: CTCAE Grade 1, 2, 3 or 4, or anaphylaxis (CTCAE-1).")
         data.update(grade=grade, ctcae_version=rules.CTCAE_VERSION)
+        _refuse_controls(fields, "correction_reason", "Reason")
         correction = _text(fields.get("correction_reason"))
         if correction:
             data["correction_reason"] = correction

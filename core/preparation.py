@@ -38,6 +38,7 @@ from attrs import evolve, frozen
 from . import calc, rules
 from .clock import to_local
 from .events import Event, NewEvent, iso_utc, parse_utc
+from .text import unsafe_message
 from .stability import Deadlines, PrepTimes, cannot_give, check_dilution, deadlines
 
 CALCULATED = "prep.calculated"
@@ -354,6 +355,8 @@ def step_event(st: PrepState, stream: str, actor: str, actor_role: str, now: dat
                 raise ValueError(f"{text} [{rule}]")
             if at > dl.end_deadline:
                 raise ValueError(f"Past the stability deadline {to_local(dl.end_deadline):%H:%M %Z} ({dl.binding.rule_id}): discard and prepare again (CONV-STAB-3).")
+    if unsafe_message("Reason", reason):  # refused, never stored (core/text.py)
+        raise ValueError(unsafe_message("Reason", reason))
     return NewEvent(stream, STEP, actor, now, {"dose_id": st.dose_id, "step": step, "at": iso_utc(at), "vials_kept": vials_kept, "reason": reason})
 
 
@@ -365,6 +368,8 @@ def override_event(st: PrepState, stream: str, actor: str, actor_role: str, now:
         raise ValueError(f"Only a pharmacist may override {rule} ({OVERRIDABLE[rule]}).")
     if not (reason or "").strip():
         raise ValueError("Reason: required for an override.")
+    if unsafe_message("Reason", reason):
+        raise ValueError(unsafe_message("Reason", reason))
     recon = st.step_at("reconstituted")
     if recon is None:
         raise ValueError("Nothing prepared: an override applies to a reconstituted preparation.")
@@ -394,6 +399,8 @@ def syringe_event(st: PrepState, stream: str, actor: str, actor_role: str, at: d
         raise ValueError("Syringe details apply only to a dose calculated for the syringe route (PREP-9).")
     if actor_role != "pharmacist":
         raise ValueError("Syringe route: a pharmacist records the set, priming and flush (PREP-9, §16.1).")
+    if unsafe_message("Set", set_text):
+        raise ValueError(unsafe_message("Set", set_text))
     set_text = "".join(ch for ch in set_text if ch == " " or ch.isprintable()).strip()
     if not set_text:
         raise ValueError("Set: name the administration set used.")

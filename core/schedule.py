@@ -75,6 +75,7 @@ from attrs import field, frozen
 
 from . import rules
 from .events import Event
+from .text import unsafe_message
 
 __all__ = [
     "CYCLE_EXTENDED",
@@ -510,6 +511,8 @@ def check_void(events: Sequence[Event], actor: str, role: str, reason: str, expe
                          "(CONV-OVR-1): correct the facts it rests on, or record a new decision.")
     if not reason or not reason.strip():
         raise ValueError("Reason: required (what was wrong with the entry).")
+    if unsafe_message("Reason", reason):
+        raise ValueError(unsafe_message("Reason", reason))
     if ev.kind == DOSE_GIVEN:
         tag = f"c{ev.data['cycle']}d{ev.data['day']}"
         if any(e.kind == INFUSION_STARTED_KIND and e.data.get("dose_id") == tag for e in events):
@@ -1243,7 +1246,9 @@ def _inside_hold(facts: _Facts, today: date, n: int, d: int, nominal: date, wind
     # A Day 1 delayed ≥ 7 days is delayed, as a held Day 1 itself is (SCHED-6, CONV-MOD-4): no dose
     # row applies; the hold's own ≥ 14 / > 28-day rows (MOD-INT-3 to 6) come from the held dose.
     decided = pid in facts.decisions or (d == 1 and count >= rules.INTERRUPT_OMIT_DAYS)
-    if not decided:  # known at recovery, whatever is still open before it: decided together
+    # A Day 8/15's row is known at recovery, whatever is still open before it (decided together); a
+    # Day 1's waits for the cycle before it to be resolved (its date may move by SCHED-4 first, M3).
+    if not decided and (d != 1 or not projected):
         props.append(Proposal(pid, rule, text, True, "prescriber", n, d, None, SCOPE_DOSE))
     start = max(x for x in (it.recovered, earliest, window.start if d != 1 else nominal) if x is not None)
     end = None if d == 1 else max(start, window.end)  # type: ignore[type-var]
@@ -1355,6 +1360,9 @@ def _need_open(dose: Dose) -> None:
 
 
 def _text(value: str, what: str) -> str:
+    refused = unsafe_message(what, value)  # C0/C1, DEL, bidi controls are refused, not dropped (core/text.py)
+    if refused:
+        raise ValueError(refused)
     clean = "".join(ch for ch in str(value or "") if ch == " " or ch.isprintable()).strip()
     if not clean:
         raise ValueError(f"{what} is required.")
@@ -1539,6 +1547,8 @@ def check_extend(tl: Timeline, length_days: int, reason: str, note: str = "") ->
         raise ValueError(f"Extension reason must be one of {', '.join(EXTENSION_REASONS)} (SCHED-4).")
     if (rules.EXTENDABLE_CYCLE + 1, 1) in tl.facts.given:
         raise ValueError("C2 D1 was given: cycle 1 is over and only cycle 1 may be extended (SCHED-4, SCHED-5).")
+    if unsafe_message("Note", note):
+        raise ValueError(unsafe_message("Note", note))
     clean_note = "".join(ch for ch in str(note or "") if ch == " " or ch.isprintable()).strip()
     if reason == "other" and not clean_note:
         raise ValueError("Neither label reason applies: the prescriber records why (CONV-SCHED-3).")
@@ -1699,6 +1709,8 @@ def check_discontinue(tl: Timeline, reason: str, note: str, on_date: date) -> di
         raise ValueError(f"Treatment is already discontinued ({tl.discontinued_reason}).")
     if reason not in DISCONTINUE_REASONS:
         raise ValueError(f"reason must be one of {', '.join(DISCONTINUE_REASONS)}.")
+    if unsafe_message("Note", note):
+        raise ValueError(unsafe_message("Note", note))
     clean = "".join(ch for ch in str(note or "") if ch == " " or ch.isprintable()).strip()
     if reason == "other" and not clean:
         raise ValueError("A discontinuation for another reason needs a note.")

@@ -66,3 +66,22 @@ def test_allowed_controls_for_a_scanner():
     assert unsafe_message("Scan", "(01)123\x1d(10)AB", allow="\x1d") is None
     assert unsafe_message("Scan", "(01)123\x1d(10)AB") is not None
     assert unsafe_message("Name", "tab\there") == "Name: control characters are not allowed (found \\x09)."
+
+
+def test_core_validators_refuse_controls_naming_the_field():
+    """Free text that reaches the log through core (reasons, notes) is refused, not silently
+    cleaned, when it holds a control or bidi character (issue 14)."""
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from bedside.core import infusion
+    from bedside.core import schedule as sch
+
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match=r"^Reason: control characters are not allowed"):
+        infusion.event_data(infusion.INFUSION_PAUSED, "c1d1", at, reason="line \x1b[2J blocked")
+    assert infusion.event_data(infusion.INFUSION_PAUSED, "c1d1", at, reason="line blocked")["reason"] == "line blocked"
+    with pytest.raises(ValueError, match="control characters are not allowed"):
+        sch._text("omit\u202e", "An omission reason")
+    assert sch._text("  patient asked  ", "An omission reason") == "patient asked"
