@@ -193,16 +193,9 @@ class SqliteStore:
     def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | None | bool = True, busy_ms: int = DEFAULT_BUSY_MS):
         self.path = str(path)
         self.anchor_error: str | None = None
-        try:
-            self._open(anchor, busy_ms)
-        except StoreError:
-            raise
-        except Exception as exc:
-            translated = translate_sqlite_error(exc, self.path)
-            if translated is None:
-                raise
-            raise translated from exc
+        self._open(anchor, busy_ms)
 
+    @_translated
     def _open(self, anchor: AnchorFile | None | bool, busy_ms: int) -> None:
         import apsw
 
