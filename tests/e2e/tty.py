@@ -50,8 +50,9 @@ class Tty:
         self.child = pexpect.spawn(str(BEDSIDE), args, env=env, cwd=cwd, dimensions=(ROWS, COLS), timeout=None)
 
     # -- reading ---------------------------------------------------------------------------
-    def pump(self, seconds: float = 0.05) -> bool:
-        """Read what the app wrote within ``seconds`` into the screen; False once it has exited."""
+    def pump(self, seconds: float = 0.05, first: bool = False) -> bool:
+        """Read what the app writes within ``seconds`` into the screen (with ``first``: only until
+        its first burst has been read); False once it has exited."""
         if self.child.closed:
             return False
         end = time.monotonic() + seconds
@@ -66,6 +67,8 @@ class Tty:
             self.stream.feed(data)
             if time.monotonic() >= end:
                 return True
+            if first:
+                seconds, end = 0.01, time.monotonic() + 0.01  # the rest of this burst
 
     def screen(self) -> str:
         return "\n".join(self.screen_.display)
@@ -84,7 +87,7 @@ class Tty:
             self.assert_no_traceback()
             if time.monotonic() > end:
                 pytest.fail(f"{what!r} did not show within {timeout} s; the screen:{self.dump()}")
-            if not self.pump(0.1):
+            if not self.pump(0.2, first=True):
                 text = self.screen()
                 hit = what.search(text) if isinstance(what, re.Pattern) else (what if what in text else None)
                 if hit:
@@ -97,6 +100,15 @@ class Tty:
             if time.monotonic() > end:
                 pytest.fail(f"{what!r} still on the screen after {timeout} s:{self.dump()}")
             self.pump(0.1)
+
+    def wait_change(self, before: str, timeout: float = 5) -> None:
+        """Read until the screen differs from ``before`` (the app has answered a key)."""
+        end = time.monotonic() + timeout
+        while self.screen() == before:
+            if time.monotonic() > end:
+                pytest.fail(f"the screen did not change within {timeout} s:{self.dump()}")
+            if not self.pump(0.2, first=True):
+                return
 
     def settle(self, quiet: float = 0.3, timeout: float = 5) -> None:
         """Read until the app has written nothing for ``quiet`` seconds (the screen is drawn)."""
@@ -122,6 +134,15 @@ class Tty:
                 self.child.send(seq)
             self.keys_sent += 1 if key in KEYS else len(key)
             self.pump(0.02)
+
+    def send_drawn(self, key: str, timeout: float = 5) -> None:
+        """Send one key and read until the app has drawn its answer (some output, then quiet)."""
+        before = len(self.raw)
+        self.send(key)
+        end = time.monotonic() + timeout
+        while len(self.raw) == before and time.monotonic() < end and self.pump(0.05):
+            pass
+        self.settle(0.15)
 
     def type(self, text: str) -> None:
         self.send(text)
@@ -159,3 +180,38 @@ def child_env(home: Path, **extra: str) -> dict[str, str]:
     env.pop("TEXTUAL", None)
     env.update(extra)
     return env
+
+
+# -- a clock the test can move: libfaketime ---------------------------------------------------
+FAKETIME_LIB = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+                                 "/usr/lib/faketime/libfaketime.so.1") if Path(p).exists()), None)
+
+
+def require_faketime() -> str:
+    """libfaketime's path, or skip (fail under CI, where .ci/run installs it)."""
+    if FAKETIME_LIB is None:
+        reason = "the clock walks need libfaketime (apt-get install faketime; .ci/run installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the e2e clock walks: {reason}")
+        pytest.skip(reason)
+    return FAKETIME_LIB
+
+
+class FakeTime:
+    """The wall clock of the app processes started with ``env()``: real time plus an offset the
+    test moves (``advance``); every process re-reads it on each call (FAKETIME_NO_CACHE).
+    Monotonic time is left real, so timers, key timing and the idle lock behave as usual."""
+
+    def __init__(self, directory: Path):
+        self.lib = require_faketime()
+        self.file = directory / "faketime.rc"
+        self.offset_s = 0
+        self.file.write_text("+0\n")
+
+    def env(self) -> dict[str, str]:
+        return {"LD_PRELOAD": self.lib, "FAKETIME_TIMESTAMP_FILE": str(self.file), "FAKETIME_NO_CACHE": "1",
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+    def advance(self, seconds: int) -> None:
+        self.offset_s += int(seconds)
+        self.file.write_text(f"+{self.offset_s}\n")
