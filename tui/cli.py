@@ -72,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     fh.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
     from bedside.tui.dbcli import add_db_commands
     from bedside.tui.serve import add_serve_command
+    from bedside.tui.userscli import add_users_commands
 
     add_db_commands(sub)
     add_serve_command(sub)
+    add_users_commands(sub)
     return p
 
 
@@ -474,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
         from bedside.tui.serve import run_serve
 
         return run_serve(args)
+    if args.command == "users":
+        from bedside.tui.userscli import run_users_command
+
+        return run_users_command(args)
     if args.command == "db":
         from bedside.tui.dbcli import run_db_command
 

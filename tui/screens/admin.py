@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from bedside.core import auth
 from bedside.core.calc import FORMULA_LABELS, FORMULAS
-from bedside.core.clock import ZoneChoice
+from bedside.core.clock import ZoneChoice, to_local
 from bedside.core.site import check_setting
 
 from ..text import literal
@@ -40,7 +40,8 @@ class UsersScreen(Screen):
         t = self.query_one("#users", DataTable)
         t.clear()
         for u in sorted(self.app.ledger.users().values(), key=lambda u: u.username):
-            status = "LOCKED" if u.locked else ("inactive" if not u.active else "active")
+            until = self.app.ledger.lock_ends(u.username)  # a lock lifts by itself (core/auth.py)
+            status = f"LOCKED to {to_local(until):%H:%M:%S}" if until else ("inactive" if not u.active else "active")
             t.add_row(literal(u.username), literal(u.full_name), auth.ROLE_LABELS[u.role], status, key=u.username)
 
     def ledger_changed(self) -> None:
@@ -54,7 +55,7 @@ class UsersScreen(Screen):
         if not t.row_count:
             return
         name = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
-        if not self.app.ledger.users()[name].locked:
+        if self.app.ledger.lock_ends(name) is None:
             self.notify(f"{name} is not locked.")
             return
         self.app.ledger.unlock_user(self.app.actor, name)

@@ -8,6 +8,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Header, Static
 
+from bedside.core import auth
 from bedside.core.demo_users import DEMO_PIN, DEMO_USERS
 
 from ..text import literal
@@ -128,10 +129,15 @@ class LockScreen(ModalScreen[bool]):
 
     def action_unlock(self) -> None:
         pin = self.query_one("#lock-pin", Field)
-        result = self.app.ledger.sign_in(self.user.username, pin.value)
+        ledger = self.app.ledger
+        result = ledger.sign_in(self.user.username, pin.value)
         pin.value = ""
         if result.user is None:
-            self.query_one("#lock-message", Static).update(literal(result.message))
+            # This screen already shows whose account it is, so it may say the account is locked
+            # and until when (the sign-in screen never does: core/auth.py SIGNIN_REFUSED).
+            until = ledger.lock_ends(self.user.username)
+            text = "Wrong PIN." if until is None else auth.lock_notice(until, ledger.zone.zone)
+            self.query_one("#lock-message", Static).update(literal(text))
             return
         self.app.unlocked()
         self.dismiss(True)
