@@ -362,6 +362,14 @@ class BedsideApp(App[int]):
             self.title = self._title_text()
             self.notify("The database is reachable again.", title="Database back", timeout=8)
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
+        """Every toast (screens' and widgets' notify come here): shown literally, never as markup or
+        a control sequence, since messages quote stored names and typed reasons (core/text.py)."""
+        from bedside.core.text import printable
+
+        kwargs = {} if timeout is None else {"timeout": timeout}
+        super().notify(printable(str(message), multiline=True), title=printable(title), severity=severity, markup=False, **kwargs)
+
     def _title_text(self) -> str:
         title = f"Bedside · {DEMO_MARK}" if self.demo else "Bedside"
         return f"{title} · ⚠ DATABASE UNREACHABLE" if self.store_problem else title

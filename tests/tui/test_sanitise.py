@@ -13,6 +13,7 @@ import pytest
 from rich.text import Text
 
 from bedside.core import intake
+from bedside.core.text import printable
 from bedside.core.events import NewEvent
 from bedside.tui.screens.patient import PatientScreen
 from bedside.tui.screens.patients import PatientListScreen
@@ -164,3 +165,17 @@ def test_new_user_full_name_refuses_bidi_override():
     errors = validate_new_user("ann", "Ann \u202eSmith", "nurse", "1234", "1234", {})
     assert errors["full_name"].startswith("Full name: control characters are not allowed")
     assert validate_new_user("ann", "Ann Smith", "nurse", "1234", "1234", {}) == {}
+
+
+async def test_a_toast_quoting_stored_text_is_literal(app, demo_ledger, clock):
+    """notify() (every screen's toasts go through BedsideApp.notify): no control sequence, and a
+    name that looks like markup is shown as typed instead of breaking the toast."""
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot)
+        app.screen.notify(f"{HOSTILE_NAME} [/b] unlocked.", title=HOSTILE_MRN)
+        await pilot.pause()
+        await pilot.pause()
+        assert_inert(app)
+        (note,) = [n for n in app._notifications if "unlocked." in n.message]  # (a time-zone note may be there too)
+        assert note.message == f"{printable(HOSTILE_NAME)} [/b] unlocked." and note.title == printable(HOSTILE_MRN)
+        assert note.markup is False
