@@ -63,7 +63,7 @@ class PatientListScreen(Screen):
             missing = p.missing_sections()
             status = "complete" if not missing else f"{len(missing)} to do"
             sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(p.identity.get("sex"), "")
-            table.add_row(literal(p.mrn), literal(p.name), p.identity.get("dob", ""), sex, status, key=p.id)
+            table.add_row(literal(p.mrn), literal(p.name), literal(p.identity.get("dob", "")), sex, status, key=p.id)  # a str cell would be markup
             shown += 1
         total = len(self.app.ledger.patients())
         self.query_one("#patients-count", Static).update(
