@@ -119,9 +119,19 @@ def origin_allowed(origin: str | None, host_header: str | None, hosts: set[str])
     return parts.scheme in ("http", "https") and _netloc(parts.scheme, parts.netloc) in hosts
 
 
+def _web_url(url: str) -> bool:
+    """An http(s) address with a usable host (and port): what browsers could be sent to."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and _netloc(parts.scheme, parts.netloc) is not None
+
+
 def run_serve(args: argparse.Namespace) -> int:
     demo = bool(getattr(args, "serve_demo", False) or getattr(args, "demo", False))
-    db = getattr(args, "serve_db", None) or getattr(args, "db", None)
+    # Any --db at all is refused, even an empty one: only the demo is served.
+    db = getattr(args, "serve_db", None) is not None or getattr(args, "db", None) is not None
     if not demo or db:
         print(REFUSAL, file=sys.stderr)
         return 2
@@ -133,6 +143,13 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if not 1 <= args.port <= 65535:
         print(f"bedside serve: --port: 1 to 65535, got {args.port}", file=sys.stderr)
+        return 2
+    if not args.host.strip() or any(ch.isspace() or not ch.isprintable() for ch in args.host):
+        # An empty host would make the server listen on every interface, unasked.
+        print(f"bedside serve: --host: an address or host name is required (default {DEFAULT_HOST}), got {args.host!r}", file=sys.stderr)
+        return 2
+    if args.public_url is not None and not _web_url(args.public_url):
+        print(f"bedside serve: --public-url: an http:// or https:// address is required, got {args.public_url!r}", file=sys.stderr)
         return 2
     if not _is_loopback(args.host):
         print(

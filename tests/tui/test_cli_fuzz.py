@@ -247,3 +247,34 @@ def test_the_demo_folder_is_removed_when_the_terminal_hangs_up_or_on_sigterm(sig
             child.terminate(force=True)
     assert child.exitstatus == 128 + sig, (child.exitstatus, child.signalstatus)  # the handler ran
     assert not list(tmp_path.glob("bedside-demo-*"))
+
+
+# -- serve: its own checks, with only the listening replaced -------------------------------------
+
+SERVE_OPTIONS = dict(COMMANDS)[("serve",)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(st.sampled_from(SERVE_OPTIONS), VALUES), max_size=5))
+@example(pairs=[("--host", "")])
+@example(pairs=[("--host", " ")])
+@example(pairs=[("--public-url", "http://[::1")])
+@example(pairs=[("--port", "\u0661")])
+def test_serve_checks_any_options_before_listening(pairs, monkeypatch, capsys):
+    """``run_serve`` itself (not replaced here) on any options: exit 0 or 2, one line, and it
+    only ever gets as far as listening with a real address and port."""
+    server = pytest.importorskip("textual_serve.server")
+    listened: list = []
+    monkeypatch.setattr(server.Server, "serve", lambda self, *a, **k: listened.append((self.host, self.port)))
+    argv = ["serve", "--demo"]
+    for opt, value in pairs:
+        argv += [opt] if opt in FLAGS else [f"{opt}={value}"]
+    code, out, err = _run(argv, capsys)
+    assert "Traceback" not in out + err, (argv, err)
+    assert code in (0, 2), (argv, code, err)
+    if code == 2:
+        assert err.startswith("bedside") and err.count("\n") == 1, (argv, err)
+    else:
+        ((host, port),) = listened
+        assert host.strip() and 1 <= port <= 65535, (argv, host, port)
+        assert not any(a.startswith("--db") for a in argv), argv  # a real database is never served
