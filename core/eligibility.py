@@ -83,3 +83,116 @@ def severe_reactions(events: Sequence[Event], roles: Mapping[str, str] | None = 
                 who = last.actor if last is not None else "someone"
                 out.append(SevereReaction(dose_id, r.number, grade, at, corrected_by_other=who))
     return tuple(out)
+
+
+# --- may this dose be given now? (issue 15: one answer for every path) ------------------------------
+
+import re as _re  # noqa: E402
+from datetime import date as _date  # noqa: E402
+
+_RULE_ID = _re.compile(r"\b(?:CONV-[A-Z]+-\d+|MOD-(?:GEN|HEM|NH|INT)-\d+|[A-Z]{2,5}-\d+)\b")
+
+DISCONTINUE = "DISCONTINUE"  # permanent: no override (CONV-OVR-1, §16.1)
+NOT_NOW = "NOT NOW"  # the schedule, a hold or a decision stands in the way today
+MAY_GIVE = "MAY GIVE"
+_DISCONTINUE_RULES = {  # schedule.DISCONTINUE_REASONS → the rule behind each (§16.1)
+    "vod": ("MOD-NH-1",), "severe_infusion_reaction": ("MOD-NH-3", "CONV-IRR-1"), "no_response_3_cycles": ("CYC-3",),
+}
+
+
+@frozen
+class Reason:
+    """Why a dose may not be given now: the rules, in words, and what to do next (and who)."""
+
+    rule_ids: tuple[str, ...]
+    text: str
+    next_step: str
+    kind: str = NOT_NOW  # DISCONTINUE | NOT_NOW
+
+
+@frozen
+class Eligibility:
+    dose_id: str
+    allowed: bool
+    reasons: tuple[Reason, ...]
+
+    @property
+    def verdict(self) -> str:
+        if self.allowed:
+            return MAY_GIVE
+        return DISCONTINUE if any(r.kind == DISCONTINUE for r in self.reasons) else NOT_NOW
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(i for r in self.reasons for i in r.rule_ids))
+
+
+def _ids(text: str, fallback: tuple[str, ...]) -> tuple[str, ...]:
+    found = tuple(dict.fromkeys(_RULE_ID.findall(text)))
+    return found or fallback
+
+
+def _parse_dose_id(dose_id: str) -> tuple[int, int] | None:
+    m = _re.fullmatch(r"c(\d+)d(\d+)", dose_id or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
+             roles: Mapping[str, str] | None = None) -> Eligibility:
+    """May dose ``dose_id`` ("c1d8") be given now, and if not, why not (rule IDs), from the patient's
+    whole record: the schedule (SCHED-*, CONV-SCHED-*, Table 4 proposals, levels), a discontinuation
+    and a severe infusion reaction recorded on the monitor (MOD-NH-3, CONV-IRR-1), holds and the doses
+    inside them (MOD-INT, CONV-MOD-4). Pure: ``now`` and the local ``today`` are passed in; ``roles``
+    says whose grade corrections count (a prescriber's, CONV-IRR-1).
+
+    The timeline's state of the dose and ``schedule.check_give`` are the schedule's half of this
+    answer; the pre-dose verdict (``predose_records.verdict``) and the start gate
+    (``workflow.start_gate``) add these reasons to their own, so no path says "may give" where
+    this says no. The preparation of the bag is the start gate's own, further condition."""
+    from . import schedule as sch  # the schedule imports this module's severe_reactions
+
+    del now  # every fact here is dated; kept in the signature so callers pass the one clock
+    key = _parse_dose_id(dose_id)
+    if key is None:
+        return Eligibility(dose_id, False, (Reason(("SCHED-1",), f"{dose_id!r} is not a dose (C<n> D1, D8 or D15).",
+                                                   "Choose a dose on the timeline."),))
+    cycle, day = key
+    tl = sch.timeline(events, today, roles)
+    reasons: list[Reason] = []
+    if tl.discontinued:
+        why = tl.discontinued_reason or ""
+        fallback = _DISCONTINUE_RULES.get(why.split(":", 1)[0], ("CONV-OVR-1",))
+        reasons.append(Reason(_ids(why, fallback),
+                              f"Treatment discontinued ({tl.discontinued_reason}): no further dose.",
+                              "None: a permanent discontinuation has no override; only a recorded correction of the facts changes it (§16.1).",
+                              DISCONTINUE))
+        return Eligibility(dose_id, False, tuple(reasons))
+    for r in severe_reactions(events, roles):
+        reasons.append(Reason(RULES, r.text, r.next_step, DISCONTINUE))
+    dose = tl.dose(cycle, day)
+    if dose is None:
+        try:
+            sch._need_dose(tl, cycle, day)
+            text = f"C{cycle} D{day} is not on the timeline."
+        except ValueError as exc:
+            text = str(exc)
+        reasons.append(Reason(_ids(text, ("SCHED-6",)), text, "Give the earlier doses first (the timeline shows what is next)."))
+        return Eligibility(dose_id, False, tuple(reasons))
+    if dose.state == sch.GIVEN:
+        reasons.append(Reason(("SCHED-1",), f"{dose.label} was given on {dose.given_on}.", "Nothing to give: choose the next dose."))
+    elif dose.state == sch.OMITTED:
+        reasons.append(Reason(_ids(dose.omit_reason or "", ("CONV-SCHED-7",)), f"{dose.label} was omitted ({dose.omit_reason}).",
+                              "Nothing to give: choose the next dose."))
+    elif dose.state == sch.NOT_APPLICABLE:
+        reasons.append(Reason(_ids(dose.note, ("CYC-4",)), f"{dose.label} does not apply: {dose.note}.", "Nothing to give."))
+    else:
+        try:
+            sch.check_give(tl, cycle, day, today, dose.level if dose.level is not None else "0", "1")
+        except ValueError as exc:
+            text = str(exc)
+            if not any(text.endswith(r.text) or r.text in text for r in reasons):
+                step = ("A prescriber decides the proposal on the timeline (d)." if "waiting for a decision" in text
+                        else "Record the recovery on the timeline (y) when it comes." if dose.state in (sch.HELD, sch.BLOCKED)
+                        else "See the timeline: the nearest allowed date, or the decision needed, is named above.")
+                reasons.append(Reason(_ids(text, ("SCHED-3",)), text, step))
+    return Eligibility(dose_id, not reasons, tuple(reasons))

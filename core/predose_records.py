@@ -130,6 +130,26 @@ def context_and_records(p: Patient, events: Sequence[Event], tl: sch.Timeline, c
 
 def verdict(p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, day: int, today: date, users_roles: dict[str, str]) -> pd.Verdict:
     ctx, recs = context_and_records(p, events, tl, cycle, day, today, users_roles)
-    return pd.evaluate(ctx, recs, today)
+    v = pd.evaluate(ctx, recs, today)
+    # Issue 15: the one answer to "may this dose be given now" (core/eligibility.py) is part of the
+    # verdict, so the pre-dose check can never say PROCEED where the timeline or the gate says no.
+    from .eligibility import DISCONTINUE, may_give
+
+    dose = tl.dose(cycle, day)
+    if dose is not None and dose.state == sch.GIVEN:
+        return v  # the check as it stood before the dose; the timeline shows it given
+    now = max((ev.at for ev in events), default=None)
+    el = may_give(events, prep.dose_id(cycle, day), now, today, users_roles)  # type: ignore[arg-type]
+    extra = []
+    for i, r in enumerate(el.reasons):
+        if r.kind == DISCONTINUE and v.overall == pd.DISCONTINUE:
+            continue  # already a check of its own (the severe reaction, the discontinuation record)
+        extra.append(pd.Check(key=f"eligibility.{i}", name="May this dose be given now", value=r.text,
+                              result=pd.R_DISCONTINUE if r.kind == DISCONTINUE else pd.R_HOLD,
+                              rule_ids=r.rule_ids, action=r.next_step))
+    if not extra:
+        return v
+    checks = (*v.checks, *extra)
+    return pd.Verdict(pd.overall_of(checks), checks)
 
 

@@ -108,5 +108,11 @@ def test_the_next_day1_inside_the_hold_is_blocked_then_delayed_never_omitted():
     st_.hold(1, 15, "2025-03-17")
     tl = st_.tl("2025-03-24")  # C2 D1 planned 03-24, the hold still open
     assert tl.dose(2, 1).state == s.BLOCKED
-    tl = st_.recover(1, 15, "2025-03-26")  # 9 days for D15; C2 D1 2 days inside → MOD-INT-1 (delay)
+    tl = st_.recover(1, 15, "2025-03-26")  # 9 days for D15 → omit it (MOD-INT-2)
+    assert "MOD-INT-2:c1d15" in ids(tl) and tl.dose(2, 1).state != s.DUE_TODAY
+    # Once D15 is decided, C2 D1 (2 days inside the hold) is delayed, never omitted (MOD-INT-1).
+    tl = st_.decide("2025-03-26", "MOD-INT-2:c1d15")
     assert "MOD-INT-1:c2d1" in ids(tl) and not any(p.id == "MOD-INT-2:c2d1" for p in tl.proposals)
+    assert tl.dose(2, 1).effective.start == d("2025-03-26") and tl.dose(2, 1).effective.end is None
+    with pytest.raises(ValueError, match="MOD-INT-1:c2d1"):
+        s.check_give(tl, 2, 1, d("2025-03-26"), tl.dose(2, 1).level, "1.00")
