@@ -83,7 +83,7 @@ class FieldsDialog(ModalScreen[dict | None]):
                 yield Static(literal(self.note), classes="hint")
             for name, label, kind, *rest in self.fields:
                 with Horizontal(classes="frow"):
-                    yield Static(label, classes="flabel")
+                    yield Static(literal(label), classes="flabel")
                     if kind == "choice":
                         sel = Select(rest[0], prompt="choose…", id=f"f-{name}", compact=True)
                         if self.values.get(name) is not None:
