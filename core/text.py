@@ -17,7 +17,7 @@ Pure functions: no I/O, no Textual, no Rich.
 
 from __future__ import annotations
 
-__all__ = ["BIDI", "is_unsafe", "printable", "unsafe_message", "first_unsafe", "REPLACEMENT"]
+__all__ = ["BIDI", "is_unsafe", "printable", "unsafe_message", "first_unsafe", "json_inert", "REPLACEMENT"]
 
 #: Bidirectional formatting characters: embeddings/overrides, isolates, marks, the Arabic mark.
 BIDI = frozenset(
@@ -94,3 +94,12 @@ def unsafe_message(label: str, text: object, *, allow: str = "") -> str | None:
     if ch is None:
         return None
     return f"{label}: control characters are not allowed (found {_escape(ch)})."
+
+
+def json_inert(json_text: str) -> str:
+    """JSON text with every unsafe character but its own line breaks written as a ``\\uXXXX``
+    escape: the same JSON value (such characters only occur inside strings, where an escape
+    means the same), but nothing a terminal would act on when the export is shown on one."""
+    if not any(is_unsafe(ch) and ch != "\n" for ch in json_text):
+        return json_text
+    return "".join(f"\\u{ord(ch):04x}" if is_unsafe(ch) and ch != "\n" else ch for ch in json_text)

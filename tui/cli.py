@@ -388,8 +388,10 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
             sys.stdout.write(records.administration_record(p, events, users, cycle=args.cycle, tz=tz, now=now))
         else:
             from bedside.core import fhir
+            from bedside.core.text import json_inert
 
-            sys.stdout.write(fhir.to_json(fhir.bundle(p, events, users, now=now, tz=tz)) + "\n")
+            # C1 controls and bidi overrides in stored text leave as \u escapes: same JSON, inert.
+            sys.stdout.write(json_inert(fhir.to_json(fhir.bundle(p, events, users, now=now, tz=tz))) + "\n")
     except ValueError as exc:
         print(f"bedside: {exc}", file=sys.stderr)
         return 1

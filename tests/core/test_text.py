@@ -85,3 +85,16 @@ def test_core_validators_refuse_controls_naming_the_field():
     with pytest.raises(ValueError, match="control characters are not allowed"):
         sch._text("omit\u202e", "An omission reason")
     assert sch._text("  patient asked  ", "An omission reason") == "patient asked"
+
+
+@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), TEXT), lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(TEXT, c, max_size=3)), max_leaves=8))
+def test_json_inert_is_the_same_json_and_holds_no_unsafe_character(value):
+    import json
+
+    from bedside.core.text import json_inert
+
+    for indent in (None, 2):
+        text = json.dumps(value, ensure_ascii=False, indent=indent)
+        out = json_inert(text)
+        assert json.loads(out) == value
+        assert not any(_forbidden(ch) for ch in out.replace("\n", ""))

@@ -97,6 +97,41 @@ def test_print_record_of_a_hostile_name_has_no_escape_byte(tmp_path, monkeypatch
     assert "EVIL\\x1b]0;pwned\\x07\\x1b[2J" in text
 
 
+def test_export_fhir_of_a_hostile_name_is_inert_json(tmp_path):
+    import json
+
+    from bedside.core.auth import SiteKey
+    from bedside.core.clock import FakeClock
+    from bedside.core.demo import seed
+    from bedside.core.service import Ledger
+    from bedside.core.store import SqliteStore
+    from bedside.tui.cli import main
+
+    db = tmp_path / "h.db"
+    store = SqliteStore(db)
+    clock = FakeClock()
+    seed(store, clock)
+    put_hostile_patient(Ledger(store, clock, SiteKey(tmp_path / "h.db.key")), clock)
+    store.close()
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["export", "fhir", HOSTILE_MRN, "--db", str(db)])
+    assert code == 0, err.getvalue()
+    text = out.getvalue()
+    assert not any(ch in text for ch in "\x1b\x07\x9b\u202e\u2066")
+    bundle = json.loads(text)
+
+    def strings(v):
+        if isinstance(v, str):
+            yield v
+        elif isinstance(v, dict | list):
+            for x in v.values() if isinstance(v, dict) else v:
+                yield from strings(x)
+
+    # The data itself is unchanged, only escaped: the family name arrives as stored.
+    assert any(x.startswith("EVIL\x1b]0;pwned\x07\x1b[2J") for x in strings(bundle))
+
+
 def test_shown_keeps_styles_and_newlines():
     t = Text()
     t.append("Name: ", style="bold")
