@@ -115,14 +115,39 @@ def cmd_verify_log(db: Path | str) -> int:
     return 0 if report.ok else 1
 
 
-def run_app(args: argparse.Namespace) -> int:
+def demo_tmpdir() -> str:
+    """A new ``bedside-demo-<pid>-…`` folder in the temp dir, after removing those of this user's
+    earlier demos whose process is gone (killed with SIGKILL, a crash, a power cut: the only ends
+    that no handler sees)."""
+    import os
+    import re
     import shutil
     import tempfile
+
+    base = Path(tempfile.gettempdir())
+    try:
+        for old in base.glob("bedside-demo-*"):
+            m = re.fullmatch(r"bedside-demo-(\d+)-.+", old.name)
+            if not m or not old.is_dir() or old.is_symlink() or old.stat().st_uid != os.getuid():
+                continue
+            try:
+                os.kill(int(m.group(1)), 0)
+            except ProcessLookupError:
+                shutil.rmtree(old, ignore_errors=True)  # its demo is over
+            except (PermissionError, OverflowError):
+                pass  # alive (another user's) or not a pid: left alone
+    except OSError:
+        pass  # an unreadable temp dir: the new folder below still tells
+    return tempfile.mkdtemp(prefix=f"bedside-demo-{os.getpid()}-")
+
+
+def run_app(args: argparse.Namespace) -> int:
+    import shutil
 
     tmp = None
     stores: list = []
     if args.demo:
-        tmp = tempfile.mkdtemp(prefix="bedside-demo-")
+        tmp = demo_tmpdir()
         speed = args.speed if args.speed else 60.0
 
         def boot():
@@ -352,13 +377,12 @@ def demo_records(args: argparse.Namespace) -> int:
     """``print record``/``export fhir --demo``: a demo patient as the demo app shows it (the same
     seed and clock as :func:`run_app`), from a temporary database removed afterwards."""
     import shutil
-    import tempfile
 
     from bedside.core.clock import ScaledClock
     from bedside.core.demo import DEMO_KEY, seed
     from bedside.core.service import Ledger
 
-    tmp = tempfile.mkdtemp(prefix="bedside-demo-")
+    tmp = demo_tmpdir()
     try:
         with _removed_on_signal(tmp):
             store = open_store(Path(tmp) / "demo.db")

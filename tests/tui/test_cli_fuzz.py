@@ -278,3 +278,24 @@ def test_serve_checks_any_options_before_listening(pairs, monkeypatch, capsys):
         ((host, port),) = listened
         assert host.strip() and 1 <= port <= 65535, (argv, host, port)
         assert not any(a.startswith("--db") for a in argv), argv  # a real database is never served
+
+
+def test_a_killed_demos_folder_is_swept_at_the_next_demo(tmp_path, monkeypatch):
+    """SIGKILL (or a crash) runs no handler: the next demo removes the folder of a process that is
+    gone, and leaves a live one's (and anything not named like a demo folder) alone."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = tmp_path / f"bedside-demo-{dead.pid}-abc"
+    alive = tmp_path / f"bedside-demo-{os.getppid()}-def"
+    other = tmp_path / "bedside-demo-notapid"
+    for d in (gone, alive, other):
+        d.mkdir()
+        (d / "demo.db").write_text("x")
+    new = Path(cli.demo_tmpdir())
+    try:
+        assert not gone.exists() and alive.exists() and other.exists()
+        assert new.parent == tmp_path and new.name.startswith(f"bedside-demo-{os.getpid()}-")
+    finally:
+        new.rmdir()
