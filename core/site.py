@@ -9,6 +9,7 @@ from attrs import evolve, frozen
 from . import rules
 from .clock import zone
 from .events import Event
+from .text import unsafe_message
 
 SITE_STREAM = "site"
 DEFAULT_LOCK_MINUTES = 15
@@ -32,6 +33,11 @@ def check_setting(name: str, value: object) -> object:
     if name == "time_zone":
         text = value.strip() if isinstance(value, str) else ""
         return zone(text, "Time zone").key if text else ""
+    if name == "site_name" and isinstance(value, str):
+        refused = unsafe_message("Site name", value)  # shown on screens and print-outs (core/text.py)
+        if refused:
+            raise ValueError(refused)
+        return value.strip()
     return value
 
 

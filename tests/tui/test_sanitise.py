@@ -214,3 +214,12 @@ async def test_a_toast_quoting_stored_text_is_literal(app, demo_ledger, clock):
         (note,) = [n for n in app._notifications if "unlocked." in n.message]  # (a time-zone note may be there too)
         assert note.message == f"{printable(HOSTILE_NAME)} [/b] unlocked." and note.title == printable(HOSTILE_MRN)
         assert note.markup is False
+
+
+def test_site_name_refuses_controls_and_saves_nothing(ledger):
+    before = ledger.last_seq
+    with pytest.raises(ValueError, match="^Site name: control characters are not allowed"):
+        ledger.set_site("nina", "site_name", "Ward 7\x1b]0;pwned\x07")
+    assert ledger.last_seq == before
+    ledger.set_site("nina", "site_name", " Ward 7 ")
+    assert ledger.site().site_name == "Ward 7"

@@ -136,6 +136,7 @@ class SettingsScreen(Screen):
             with Horizontal(classes="frow"):
                 yield Static("Site name", classes="flabel")
                 yield Field(value=site.site_name, id="site_name", max_length=60)
+            yield ErrorLine(id="e-site_name")
             with Horizontal(classes="frow"):
                 yield Static("Bell on new alerts", classes="flabel")
                 yield Select([("On", True), ("Off", False)], value=site.bell, allow_blank=False, id="bell", compact=True)
@@ -160,10 +161,16 @@ class SettingsScreen(Screen):
             self.query_one("#e-time_zone", ErrorLine).say(str(exc))
             return
         self.query_one("#e-time_zone", ErrorLine).say("")
+        try:  # no control characters in a name every screen shows
+            site_name = check_setting("site_name", self.query_one("#site_name", Field).value)
+        except ValueError as exc:
+            self.query_one("#e-site_name", ErrorLine).say(str(exc))
+            return
+        self.query_one("#e-site_name", ErrorLine).say("")
         new = {
             "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
             "lock_minutes": int(minutes_text),
-            "site_name": self.query_one("#site_name", Field).value.strip(),
+            "site_name": site_name,
             "bell": bool(self.query_one("#bell", Select).value),
             "time_zone": time_zone,
         }
