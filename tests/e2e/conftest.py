@@ -24,6 +24,7 @@ def spawn(home):
         return t
 
     yield _spawn
+    print(f"[e2e] keys sent to bedside: {sum(t.keys_sent for t in ttys)} over {len(ttys)} process(es)")
     for t in ttys:
         try:
             t.pump(0.05)
