@@ -5,12 +5,16 @@ These functions read the ledger's state and return decisions; they never write.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from attrs import frozen
 
 from . import preparation as prep
 from .clock import to_local
+from .events import Event
+from .intake import Patient
 from .service import Ledger
 
 
@@ -24,6 +28,11 @@ class StartGate:
     label_deadline: datetime | None = None  # the earliest label (L) limit: no resume reaches past it (STAB-2)
 
 
+def _dose_key(dose_id: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"c(\d+)d(\d+)", dose_id or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def prep_state(ledger: Ledger, pid: str, dose_id: str) -> prep.PrepState:
     p = ledger.patient(pid)
     return prep.fold(ledger.stream_events(p.stream), dose_id)
@@ -32,24 +41,38 @@ def prep_state(ledger: Ledger, pid: str, dose_id: str) -> prep.PrepState:
 def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
     """Issue 7: only a verified, prepared dose that passed its pre-dose check may start."""
     p = ledger.patient(pid)
-    now = ledger.clock.now()
-    st = prep_state(ledger, pid, dose_id)
-    blockers: list[str] = []
-    cycle, day = (int(x) for x in dose_id[1:].split("d"))
-    tl = ledger.timeline(pid)
-    dose = tl.dose(cycle, day)
-    if tl.discontinued:
-        return StartGate((f"Treatment discontinued ({tl.discontinued_reason}): no dose can be given.",))
-    if dose is None:
-        return StartGate((f"C{cycle} D{day} is not on the timeline.",))
+    return gate(p, ledger.stream_events(p.stream), dose_id, ledger.clock.now(), ledger.today(), ledger.roles(),
+                ledger.site().bsa_formula)
+
+
+def gate(p: Patient, events: Sequence[Event], dose_id: str, now: datetime, today: date, roles: Mapping[str, str],
+         bsa_formula: str) -> StartGate:
+    """The start gate as a pure function of the patient's record and the clock (issue 15): first the
+    one answer to "may this dose be given now" (eligibility.may_give, every reason with its rule
+    IDs), then the pre-dose verdict (which carries the same reasons), then the bag."""
+    from .eligibility import DISCONTINUE, may_give
+    from .predose_records import verdict as predose_verdict
+    from .schedule import timeline
+
+    st = prep.fold(events, dose_id)
+    el = may_give(events, dose_id, now, today, roles)
+    blockers: list[str] = [f"{r.text} [{', '.join(r.rule_ids)}] Next: {r.next_step}" for r in el.reasons]
+    key = _dose_key(dose_id)
+    tl = timeline(events, today, roles)
+    dose = tl.dose(*key) if key else None
+    if dose is None or el.verdict == DISCONTINUE:
+        if el.verdict == DISCONTINUE:
+            blockers.insert(0, f"{DISCONTINUE}: no further dose can be given.")
+        return StartGate(tuple(blockers) or (f"{dose_id} is not on the timeline [SCHED-6].",))
+    cycle, day = key  # type: ignore[misc]
     level = dose.level
-    verdict = ledger.predose_verdict(pid, cycle, day)
+    verdict = predose_verdict(p, events, tl, cycle, day, today, dict(roles))
     if verdict.overall != "PROCEED":
         deciding = [c.name for c in verdict.checks if c.blocking][:4]
         blockers.append(f"Pre-dose check is {verdict.overall}: " + "; ".join(deciding))
     if st.calculation is None:
         return StartGate(tuple(blockers) + ("Not prepared: no calculation for this dose (Preparation, c).",))
-    stale = prep.stale_reasons(st, p.current("measurement"), ledger.site().bsa_formula, level)
+    stale = prep.stale_reasons(st, p.current("measurement"), bsa_formula, level)
     if stale:
         blockers.append("Inputs changed since the calculation: " + "; ".join(stale) + " — recalculate and re-verify (CONV-VERIFY-1).")
     if not st.verified:
@@ -83,7 +106,8 @@ def start_gate(ledger: Ledger, pid: str, dose_id: str) -> StartGate:
     try:
         from .schedule import check_give
 
-        given = check_give(tl, cycle, day, ledger.today(), st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
+        given = check_give(tl, cycle, day, today, st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
     except ValueError as exc:
-        blockers.append(f"Schedule: {exc}")
+        if not el.reasons:  # a refusal may_give did not already name (the level of this calculation)
+            blockers.append(f"Schedule: {exc}")
     return StartGate(tuple(blockers), route, st.flush_min, deadline, given, label_deadline)
