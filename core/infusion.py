@@ -100,6 +100,7 @@ __all__ = [
     "check_resume",
     "dose_ids",
     "event_data",
+    "grade_correction_data",
     "is_severe",
     "monitor",
     "unusual_vitals",
@@ -1690,6 +1691,34 @@ def event_data(kind: str, dose_id: str, at: datetime, **fields: Any) -> dict[str
         data["outcome"] = outcome
     if reaction is not None and kind in (REACTION_GRADED, REACTION_NOTIFIED, REACTION_TREATED, REACTION_RESOLVED):
         data["reaction"] = reaction
+    return data
+
+
+def grade_correction_data(state: MonitorState, reaction: int, grade: object, reason: object, role: str,
+                          at: datetime) -> dict[str, Any]:
+    """``reaction.graded`` data correcting a reaction's grade (CONV-IRR-1, CONV-OVR-1, §16.1).
+
+    The worst grade otherwise stands; only this recorded correction, by a prescriber, with a reason,
+    replaces it, and so lifts (or imposes) the permanent-discontinuation block of a severe grade.
+    Raises ValueError naming the field: a role other than prescriber, an empty reason, an unknown or
+    ungraded reaction, or the grade it already has."""
+    if role != "prescriber":
+        raise ValueError("Grade correction: only a prescriber may correct a reaction's grade (CONV-IRR-1, CONV-OVR-1).")
+    why = _text(reason)
+    if not why:
+        raise ValueError("Reason: required (why the recorded grade was wrong; CONV-IRR-1).")
+    r = next((x for x in state.reactions if x.number == reaction), None)
+    if r is None:
+        raise ValueError(f"Reaction: there is no reaction {reaction} on dose {state.dose_id}.")
+    if r.grade is None:
+        raise ValueError(f"Reaction {reaction} is not graded yet: grade it (e) rather than correct it.")
+    new = _parse_grade(grade)
+    if new is None:
+        raise ValueError("Grade: CTCAE Grade 1, 2, 3 or 4, or anaphylaxis (CTCAE-1).")
+    if new == r.grade:
+        raise ValueError(f"Grade: reaction {reaction} is already {_grade_text(new)}.")
+    data = event_data(REACTION_GRADED, state.dose_id, at, grade=new, correction_reason=why, reaction=reaction)
+    data["corrected_by_role"] = "prescriber"
     return data
 
 
