@@ -739,3 +739,39 @@ def test_timer_pair_in_observation_and_none_once_complete() -> None:
     log2.add(inf.REACTION_STARTED, at(13, 40), symptoms="rigors, fever")  # T7
     tm = log2.state(at(13, 50)).timer
     assert tm is not None and tm.left is None and tm.target is None
+
+
+# --- issue 15: a grade correction is a prescriber's, with a reason (CONV-IRR-1, CONV-OVR-1) ------------
+
+
+@pytest.mark.parametrize("role, reason, grade, error", [
+    ("nurse", "rash only", 2, "only a prescriber"),
+    ("pharmacist", "rash only", 2, "only a prescriber"),
+    ("prescriber", "   ", 2, "Reason: required"),
+    ("prescriber", "", 2, "Reason: required"),
+    ("prescriber", "rash only", 3, "already Grade 3"),
+    ("prescriber", "rash only", 7, "Grade: CTCAE"),
+    ("prescriber", "rash only", 2, None),
+])
+def test_grade_correction_needs_a_prescriber_and_a_reason(role, reason, grade, error) -> None:
+    log = Log()
+    log.start(at(10, 0))
+    log.add(inf.REACTION_STARTED, at(10, 20), symptoms="rash")
+    log.add(inf.REACTION_GRADED, at(10, 25), grade=3)
+    s = log.state(at(10, 30))
+    if error:
+        with pytest.raises(ValueError, match=error):
+            inf.grade_correction_data(s, 1, grade, reason, role, at(10, 30))
+        return
+    data = inf.grade_correction_data(s, 1, grade, reason, role, at(10, 30))
+    assert data["correction_reason"] == "rash only" and data["corrected_by_role"] == "prescriber" and data["reaction"] == 1
+    log._append(inf.REACTION_GRADED, data, at(10, 30), "priya")
+    assert log.state(at(10, 31)).reactions[0].grade == 2
+
+
+def test_grade_correction_of_an_unknown_reaction_is_refused() -> None:
+    log = Log()
+    log.start(at(10, 0))
+    s = log.state(at(10, 5))
+    with pytest.raises(ValueError, match="no reaction 1"):
+        inf.grade_correction_data(s, 1, 2, "x", "prescriber", at(10, 5))

@@ -66,3 +66,52 @@ async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observat
         keys = footer_keys(screen)
         assert not keys & {"Start", "Pause", "Resume", "Obs. done", "Stop", "Left early"}, keys
         assert "Reaction" in keys  # a late reaction can still be recorded (CONV-IRR-3)
+
+
+async def test_a_prescriber_corrects_a_grade_3_on_the_monitor_and_the_block_lifts(app, clock):
+    """CONV-IRR-1: the nurse records Grade 3 (the next dose is blocked); G asks for a prescriber's
+    sign-in and a reason; the recorded correction to Grade 2 lifts the block."""
+    from bedside.core.eligibility import DISCONTINUE, may_give
+    from bedside.tui.screens.dialogs import AuthScreen
+
+    from .test_monitor import fill_dialog
+
+    clock.set(T0)
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        make_ready(app.ledger, clock, pid)
+        app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("s")
+        await pilot.pause()
+        clock.advance(minutes=20)
+        await pilot.press("e")
+        await pilot.pause()
+        await fill_dialog(pilot, app, {"symptoms": "rigors"})
+        await fill_dialog(pilot, app, {"temp_c": "38.9", "hr": "124", "sys": "84", "dia": "50", "rr": "24", "spo2": "92"})
+        await fill_dialog(pilot, app, {"grade": "3"})
+        ledger = app.ledger
+        events = lambda: ledger.stream_events(ledger.patient(pid).stream)  # noqa: E731
+        assert may_give(events(), "c1d8", clock.now(), ledger.today(), ledger.roles()).verdict == DISCONTINUE
+        await pilot.press("escape")  # leave the rest of the guided sequence
+        await pilot.pause()
+        while app.screen is not screen:
+            await pilot.press("escape")
+            await pilot.pause()
+
+        await pilot.press("G")
+        await pilot.pause()
+        await fill_dialog(pilot, app, {"grade": "2", "reason": ""})  # a reason is required
+        assert not isinstance(app.screen, MonitorScreen)
+        await fill_dialog(pilot, app, {"grade": "2", "reason": "responded at once to antihistamine: entered wrongly"})
+        assert isinstance(app.screen, AuthScreen)  # nina is a nurse: a prescriber signs in
+        app.screen.query_one("#f-user").value = "priya"
+        app.screen.query_one("#f-pin").value = "1234"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen.state().reactions[0].grade == 2
+        last = events()[-1]
+        assert last.kind == inf.REACTION_GRADED and last.actor == "priya" and last.data["corrected_by_role"] == "prescriber"
+        assert may_give(events(), "c1d8", clock.now(), ledger.today(), ledger.roles()).verdict != DISCONTINUE

@@ -57,6 +57,7 @@ class MonitorScreen(Screen):
         Binding("o", "complete", "Obs. done"),
         Binding("l", "left_early", "Left early", show=False),
         Binding("t", "stop", "Stop", show=False),
+        Binding("G", "correct_grade", "Correct grade", show=False),
         Binding("escape", "back", "Back"),
     ]
 
@@ -202,10 +203,13 @@ class MonitorScreen(Screen):
             t.append(f" · grade {r.grade or '?'} · {'resolved (' + str(r.outcome) + ')' if r.resolved_at else 'OPEN'}\n")
         if st.discontinuation:
             t.append(f"⚠ {st.discontinuation.text} [{st.discontinuation.rule}]\n", style="bold")
+        regrade = " · G correct a grade (prescriber)" if any(r.grade is not None for r in st.reactions) else ""
         if st.phase in (inf.INFUSING, inf.PAUSED):
-            t.append("More keys: l patient left early · t stop the infusion\n", style="dim")
+            t.append(f"More keys: l patient left early · t stop the infusion{regrade}\n", style="dim")
         elif st.observation_open:
-            t.append("More keys: l patient left early\n", style="dim")
+            t.append(f"More keys: l patient left early{regrade}\n", style="dim")
+        elif regrade:
+            t.append(f"More keys:{regrade[2:]}\n", style="dim")
         for d in st.deviations:
             t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
             t.append(d.reason + "\n", style="dim")
@@ -362,6 +366,52 @@ class MonitorScreen(Screen):
         if d is None:
             return
         self._append(inf.REACTION_RESOLVED, outcome=d["outcome"], reaction=n)
+
+    @work(exclusive=True)
+    async def action_correct_grade(self) -> None:
+        """A prescriber corrects a reaction's recorded grade, with a reason (CONV-IRR-1, §16.1): the
+        only way a severe grade's permanent-discontinuation block is lifted."""
+        st = self.state()
+        graded = [r for r in st.reactions if r.grade is not None]
+        if not graded:
+            self.notify("No graded reaction to correct.", severity="warning")
+            return
+        r = graded[-1]
+        choices = [("Grade 1", "1"), ("Grade 2", "2"), ("Grade 3", "3"), ("Grade 4", "4"), ("Anaphylaxis", "anaphylaxis")]
+        choices = [c for c in choices if c[1] != str(r.grade)]
+
+        def validate(raw):
+            errors = {}
+            if not raw.get("grade"):
+                errors["grade"] = "Grade: choose one."
+            if not (raw.get("reason") or "").strip():
+                errors["reason"] = "Reason: required (why the recorded grade was wrong)."
+            return ({"grade": raw.get("grade"), "reason": (raw.get("reason") or "").strip()}, errors)
+
+        d = await self.app.push_screen_wait(FieldsDialog(
+            f"Correct the grade of reaction {r.number} (now {r.grade}; CONV-IRR-1)",
+            [("grade", "Correct grade", "choice", choices), ("reason", "Reason", "text")], validate,
+            note="Only a prescriber's recorded correction replaces the grade; the old grade stays on the record."))
+        if d is None:
+            return
+        user = self.app.user
+        if user.role != "prescriber":
+            from .dialogs import AuthScreen
+
+            user = await self.app.push_screen_wait(AuthScreen(("prescriber",), "A reaction's grade is corrected by a prescriber (CONV-IRR-1)."))
+            if user is None:
+                return
+        ledger = self.app.ledger
+        from bedside.core.events import NewEvent
+
+        try:
+            grade = d["grade"] if d["grade"] == "anaphylaxis" else int(d["grade"])
+            data = inf.grade_correction_data(self.state(), r.number, grade, d["reason"], user.role, ledger.clock.now())
+            ledger.append(self.stream, lambda: [NewEvent(self.stream, inf.REACTION_GRADED, user.username, ledger.clock.now(), data)])
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return
+        self.refresh_all()
 
     def action_acknowledge(self) -> None:
         st = self.state()
