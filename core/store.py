@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -169,7 +170,8 @@ def _translated(method):
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
-            return method(self, *args, **kwargs)
+            with self._lock:  # one connection, used by the screens and the watcher thread in turn
+                return method(self, *args, **kwargs)
         except StoreError:
             raise
         except Exception as exc:
@@ -193,6 +195,7 @@ class SqliteStore:
     def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | None | bool = True, busy_ms: int = DEFAULT_BUSY_MS):
         self.path = str(path)
         self.anchor_error: str | None = None
+        self._lock = threading.RLock()
         self._open(anchor, busy_ms)
 
     @_translated
@@ -218,7 +221,8 @@ class SqliteStore:
             self.anchor = anchor or None
 
     def close(self) -> None:
-        self.conn.close()
+        with self._lock:
+            self.conn.close()
 
     # -- the interface -------------------------------------------------------------------------
     @_translated

@@ -174,7 +174,8 @@ class BedsideApp(App[int]):
             self.call_after_refresh(self._start_boot)
         self.set_interval(IDLE_CHECK_SECONDS, self.lock_if_idle)
         self._watcher_stop = threading.Event()
-        threading.Thread(target=self._watch_store, name="bedside-watch", daemon=True).start()
+        self._watcher = threading.Thread(target=self._watch_store, name="bedside-watch", daemon=True)
+        self._watcher.start()
         self.screen_change_signal.subscribe(self, self._screen_changed)
 
     def _screen_changed(self, _screen) -> None:
@@ -202,6 +203,9 @@ class BedsideApp(App[int]):
 
     def on_unmount(self) -> None:
         self._watcher_stop.set()
+        # Its read in progress ends before the store may be closed (it never waits on this loop:
+        # call_from_thread is not used once the stop is set).
+        self._watcher.join(timeout=5)
         if self._gc_frozen:  # the process may go on (tests, `bedside serve`)
             gc.unfreeze()
             self._gc_frozen = False
@@ -327,10 +331,25 @@ class BedsideApp(App[int]):
                 self._call_soon(self._fold_in, fetched)
 
     def _call_soon(self, fn, *args) -> None:
+        """Hand ``fn`` to the event loop without waiting for it (so the watcher never waits on the
+        loop, and the loop can wait for the watcher at exit)."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._watcher_stop.is_set():
+            return
         try:
-            self.call_from_thread(fn, *args)
-        except Exception:  # noqa: BLE001 - the app is closing
+            loop.call_soon_threadsafe(self._run_in_app, fn, args)
+        except RuntimeError:  # the loop closed meanwhile
             self._watcher_stop.set()
+
+    def _run_in_app(self, fn, args) -> None:
+        if self._watcher_stop.is_set():
+            return
+        with self._context():
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - shown like any action's fault
+                if not self.show_fault(exc, lambda: None):
+                    self._handle_exception(exc)
 
     def _fold_in(self, fetched) -> None:
         if self._ledger is not None and self._ledger.ingest(*fetched):
