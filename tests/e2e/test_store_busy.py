@@ -35,23 +35,24 @@ def test_a_held_write_lock_says_busy_keeps_the_form_and_saves_after(spawn, tmp_p
     t.send("n")
     t.wait_for("Register a patient")
     t.settle(0.15)
-    t.send("BUSY, Bea", "enter", "1975-02-03", "enter", "MRN-4242", "enter")
+    t.send("LOCK, Bea", "enter", "1975-02-03", "enter", "MRN-4242", "enter")
     t.wait_for("MRN-4242")
 
     locker = subprocess.Popen([sys.executable, "-c", LOCKER, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert locker.stdout.readline().strip() == "locked"
+        assert not re.search(r"\bbusy\b", t.screen(), re.I), t.dump()  # so the wait below can fail
         t.send("ctrl+s")  # the Sex choice is missing: validation first, nothing reaches the store
         t.wait_for(re.compile(r"Sex: required"))
 
         choose(t, 0)
         t.send("ctrl+s")
-        t.wait_for(re.compile(r"busy", re.I), timeout=6)
+        t.wait_for(re.compile(r"\bbusy\b", re.I), timeout=6)  # "The database … is busy"
         t.wait_for("Nothing was saved")
         t.send("escape")
         t.wait_for("Register a patient")
         screen = t.screen()
-        for typed in ("BUSY, Bea", "1975-02-03", "MRN-4242", "Female"):
+        for typed in ("LOCK, Bea", "1975-02-03", "MRN-4242", "Female"):
             assert typed in screen, f"{typed!r} was lost:{t.dump()}"
     finally:
         locker.stdin.write("go\n")
