@@ -80,3 +80,16 @@ def make_ready(ledger, clock, pid, verified=True):
     ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")])
     if verified:
         ledger.append(stream, lambda: [prep.verification_event(st(), stream, "nina", "nurse", clock.now(), st().calculation.expected())])
+
+
+async def open_ready_monitor(app, pilot, clock, mrn: str = "MRN-100231"):
+    """Sign in as the nurse, walk the demo patient's C1 D1 to a dose that may start (make_ready)
+    and open its infusion monitor; returns (pid, monitor screen)."""
+    from bedside.tui.screens.monitor import MonitorScreen
+
+    await sign_in(pilot)
+    pid = next(p.id for p in app.ledger.patients() if p.mrn == mrn)
+    make_ready(app.ledger, clock, pid)
+    app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
+    await pilot.pause()
+    return pid, app.screen

@@ -4,12 +4,12 @@ counter or key of an earlier phase."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from bedside.core import infusion as inf
 from bedside.tui.screens.monitor import MonitorScreen, clock_hm
 
-from .conftest import make_ready, sign_in
+from .conftest import open_ready_monitor
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
@@ -21,12 +21,7 @@ def footer_keys(screen) -> set[str]:
 async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observation(app, clock):
     clock.set(T0)
     async with app.run_test() as pilot:
-        await sign_in(pilot)
-        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
-        make_ready(app.ledger, clock, pid)
-        app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
-        await pilot.pause()
-        screen = app.screen
+        pid, screen = await open_ready_monitor(app, pilot, clock)
         assert "Start" in footer_keys(screen) and "Pause" not in footer_keys(screen)
         await pilot.press("s")
         await pilot.pause()
@@ -78,12 +73,7 @@ async def test_a_prescriber_corrects_a_grade_3_on_the_monitor_and_the_block_lift
 
     clock.set(T0)
     async with app.run_test() as pilot:
-        await sign_in(pilot)
-        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
-        make_ready(app.ledger, clock, pid)
-        app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
-        await pilot.pause()
-        screen = app.screen
+        pid, screen = await open_ready_monitor(app, pilot, clock)
         await pilot.press("s")
         await pilot.pause()
         clock.advance(minutes=20)

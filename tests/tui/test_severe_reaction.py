@@ -6,11 +6,10 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from bedside.core import infusion as inf
-from bedside.tui.screens.monitor import MonitorScreen
 from bedside.tui.screens.predose import PredoseScreen
 from bedside.tui.screens.timeline import TimelineScreen
 
-from .conftest import make_ready, sign_in
+from .conftest import open_ready_monitor
 from .test_monitor import T0, fill_dialog
 
 
@@ -21,12 +20,7 @@ def screen_text(screen) -> str:
 async def test_a_grade_3_reaction_on_the_monitor_blocks_the_next_dose(app, clock):
     clock.set(T0)
     async with app.run_test(size=(100, 40)) as pilot:
-        await sign_in(pilot)
-        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
-        make_ready(app.ledger, clock, pid)
-        app.push_screen(MonitorScreen(pid, "c1d1", "Cycle 1 Day 1"))
-        await pilot.pause()
-        monitor = app.screen
+        pid, monitor = await open_ready_monitor(app, pilot, clock)
         await pilot.press("v")
         await pilot.pause()
         await fill_dialog(pilot, app, {"temp_c": "36.8", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"})
