@@ -11,8 +11,10 @@ Pure: events (and the users' roles) in, values out.
 
 from __future__ import annotations
 
+import re as _re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from datetime import date as _date
 
 from attrs import frozen
 
@@ -87,9 +89,6 @@ def severe_reactions(events: Sequence[Event], roles: Mapping[str, str] | None = 
 
 # --- may this dose be given now? (issue 15: one answer for every path) ------------------------------
 
-import re as _re  # noqa: E402
-from datetime import date as _date  # noqa: E402
-
 _RULE_ID = _re.compile(r"\b(?:CONV-[A-Z]+-\d+|MOD-(?:GEN|HEM|NH|INT)-\d+|[A-Z]{2,5}-\d+)\b")
 
 DISCONTINUE = "DISCONTINUE"  # permanent: no override (CONV-OVR-1, §16.1)
@@ -138,7 +137,7 @@ def _parse_dose_id(dose_id: str) -> tuple[int, int] | None:
 
 
 def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
-             roles: Mapping[str, str] | None = None) -> Eligibility:
+             roles: Mapping[str, str] | None = None, tl=None) -> Eligibility:
     """May dose ``dose_id`` ("c1d8") be given now, and if not, why not (rule IDs), from the patient's
     whole record: the schedule (SCHED-*, CONV-SCHED-*, Table 4 proposals, levels), a discontinuation
     and a severe infusion reaction recorded on the monitor (MOD-NH-3, CONV-IRR-1), holds and the doses
@@ -157,7 +156,8 @@ def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
         return Eligibility(dose_id, False, (Reason(("SCHED-1",), f"{dose_id!r} is not a dose (C<n> D1, D8 or D15).",
                                                    "Choose a dose on the timeline."),))
     cycle, day = key
-    tl = sch.timeline(events, today, roles)
+    if tl is None:  # a caller that has folded the timeline (same events, today and roles) passes it
+        tl = sch.timeline(events, today, roles)
     reasons: list[Reason] = []
     if tl.discontinued:
         why = tl.discontinued_reason or ""
@@ -167,7 +167,7 @@ def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
                               "None: a permanent discontinuation has no override; only a recorded correction of the facts changes it (§16.1).",
                               DISCONTINUE))
         return Eligibility(dose_id, False, tuple(reasons))
-    for r in severe_reactions(events, roles):
+    for r in tl.severe_reactions:
         reasons.append(Reason(RULES, r.text, r.next_step, DISCONTINUE))
     dose = tl.dose(cycle, day)
     if dose is None:

@@ -26,7 +26,6 @@ from . import infusion as inf
 from . import predose as pd
 from . import preparation as prep
 from . import schedule as sch
-from .eligibility import severe_reactions
 from .events import Event, parse_utc
 from .intake import Patient, age_years
 
@@ -69,7 +68,7 @@ def context_and_records(p: Patient, events: Sequence[Event], tl: sch.Timeline, c
     tox: dict[int, pd.Toxicity] = {}
     # MOD-NH-3, CONV-IRR-1: a severe reaction recorded on the monitor is a toxicity of the record
     # like one entered here (keys below 0 never meet an event's version).
-    for i, r in enumerate(severe_reactions(events, users_roles)):
+    for i, r in enumerate(tl.severe_reactions):  # the timeline read them, with the same roles
         anaphylaxis = r.grade == inf.rules.IRR_ANAPHYLAXIS
         tox[-1 - i] = pd.Toxicity(term="Anaphylaxis" if anaphylaxis else "Infusion related reaction",
                                   grade=inf.rules.IRR_SEVERE_GRADE if anaphylaxis else int(r.grade), onset=r.at.date(),
@@ -139,7 +138,7 @@ def verdict(p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, d
     if dose is not None and dose.state == sch.GIVEN:
         return v  # the check as it stood before the dose; the timeline shows it given
     now = max((ev.at for ev in events), default=None)
-    el = may_give(events, prep.dose_id(cycle, day), now, today, users_roles)  # type: ignore[arg-type]
+    el = may_give(events, prep.dose_id(cycle, day), now, today, users_roles, tl)  # type: ignore[arg-type]
     extra = []
     for i, r in enumerate(el.reasons):
         if r.kind == DISCONTINUE and v.overall == pd.DISCONTINUE:

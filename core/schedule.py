@@ -407,6 +407,8 @@ class Timeline:
     reduced_from_cycle: int | None
     two_doses_from_cycle: int | None
     facts: _Facts = field(repr=False)
+    # MOD-NH-3, CONV-IRR-1: severe reactions still standing (read once here, for every path)
+    severe_reactions: tuple = ()
 
     def cycle(self, number: int) -> Cycle | None:
         return next((c for c in self.cycles if c.number == number), None)
@@ -1068,7 +1070,8 @@ def timeline(events: Sequence[Event], today: date, roles: Mapping[str, str] | No
     proposals = [p for p in proposals if p.id not in decided]
     from .eligibility import severe_reactions  # the monitor's facts (core/infusion.py imports this module's peers)
 
-    severe = () if discontinued else severe_reactions(events, roles)
+    standing = severe_reactions(events, roles)
+    severe = () if discontinued else standing
     # MOD-NH-3, CONV-IRR-1: a severe reaction blocks every dose until a prescriber records the
     # permanent discontinuation; it cannot be declined (check_decide), only the grade corrected.
     proposals[:0] = [Proposal(f"CONV-IRR-1:{r.dose_id}:{r.number}", "CONV-IRR-1", f"{r.text} {r.next_step}", False,
@@ -1102,6 +1105,7 @@ def timeline(events: Sequence[Event], today: date, roles: Mapping[str, str] | No
         reduced_from_cycle=t4.reduce_from,
         two_doses_from_cycle=t4.two_from,
         facts=facts,
+        severe_reactions=standing,
     )
 
 

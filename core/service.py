@@ -7,7 +7,6 @@ log and reads only what is new (``after_seq``), so another terminal's writes arr
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,9 +32,6 @@ class Ledger:
         self._site: SiteSettings | None = None
         self._token: object = None
         self.zone: ZoneChoice = current_zone()  # CONV-TIME-1: the site's zone, applied at boot and on each change
-        # One store connection, used by the screens' thread and by the watcher thread that polls
-        # for other terminals' changes: one at a time.
-        self._io = threading.RLock()
         self.refresh(force=True)
 
     # -- reading -------------------------------------------------------------------------------
@@ -51,11 +47,12 @@ class Ledger:
     def fetch_new(self, force: bool = False) -> tuple[object, list[Event]] | None:
         """What other writers appended since the last fold, without folding it (safe in a
         watcher thread: it only reads the store). None when nothing changed."""
-        with self._io:
-            token = self.store.change_token()
-            if not force and token == self._token:
-                return None
-            return token, self.store.read(after_seq=self.last_seq)
+        # (The store serialises its one connection between threads: SqliteStore's lock; psycopg's
+        # connections are thread-safe.)
+        token = self.store.change_token()
+        if not force and token == self._token:
+            return None
+        return token, self.store.read(after_seq=self.last_seq)
 
     def ingest(self, token: object, new: Sequence[Event]) -> bool:
         """Fold in events read by :meth:`fetch_new` (on the screens' thread). True if any were new."""
@@ -121,8 +118,7 @@ class Ledger:
             events = list(decide())
             expected = self.version(stream)
             try:
-                with self._io:
-                    stored = self.store.append(stream, expected, events)
+                stored = self.store.append(stream, expected, events)
             except ConcurrencyError:
                 self.refresh(force=True)
                 continue

@@ -55,10 +55,10 @@ def gate(p: Patient, events: Sequence[Event], dose_id: str, now: datetime, today
     from .schedule import timeline
 
     st = prep.fold(events, dose_id)
-    el = may_give(events, dose_id, now, today, roles)
+    tl = timeline(events, today, roles)
+    el = may_give(events, dose_id, now, today, roles, tl)
     blockers: list[str] = [f"{r.text} [{', '.join(r.rule_ids)}] Next: {r.next_step}" for r in el.reasons]
     key = _dose_key(dose_id)
-    tl = timeline(events, today, roles)
     dose = tl.dose(*key) if key else None
     if dose is None or el.verdict == DISCONTINUE:
         if el.verdict == DISCONTINUE:
