@@ -1,0 +1,93 @@
+"""Issue 16: a database written by ``main`` at 5f43dfd opens and folds to the same state today.
+
+``tests/fixtures/main-5f43dfd.db`` was written, and ``main-5f43dfd-states.json`` folded from it, by
+the code of commit 5f43dfd (``tests/fixtures/make_main_fixture.py``; never regenerated with newer
+code). Here the current code folds a copy of that database with the same function
+(``tests/fixtures/dump_states.py``) at the same instant, and every section must be equal.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bedside.core import clock
+from bedside.core.store import SqliteStore, verify_log
+from tests.fixtures.dump_states import dump_states
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+DB = FIXTURES / "main-5f43dfd.db"
+STATES = FIXTURES / "main-5f43dfd-states.json"
+NOW = datetime(2025, 4, 2, 9, 30, tzinfo=UTC)  # make_main_fixture.NOW: 11:30 in Berlin
+
+
+@pytest.fixture(autouse=True)
+def _own_zone(monkeypatch):
+    """The fixture's site zone (Europe/Berlin) is applied while folding; other tests keep theirs."""
+    monkeypatch.setattr(clock, "_current", None)
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """A copy of the fixture (opening a WAL database writes beside it; the committed one stays as made)."""
+    copy = tmp_path / DB.name
+    shutil.copyfile(DB, copy)
+    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
+    return copy
+
+
+def _sections(states: dict) -> dict[str, object]:
+    """One comparable section per fact: site, zone, today, each user, and per patient each part
+    (intake, timeline, each dose's preparation, verdict and monitor, the record, the FHIR export)."""
+    out: dict[str, object] = {k: v for k, v in states.items() if k not in ("users", "patients")}
+    for name, user in states["users"].items():
+        out[f"users/{name}"] = user
+    for pid, p in states["patients"].items():
+        label = f"patients/{p['mrn']}"
+        out[f"{label}/id"] = pid
+        for part, value in p.items():
+            if part in ("preparation", "verdict", "monitor"):
+                out[f"{label}/{part}/doses"] = sorted(value)
+                for dose, state in value.items():
+                    out[f"{label}/{part}/{dose}"] = state
+            elif part != "mrn":
+                out[f"{label}/{part}"] = value
+    return out
+
+
+def _text(value: object) -> list[str]:
+    return json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False).splitlines()
+
+
+def _diff(name: str, want: object, got: object, limit: int = 60) -> str:
+    lines = list(difflib.unified_diff(_text(want), _text(got), f"{name} (main 5f43dfd)", f"{name} (now)", lineterm="", n=2))
+    more = f"\n… {len(lines) - limit} more diff lines" if len(lines) > limit else ""
+    return "\n".join(lines[:limit]) + more
+
+
+def test_the_fixture_chain_is_intact(db):
+    store = SqliteStore(db)
+    try:
+        report = verify_log(store, store.anchor.read())
+    finally:
+        store.close()
+    assert report.ok, report.summary()
+    assert report.events > 300 and report.streams == 8  # users, site and six patients
+
+
+def test_a_database_written_by_main_5f43dfd_folds_to_the_same_state(db):
+    want = _sections(json.loads(STATES.read_text(encoding="utf-8")))
+    got = _sections(json.loads(json.dumps(dump_states(db, NOW))))  # the same JSON round trip as the golden file
+    missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
+    differ = [name for name in want if name in got and want[name] != got[name]]
+    if missing or extra or differ:
+        report = [f"{len(differ)} of {len(want)} sections differ from what main 5f43dfd folded"
+                  + (f"; missing now: {missing}" if missing else "") + (f"; new now: {extra}" if extra else "") + ":",
+                  *(f"  {name}" for name in differ)]
+        report += [_diff(name, want[name], got[name]) for name in differ]
+        pytest.fail("\n".join(report), pytrace=False)
