@@ -90,16 +90,22 @@ def demo_patients(today: date) -> list[dict]:
     ]
 
 
-def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
-    """Write the demo users and patients (one commit per stream)."""
+def seed_users(store: EventStore, clock: Clock) -> None:
+    """Write the demo users (PIN 1234) to an empty users log."""
     now = clock.now()
-    today = local_date(now)
     store.append(
         USERS_STREAM,
         0,
         [NewEvent(USERS_STREAM, "user.created", "system", now, {"username": u, "full_name": n, "role": r, "pin_hash": _HASH_1234})
          for u, n, r in DEMO_USERS],
     )
+
+
+def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
+    """Write the demo users and patients (one commit per stream)."""
+    now = clock.now()
+    today = local_date(now)
+    seed_users(store, clock)
     actors = {"identity": "nina", "labs": "nina", "consent": "priya", "hsct": "priya", "diagnosis": "priya"}
     for i, sections in enumerate(demo_patients(today)):
         pid = f"demo{i + 1:04d}" + "0" * 24

@@ -7,17 +7,27 @@ log and reads only what is new (``after_seq``), so another terminal's writes arr
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import auth, intake
 from .calc import bsa as compute_bsa
 from .clock import Clock, ZoneChoice, current_zone, local_date, set_site_zone
+from .commands import Actor, Command, Refusal, Refused, State, decide
 from .events import Event, NewEvent, canonical_json
-from .site import SITE_STREAM, SiteSettings, check_setting, fold_site
+from .projection import PatientView
+from . import all_commands  # noqa: F401  (every command registered before the first execute)
+from .site import SITE_STREAM, SetSiteSetting, SiteSettings, fold_site
 from .store import ConcurrencyError, EventStore, StoreUncertain, StoreUnavailable
 
 MAX_RETRIES = 5
+# Ledger.execute: on a lost race, fold and decide again after a jittered, doubling back-off (8 writers
+# on one stream on PostgreSQL had half their appends refused with five immediate retries).
+EXECUTE_ATTEMPTS = 40
+BACKOFF_FIRST_S = 0.002
+BACKOFF_MAX_S = 0.1
 
 
 class Ledger:
@@ -31,6 +41,9 @@ class Ledger:
         self._users: dict[str, auth.User] | None = None
         self._site: SiteSettings | None = None
         self._token: object = None
+        self._views: dict[str, PatientView] = {}
+        self.sleep: Callable[[float], None] = time.sleep  # the back-off's (tests may replace it)
+        self._rng = random.Random()
         self.zone: ZoneChoice = current_zone()  # CONV-TIME-1: the site's zone, applied at boot and on each change
         self.refresh(force=True)
 
@@ -148,6 +161,71 @@ class Ledger:
             return mine  # saved after all (already folded in by the refresh)
         raise StoreUnavailable("The connection to the database was lost while saving. Nothing was saved; try again.", True, str(exc))
 
+    # -- the one command path ------------------------------------------------------------------
+    def actor(self, username: str) -> Actor:
+        """The user as the users log knows them now (the role is read here, never passed in)."""
+        u = self.users().get(username)
+        return Actor(username, None, False) if u is None else Actor(u.username, u.role, u.active)
+
+    def state(self) -> State:
+        """The folded record for a decision (no copy: decisions run on this thread, synchronously)."""
+        return State(self.by_stream, self.users(), self.site(), self._patients, self.today(), self.key, self.view)
+
+    def view(self, pid: str) -> PatientView:
+        """The patient's projection, rebuilt only when their stream, the users or the date change
+        (never per key or per tick): every screen, the record, the export and the warnings read it."""
+        stream = intake.PATIENT_PREFIX + pid
+        today = self.today()
+        users = self.users()
+        v = self._views.get(pid)
+        if v is None or v.version != self.version(stream) or v.today != today or v.users is not users:
+            v = PatientView(self._patients[pid], tuple(self.by_stream.get(stream, ())), today, users, self.site())
+            self._views[pid] = v
+        return v
+
+    def decide(self, command: Command, actor: str) -> Sequence[NewEvent] | Refusal:
+        """What ``command`` would record now, without recording it (a dry run for the screens)."""
+        self.refresh()
+        now = self.clock.now()
+        result = decide(self.state(), command, now, self.actor(actor))
+        if isinstance(result, Refusal):
+            return result
+        return [p.new(command.stream, actor, now) for p in result]
+
+    def execute(self, command: Command, actor: str) -> list[Event]:
+        """Carry out a user's command: refresh, fold, decide, append with the expected version.
+
+        On a lost race (another terminal appended first) it folds again and decides again — it
+        never re-appends events decided on a stale record — after a jittered, doubling back-off.
+        A refusal raises :class:`Refused` (a ValueError whose text names the field and the rule)."""
+        stream = command.stream
+        delay = BACKOFF_FIRST_S
+        for attempt in range(EXECUTE_ATTEMPTS):
+            if attempt:
+                self.sleep(delay * (0.5 + self._rng.random()))
+                delay = min(delay * 2, BACKOFF_MAX_S)
+            self.refresh(force=attempt > 0)
+            now = self.clock.now()
+            result = decide(self.state(), command, now, self.actor(actor))
+            if isinstance(result, Refusal):
+                raise Refused(result)
+            events = [p.new(stream, actor, now) for p in result]
+            if not events:
+                return []
+            expected = self.version(stream)
+            try:
+                stored = self.store.append(stream, expected, events)
+            except ConcurrencyError:
+                continue
+            except StoreUncertain as exc:
+                stored = self._committed_after_all(stream, expected, events, exc)
+            self._ingest(stored)
+            return stored
+        raise StoreUnavailable(
+            "Too many terminals are saving to this record at the same moment; nothing was saved. Try again.",
+            True, f"{EXECUTE_ATTEMPTS} lost races on {stream}",
+        )
+
     # -- commands used by the screens ----------------------------------------------------------
     def sign_in(self, username: str, pin: str) -> auth.SignInResult:
         self.refresh()
@@ -184,8 +262,7 @@ class Ledger:
         self.append(auth.USERS_STREAM, decide)
 
     def set_site(self, actor: str, name: str, value: Any) -> None:
-        value = check_setting(name, value)  # a bad value (an unknown time zone) is refused, naming the field
-        self.append(SITE_STREAM, lambda: [NewEvent(SITE_STREAM, "site.setting", actor, self.clock.now(), {"name": name, "value": value})])
+        self.execute(SetSiteSetting(name, value), actor)
 
     def register_patient(self, actor: str, data: dict[str, Any]) -> intake.Patient:
         pid = intake.new_patient_id()

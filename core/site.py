@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar
 
 from attrs import evolve, frozen
 
 from . import rules
 from .clock import zone
-from .events import Event
+from .commands import Actor, Command, Decision, State, decider, refuse, require_role
+from .events import Event, Payload, decode, event_type
 from .text import unsafe_message
 
 SITE_STREAM = "site"
@@ -41,9 +44,44 @@ def check_setting(name: str, value: object) -> object:
     return value
 
 
+@event_type("site.setting")
+@frozen
+class SettingRecorded(Payload):
+    """An admin set one site setting (the latest of each name stands)."""
+
+    name: str
+    value: Any
+
+
+@frozen
+class SetSiteSetting(Command):
+    """Settings screen, ctrl+s: set one site setting (admins only)."""
+
+    name: str
+    value: Any
+    stream: ClassVar[str] = SITE_STREAM
+    emits = (SettingRecorded,)
+
+
+@decider(SetSiteSetting)
+def decide_setting(state: State, cmd: SetSiteSetting, now: datetime, actor: Actor) -> Decision:
+    refused = require_role(actor, ("admin",), "Site settings")
+    if refused:
+        return refused
+    if cmd.name not in SETTING_NAMES:
+        return refuse(f"Site settings: no setting named {cmd.name!r}.")
+    try:
+        value = check_setting(cmd.name, cmd.value)  # a bad value (an unknown time zone) is refused, naming the field
+    except ValueError as exc:
+        return refuse(str(exc))
+    return [SettingRecorded(cmd.name, value)]
+
+
 def fold_site(events: Iterable[Event]) -> SiteSettings:
     s = SiteSettings()
     for ev in events:
-        if ev.stream == SITE_STREAM and ev.kind == "site.setting" and ev.data.get("name") in SETTING_NAMES:
-            s = evolve(s, **{ev.data["name"]: ev.data["value"]})
+        if ev.stream == SITE_STREAM and ev.kind == SettingRecorded.KIND:
+            p = decode(ev)
+            if p.name in SETTING_NAMES:
+                s = evolve(s, **{p.name: p.value})
     return s

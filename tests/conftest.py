@@ -40,4 +40,15 @@ def key() -> SiteKey:
 
 @pytest.fixture
 def ledger(store, clock, key) -> Ledger:
+    """A ledger on an empty store but for the demo staff (PIN 1234): every command's role is read
+    from the users log (core/commands.py), so the actors the tests name must be users."""
+    from bedside.core.demo import seed_users
+
+    seed_users(store, clock)
+    return Ledger(store, clock, key)
+
+
+@pytest.fixture
+def empty_ledger(store, clock, key) -> Ledger:
+    """A ledger on a store with nothing in it, not even a user (the first start)."""
     return Ledger(store, clock, key)

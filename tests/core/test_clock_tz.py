@@ -22,6 +22,7 @@ from bedside.core import stability
 from bedside.core.clock import FakeClock
 from bedside.core.events import NewEvent
 from bedside.core.service import Ledger
+from bedside.core.demo import seed_users
 from bedside.core.site import SITE_STREAM
 
 
@@ -202,6 +203,7 @@ def test_an_unusable_site_setting_falls_back_with_a_note():
 # -- the ledger applies the site's zone: at boot, on a change, in Ledger.today() --------------
 def test_a_dose_day_at_local_midnight_is_the_local_date(store, key):
     fake = FakeClock(utc(2026, 3, 29, 22, 30))  # 00:30 CEST on 30 March in Berlin
+    seed_users(store, fake)  # adam (admin) sets the zone, priya (prescriber) starts the cycle
     ledger = Ledger(store, fake, key)
     assert ledger.today() == date(2026, 3, 29)  # UTC (TZ=UTC) until the site says otherwise
     ledger.set_site("adam", "time_zone", "Europe/Berlin")
@@ -230,6 +232,7 @@ def test_another_terminal_boots_with_the_site_zone_and_follows_a_change(tmp_path
 
     fake = FakeClock(utc(2026, 11, 1, 4, 30))  # 00:30 EDT on 1 November in New York; 05:30 in Berlin
     one = SqliteStore(tmp_path / "one.db")
+    seed_users(one, fake)
     first = Ledger(one, fake, key)
     first.set_site("adam", "time_zone", "America/New_York")
     two = SqliteStore(tmp_path / "one.db")

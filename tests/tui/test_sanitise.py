@@ -216,10 +216,11 @@ async def test_a_toast_quoting_stored_text_is_literal(app, demo_ledger, clock):
         assert note.markup is False
 
 
-def test_site_name_refuses_controls_and_saves_nothing(ledger):
+def test_site_name_refuses_controls_and_saves_nothing(demo_ledger):
+    ledger = demo_ledger  # an admin (adam) sets it: SetSiteSetting is admins' only
     before = ledger.last_seq
     with pytest.raises(ValueError, match="^Site name: control characters are not allowed"):
-        ledger.set_site("nina", "site_name", "Ward 7\x1b]0;pwned\x07")
+        ledger.set_site("adam", "site_name", "Ward 7\x1b]0;pwned\x07")
     assert ledger.last_seq == before
-    ledger.set_site("nina", "site_name", " Ward 7 ")
+    ledger.set_site("adam", "site_name", " Ward 7 ")
     assert ledger.site().site_name == "Ward 7"
