@@ -1,5 +1,6 @@
 """Imports every module that defines commands, so each one's decision is registered.
 
-The ledger imports this once; add a job's commands module here when you create one."""
+The ledger imports this once. A job's package imports its own commands module in its
+``__init__``; a new job is added here."""
 
-from . import site  # noqa: F401
+from . import auth, infusion, intake, predose, predose_records, preparation, schedule, site  # noqa: F401

@@ -65,6 +65,16 @@ class Event:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    _payload: Any = field(default=None, init=False, repr=False)
+
+    @property
+    def payload(self) -> Payload:
+        """The typed payload (:func:`decode`), read once and kept."""
+        p = self._payload
+        if p is None:
+            p = decode(self)
+            object.__setattr__(self, "_payload", p)
+        return p
 
     @property
     def ref(self) -> str:

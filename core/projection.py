@@ -8,7 +8,7 @@ parts are folded on first use and kept: the timeline once, each dose's preparati
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,9 @@ class PatientView:
     def roles(self) -> dict[str, str]:
         return {u.username: u.role for u in self.users.values()}
 
-    def _once(self, key: Any, build: Any) -> Any:
+    def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``, folded once per view and kept (each job's accessors use this: e.g. the
+        monitor's fold of one dose lives in core/infusion, keyed there)."""
         try:
             return self._cache[key]
         except KeyError:
@@ -52,10 +54,10 @@ class PatientView:
         """The treatment timeline (core/schedule) on this view's date."""
         from .schedule import timeline
 
-        return self._once("timeline", lambda: timeline(self.events, self.today, self.roles()))
+        return self.memo("timeline", lambda: timeline(self.events, self.today, self.roles()))
 
     def prep(self, dose_id: str):
         """The preparation of one dose (core/preparation)."""
         from .preparation import fold
 
-        return self._once(("prep", dose_id), lambda: fold(self.events, dose_id))
+        return self.memo(("prep", dose_id), lambda: fold(self.events, dose_id))
