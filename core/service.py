@@ -178,8 +178,9 @@ class Ledger:
         today = self.today()
         users = self.users()
         v = self._views.get(pid)
-        if v is None or v.version != self.version(stream) or v.today != today or v.users is not users:
-            v = PatientView(self._patients[pid], tuple(self.by_stream.get(stream, ())), today, users, self.site())
+        site = self.site()
+        if v is None or v.version != self.version(stream) or v.today != today or v.users is not users or v.site is not site:
+            v = PatientView(self._patients[pid], tuple(self.by_stream.get(stream, ())), today, users, site)
             self._views[pid] = v
         return v
 
