@@ -75,11 +75,12 @@ from typing import Any
 
 from attrs import field, frozen
 
-from . import rules
-from .clock import as_utc, parse_aware
-from .events import Event, iso_utc
-from .text import unsafe_message
-from .stability import infusion_end, observation_earliest_end
+from .. import rules
+from ..clock import as_utc, parse_aware
+from ..events import Event, iso_utc
+from ..text import unsafe_message
+from ..stability import infusion_end, observation_earliest_end
+from .reactions import reaction_numbers
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -767,8 +768,8 @@ def monitor(
 
     # Reaction numbers by start order, and each reaction's final grade (so that a later recorded
     # grade correction undoes the stop it would otherwise have caused, CONV-IRR-1).
-    starts = [(t, seq) for t, seq, ev in items if ev.kind == REACTION_STARTED]
-    number_of = {seq: i + 1 for i, (_t, seq) in enumerate(starts)}
+    number_of = reaction_numbers(ev for _t, _seq, ev in items)  # the one numbering (core/infusion/reactions.py)
+    starts = [(t, seq) for t, seq, _ev in items if seq in number_of]
 
     def reaction_for(ev: Event, t: datetime, seq: int) -> int | None:
         explicit = ev.data.get("reaction")
