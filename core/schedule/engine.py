@@ -73,76 +73,17 @@ from typing import Any
 
 from attrs import field, frozen
 
-from . import rules
-from .events import Event
-from .text import unsafe_message
+from .. import rules
+from ..events import Event
+from ..text import unsafe_message
+from .events import (
+    CYCLE_EXTENDED, CYCLE_STARTED, DOSE_GIVEN, DOSE_HELD, DOSE_MOVED, DOSE_OMITTED, DOSE_RECOVERED,
+    INFUSION_STARTED_KIND, INTAKE_CORRECTED, INTAKE_HSCT, KINDS, LEVELS_CONFIRMED, PROPOSAL_DECIDED,
+    RESPONSE_RECORDED, SCHEDULE_VOIDED, TREATMENT_DISCONTINUED,
+)
 
-__all__ = [
-    "CYCLE_EXTENDED",
-    "CYCLE_STARTED",
-    "DOSE_GIVEN",
-    "DOSE_HELD",
-    "DOSE_MOVED",
-    "DOSE_OMITTED",
-    "DOSE_RECOVERED",
-    "KINDS",
-    "LEVELS_CONFIRMED",
-    "PROPOSAL_DECIDED",
-    "RESPONSE_RECORDED",
-    "TREATMENT_DISCONTINUED",
-    "CycleLimit",
-    "Cycle",
-    "Dose",
-    "Levels",
-    "Proposal",
-    "Timeline",
-    "Window",
-    "check_decide",
-    "check_discontinue",
-    "check_extend",
-    "check_give",
-    "check_hold",
-    "check_levels",
-    "check_move",
-    "check_omit",
-    "check_recover",
-    "check_response",
-    "check_start",
-    "levels_for",
-    "timeline",
-]
 
 # --- Vocabulary ----------------------------------------------------------------------------------
-
-CYCLE_STARTED = "cycle.started"
-DOSE_GIVEN = "dose.given"
-DOSE_HELD = "dose.held"
-DOSE_RECOVERED = "dose.recovered"
-DOSE_OMITTED = "dose.omitted"
-DOSE_MOVED = "dose.moved"
-CYCLE_EXTENDED = "cycle.extended"
-RESPONSE_RECORDED = "response.recorded"
-LEVELS_CONFIRMED = "levels.confirmed"
-PROPOSAL_DECIDED = "proposal.decided"
-TREATMENT_DISCONTINUED = "treatment.discontinued"
-SCHEDULE_VOIDED = "schedule.voided"  # an entry above recorded in error (a correction event: nothing is overwritten)
-INTAKE_HSCT = "intake.hsct"  # core/intake.py, section "hsct"
-INTAKE_CORRECTED = "intake.corrected"  # core/intake.py
-KINDS = frozenset(
-    {
-        CYCLE_STARTED,
-        DOSE_GIVEN,
-        DOSE_HELD,
-        DOSE_RECOVERED,
-        DOSE_OMITTED,
-        DOSE_MOVED,
-        CYCLE_EXTENDED,
-        RESPONSE_RECORDED,
-        LEVELS_CONFIRMED,
-        PROPOSAL_DECIDED,
-        TREATMENT_DISCONTINUED,
-    }
-)
 
 TOXICITIES = ("hematologic", "non_hematologic", "other")
 RESPONSES = ("cr", "cri", "neither", "not_assessed")  # RESP-4
@@ -454,7 +395,6 @@ VOIDABLE_KINDS = (
 # A prescriber's decision stands: a discontinuation changes only by a correction of the facts it
 # rests on (CONV-OVR-1), so these end the chain of entries that can be voided.
 DECISION_KINDS = (PROPOSAL_DECIDED, TREATMENT_DISCONTINUED)
-INFUSION_STARTED_KIND = "infusion.started"  # core/infusion.py (not imported: the timeline needs none of it)
 
 
 @frozen
@@ -1068,7 +1008,7 @@ def timeline(events: Sequence[Event], today: date, roles: Mapping[str, str] | No
 
     decided = set(facts.decisions)
     proposals = [p for p in proposals if p.id not in decided]
-    from .eligibility import severe_reactions  # the monitor's facts (core/infusion.py imports this module's peers)
+    from ..eligibility import severe_reactions  # the monitor's facts (core/infusion.py imports this module's peers)
 
     standing = severe_reactions(events, roles)
     severe = () if discontinued else standing
