@@ -205,8 +205,49 @@ def local_date(when: datetime, tz: tzinfo | None = None) -> date:
     return to_local(when, tz).date()
 
 
-def fmt_local(when: datetime, tz: tzinfo | None = None, seconds: bool = False) -> str:
-    return to_local(when, tz).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+# -- showing times and durations: the one set of formatters (issue 16) ---------------------------
+# Every time shown to a user is local (CONV-TIME-1): the site's zone unless ``tz`` says otherwise.
+
+
+def fmt_local(when: datetime | None, tz: tzinfo | None = None, seconds: bool = False, *, zone: bool = False,
+              day: bool = True, missing: str = "—") -> str:
+    """A local time as shown everywhere: ``YYYY-MM-DD HH:MM``; ``seconds`` adds ``:SS``, ``zone``
+    the zone's abbreviation (`` CET``), ``day=False`` leaves the date out; None is ``missing``."""
+    if when is None:
+        return missing
+    pattern = ("%Y-%m-%d " if day else "") + ("%H:%M:%S" if seconds else "%H:%M") + (" %Z" if zone else "")
+    return to_local(when, tz).strftime(pattern)
+
+
+def fmt_near(when: datetime | None, now: datetime, tz: tzinfo | None = None, *, missing: str = "unknown",
+             other_day: str = "%H:%M on %Y-%m-%d") -> str:
+    """The local time of day (``HH:MM``) of an instant near ``now``, with its date (the strftime
+    pattern ``other_day``) when it falls on another local day than ``now``; None is ``missing``."""
+    if when is None:
+        return missing
+    local = to_local(when, tz)
+    return local.strftime("%H:%M" if local.date() == to_local(now, tz).date() else other_day)
+
+
+def fmt_minutes(delta: timedelta, *, hours: bool = False, clamp: bool = False) -> str:
+    """A duration in whole minutes, rounded down: ``1 h 05 min``, ``25 min`` (``hours``: always
+    ``0 h 25 min``); a negative one with a minus sign (``−5 min``), or 0 when ``clamp``."""
+    total = int(delta.total_seconds() // 60)
+    if clamp:
+        total = max(total, 0)
+    sign = "−" if total < 0 else ""
+    h, m = divmod(abs(total), 60)
+    return f"{sign}{h} h {m:02d} min" if h or hours else f"{sign}{m} min"
+
+
+def fmt_clock(delta: timedelta | None, seconds: bool = True, missing: str = "—") -> str:
+    """A duration as a stopwatch shows it, ``H:MM:SS`` (or ``H:MM``), never negative; None is ``missing``."""
+    if delta is None:
+        return missing
+    s = max(int(delta.total_seconds()), 0)
+    if not seconds:
+        return f"{s // 3600}:{s % 3600 // 60:02d}"
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def local_instant(day: date, wall: time_of_day, field: str = "Time", tz: tzinfo | None = None) -> tuple[datetime, str]:

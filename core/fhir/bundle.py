@@ -31,11 +31,11 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import infusion as inf
-from . import preparation as prep
-from . import schedule as sch
-from .events import Event, parse_utc
-from .intake import Patient
+from .. import infusion as inf
+from .. import preparation as prep
+from .. import schedule as sch
+from ..events import Event, parse_utc
+from ..intake import Patient
 
 __all__ = ["MEDICATION", "NDC", "NAMESPACE", "bundle", "to_json"]
 
