@@ -14,7 +14,7 @@ from datetime import datetime
 from ..clock import parse_aware
 from ..events import Event
 
-REACTION_STARTED = "reaction.started"
+from .events import REACTION_STARTED
 
 __all__ = ["fact_time", "reaction_numbers"]
 
