@@ -161,6 +161,11 @@ class Deadlines:
         """The latest start that still ends by every label limit (whatever is overridden)."""
         return self.label_limit.at - timedelta(minutes=self.planned_min)
 
+    def start_soon(self, now: datetime) -> bool:
+        """True when the latest start is near: within the [SITE] lead time and not passed (CONV-STAB-3)."""
+        left = self.latest_start - _utc("now", now)
+        return timedelta(0) <= left <= timedelta(minutes=rules.STABILITY_ALERT_LEAD_MINUTES)
+
     def allows_end(self, end_at: datetime) -> bool:
         """True when an infusion ending at ``end_at`` is within the deadline (CONV-STAB-3)."""
         return _utc("end_at", end_at) <= self.end_deadline
@@ -229,118 +234,120 @@ def deadlines(times: PrepTimes, *, now: datetime | None = None) -> Deadlines:
         recon + timedelta(minutes=rules.RECON_TO_END_MAX_MIN),
         unverified=False,
     )
-    limits: list[Limit] = [cap]
-    problems: list[tuple[str, str]] = []
-    unverified: list[str] = []
-    earliest_start: datetime | None = None
-    remove_by: datetime | None = None
-    rt_budget = timedelta(minutes=rules.DILUTED_ROOM_TEMP_MAX_MIN)
-    fridge_budget = timedelta(minutes=rules.DILUTED_REFRIGERATED_MAX_MIN)
-    rt_used = timedelta(0)
-    fridge_used = timedelta(0)
-
-    diluted = times.diluted_at
-    free = times.stab4_overridden  # STAB-4 overridden: its limits are not applied
-    if diluted is None:
-        if now_utc is not None:
-            start = max(now_utc, recon)
-            if not free:
-                limits.append(
-                    Limit(
-                        "STAB-4",
-                        "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
-                        start + rt_budget,
-                        unverified=True,
-                    )
-                )
-                unverified.append("STAB-4")
-            if start > dilution_deadline:
-                problems.append(
-                    ("STAB-1", check_dilution(recon, start) or "dilution window has passed")
-                )
+    out = _Exposure([cap])
+    if times.diluted_at is None:
+        _before_dilution(times, now_utc, dilution_deadline, out)
     else:
-        message = check_dilution(recon, diluted)
-        if message is not None:
-            problems.append(("STAB-1", message))
-        if not free:
-            unverified.append("STAB-4")
-        t = diluted
-        rt_limit: datetime | None = None
-        fridge_limit: datetime | None = None
-        for start, end in times.refrigerated:
-            gap = start - t  # room temperature before this refrigeration
-            if rt_used + gap >= rt_budget and not free:
-                rt_limit = t + (rt_budget - rt_used)
-                rt_used = rt_budget
-                break
-            rt_used += gap
-            if end is None:
-                if now_utc is None:
-                    raise ValueError(
-                        "the diluted solution is still in the refrigerator: pass now= to compute deadlines"
-                    )
-                if now_utc < start:
-                    raise ValueError("now is before the start of the open refrigerated interval")
-                remove_by = None if free else start + (fridge_budget - fridge_used)
-                end = now_utc
-            stay = end - start
-            if fridge_used + stay > fridge_budget and not free:
-                fridge_limit = start + (fridge_budget - fridge_used)
-                fridge_used = fridge_budget
-                problems.append(
-                    (
-                        "STAB-4",
-                        f"diluted solution refrigerated over {_hm(fridge_budget)} in total "
-                        f"(limit reached {_t(fridge_limit)}; UNVERIFIED, Table 6): discard and "
-                        "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason (Preparation, O)",
-                    )
-                )
-                break
-            fridge_used += stay
-            t = end
-            earliest_start = end + timedelta(minutes=rules.EQUILIBRATE_MIN)  # STAB-5
-        if rt_limit is None and fridge_limit is None and not free:
-            rt_limit = t + (rt_budget - rt_used)
-        if rt_limit is not None:
-            limits.append(
-                Limit(
-                    "STAB-4",
-                    "4 h at room temperature after dilution, to the end of the infusion (CONV-STAB-1/2)",
-                    rt_limit,
-                    unverified=True,
-                )
-            )
-        if fridge_limit is not None:
-            limits.append(
-                Limit(
-                    "STAB-4",
-                    "3 h refrigerated after dilution (CONV-STAB-2)",
-                    fridge_limit,
-                    unverified=True,
-                )
-            )
-
+        _after_dilution(times, now_utc, out)
     # Earliest wins; on a tie the verified label limit (listed first) is named.
-    binding = min(enumerate(limits), key=lambda pair: (pair[1].at, pair[0]))[1]
-    end_deadline = binding.at
-    latest_start = end_deadline - timedelta(
-        minutes=rules.INFUSION_MINUTES + times.planned_pause_min + times.flush_min
-    )
+    binding = min(enumerate(out.limits), key=lambda pair: (pair[1].at, pair[0]))[1]
+    planned = rules.INFUSION_MINUTES + times.planned_pause_min + times.flush_min
     if times.flush_min:
-        unverified.append("PREP-9")
+        out.unverified.append("PREP-9")
     return Deadlines(
         dilution_deadline=dilution_deadline,
-        end_deadline=end_deadline,
+        end_deadline=binding.at,
         binding=binding,
-        limits=tuple(limits),
-        latest_start=latest_start,
-        earliest_start=earliest_start,
-        remove_from_refrigerator_by=remove_by,
-        refrigerated_used=fridge_used,
-        problems=tuple(problems),
-        unverified_rules=tuple(dict.fromkeys(unverified)),
-        planned_min=rules.INFUSION_MINUTES + times.planned_pause_min + times.flush_min,
+        limits=tuple(out.limits),
+        latest_start=binding.at - timedelta(minutes=planned),
+        earliest_start=out.earliest_start,
+        remove_from_refrigerator_by=out.remove_by,
+        refrigerated_used=out.fridge_used,
+        problems=tuple(out.problems),
+        unverified_rules=tuple(dict.fromkeys(out.unverified)),
+        planned_min=planned,
     )
+
+
+class _Exposure:
+    """What :func:`deadlines` gathers while it walks one preparation's times."""
+
+    def __init__(self, limits: list[Limit]):
+        self.limits = limits
+        self.problems: list[tuple[str, str]] = []
+        self.unverified: list[str] = []
+        self.earliest_start: datetime | None = None
+        self.remove_by: datetime | None = None
+        self.fridge_used = timedelta(0)
+
+
+_RT_BUDGET = timedelta(minutes=rules.DILUTED_ROOM_TEMP_MAX_MIN)  # STAB-4 (UNVERIFIED)
+_FRIDGE_BUDGET = timedelta(minutes=rules.DILUTED_REFRIGERATED_MAX_MIN)  # STAB-4 (UNVERIFIED)
+
+
+def _before_dilution(times: PrepTimes, now_utc: datetime | None, dilution_deadline: datetime, out: _Exposure) -> None:
+    """Not diluted yet: with ``now``, the room-temperature limit as if diluted now (STAB-1, STAB-4)."""
+    if now_utc is None:
+        return
+    recon = times.reconstituted_at
+    start = max(now_utc, recon)
+    if not times.stab4_overridden:  # STAB-4 overridden: its limits are not applied
+        out.limits.append(
+            Limit("STAB-4", "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
+                  start + _RT_BUDGET, unverified=True)
+        )
+        out.unverified.append("STAB-4")
+    if start > dilution_deadline:
+        out.problems.append(("STAB-1", check_dilution(recon, start) or "dilution window has passed"))
+
+
+def _after_dilution(times: PrepTimes, now_utc: datetime | None, out: _Exposure) -> None:
+    """Diluted: STAB-1 on the dilution, and the STAB-4 limits of its room-temperature and
+    refrigerator time so far (CONV-STAB-1/2), unless a pharmacist overrode STAB-4."""
+    assert times.diluted_at is not None
+    free = times.stab4_overridden
+    message = check_dilution(times.reconstituted_at, times.diluted_at)
+    if message is not None:
+        out.problems.append(("STAB-1", message))
+    if not free:
+        out.unverified.append("STAB-4")
+    rt_limit, fridge_limit, t, rt_used = _walk_refrigerator(times, now_utc, out)
+    if rt_limit is None and fridge_limit is None and not free:
+        rt_limit = t + (_RT_BUDGET - rt_used)
+    if rt_limit is not None:
+        out.limits.append(
+            Limit("STAB-4", "4 h at room temperature after dilution, to the end of the infusion (CONV-STAB-1/2)",
+                  rt_limit, unverified=True)
+        )
+    if fridge_limit is not None:
+        out.limits.append(Limit("STAB-4", "3 h refrigerated after dilution (CONV-STAB-2)", fridge_limit, unverified=True))
+
+
+def _walk_refrigerator(times: PrepTimes, now_utc: datetime | None,
+                       out: _Exposure) -> tuple[datetime | None, datetime | None, datetime, timedelta]:
+    """Room temperature and refrigerator time, interval by interval (CONV-STAB-2): the limit
+    reached first, if one is, the end of the last interval and the room-temperature time used."""
+    free = times.stab4_overridden
+    assert times.diluted_at is not None
+    t = times.diluted_at
+    rt_used = timedelta(0)
+    for start, end in times.refrigerated:
+        gap = start - t  # room temperature before this refrigeration
+        if rt_used + gap >= _RT_BUDGET and not free:
+            return t + (_RT_BUDGET - rt_used), None, t, _RT_BUDGET
+        rt_used += gap
+        if end is None:
+            if now_utc is None:
+                raise ValueError("the diluted solution is still in the refrigerator: pass now= to compute deadlines")
+            if now_utc < start:
+                raise ValueError("now is before the start of the open refrigerated interval")
+            out.remove_by = None if free else start + (_FRIDGE_BUDGET - out.fridge_used)
+            end = now_utc
+        stay = end - start
+        if out.fridge_used + stay > _FRIDGE_BUDGET and not free:
+            fridge_limit = start + (_FRIDGE_BUDGET - out.fridge_used)
+            out.fridge_used = _FRIDGE_BUDGET
+            out.problems.append((
+                "STAB-4",
+                f"diluted solution refrigerated over {_hm(_FRIDGE_BUDGET)} in total "
+                f"(limit reached {_t(fridge_limit)}; UNVERIFIED, Table 6): discard and "
+                "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason (Preparation, O)",
+            ))
+            return None, fridge_limit, t, rt_used
+        out.fridge_used += stay
+        t = end
+        out.earliest_start = end + timedelta(minutes=rules.EQUILIBRATE_MIN)  # STAB-5
+    return None, None, t, rt_used
 
 
 def cannot_give(

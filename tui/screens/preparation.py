@@ -16,8 +16,8 @@ from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
 from bedside.core import rules
+from bedside.core.commands import Refusal
 from bedside.core.clock import local_instant, to_local
-from bedside.core.intake import Patient
 
 from ..text import literal, shown
 from ..widgets.countdown import LiveText, span
@@ -60,8 +60,12 @@ class PreparationScreen(PatientView):
         self.dose = dose
 
     # -- state ---------------------------------------------------------------------------------
+    def view(self):
+        """The patient's projection (rebuilt only when their record changes, never per tick)."""
+        return self.app.ledger.view(self.pid)
+
     def state(self) -> prep.PrepState:
-        return prep.fold(self.app.ledger.stream_events(self.patient.stream), self.dose.id)
+        return self.view().prep(self.dose.id)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -129,7 +133,7 @@ class PreparationScreen(PatientView):
         self.query_one("#prep-deadlines", LiveText).tick()
 
     def _stale(self, st: prep.PrepState) -> list[str]:
-        return prep.stale_reasons(st, self.patient.current("measurement"), self.app.ledger.site().bsa_formula, self.dose.level)
+        return prep.stale(self.view(), self.dose.cycle, self.dose.day)
 
     def deadline_text(self) -> Text:
         st = self.state()
@@ -151,82 +155,62 @@ class PreparationScreen(PatientView):
         t.append(f"End by {hm(dl.end_deadline)} [{dl.binding.rule_id}{' UNVERIFIED' if dl.binding.unverified else ''}]\n")
         left = (dl.latest_start - now).total_seconds()
         words = f"in {span(left)}" if left >= 0 else f"PASSED {span(-left)} ago: discard and prepare again (CONV-STAB-3)"
-        t.append(f"LATEST START {hm(dl.latest_start)} ({words})", style="bold reverse" if 0 <= left <= rules.STABILITY_ALERT_LEAD_MINUTES * 60 else "bold")
+        t.append(f"LATEST START {hm(dl.latest_start)} ({words})", style="bold reverse" if dl.start_soon(now) else "bold")
         if dl.remove_from_refrigerator_by:
             t.append(f"\nTake out of the refrigerator by {hm(dl.remove_from_refrigerator_by)} [STAB-4]")
         if dl.earliest_start and dl.earliest_start > now:
             t.append(f"\nEquilibrate: start no earlier than {hm(dl.earliest_start)} [STAB-5]")
         return t
 
-    # -- actions -------------------------------------------------------------------------------
-    def action_calculate(self) -> None:
-        ledger = self.app.ledger
-        m = self.patient.current("measurement")
-        if m is None:
-            self.notify("Record height and weight first.", severity="error")
-            return
-        if self.app.user.role not in ("pharmacist", "nurse"):
-            self.notify("Preparation is recorded by a pharmacist or nurse.", severity="error")
-            return
-        st = self.state()
-        if st.calculation is not None and not self._stale(st):
-            self.notify("The calculation already matches the current inputs.")
-            return
+    # -- actions: each sends a command (core/preparation/commands.py) -------------------------
+    def _execute(self, cmd, actor: str | None = None, prefix: str = "") -> list | None:
+        """Carry out ``cmd`` for ``actor`` (the signed-in user by default); a refusal is shown."""
         try:
-            ledger.append(self.patient.stream, lambda: [prep.calculation_event(
-                self.patient.stream, self.app.actor, ledger.clock.now(), self.dose.id, self.dose.cycle, self.dose.day,
-                self.dose.level, self.dose.basis, m, ledger.site().bsa_formula)])
+            return self.app.ledger.execute(cmd, actor or self.app.actor)
         except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-        self.refill()
+            self.notify(f"{prefix}{exc}", severity="error", timeout=12 if prefix else 10)
+            return None
+        finally:
+            self.refill()
+
+    def action_calculate(self) -> None:
+        self._execute(prep.CalculateDose(self.pid, self.dose.cycle, self.dose.day))
 
     @work(exclusive=True)
     async def action_step(self, step: str) -> None:
         answer = await self.app.push_screen_wait(StepScreen(step, self.app.ledger.clock.now()))
         if answer is None:
             return
-        ledger = self.app.ledger
-        try:
-            ledger.append(self.patient.stream, lambda: [prep.step_event(
-                self.state(), self.patient.stream, self.app.actor, self.app.user.role, ledger.clock.now(), step,
-                answer["at"], answer.get("vials_kept"), answer.get("reason"))])
+        cmd = prep.step_command(self.pid, self.dose.id, step, answer["at"], answer.get("vials_kept"), answer.get("reason"))
+        if self._execute(cmd, prefix="Refused: ") is not None:
             self.notify(f"{prep.STEP_LABELS[step]} at {hm(answer['at'])} recorded.")
-        except ValueError as exc:
-            self.notify(f"Refused: {exc}", severity="error", timeout=12)
-        self.refill()
 
     @work(exclusive=True)
     async def action_syringe(self) -> None:
         from .dialogs import FieldsDialog
 
-        st = self.state()
         ledger = self.app.ledger
-        if st.calculation is None or st.calculation.data.get("route") != "syringe":
-            self.notify("This dose is not on the syringe route (PREP-8/PREP-9).", severity="warning")
-            return
-        if self.app.user.role != "pharmacist":
-            self.notify("Syringe route: a pharmacist records the set, priming and flush (PREP-9).", severity="error")
+        refused = prep.syringe_refusal(self.state(), ledger.actor(self.app.actor))
+        if refused:
+            self.notify(refused, severity="error")
             return
 
+        def command(raw) -> prep.RecordSyringe:
+            return prep.RecordSyringe(self.pid, self.dose.id, raw["set"] or "", raw["primed"] == "yes", raw["flush_ml"] or "")
+
         def validate(raw):
-            try:
-                prep.syringe_event(st, self.patient.stream, self.app.actor, "pharmacist", ledger.clock.now(), raw["set"] or "", raw["primed"] == "yes", raw["flush_ml"] or "")
-            except ValueError as exc:
-                field = "set" if str(exc).startswith("Set") else "primed" if "Priming" in str(exc) else "flush_ml"
-                return None, {field: str(exc)}
+            answer = ledger.decide(command(raw), self.app.actor)  # a dry run: the decision's own words
+            if isinstance(answer, Refusal):
+                text = answer.text
+                field = "set" if text.startswith("Set") else "primed" if "Priming" in text else "flush_ml"
+                return None, {field: text}
             return raw, {}
 
         ans = await self.app.push_screen_wait(FieldsDialog("Syringe route (PREP-9, UNVERIFIED): set, priming, flush", [
             ("set", "Administration set", "text"), ("primed", "Primed with 0.9% NaCl (not drug)", "choice", [("Yes", "yes"), ("No", "no")]),
             ("flush_ml", "Flush volume (mL)", "text")], validate, note="The flush runs at the infusion rate after the 60-minute drug time; the site has no default volume."))
-        if not ans:
-            return
-        try:
-            ledger.append(self.patient.stream, lambda: [prep.syringe_event(self.state(), self.patient.stream, self.app.actor, self.app.user.role,
-                                                                            ledger.clock.now(), ans["set"], ans["primed"] == "yes", ans["flush_ml"])])
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-        self.refill()
+        if ans:
+            self._execute(command(ans))
 
     @work(exclusive=True)
     async def action_volume(self) -> None:
@@ -234,7 +218,6 @@ class PreparationScreen(PatientView):
         from .dialogs import FieldsDialog
 
         st = self.state()
-        ledger = self.app.ledger
         rng = prep.syringe_volume_range(st)
         if rng is None:
             self.notify("This dose is not on the syringe route (PREP-8/PREP-9).", severity="warning")
@@ -243,7 +226,7 @@ class PreparationScreen(PatientView):
 
         def validate(raw):
             try:
-                prep.syringe_volume_event(st, self.patient.stream, "check", "pharmacist", ledger.clock.now(), raw["volume"] or "")
+                prep.check_syringe_volume(st, raw["volume"] or "")
             except ValueError as exc:
                 return None, {"volume": str(exc)}
             return {"volume": raw["volume"].strip()}, {}
@@ -254,23 +237,17 @@ class PreparationScreen(PatientView):
             note="A new calculation with this volume: the double-check and the syringe record (s) are made again for it."))
         if not ans:
             return
-        user = await self.as_role("pharmacist", "A pharmacist sets the syringe's final volume (PREP-9).")
+        user = await self.as_role(prep.SetSyringeVolume.ROLE, "A pharmacist sets the syringe's final volume (PREP-9).")
         if user is None:
             return
-        try:
-            ledger.append(self.patient.stream, lambda: [prep.syringe_volume_event(self.state(), self.patient.stream, user.username, user.role,
-                                                                                   ledger.clock.now(), ans["volume"])])
+        if self._execute(prep.SetSyringeVolume(self.pid, self.dose.id, ans["volume"]), user.username, "Refused: ") is not None:
             self.notify(f"Final volume {ans['volume']} mL set by {user.username}.")
-        except ValueError as exc:
-            self.notify(f"Refused: {exc}", severity="error", timeout=12)
-        self.refill()
 
     @work(exclusive=True)
     async def action_override(self) -> None:
         """A pharmacist's recorded override: STAB-4 (UNVERIFIED limits) or STAB-5 (equilibration)."""
         from .dialogs import FieldsDialog
 
-        ledger = self.app.ledger
         if self.state().step_at("reconstituted") is None:
             self.notify("Nothing prepared: an override applies to a reconstituted preparation.", severity="warning")
             return
@@ -285,45 +262,35 @@ class PreparationScreen(PatientView):
             return (None, errs) if errs else ({"rule": raw["rule"], "reason": raw["reason"].strip()}, {})
 
         ans = await self.app.push_screen_wait(FieldsDialog("Pharmacist override (recorded with your name and reason)", [
-            ("rule", "Rule", "choice", choices), ("reason", "Reason", "text")], validate,
-            note="STAB-4 lifts the UNVERIFIED room-temperature and refrigerator limits for this preparation; the label's "
-                 f"{rules.RECON_TO_DILUTION_MAX_MIN // 60} h to dilution and {rules.RECON_TO_END_MAX_MIN // 60} h to the end "
-                 "(STAB-1, STAB-2) always stay."))
+            ("rule", "Rule", "choice", choices), ("reason", "Reason", "text")], validate, note=prep.OVERRIDE_NOTE))
         if not ans:
             return
-        user = await self.as_role("pharmacist", f"A pharmacist overrides {ans['rule']}.")
+        user = await self.as_role(prep.OverrideStability.ROLE, f"A pharmacist overrides {ans['rule']}.")
         if user is None:
             return
-        try:
-            ledger.append(self.patient.stream, lambda: [prep.override_event(self.state(), self.patient.stream, user.username, user.role,
-                                                                             ledger.clock.now(), ans["rule"], ans["reason"])])
+        cmd = prep.OverrideStability(self.pid, self.dose.id, ans["rule"], ans["reason"])
+        if self._execute(cmd, user.username, "Refused: ") is not None:
             self.notify(f"{ans['rule']} overridden by {user.username}.")
-        except ValueError as exc:
-            self.notify(f"Refused: {exc}", severity="error", timeout=12)
-        self.refill()
 
     @work(exclusive=True)
     async def action_verify(self) -> None:
-        st = self.state()
-        if st.calculation is None or self._stale(st):
-            self.notify("Calculate (c) before the double-check.", severity="error")
+        refused = prep.verify_refusal(self.view(), self.dose.id)
+        if refused:
+            self.notify(refused, severity="error")
             return
-        result = await self.app.push_screen_wait(VerifyScreen(self.patient, st.calculation, self.dose))
+        st = self.state()
+        result = await self.app.push_screen_wait(VerifyScreen(self.pid, st.calculation, self.dose))
         if result is None:
             return
-        user, entered = result
-        ledger = self.app.ledger
-        try:
-            (ev,) = ledger.append(self.patient.stream, lambda: [prep.verification_event(
-                self.state(), self.patient.stream, user.username, user.role, ledger.clock.now(), entered)])
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
+        user, cmd = result
+        stored = self._execute(cmd, user.username)
+        if not stored:
             return
-        self.refill()
-        if ev.data["matched"]:
+        v = stored[0].payload
+        if v.matched:
             self.notify(f"Verified: {user.username} agrees with {st.calculation.actor}.")
         else:
-            await self.app.push_screen_wait(MismatchScreen(ev.data, st.calculation.actor, user.username))
+            await self.app.push_screen_wait(MismatchScreen(v, st.calculation.actor, user.username))
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -402,9 +369,9 @@ class VerifyScreen(ModalScreen[tuple | None]):
 
     BINDINGS = [Binding("ctrl+s", "save", "Submit"), Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, patient: Patient, calculation: prep.Calculation, dose: DoseRef):
+    def __init__(self, pid: str, calculation: prep.Calculation, dose: DoseRef):
         super().__init__()
-        self.patient, self.calculation, self.dose = patient, calculation, dose
+        self.pid, self.calculation, self.dose = pid, calculation, dose
         self.user = None
 
     def compose(self) -> ComposeResult:
@@ -441,8 +408,9 @@ class VerifyScreen(ModalScreen[tuple | None]):
         ledger = self.app.ledger
         username = self.query_one("#f-user", Field).value.strip()
         err = self.query_one("#e-user", ErrorLine)
-        if username == self.calculation.actor:
-            err.say("Second user: the preparer cannot verify their own calculation.")
+        refused = prep.second_person(self.calculation, username)  # before any sign-in (CONV-VERIFY-1)
+        if refused:
+            err.say(f"Second user: {refused}")
             return
         raw = {f: self.query_one(f"#f-{f}", Field).value for f in prep.VERIFY_FIELDS}
         values, errors = prep.parse_verification(raw)
@@ -455,11 +423,13 @@ class VerifyScreen(ModalScreen[tuple | None]):
         if result.user is None:
             err.say(result.message)
             return
-        if result.user.role not in prep.VERIFIER_ROLES:
-            err.say(f"Second user: a {' or '.join(prep.VERIFIER_ROLES)} must verify.")
+        cmd = prep.DoubleCheck(self.pid, self.dose.id, **values)
+        answer = ledger.decide(cmd, result.user.username)  # a dry run: their role, read from the users log
+        if isinstance(answer, Refusal):
+            err.say(f"Second user: {answer.text}")
             return
         err.say("")
-        self.dismiss((result.user, values))
+        self.dismiss((result.user, cmd))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -468,17 +438,17 @@ class VerifyScreen(ModalScreen[tuple | None]):
 class MismatchScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "close", "Close"), Binding("enter", "close", "Close", show=False)]
 
-    def __init__(self, data: dict, preparer: str, verifier: str):
+    def __init__(self, verification: prep.PrepVerification, preparer: str, verifier: str):
         super().__init__()
-        self.data, self.preparer, self.verifier = data, preparer, verifier
+        self.v, self.preparer, self.verifier = verification, preparer, verifier
 
     def compose(self) -> ComposeResult:
         t = Text()
         t.append("The two derivations differ: this dose cannot be given until it is resolved.\n\n", style="bold")
         t.append(f"{'':16}{self.preparer:>14}{self.verifier:>14}\n", style="bold")
         for f in prep.VERIFY_FIELDS:
-            mark = "  ✗" if f in self.data["mismatches"] else "  ✓"
-            t.append(f"{prep.VERIFY_LABELS[f]:16}{self.data['expected'][f]:>14}{self.data['entered'][f]:>14}{mark}\n")
+            mark = "  ✗" if f in self.v.mismatches else "  ✓"
+            t.append(f"{prep.VERIFY_LABELS[f]:16}{self.v.expected[f]:>14}{self.v.entered[f]:>14}{mark}\n")
         t.append("\nRecheck the source inputs together; recalculate (c) if an input was wrong, then double-check again.")
         with Vertical(classes="box dialog"):
             yield Static("✗ Double-check MISMATCH", classes="box-title")

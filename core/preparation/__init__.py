@@ -1,0 +1,87 @@
+"""Dose preparation (issue 16: a package): the calculation, the recorded steps with their
+stability deadlines, a pharmacist's overrides, the syringe route and the blind double-check.
+
+- :mod:`.events`: the five event classes (``prep.calculated``, ``prep.step``,
+  ``prep.verification``, ``prep.syringe``, ``prep.override``);
+- :mod:`.state`: :func:`fold` → :class:`PrepState` (deadlines from :mod:`bedside.core.stability`);
+- :mod:`.checks`: each action's rules, returning its event or raising ValueError;
+- :mod:`.commands`: the screen's commands and their decisions (the role read from the users log);
+- :mod:`.view`: what the screen reads from the patient's projection (the level, staleness);
+- :mod:`.legacy`: the old ``*_event`` builders, for tests and fixtures written before commands.
+
+``bedside.core.preparation`` re-exports the names other modules and tests import.
+"""
+
+from __future__ import annotations
+
+from . import commands  # noqa: F401  (registers the decisions)
+from .checks import PREPARER_ROLES, VIALS_KEPT, check_syringe_volume, parse_verification, second_person
+from .commands import (
+    CalculateDose,
+    DiscardPreparation,
+    Dilute,
+    DoubleCheck,
+    OverrideStability,
+    Reconstitute,
+    RecordStep,
+    RecordSyringe,
+    RefrigerateBag,
+    RemoveBag,
+    SetSyringeVolume,
+    STEP_COMMANDS,
+    step_command,
+    syringe_refusal,
+)
+from .events import (
+    CALCULATED,
+    KINDS,
+    OVERRIDE,
+    STEP,
+    SYRINGE,
+    VERIFICATION,
+    PrepCalculated,
+    PrepOverride,
+    PrepStep,
+    PrepSyringe,
+    PrepVerification,
+)
+from .legacy import (
+    calculation_event,
+    override_event,
+    step_event,
+    syringe_event,
+    syringe_volume_event,
+    verification_event,
+)
+from .state import (
+    OVERRIDABLE,
+    OVERRIDE_NOTE,
+    STEP_LABELS,
+    STEPS,
+    VERIFIER_ROLES,
+    VERIFY_FIELDS,
+    VERIFY_LABELS,
+    Calculation,
+    PrepState,
+    Step,
+    Verification,
+    dose_id,
+    fold,
+    stale_reasons,
+    status_words,
+    syringe_volume_range,
+)
+from .view import calculation_stale, dose_level, prep_of, stale, verify_refusal
+
+__all__ = [
+    "CALCULATED", "KINDS", "OVERRIDE", "OVERRIDE_NOTE", "STEP", "SYRINGE", "VERIFICATION", "OVERRIDABLE", "STEP_LABELS", "STEPS",
+    "VERIFIER_ROLES", "VERIFY_FIELDS", "VERIFY_LABELS", "PREPARER_ROLES", "VIALS_KEPT", "STEP_COMMANDS",
+    "PrepCalculated", "PrepOverride", "PrepStep", "PrepSyringe", "PrepVerification",
+    "Calculation", "PrepState", "Step", "Verification",
+    "CalculateDose", "DiscardPreparation", "Dilute", "DoubleCheck", "OverrideStability", "Reconstitute", "RecordStep",
+    "RecordSyringe", "RefrigerateBag", "RemoveBag", "SetSyringeVolume",
+    "calculation_event", "override_event", "step_event", "syringe_event", "syringe_volume_event", "verification_event",
+    "calculation_stale", "check_syringe_volume", "dose_id", "dose_level", "fold", "parse_verification", "prep_of",
+    "second_person", "stale", "stale_reasons", "status_words", "step_command", "syringe_refusal",
+    "syringe_volume_range", "verify_refusal",
+]
