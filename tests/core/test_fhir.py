@@ -372,29 +372,29 @@ def test_the_export_is_reproducible(tmp_path):
         stream = ledger.patient(pid).stream
         given = next(e for e in ledger.stream_events(stream) if e.kind == sch.DOSE_GIVEN)
         (ma,) = resources(b, "MedicationAdministration")
-        assert ma["id"] == fhir._id(stream, given.version)
+        assert ma["id"] == fhir.resource_id(stream, given.version)
     finally:
         store.close()
 
 
 def test_amounts_are_exact_json_numbers():
-    assert fhir._num(Decimal("1.45")) == 1.45 and json.dumps(fhir._num(Decimal("1.45"))) == "1.45"
-    assert fhir._num("50.00") == 50 and isinstance(fhir._num("50.00"), int)
-    assert fhir._num("0.375") == 0.375
+    assert fhir.num(Decimal("1.45")) == 1.45 and json.dumps(fhir.num(Decimal("1.45"))) == "1.45"
+    assert fhir.num("50.00") == 50 and isinstance(fhir.num("50.00"), int)
+    assert fhir.num("0.375") == 0.375
     with pytest.raises(ValueError):
-        fhir._num(Decimal("1.876018242034027888851223267376089096608"))
+        fhir.num(Decimal("1.876018242034027888851223267376089096608"))
     with pytest.raises(ValueError):
-        fhir._num("NaN")
+        fhir.num("NaN")
 
 
 def test_instants_are_utc():
     from zoneinfo import ZoneInfo
 
     oslo = datetime(2026, 3, 2, 10, 42, tzinfo=ZoneInfo("Europe/Oslo"))
-    assert fhir._instant(oslo) == "2026-03-02T09:42:00Z"
-    assert fhir._instant(datetime(2026, 3, 2, 9, 42, 0, 500000, tzinfo=UTC)) == "2026-03-02T09:42:00.500000Z"
+    assert fhir.instant(oslo) == "2026-03-02T09:42:00Z"
+    assert fhir.instant(datetime(2026, 3, 2, 9, 42, 0, 500000, tzinfo=UTC)) == "2026-03-02T09:42:00.500000Z"
     with pytest.raises(ValueError):
-        fhir._instant(datetime(2026, 3, 2, 9, 42))
+        fhir.instant(datetime(2026, 3, 2, 9, 42))
 
 
 def test_the_export_imports_no_fhir_library_textual_or_rich():

@@ -1,0 +1,127 @@
+"""The FHIR export's code systems, codes and value builders (ids, instants, exact numbers, references)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:bedside:fhir")
+UCUM = "http://unitsofmeasure.org"
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+NDC_SYSTEM = "http://hl7.org/fhir/sid/ndc"
+NDC = "0008-0100-01"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+PERFORM_FUNCTION = "http://terminology.hl7.org/CodeSystem/med-admin-perform-function"
+OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
+PRACTITIONER_ROLE = "http://terminology.hl7.org/CodeSystem/practitioner-role"
+
+MEDICATION_TEXT = "inotuzumab ozogamicin (BESPONSA)"
+MEDICATION: dict[str, Any] = {"coding": [{"system": NDC_SYSTEM, "code": NDC}], "text": MEDICATION_TEXT}
+ROUTE_IV: dict[str, Any] = {
+    "coding": [{"system": SNOMED, "code": "47625008", "display": "Intravenous route"}],
+    "text": "intravenous infusion",
+}
+GENDERS = {"female": "female", "male": "male", "other": "other"}
+ROLE_CODES = {"nurse": "nurse", "pharmacist": "pharmacist"}  # practitioner-role codes that fit exactly
+
+# (field, label, LOINC code, LOINC display, UCUM code, unit shown, ULN field)
+LABS: tuple[tuple[str, str, str | None, str | None, str, str, str | None], ...] = (
+    ("anc", "ANC", "26499-4", "Neutrophils [#/volume] in Blood", "10*9/L", "×10⁹/L", None),
+    ("platelets", "Platelets", "26515-7", "Platelets [#/volume] in Blood", "10*9/L", "×10⁹/L", None),
+    ("ast", "AST", "1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L",
+     "ast_uln"),
+    ("alt", "ALT", "1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L",
+     "alt_uln"),
+    ("alp", "ALP", "6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L",
+     "alp_uln"),
+)
+BILIRUBIN = {
+    "mg/dL": ("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL"),
+    "µmol/L": ("14631-6", "Bilirubin.total [Moles/volume] in Serum or Plasma", "umol/L", "µmol/L"),
+}
+# (field(s), label, LOINC codes, UCUM code, unit shown)
+VITALS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str, str], ...] = (
+    ("temp_c", "Body temperature", (("8310-5", "Body temperature"),), "Cel", "°C"),
+    ("hr", "Heart rate", (("8867-4", "Heart rate"),), "/min", "/min"),
+    ("rr", "Respiratory rate", (("9279-1", "Respiratory rate"),), "/min", "/min"),
+    ("spo2", "Oxygen saturation (SpO2)", (("2708-6", "Oxygen saturation in Arterial blood"),
+                                          ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")), "%", "%"),
+)
+BP = ("85354-9", "Blood pressure panel with all children optional")
+SYSTOLIC = ("8480-6", "Systolic blood pressure")
+DIASTOLIC = ("8462-4", "Diastolic blood pressure")
+
+
+def resource_id(*parts: object) -> str:
+    return str(uuid.uuid5(NAMESPACE, "#".join(str(p) for p in parts)))
+
+
+def instant(when: datetime) -> str:
+    """An instant in UTC with ``Z`` (fractions of a second only when there are any)."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError("a FHIR instant needs an aware datetime")
+    u = when.astimezone(UTC)
+    return u.strftime("%Y-%m-%dT%H:%M:%S") + (u.strftime(".%f") if u.microsecond else "") + "Z"
+
+
+def num(value: Any) -> int | float:
+    """A JSON number carrying the exact decimal (``Decimal("0.94")`` → ``0.94``)."""
+    try:
+        d = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValueError(f"not a number: {value!r}") from exc
+    if not d.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    if d == d.to_integral_value() and abs(d) < 2**53:
+        return int(d)
+    f = float(d)
+    if Decimal(repr(f)) != d:
+        raise ValueError(f"{value!r} cannot be carried exactly by a JSON number")
+    return f
+
+
+def qty(value: Any, code: str, unit: str) -> dict[str, Any]:
+    return {"value": num(value), "unit": unit, "system": UCUM, "code": code}
+
+
+def ref(rid: str, display: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"reference": f"urn:uuid:{rid}"}
+    if display:
+        out["display"] = display
+    return out
+
+
+def text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def fhir_date(value: Any) -> str | None:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def grade_text(grade: Any, version: str | None) -> str:
+    g = "anaphylaxis" if grade == "anaphylaxis" else f"Grade {grade}"
+    return f"CTCAE v{version or '5.0'} {g}"
+
+
+def coding(system: str, code: str, display: str) -> dict[str, str]:
+    return {"system": system, "code": code, "display": display}
+
+
+def to_json(data: Mapping[str, Any]) -> str:
+    """The bundle as JSON text (UTF-8 characters kept, two-space indent)."""
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
