@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import auth, intake
-from .calc import bsa as compute_bsa
 from .clock import Clock, ZoneChoice, current_zone, local_date, set_site_zone
 from .commands import Actor, Command, Refusal, Refused, State, decide
 from .events import Event, NewEvent, canonical_json
@@ -227,24 +226,22 @@ class Ledger:
             True, f"{EXECUTE_ATTEMPTS} lost races on {stream}",
         )
 
-    # -- commands used by the screens ----------------------------------------------------------
+    # -- convenience: each builds one command and executes it ------------------------------------
     def sign_in(self, username: str, pin: str) -> auth.SignInResult:
-        self.refresh()
-        # One answer for an unknown name, a wrong PIN and a locked account (core/auth.py).
-        result = auth.sign_in(self.key, self.users(), username.strip(), pin, self.clock.now())
-        if result.event is not None:
-            self.append(auth.USERS_STREAM, lambda: [result.event])
-        return result
+        """Sign in as ``username`` (the actor of a failed try is the name typed). One answer for an
+        unknown name, a wrong PIN and a locked account (core/auth)."""
+        name = username.strip()
+        try:
+            recorded = self.execute(auth.SignIn(name, pin), name)
+        except Refused:
+            recorded = []
+        return auth.sign_in_result(recorded, self.users())
 
     def add_user(self, actor: str, username: str, full_name: str, role: str, pin: str) -> auth.User:
-        ev = auth.create_user_event(self.key, actor, self.clock.now(), username, full_name, role, pin)
-
-        def decide() -> list[NewEvent]:
-            if username in self.users():
-                raise ValueError(f"User name: '{username}' is already taken.")
-            return [ev]
-
-        self.append(auth.USERS_STREAM, decide)
+        """Add a user (an admin), or the first admin (``actor`` "system", only while no user exists)."""
+        first = actor == "system" and role == "admin" and not self.users()
+        cmd = auth.CreateFirstAdmin(username, full_name, pin) if first else auth.AddUser(username, full_name, role, pin)
+        self.execute(cmd, actor)
         return self.users()[username]
 
     def lock_ends(self, username: str):
@@ -253,53 +250,25 @@ class Ledger:
         return None if u is None else u.lock_ends(self.clock.now())
 
     def unlock_user(self, actor: str, username: str) -> None:
-        """Lift a lock at once and clear the run of failed tries (ValueError: no such user)."""
-
-        def decide() -> list[NewEvent]:
-            if username not in self.users():
-                raise ValueError(f"User name: no user '{username}'.")
-            return [NewEvent(auth.USERS_STREAM, "user.unlocked", actor, self.clock.now(), {"username": username})]
-
-        self.append(auth.USERS_STREAM, decide)
+        """Lift a lock at once and clear the run of failed tries (ValueError: refused, no such user)."""
+        self.execute(auth.UnlockUser(username), actor)
 
     def set_site(self, actor: str, name: str, value: Any) -> None:
         self.execute(SetSiteSetting(name, value), actor)
 
     def register_patient(self, actor: str, data: dict[str, Any]) -> intake.Patient:
-        pid = intake.new_patient_id()
-        p = intake.Patient(pid)
-
-        def decide() -> list[NewEvent]:
-            taken = {q.mrn.upper() for q in self._patients.values()}
-            if data["mrn"].upper() in taken:
-                raise ValueError(f"MRN: {data['mrn']} belongs to another patient already.")
-            return [intake.record_event(p, "identity", data, actor, self.clock.now())]
-
-        self.append(p.stream, decide)
-        return self.patient(pid)
-
-    def enrich(self, section: str, data: dict[str, Any]) -> dict[str, Any]:
-        """Values core derives when a section is recorded (BSA with its formula: CONV-BSA-2)."""
-        if section == "measurement":
-            from decimal import Decimal
-
-            b = compute_bsa(Decimal(data["height_cm"]), Decimal(data["weight_kg"]), self.site().bsa_formula)
-            data = {**data, "bsa_formula": b.formula, "bsa_m2": str(b.exact)}
-        return data
+        """Register a patient from an identity record already checked (the screens send the form)."""
+        cmd = intake.RegisterPatient.of_record(data)
+        self.execute(cmd, actor)
+        return self.patient(cmd.pid)
 
     def record(self, actor: str, pid: str, section: str, data: dict[str, Any]) -> Event:
-        p = self.patient(pid)
-        data = self.enrich(section, data)
-        (ev,) = self.append(p.stream, lambda: [intake.record_event(p, section, data, actor, self.clock.now())])
+        """Record an intake form from a record already checked (the BSA is derived in the decision)."""
+        (ev,) = self.execute(intake.RecordSection.of_record(pid, section, data), actor)
         return ev
 
     def correct(self, actor: str, pid: str, version: int, data: dict[str, Any], reason: str) -> Event:
-        p = self.patient(pid)
-        entry = p.entry(version)
-        if entry is None:
-            raise ValueError(f"no entry {version} to correct")
-        data = self.enrich(entry.section, data)
-        (ev,) = self.append(p.stream, lambda: [intake.correction_event(self.patient(pid), version, data, reason, actor, self.clock.now())])
+        (ev,) = self.execute(intake.CorrectEntry.of_record(self.patient(pid), version, data, reason), actor)
         return ev
 
     # -- the treatment timeline ----------------------------------------------------------------

@@ -10,7 +10,7 @@ from bedside.core.store import SqliteStore
 
 
 def test_pin_is_stored_only_as_a_slow_salted_hash(ledger):
-    u = ledger.add_user("system", "ann", "Ann Admin", "admin", "4821")
+    u = ledger.add_user("adam", "ann", "Ann Admin", "admin", "4821")
     assert u.pin_hash.startswith("$argon2id$")
     assert "4821" not in u.pin_hash
     other = ledger.add_user("ann", "bob", "Bob Nurse", "nurse", "4821")
@@ -40,7 +40,7 @@ def fail(ledger, clock, n: int, user: str = "ann", step: timedelta = timedelta(s
 
 @pytest.fixture
 def ann(ledger):
-    return ledger.add_user("system", "ann", "Ann Admin", "admin", "4821")
+    return ledger.add_user("adam", "ann", "Ann Admin", "admin", "4821")
 
 
 @pytest.mark.parametrize("failures, locked", [(1, False), (4, False), (5, True), (6, True)])
@@ -108,11 +108,11 @@ def test_success_resets_the_failure_count(ledger, clock, ann):
 def test_admin_unlock_lifts_the_lock_at_once(ledger, clock, ann):
     fail(ledger, clock, 5)
     assert ledger.sign_in("ann", "4821").user is None
-    ledger.unlock_user("root", "ann")
+    ledger.unlock_user("adam", "ann")
     assert ledger.lock_ends("ann") is None
     assert ledger.sign_in("ann", "4821").user is not None
     with pytest.raises(ValueError, match="no user 'nobody'"):
-        ledger.unlock_user("root", "nobody")
+        ledger.unlock_user("adam", "nobody")
 
 
 class CountingHasher:
@@ -131,8 +131,8 @@ class CountingHasher:
 
 @pytest.fixture
 def hasher(monkeypatch):
-    counting = CountingHasher(auth._hasher())
-    monkeypatch.setattr(auth, "_hasher", lambda: counting)
+    counting = CountingHasher(auth.pins._hasher())
+    monkeypatch.setattr(auth.pins, "_hasher", lambda: counting)
     return counting
 
 
@@ -142,7 +142,7 @@ def _params(pin_hash: str) -> str:
 
 @pytest.mark.parametrize("username", ["nobody", "ann-typo", "gone", "", "x" * 500, "\x1b]0;pwned\x07", "ann ann"])
 def test_unknown_user_and_wrong_pin_say_the_same_and_do_the_same_work(ledger, clock, ann, hasher, username):
-    ledger.add_user("system", "gone", "Gone User", "nurse", "4821")
+    ledger.add_user("ann", "gone", "Gone User", "nurse", "4821")
     ledger.append(auth.USERS_STREAM, lambda: [NewEvent(auth.USERS_STREAM, "user.deactivated", "ann", clock.now(), {"username": "gone"})])
     hasher.verified.clear()
     wrong = ledger.sign_in("ann", "0000")

@@ -169,7 +169,7 @@ def test_fold_loses_no_event_and_replay_is_identical(items):
 
 
 def test_ledger_records_bsa_with_its_formula(ledger):
-    ledger.add_user("system", "ann", "Ann", "admin", "1234")
+    ledger.add_user("adam", "ann", "Ann", "admin", "1234")
     p = ledger.register_patient("ann", intake.validate("identity", GOOD["identity"], today=TODAY).data)
     ledger.record("ann", p.id, "measurement", intake.validate("measurement", GOOD["measurement"], today=TODAY).data)
     data = ledger.patient(p.id).current("measurement")

@@ -1,0 +1,206 @@
+"""Checking one intake form: a whole, valid record or a message per field (never a half record).
+
+:func:`validate` returns the record to store, or for each bad field a message that names the field
+and the allowed range. Values outside the usual band of CONV-INPUT-1 need an explicit confirmation
+(``confirmed``), which is stored with the record (``confirmed_unusual``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from attrs import field, frozen
+
+from .. import rules
+from ..text import unsafe_message
+from .forms import DATE_RE, MAX_AGE_YEARS, MRN_RE, NUMBER_RE, SECTIONS, FieldSpec
+
+
+@frozen
+class FormResult:
+    data: dict[str, Any] | None
+    errors: dict[str, str] = field(factory=dict)
+    confirm: dict[str, str] = field(factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+
+def _parse_decimal(spec: FieldSpec, raw: str) -> tuple[Decimal | None, str | None, str | None]:
+    """(value, error, needs-confirmation message)."""
+    text = raw.strip().replace(",", ".") if raw.count(",") == 1 and "." not in raw else raw.strip()
+    if not NUMBER_RE.match(text):
+        rng = f" from {spec.range_text}" if spec.limit else ""
+        return None, f"{spec.label}: enter a plain number{rng}.", None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex already guards this
+        return None, f"{spec.label}: not a number.", None
+    if spec.limit:
+        lo, hi, ulo, uhi, unit = rules.INPUT_LIMITS[spec.limit]
+        if not lo <= value <= hi:
+            return None, f"{spec.label}: {text} is outside the allowed range {lo} to {hi} {unit}.", None
+        if not ulo <= value <= uhi:
+            return value, None, f"{spec.label} {text} {unit} is unusual (usual {ulo} to {uhi}): confirm it is right."  # CONV-INPUT-1
+    return value, None, None
+
+
+def _parse_date(spec: FieldSpec, raw: str, today: date) -> tuple[date | None, str | None]:
+    text = raw.strip()
+    if not DATE_RE.match(text):
+        return None, f"{spec.label}: enter a date as YYYY-MM-DD."
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None, f"{spec.label}: {text} is not a real date."
+    if value > today:
+        return None, f"{spec.label}: {text} is in the future (today is {today.isoformat()})."
+    if value.year < today.year - MAX_AGE_YEARS:
+        return None, f"{spec.label}: {text} is more than {MAX_AGE_YEARS} years ago."
+    return value, None
+
+
+def clean_text(raw: str) -> str:
+    """Typed text without unprintable characters, trimmed."""
+    return "".join(ch for ch in raw if ch == " " or ch.isprintable()).strip()
+
+
+def validate(
+    section: str,
+    raw: Mapping[str, Any],
+    *,
+    today: date,
+    confirmed: Iterable[str] = (),
+    dob: date | None = None,
+    taken_mrns: Iterable[str] = (),
+) -> FormResult:
+    """Validate one form. ``raw`` maps field names to the typed strings (bools for checkboxes)."""
+    errors: dict[str, str] = {}
+    confirm: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    for spec in SECTIONS[section].fields:
+        value, error, conf = _field_value(spec, raw.get(spec.name), today, dob)
+        if error:
+            errors[spec.name] = error
+        elif value is not None:
+            data[spec.name] = value
+        if conf:
+            confirm[spec.name] = conf
+    _cross_checks(section, data, errors, set(taken_mrns))
+    if errors:
+        return FormResult(None, errors, confirm)
+    agreed = set(confirmed)
+    unconfirmed = {k: v for k, v in confirm.items() if k not in agreed}
+    if unconfirmed:
+        return FormResult(None, {}, unconfirmed)
+    if confirm:
+        data["confirmed_unusual"] = sorted(confirm)
+    return FormResult(data, {}, confirm)
+
+
+def _field_value(spec: FieldSpec, value: Any, today: date, dob: date | None) -> tuple[Any, str | None, str | None]:
+    """One field: (the value to store or None if left empty, its error, its confirmation message)."""
+    if spec.kind == "bool":
+        return bool(value), None, None
+    text = "" if value is None else str(value)
+    if spec.kind == "text":
+        refused = unsafe_message(spec.label, text)  # C0/C1, DEL, bidi overrides (core/text.py)
+        if refused:
+            return None, refused, None
+        text = clean_text(text)
+    if not text.strip():
+        if spec.required:
+            return None, f"{spec.label}: required" + (f" ({spec.range_text})." if spec.range_text else "."), None
+        return None, None, None
+    if spec.kind == "decimal":
+        v, err, conf = _parse_decimal(spec, text)
+        return (None, err, None) if err else (str(v), None, conf)
+    if spec.kind == "date":
+        d, err = _parse_date(spec, text, today)
+        if err is None and dob is not None and spec.name != "dob" and d is not None and d < dob:
+            err = f"{spec.label}: {d.isoformat()} is before the date of birth {dob.isoformat()}."
+        return (None, err, None) if err else (d.isoformat() if d else None, None, None)
+    if spec.kind == "choice":
+        if text not in [v for v, _l in spec.choices]:
+            return None, f"{spec.label}: choose one of {spec.range_text}.", None
+        return text, None, None
+    if len(text) > spec.max_len:
+        return None, f"{spec.label}: at most {spec.max_len} characters (got {len(text)}).", None
+    return text, None, None
+
+
+def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], taken_mrns: set[str]) -> None:
+    check = _CROSS_CHECKS.get(section)
+    if check is not None:
+        check(data, errors, taken_mrns)
+
+
+def _identity_checks(data: dict[str, Any], errors: dict[str, str], taken_mrns: set[str]) -> None:
+    if "mrn" in data and "mrn" not in errors:
+        if not MRN_RE.match(data["mrn"]):
+            errors["mrn"] = "MRN: 3–20 letters, digits or '-'."
+        elif data["mrn"].upper() in {m.upper() for m in taken_mrns}:
+            errors["mrn"] = f"MRN: {data['mrn']} belongs to another patient already."
+
+
+def _labs_checks(data: dict[str, Any], errors: dict[str, str], _taken: set[str]) -> None:
+    # CONV-CALC-7: a liver result needs its ULN in the same unit.
+    if ("alp" in data) != ("alp_uln" in data) and "alp" not in errors and "alp_uln" not in errors:
+        missing = "alp_uln" if "alp" in data else "alp"
+        errors[missing] = f"{SECTIONS['labs'].field(missing).label}: enter ALP and its ULN together (CONV-CALC-7)."
+
+
+def _blasts_checks(data: dict[str, Any], errors: dict[str, str], _taken: set[str]) -> None:
+    """PRE-3: WBC with blast % (the count is computed), or the absolute count, not both."""
+    has_pair = "wbc" in data or "blast_pct" in data
+    has_abs = "blasts_per_mm3" in data
+    if has_pair and has_abs:
+        errors["blasts_per_mm3"] = "Blast count (/mm³): give either WBC with blast %, or the absolute count, not both."
+    elif has_pair and ("wbc" not in data or "blast_pct" not in data):
+        missing = "blast_pct" if "wbc" in data else "wbc"
+        errors[missing] = f"{SECTIONS['blasts'].field(missing).label}: needed with the other to compute the count (PRE-3)."
+    elif not has_pair and not has_abs and not {"wbc", "blast_pct", "blasts_per_mm3"} & errors.keys():
+        errors["wbc"] = "WBC (×10⁹/L): enter WBC and blast %, or the absolute blast count (/mm³)."
+    if "wbc" in data and "blast_pct" in data:
+        data["blasts_per_mm3"] = str(blasts_per_mm3(Decimal(data["wbc"]), Decimal(data["blast_pct"])))
+        data["derived_from"] = "wbc_pct"
+    elif has_abs:
+        _absolute_count_check(data, errors)
+        data["derived_from"] = "absolute"
+
+
+def _absolute_count_check(data: dict[str, Any], errors: dict[str, str]) -> None:
+    v = Decimal(data["blasts_per_mm3"])
+    hi = rules.INPUT_LIMITS["blasts_per_mm3"][1]
+    if v > hi:
+        errors["blasts_per_mm3"] = f"Blast count (/mm³): at most {hi:,} /mm³ (is this the WBC in ×10⁹/L or a %?)."
+    elif v < rules.BLAST_COUNT_MIN_PLAUSIBLE_PER_MM3 and v != 0:
+        # PRE-3: the count field refuses a bare percentage.
+        errors["blasts_per_mm3"] = f"Blast count (/mm³): {v} looks like a % or ×10⁹/L; enter /mm³ (1 ×10⁹/L = 1,000/mm³) or use WBC and %."
+
+
+def _reproductive_checks(data: dict[str, Any], errors: dict[str, str], _taken: set[str]) -> None:
+    result = data.get("pregnancy_test")
+    if result in ("negative", "positive") and "test_date" not in data and "test_date" not in errors:
+        errors["test_date"] = "Test date: required with a pregnancy test result (PRE-7)."
+    if data.get("potential") == "yes" and result is None and "pregnancy_test" not in errors:
+        errors["pregnancy_test"] = "Pregnancy test: choose Negative, Positive or Not done (PRE-7)."
+
+
+_CROSS_CHECKS: dict[str, Callable[[dict[str, Any], dict[str, str], set[str]], None]] = {
+    "identity": _identity_checks,
+    "labs": _labs_checks,
+    "blasts": _blasts_checks,
+    "reproductive": _reproductive_checks,
+}
+
+
+def blasts_per_mm3(wbc_1e9_l: Decimal, pct: Decimal) -> Decimal:
+    """PRE-3: WBC (×10⁹/L) × blast % ÷ 100 × 1,000 /mm³."""
+    value = wbc_1e9_l * pct / 100 * rules.PER_MM3_PER_1E9_L
+    return Decimal(format(value.normalize(), "f"))
+
