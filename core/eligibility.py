@@ -18,8 +18,11 @@ from datetime import date as _date
 
 from attrs import frozen
 
-from . import infusion as inf
+from . import rules
 from .events import Event
+from .infusion.events import REACTION_GRADED
+from .infusion.fold import monitor
+from .infusion.model import is_severe
 
 #: The monitor fold applies events up to "now"; here every recorded reaction counts, whatever
 #: the clock of the terminal that asks (a fact does not expire).
@@ -42,7 +45,7 @@ class SevereReaction:
     @property
     def label(self) -> str:
         cycle, day = self.dose_id[1:].split("d")
-        grade = "anaphylaxis" if self.grade == inf.rules.IRR_ANAPHYLAXIS else f"Grade {self.grade}"
+        grade = "anaphylaxis" if self.grade == rules.IRR_ANAPHYLAXIS else f"Grade {self.grade}"
         return f"{grade} infusion reaction at C{cycle} D{day} (reaction {self.number})"
 
     @property
@@ -58,7 +61,7 @@ class SevereReaction:
 def _reaction_doses(events: Sequence[Event]) -> list[str]:
     seen: dict[str, None] = {}
     for ev in events:
-        if ev.kind == inf.REACTION_GRADED and isinstance(ev.data.get("dose_id"), str):
+        if ev.kind == REACTION_GRADED and isinstance(ev.data.get("dose_id"), str):
             seen.setdefault(ev.data["dose_id"], None)
     return list(seen)
 
@@ -69,11 +72,11 @@ def severe_reactions(events: Sequence[Event], roles: Mapping[str, str] | None = 
     roles = roles or {}
     out: list[SevereReaction] = []
     for dose_id in _reaction_doses(events):
-        state = inf.monitor(events, dose_id, _ALL_RECORDED)
-        corrections = [ev for ev in events if ev.kind == inf.REACTION_GRADED and ev.data.get("dose_id") == dose_id
+        state = monitor(events, dose_id, _ALL_RECORDED)
+        corrections = [ev for ev in events if ev.kind == REACTION_GRADED and ev.data.get("dose_id") == dose_id
                        and str(ev.data.get("correction_reason") or "").strip()]
         for r in state.reactions:
-            severe_times = [(at, g) for at, g, _why in r.grade_history if inf.is_severe(g)]
+            severe_times = [(at, g) for at, g, _why in r.grade_history if is_severe(g)]
             if not severe_times:
                 continue
             if r.severe:

@@ -69,7 +69,6 @@ from __future__ import annotations
 
 from __future__ import annotations
 
-from . import commands  # noqa: F401  (registers the monitor's deciders)
 from .alerts import check_resume
 from .data import acknowledgement_data, event_data, grade_correction_data
 from .events import *  # noqa: F403
@@ -85,3 +84,9 @@ from .model import (ACTIVE_PHASES, INFUSING, NOT_STARTED, OBSERVATION_COMPLETE, 
 from .. import rules  # noqa: F401  (callers read inf.rules)
 from .reactions import fact_time, reaction_numbers
 from .vitals import VITALS_FIELDS, unusual_vitals, validate_vitals
+from .projection import active_doses, monitor_at, monitor_dose_ids, monitor_facts
+from .commands import (  # noqa: E402  (last: registers the monitor's deciders)
+    AcknowledgeAlert, CompleteObservation, CorrectGrade, GradeReaction, NotifyReaction, PauseInfusion, RecordLeftEarly,
+    RecordVitals, ResolveReaction, ResumeInfusion, StartInfusion, StartReaction, StopInfusion, TreatReaction,
+    resume_warning,
+)

@@ -6,6 +6,7 @@ phases and the event vocabulary); core/infusion/state.py turns the fold into a M
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,17 +227,36 @@ def monitor(
     events: Sequence[Event], dose_id: str, now: datetime, settings: MonitorSettings = MonitorSettings()
 ) -> MonitorState:
     """The monitor state of dose ``dose_id`` at ``now``: a pure fold over the patient's events."""
-    from .state import build_state
-
     now = _utc("now", now)
+    return fold_dose(events, dose_id, now, settings).at(now)
+
+
+class Folded:
+    """A dose's events applied in order (not yet advanced to a clock): :meth:`at` gives the state at
+    any ``now`` not earlier than :attr:`latest`, the latest fact time applied (the timers are the
+    only part that moves with the clock, MON-2, MON-3)."""
+
+    def __init__(self, fold: _Fold, acks: set[str], latest: datetime | None):
+        self.fold, self.acks, self.latest = fold, acks, latest
+
+    def at(self, now: datetime) -> MonitorState:
+        from .state import build_state
+
+        f = copy.copy(self.fold)  # advance() only rebinds the fold's attributes: a shallow copy suffices
+        f.advance(now)
+        return build_state(f, now, self.acks)
+
+
+def fold_dose(events: Sequence[Event], dose_id: str, now: datetime, settings: MonitorSettings = MonitorSettings()) -> Folded:
+    """Apply dose ``dose_id``'s events with a fact time not later than ``now`` (the later ones are
+    listed as problems, CONV-TIME-1)."""
     f = _Fold(dose_id, settings)
     acks, items = _dose_items(f, events, dose_id, now)
     ctx = _Context(items)
     for t, seq, ev in items:
         f.advance(t)
         _HANDLERS[ev.kind](f, ev, t, seq, ctx)
-    f.advance(now)
-    return build_state(f, now, acks)
+    return Folded(f, acks, items[-1][0] if items else None)
 
 
 def _dose_items(f: _Fold, events: Sequence[Event], dose_id: str, now: datetime) -> tuple[set[str], list[tuple[datetime, int, Event]]]:
