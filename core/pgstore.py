@@ -48,40 +48,60 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from .events import GENESIS_HASH, Event, NewEvent, canonical_json, event_hash, iso_utc
-from .store import _COLUMNS, Anchor, AnchorFile, ConcurrencyError, StoreError, StoreUncertain, StoreUnavailable, _row_to_event
+from .events import GENESIS_HASH, Event, NewEvent
+from .store import (
+    _COLUMNS,
+    EVENT_COLUMNS_DDL,
+    Anchor,
+    AnchorFile,
+    _chunks,
+    _row_to_event,
+    chain_rows,
+    check_streams,
+    event_row,
+)
+from .store import check_follows as check_follows  # re-exported: it was defined here before
+from .store_errors import ConcurrencyError, StoreError, StoreUnavailable, StoreUncertain
 
 PG_SCHEMA_VERSION = 1
 
+# The statement triggers that keep the log append-only, and the row trigger that keeps it one chain.
+_TRIGGERS = (
+    ("events_no_update", "BEFORE UPDATE", "STATEMENT", "bedside_events_append_only"),
+    ("events_no_delete", "BEFORE DELETE", "STATEMENT", "bedside_events_append_only"),
+    ("events_no_truncate", "BEFORE TRUNCATE", "STATEMENT", "bedside_events_append_only"),
+    ("events_chain", "BEFORE INSERT", "ROW", "bedside_events_chain"),
+)
+
+
+def _create_trigger_if_missing(name: str, when: str, each: str, function: str) -> str:
+    return f"""
+    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{{schema}}.events'::regclass AND tgname = '{name}') THEN
+        CREATE TRIGGER {name} {when} ON {{schema}}.events
+            FOR EACH {each} EXECUTE FUNCTION {{schema}}.{function}();
+    END IF;"""
+
+
 # Schema version 1, created in the first schema of the connection's search_path
 # (``current_schema()``); ``{schema}`` is that schema, quoted.
-_SCHEMA_V1 = """
-CREATE TABLE IF NOT EXISTS {schema}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS {schema}.events (
-    seq       BIGINT  PRIMARY KEY CHECK (seq >= 1),
-    stream    TEXT    NOT NULL,
-    version   INTEGER NOT NULL CHECK (version >= 1),
-    kind      TEXT    NOT NULL,
-    actor     TEXT    NOT NULL,
-    at_utc    TEXT    NOT NULL,
-    data      TEXT    NOT NULL,
-    prev_hash TEXT    NOT NULL,
-    hash      TEXT    NOT NULL,
-    UNIQUE (stream, version)
+_SCHEMA_V1 = f"""
+CREATE TABLE IF NOT EXISTS {{schema}}.meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS {{schema}}.events (
+    seq       BIGINT  PRIMARY KEY CHECK (seq >= 1),{EVENT_COLUMNS_DDL}
 );
-CREATE OR REPLACE FUNCTION {schema}.bedside_events_append_only() RETURNS trigger
+CREATE OR REPLACE FUNCTION {{schema}}.bedside_events_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $f$
 BEGIN
     RAISE EXCEPTION 'events are append-only: % refused', TG_OP USING ERRCODE = 'restrict_violation';
 END
 $f$;
-CREATE OR REPLACE FUNCTION {schema}.bedside_events_chain() RETURNS trigger
+CREATE OR REPLACE FUNCTION {{schema}}.bedside_events_chain() RETURNS trigger
 LANGUAGE plpgsql AS $f$
 DECLARE
     head_seq  BIGINT;
     head_hash TEXT;
 BEGIN
-    SELECT seq, hash INTO head_seq, head_hash FROM {schema}.events ORDER BY seq DESC LIMIT 1;
+    SELECT seq, hash INTO head_seq, head_hash FROM {{schema}}.events ORDER BY seq DESC LIMIT 1;
     IF head_seq IS NULL THEN
         head_seq := 0;
         head_hash := repeat('0', 64);
@@ -94,23 +114,7 @@ BEGIN
 END
 $f$;
 DO $d$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{schema}.events'::regclass AND tgname = 'events_no_update') THEN
-        CREATE TRIGGER events_no_update BEFORE UPDATE ON {schema}.events
-            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bedside_events_append_only();
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{schema}.events'::regclass AND tgname = 'events_no_delete') THEN
-        CREATE TRIGGER events_no_delete BEFORE DELETE ON {schema}.events
-            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bedside_events_append_only();
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{schema}.events'::regclass AND tgname = 'events_no_truncate') THEN
-        CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON {schema}.events
-            FOR EACH STATEMENT EXECUTE FUNCTION {schema}.bedside_events_append_only();
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = '{schema}.events'::regclass AND tgname = 'events_chain') THEN
-        CREATE TRIGGER events_chain BEFORE INSERT ON {schema}.events
-            FOR EACH ROW EXECUTE FUNCTION {schema}.bedside_events_chain();
-    END IF;
+BEGIN{"".join(_create_trigger_if_missing(*t) for t in _TRIGGERS)}
 END
 $d$;
 """
@@ -119,6 +123,11 @@ $d$;
 _MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
 
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# The log's head (seq, hash), or (0, the genesis hash) when it is empty; %s: GENESIS_HASH.
+_HEAD = (
+    "SELECT COALESCE(h.seq, 0) AS seq, COALESCE(h.hash, %s) AS hash"
+    " FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) h ON true"
+)
 
 
 def is_pg_url(target: object) -> bool:
@@ -192,8 +201,10 @@ class PgStore:
             return self._pg.connect(self.dsn, **kwargs)
         except self._pg.Error as exc:
             raise StoreUnavailable(
-                f"Bedside cannot connect to the database server ({redact(self.dsn)}). Nothing was saved; try again in a moment. If it persists, ask IT.",
-                True, f"cannot connect to {redact(self.dsn)}: {exc}".strip(),
+                f"Bedside cannot connect to the database server ({redact(self.dsn)}). "
+                "Nothing was saved; try again in a moment. If it persists, ask IT.",
+                True,
+                f"cannot connect to {redact(self.dsn)}: {exc}".strip(),
             ) from exc
 
     def _live(self) -> Any:
@@ -212,7 +223,8 @@ class PgStore:
                 if conn.broken and attempt == 2:
                     raise StoreUnavailable(
                         f"The connection to the database server ({redact(self.dsn)}) was lost. Try again in a moment.",
-                        True, f"{redact(self.dsn)}: {exc}".strip(),
+                        True,
+                        f"{redact(self.dsn)}: {exc}".strip(),
                     ) from exc
                 if attempt == 2 or not conn.broken:
                     raise StoreError(f"{redact(self.dsn)}: {exc}".strip()) from exc
@@ -249,7 +261,8 @@ class PgStore:
                 current = self.schema_version()
                 if current > PG_SCHEMA_VERSION:
                     raise StoreError(
-                        f"the database has schema version {current}, newer than this Bedside knows ({PG_SCHEMA_VERSION}): upgrade Bedside"
+                        f"the database has schema version {current}, "
+                        f"newer than this Bedside knows ({PG_SCHEMA_VERSION}): upgrade Bedside"
                     )
                 for version in range(current + 1, PG_SCHEMA_VERSION + 1):
                     conn.execute(_MIGRATIONS[version].replace("{schema}", schema))
@@ -266,11 +279,8 @@ class PgStore:
     def append(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
         if not events:
             return []
-        for ev in events:
-            if ev.stream != stream:
-                raise StoreError(f"event for {ev.stream} appended to {stream}")
+        check_streams(stream, events)
         conn = self._live()
-        stored: list[Event] = []
         try:
             # Pipelined: BEGIN, the lock and the head read go in one round trip, the INSERTs and
             # COMMIT in a second one (it matters on a LAN, not on loopback).
@@ -278,51 +288,43 @@ class PgStore:
                 # Serialise appenders (all hosts): the head read below stays the head until COMMIT.
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
                 actual, seq, prev = conn.execute(
-                    "SELECT (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = %s),"
-                    " COALESCE(h.seq, 0), COALESCE(h.hash, %s)"
-                    " FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) h ON true",
+                    f"SELECT (SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = %s), head.* FROM ({_HEAD}) head",
                     (stream, GENESIS_HASH),
                 ).fetchone()
                 if actual != expected_version:
                     raise ConcurrencyError(stream, expected_version, actual)
-                version = actual
-                rows = []
-                for ev in events:
-                    seq += 1
-                    version += 1
-                    at = iso_utc(ev.at)
-                    data_json = canonical_json(ev.data)
-                    h = event_hash(prev, seq, stream, version, ev.kind, ev.actor, at, data_json)
-                    rows.append((seq, stream, version, ev.kind, ev.actor, at, data_json, prev, h))
-                    stored.append(_row_to_event(rows[-1]))
-                    prev = h
+                rows = chain_rows(stream, actual, seq, prev, events)
                 with conn.cursor() as cur:
                     cur.executemany(_INSERT, rows)
-        except self._pg.errors.UniqueViolation as exc:
-            # Only a writer that skipped the lock can get here: treat it as a lost race.
-            raise ConcurrencyError(stream, expected_version, self.stream_version(stream)) from exc
-        except self._pg.OperationalError as exc:
-            if not conn.broken:
-                raise StoreUnavailable(
-                    f"The database server ({redact(self.dsn)}) refused the write just now. Nothing was saved; try again.",
-                    True, str(exc),
-                ) from exc
-            raise StoreUncertain(
-                f"{redact(self.dsn)}: the append to {stream} may not have been committed ({exc}); re-read before retrying"
-            ) from exc
         except self._pg.Error as exc:
-            raise StoreError(f"{redact(self.dsn)}: append to {stream} refused: {exc}") from exc
+            raise self._append_refused(exc, conn, stream, expected_version) from exc
+        stored = [_row_to_event(row) for row in rows]
         if self.anchor is not None:
             self.anchor.advance(Anchor(stored[-1].seq, stored[-1].hash))
         return stored
+
+    def _append_refused(self, exc: Exception, conn: Any, stream: str, expected_version: int) -> StoreError:
+        """The store's error for a psycopg error raised by an append."""
+        if isinstance(exc, self._pg.errors.UniqueViolation):
+            # Only a writer that skipped the lock can get here: treat it as a lost race.
+            return ConcurrencyError(stream, expected_version, self.stream_version(stream))
+        if isinstance(exc, self._pg.OperationalError):
+            if not conn.broken:
+                return StoreUnavailable(
+                    f"The database server ({redact(self.dsn)}) refused the write just now. Nothing was saved; try again.",
+                    True,
+                    str(exc),
+                )
+            return StoreUncertain(
+                f"{redact(self.dsn)}: the append to {stream} may not have been committed ({exc}); re-read before retrying"
+            )
+        return StoreError(f"{redact(self.dsn)}: append to {stream} refused: {exc}")
 
     def read(self, stream: str | None = None, after_seq: int = 0) -> list[Event]:
         if stream is None:
             rows = self._query(f"SELECT {_COLUMNS} FROM events WHERE seq > %s ORDER BY seq", (after_seq,))
         else:
-            rows = self._query(
-                f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND seq > %s ORDER BY seq", (stream, after_seq)
-            )
+            rows = self._query(f"SELECT {_COLUMNS} FROM events WHERE stream = %s AND seq > %s ORDER BY seq", (stream, after_seq))
         return [_row_to_event(r) for r in rows]
 
     def change_token(self) -> object:
@@ -342,64 +344,31 @@ class PgStore:
         its hash must match its content: nothing is renumbered or re-hashed, so a broken log is
         refused rather than laundered. Commits every ``batch`` events; returns how many.
         """
-        conn = self._live()
         count = 0
-        chunk: list[Event] = []
-
-        def flush() -> None:
-            nonlocal count
-            if not chunk:
-                return
-            try:
-                with conn.transaction():
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
-                    (head_seq, head_hash) = conn.execute(
-                        "SELECT COALESCE(h.seq, 0), COALESCE(h.hash, %s)"
-                        " FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1) h ON true",
-                        (GENESIS_HASH,),
-                    ).fetchone()
-                    streams = sorted({e.stream for e in chunk})
-                    versions = dict(
-                        conn.execute(
-                            "SELECT stream, MAX(version) FROM events WHERE stream = ANY(%s) GROUP BY stream", (streams,)
-                        ).fetchall()
-                    )
-                    rows = []
-                    for ev in chunk:
-                        check_follows(ev, head_seq, head_hash, versions.get(ev.stream, 0))
-                        rows.append(_event_row(ev))
-                        head_seq, head_hash, versions[ev.stream] = ev.seq, ev.hash, ev.version
-                    with conn.cursor() as cur:
-                        cur.executemany(_INSERT, rows)
-            except self._pg.Error as exc:
-                raise StoreError(f"{redact(self.dsn)}: import refused: {exc}") from exc
+        for chunk in _chunks(events, batch):
+            self._import_chunk(chunk)
             count += len(chunk)
             if self.anchor is not None:
                 self.anchor.advance(Anchor(chunk[-1].seq, chunk[-1].hash))
-            chunk.clear()
-
-        for ev in events:
-            chunk.append(ev)
-            if len(chunk) >= batch:
-                flush()
-        flush()
         return count
 
-
-def _event_row(ev: Event) -> tuple:
-    return (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data), ev.prev_hash, ev.hash)
-
-
-def check_follows(ev: Event, head_seq: int, head_hash: str, stream_version: int) -> None:
-    """Refuse (StoreError) an event that does not follow the head and its stream, or whose hash is wrong."""
-    if ev.seq != head_seq + 1:
-        raise StoreError(f"event {ev.seq} does not follow event {head_seq}: the source log has a gap or is out of order")
-    if ev.prev_hash != head_hash:
-        raise StoreError(f"event {ev.seq} ({ev.ref}) does not follow the previous event's hash")
-    if ev.version != stream_version + 1:
-        raise StoreError(f"{ev.stream}: version {ev.version} where {stream_version + 1} was expected")
-    recomputed = event_hash(
-        ev.prev_hash, ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data)
-    )
-    if recomputed != ev.hash:
-        raise StoreError(f"event {ev.seq} ({ev.ref}) does not match its hash: it was altered")
+    def _import_chunk(self, chunk: list[Event]) -> None:
+        """One transaction of :meth:`import_events`: check each event follows, insert them all."""
+        conn = self._live()
+        try:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key,))
+                (head_seq, head_hash) = conn.execute(_HEAD, (GENESIS_HASH,)).fetchone()
+                streams = sorted({e.stream for e in chunk})
+                versions = dict(
+                    conn.execute(
+                        "SELECT stream, MAX(version) FROM events WHERE stream = ANY(%s) GROUP BY stream", (streams,)
+                    ).fetchall()
+                )
+                for ev in chunk:
+                    check_follows(ev, head_seq, head_hash, versions.get(ev.stream, 0))
+                    head_seq, head_hash, versions[ev.stream] = ev.seq, ev.hash, ev.version
+                with conn.cursor() as cur:
+                    cur.executemany(_INSERT, [event_row(ev) for ev in chunk])
+        except self._pg.Error as exc:
+            raise StoreError(f"{redact(self.dsn)}: import refused: {exc}") from exc

@@ -12,27 +12,37 @@ Guarantees:
 - a hash chain over the whole log, with its head also kept outside the database (the anchor
   file), so :func:`verify_log` detects an edited, deleted, truncated or wholly rewritten log;
 - each append is committed (and fsynced) before it returns.
+
+The log's format is shared with :mod:`bedside.core.pgstore`: the columns, the numbering and
+hashing of new rows (:func:`chain_rows`), the checks on a copied event (:func:`check_follows`),
+the anchor file and :func:`verify_log`. The errors are in :mod:`bedside.core.store_errors`
+(re-exported here).
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import functools
 import json
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from attrs import frozen
 
 from .events import GENESIS_HASH, Event, NewEvent, canonical_json, event_hash, iso_utc, parse_utc
+from .store_errors import ConcurrencyError as ConcurrencyError
+from .store_errors import StoreError as StoreError
+from .store_errors import StoreUnavailable as StoreUnavailable
+from .store_errors import StoreUncertain as StoreUncertain
 
 SCHEMA_VERSION = 1
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq       INTEGER PRIMARY KEY,
+#: The columns after ``seq``: the same on both backends (``core/pgstore.py`` uses it too).
+EVENT_COLUMNS_DDL = """
     stream    TEXT    NOT NULL,
     version   INTEGER NOT NULL CHECK (version >= 1),
     kind      TEXT    NOT NULL,
@@ -41,7 +51,11 @@ CREATE TABLE IF NOT EXISTS events (
     data      TEXT    NOT NULL,
     prev_hash TEXT    NOT NULL,
     hash      TEXT    NOT NULL,
-    UNIQUE (stream, version)
+    UNIQUE (stream, version)"""
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS events (
+    seq       INTEGER PRIMARY KEY,{EVENT_COLUMNS_DDL}
 );
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
@@ -51,54 +65,39 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-class StoreError(Exception):
-    """The store could not do what was asked."""
-
-
-class StoreUnavailable(StoreError):
-    """The store cannot be used just now (locked, full, read-only, unreachable); nothing was saved.
-
-    ``str(exc)`` is one sentence a user can act on: what happened and what to do. ``retry``: whether
-    trying again can help without someone changing something first (a lock, a lost server).
-    """
-
-    def __init__(self, message: str, retry: bool = True, detail: str = ""):
-        super().__init__(message)
-        self.retry = retry
-        self.detail = detail
-
-
-class StoreUncertain(StoreError):
-    """The connection was lost during a commit: the append may or may not be in the log.
-
-    The ledger re-reads and looks for the events before it tells the user anything.
-    """
-
-
 def translate_sqlite_error(exc: BaseException, path: str) -> StoreError | None:
     """A user-facing StoreUnavailable for an apsw/OS error that is the store's condition, not a bug."""
     import apsw
 
     name = os.path.basename(path) or path
     if isinstance(exc, (apsw.BusyError, apsw.LockedError)):
-        return StoreUnavailable(f"The database {name} is busy: another terminal or program (a backup?) is holding it. Nothing was saved; try again in a moment.", True, str(exc))
+        message = (
+            f"The database {name} is busy: another terminal or program (a backup?) is holding it. "
+            "Nothing was saved; try again in a moment."
+        )
+        return StoreUnavailable(message, True, str(exc))
     if isinstance(exc, apsw.FullError) or (isinstance(exc, OSError) and exc.errno == 28):
-        return StoreUnavailable(f"The disk holding {name} is full. Nothing was saved. Ask IT to free space, then try again.", True, str(exc))
-    if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.AuthError)) or isinstance(exc, PermissionError):
-        return StoreUnavailable(f"The database {name} cannot be written (read-only or no permission). Nothing was saved. Ask IT to check the file's permissions.", True, str(exc))
-    if isinstance(exc, (apsw.CantOpenError, apsw.IOError, apsw.ProtocolError)) or isinstance(exc, OSError):
-        return StoreUnavailable(f"The database {name} cannot be reached (disk or file system error). Nothing was saved. Try again; if it persists, ask IT.", True, str(exc))
+        message = f"The disk holding {name} is full. Nothing was saved. Ask IT to free space, then try again."
+        return StoreUnavailable(message, True, str(exc))
+    if isinstance(exc, (apsw.ReadOnlyError, apsw.PermissionsError, apsw.AuthError, PermissionError)):
+        message = (
+            f"The database {name} cannot be written (read-only or no permission). Nothing was saved. "
+            "Ask IT to check the file's permissions."
+        )
+        return StoreUnavailable(message, True, str(exc))
+    if isinstance(exc, (apsw.CantOpenError, apsw.IOError, apsw.ProtocolError, OSError)):
+        message = (
+            f"The database {name} cannot be reached (disk or file system error). Nothing was saved. "
+            "Try again; if it persists, ask IT."
+        )
+        return StoreUnavailable(message, True, str(exc))
     if isinstance(exc, (apsw.CorruptError, apsw.NotADBError)):
-        return StoreUnavailable(f"The file {name} is damaged or is not a Bedside database. Nothing was saved. Stop and call IT (run `bedside verify-log`).", False, str(exc))
+        message = (
+            f"The file {name} is damaged or is not a Bedside database. Nothing was saved. "
+            "Stop and call IT (run `bedside verify-log`)."
+        )
+        return StoreUnavailable(message, False, str(exc))
     return None
-
-
-class ConcurrencyError(StoreError):
-    """Another writer appended to the stream first: re-read, decide again, retry."""
-
-    def __init__(self, stream: str, expected: int, actual: int):
-        super().__init__(f"{stream}: expected version {expected}, found {actual}")
-        self.stream, self.expected, self.actual = stream, expected, actual
 
 
 class EventStore(Protocol):
@@ -155,17 +154,74 @@ class AnchorFile:
             os.replace(tmp, self.path)
 
 
+# -- the log's rows, the same on both backends ----------------------------------------------------
+_COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash"
+
+
 def _row_to_event(row: tuple) -> Event:
     seq, stream, version, kind, actor, at_utc, data, prev_hash, hash_ = row
     return Event(seq, stream, version, kind, actor, parse_utc(at_utc), json.loads(data), prev_hash, hash_)
 
 
-_COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash"
+def event_row(ev: Event) -> tuple:
+    """A stored event as the row it is stored as (for copying a log between stores)."""
+    return (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data), ev.prev_hash, ev.hash)
 
 
+def check_streams(stream: str, events: Sequence[NewEvent]) -> None:
+    """Refuse (StoreError) an append that carries an event of another stream."""
+    for ev in events:
+        if ev.stream != stream:
+            raise StoreError(f"event for {ev.stream} appended to {stream}")
+
+
+def chain_rows(stream: str, version: int, head_seq: int, head_hash: str, events: Sequence[NewEvent]) -> list[tuple]:
+    """The rows that append ``events`` to ``stream`` (now at ``version``) after the log's head:
+    each numbered (seq, version) and hashed onto the one before it."""
+    rows = []
+    seq, prev = head_seq, head_hash
+    for ev in events:
+        seq += 1
+        version += 1
+        at = iso_utc(ev.at)
+        data_json = canonical_json(ev.data)
+        h = event_hash(prev, seq, stream, version, ev.kind, ev.actor, at, data_json)
+        rows.append((seq, stream, version, ev.kind, ev.actor, at, data_json, prev, h))
+        prev = h
+    return rows
+
+
+def recomputed_hash(ev: Event) -> str:
+    """The hash an event's content gives (equal to ``ev.hash`` unless it was altered)."""
+    return event_hash(ev.prev_hash, ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data))
+
+
+def check_follows(ev: Event, head_seq: int, head_hash: str, stream_version: int) -> None:
+    """Refuse (StoreError) an event that does not follow the head and its stream, or whose hash is wrong."""
+    if ev.seq != head_seq + 1:
+        raise StoreError(f"event {ev.seq} does not follow event {head_seq}: the source log has a gap or is out of order")
+    if ev.prev_hash != head_hash:
+        raise StoreError(f"event {ev.seq} ({ev.ref}) does not follow the previous event's hash")
+    if ev.version != stream_version + 1:
+        raise StoreError(f"{ev.stream}: version {ev.version} where {stream_version + 1} was expected")
+    if recomputed_hash(ev) != ev.hash:
+        raise StoreError(f"event {ev.seq} ({ev.ref}) does not match its hash: it was altered")
+
+
+def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
+    chunk: list[Event] = []
+    for ev in events:
+        chunk.append(ev)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# -- SQLite ---------------------------------------------------------------------------------------
 def _translated(method):
     """Turn an apsw or OS error of a store method into the user-facing StoreUnavailable."""
-    import functools
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
@@ -188,18 +244,22 @@ def _translated(method):
 #: screen never freezes for long: the user is told and can retry.
 DEFAULT_BUSY_MS = 10_000
 
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)"
+_HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+_STREAM_VERSION = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?"
+
 
 class SqliteStore:
     """The embedded default store."""
 
-    def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | None | bool = True, busy_ms: int = DEFAULT_BUSY_MS):
+    def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | bool | None = True, busy_ms: int = DEFAULT_BUSY_MS):
         self.path = str(path)
         self.anchor_error: str | None = None
         self._lock = threading.RLock()
         self._open(anchor, busy_ms)
 
     @_translated
-    def _open(self, anchor: AnchorFile | None | bool, busy_ms: int) -> None:
+    def _open(self, anchor: AnchorFile | bool | None, busy_ms: int) -> None:
         import apsw
 
         self._apsw = apsw
@@ -212,9 +272,7 @@ class SqliteStore:
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute(SCHEMA)
-        self.conn.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
+        self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         if anchor is True:
             self.anchor = None if memory else AnchorFile(Path(self.path + ".head"))
         else:
@@ -224,61 +282,55 @@ class SqliteStore:
         with self._lock:
             self.conn.close()
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Any]:
+        """A ``BEGIN IMMEDIATE`` transaction: committed at the end, rolled back on any error."""
+        cur = self.conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(self._apsw.Error):
+                cur.execute("ROLLBACK")
+            raise
+
+    def _head(self, cur: Any) -> tuple[int, str]:
+        last = cur.execute(_HEAD).fetchone()
+        return (last[0], last[1]) if last else (0, GENESIS_HASH)
+
+    def _advance_anchor(self, last: Event) -> None:
+        if self.anchor is None:
+            return
+        try:
+            self.anchor.advance(Anchor(last.seq, last.hash))
+            self.anchor_error = None
+        except OSError as exc:
+            # The events are committed: saying "not saved" would be false, and a retry would
+            # record them twice. The anchor catches up at the next append; until then
+            # verify-log notes the events after it.
+            self.anchor_error = str(exc)
+
     # -- the interface -------------------------------------------------------------------------
     @_translated
     def append(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
         if not events:
             return []
-        stored: list[Event] = []
-        cur = self.conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            (actual,) = cur.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?", (stream,)
-            ).fetchone()
+        check_streams(stream, events)
+        with self._write() as cur:
+            (actual,) = cur.execute(_STREAM_VERSION, (stream,)).fetchone()
             if actual != expected_version:
                 raise ConcurrencyError(stream, expected_version, actual)
-            last = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last[0], last[1]) if last else (0, GENESIS_HASH)
-            version = actual
-            for ev in events:
-                if ev.stream != stream:
-                    raise StoreError(f"event for {ev.stream} appended to {stream}")
-                seq += 1
-                version += 1
-                at = iso_utc(ev.at)
-                data_json = canonical_json(ev.data)
-                h = event_hash(prev, seq, stream, version, ev.kind, ev.actor, at, data_json)
-                cur.execute(
-                    f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (seq, stream, version, ev.kind, ev.actor, at, data_json, prev, h),
-                )
-                stored.append(Event(seq, stream, version, ev.kind, ev.actor, ev.at, json.loads(data_json), prev, h))
-                prev = h
-            cur.execute("COMMIT")
-        except BaseException:
-            try:
-                cur.execute("ROLLBACK")
-            except self._apsw.Error:
-                pass
-            raise
-        if self.anchor is not None:
-            try:
-                self.anchor.advance(Anchor(stored[-1].seq, stored[-1].hash))
-                self.anchor_error = None
-            except OSError as exc:
-                # The events are committed: saying "not saved" would be false, and a retry would
-                # record them twice. The anchor catches up at the next append; until then
-                # verify-log notes the events after it.
-                self.anchor_error = str(exc)
+            rows = chain_rows(stream, actual, *self._head(cur), events)
+            cur.executemany(_INSERT, rows)
+        stored = [_row_to_event(row) for row in rows]
+        self._advance_anchor(stored[-1])
         return stored
 
     @_translated
     def read(self, stream: str | None = None, after_seq: int = 0) -> list[Event]:
         if stream is None:
-            rows = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
-            )
+            rows = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq", (after_seq,))
         else:
             rows = self.conn.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? ORDER BY seq", (stream, after_seq)
@@ -293,7 +345,7 @@ class SqliteStore:
     # -- helpers outside the interface ---------------------------------------------------------
     @_translated
     def stream_version(self, stream: str) -> int:
-        (v,) = self.conn.execute("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?", (stream,)).fetchone()
+        (v,) = self.conn.execute(_STREAM_VERSION, (stream,)).fetchone()
         return v
 
     @_translated
@@ -301,7 +353,33 @@ class SqliteStore:
         (v,) = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         return v
 
+    @_translated
+    def import_events(self, events: Iterable[Event], batch: int = 1000) -> int:
+        """Append already-stored events (from another store) exactly as they are, for ``db copy``.
 
+        Each event must follow the current head (seq, prev_hash) and its stream's version, and its
+        hash must match its content (:func:`check_follows`): nothing is renumbered or re-hashed, so
+        a broken log is refused rather than laundered. Commits every ``batch`` events; returns how
+        many.
+        """
+        count = 0
+        for chunk in _chunks(events, batch):
+            with self._write() as cur:
+                head_seq, head_hash = self._head(cur)
+                versions: dict[str, int] = {}
+                for ev in chunk:
+                    if ev.stream not in versions:
+                        (versions[ev.stream],) = cur.execute(_STREAM_VERSION, (ev.stream,)).fetchone()
+                    check_follows(ev, head_seq, head_hash, versions[ev.stream])
+                    cur.execute(_INSERT, event_row(ev))
+                    head_seq, head_hash, versions[ev.stream] = ev.seq, ev.hash, ev.version
+            count += len(chunk)
+            if self.anchor is not None:
+                self.anchor.advance(Anchor(chunk[-1].seq, chunk[-1].hash))
+        return count
+
+
+# -- verifying a log (either backend) ---------------------------------------------------------------
 @frozen
 class VerifyReport:
     ok: bool
@@ -320,39 +398,48 @@ class VerifyReport:
         return "\n".join([head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)])
 
 
-def verify_log(store: SqliteStore | EventStore, anchor: Anchor | None = None, anchor_expected: bool = True) -> VerifyReport:
-    """Check the whole log: every hash, the chain, the sequence numbers and the outside anchor."""
+def _chain_problems(events: Sequence[Event]) -> tuple[list[str], dict[str, int]]:
+    """What is wrong with the chain itself (gaps, broken links, altered events, numbering), and
+    each stream's last version."""
     problems: list[str] = []
-    notes: list[str] = []
     prev_hash, prev_seq = GENESIS_HASH, 0
     versions: dict[str, int] = {}
-    events = store.read()
-    by_seq: dict[int, Event] = {}
     for ev in events:
-        by_seq[ev.seq] = ev
         if ev.seq != prev_seq + 1:
             problems.append(f"events {prev_seq + 1}–{ev.seq - 1} are missing (deleted)")
         if ev.prev_hash != prev_hash:
             problems.append(f"event {ev.seq} ({ev.ref}) does not follow the previous event's hash")
-        recomputed = event_hash(
-            ev.prev_hash, ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data)
-        )
-        if recomputed != ev.hash:
+        if recomputed_hash(ev) != ev.hash:
             problems.append(f"event {ev.seq} ({ev.ref}) was altered: its content does not match its hash")
         expected_version = versions.get(ev.stream, 0) + 1
         if ev.version != expected_version:
             problems.append(f"{ev.stream}: version {ev.version} where {expected_version} was expected")
         versions[ev.stream] = ev.version
         prev_hash, prev_seq = ev.hash, ev.seq
+    return problems, versions
+
+
+def _anchor_findings(events: Sequence[Event], anchor: Anchor | None, anchor_expected: bool) -> tuple[list[str], list[str]]:
+    """The problems and notes from comparing the log's end with the outside anchor."""
+    last_seq = events[-1].seq if events else 0
     if anchor is None:
         if anchor_expected and events:
-            problems.append("the chain's head anchor file is missing: the log cannot be checked for truncation or rewriting")
-    else:
-        at = by_seq.get(anchor.seq)
-        if at is None:
-            problems.append(f"the log ends at event {prev_seq} but the anchor records event {anchor.seq}: truncated")
-        elif at.hash != anchor.hash:
-            problems.append(f"event {anchor.seq} differs from the anchored head: the log was rewritten")
-        elif prev_seq > anchor.seq:
-            notes.append(f"{prev_seq - anchor.seq} event(s) after the anchor (a write was interrupted before the anchor moved)")
+            return ["the chain's head anchor file is missing: the log cannot be checked for truncation or rewriting"], []
+        return [], []
+    at = next((ev for ev in events if ev.seq == anchor.seq), None)
+    if at is None:
+        return [f"the log ends at event {last_seq} but the anchor records event {anchor.seq}: truncated"], []
+    if at.hash != anchor.hash:
+        return [f"event {anchor.seq} differs from the anchored head: the log was rewritten"], []
+    if last_seq > anchor.seq:
+        return [], [f"{last_seq - anchor.seq} event(s) after the anchor (a write was interrupted before the anchor moved)"]
+    return [], []
+
+
+def verify_log(store: SqliteStore | EventStore, anchor: Anchor | None = None, anchor_expected: bool = True) -> VerifyReport:
+    """Check the whole log: every hash, the chain, the sequence numbers and the outside anchor."""
+    events = store.read()
+    problems, versions = _chain_problems(events)
+    anchor_problems, notes = _anchor_findings(events, anchor, anchor_expected)
+    problems += anchor_problems
     return VerifyReport(not problems, len(events), len(versions), tuple(problems), tuple(notes), anchor is not None)

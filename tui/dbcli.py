@@ -133,8 +133,6 @@ def cmd_migrate(target: str | Path) -> int:
 
 
 def cmd_copy(src: str, dst: str) -> int:
-    from bedside.core.store import StoreError
-
     if not store_exists(src):
         print(f"bedside db copy: no database at {describe(src)}", file=sys.stderr)
         return 2
@@ -152,40 +150,54 @@ def cmd_copy(src: str, dst: str) -> int:
         source.close()
         raise
     try:
-        if target.last_seq() != 0:
-            print(f"bedside db copy: {describe(dst)} already holds {target.last_seq()} events; copy only into an empty store.", file=sys.stderr)
-            return 1
-        events = source.read()
-        before = verify_any(_Snapshot(events, getattr(source, "anchor", None)))
-        if not before.ok:
-            print(f"Source: {describe(src)}")
-            print(summary_any(before, source))
-            print("NOT COPIED: the source log is not intact.")
-            return 1
-        try:
-            copied = import_events(target, events)
-        except StoreError as exc:
-            print(f"NOT COPIED completely: {exc}")
-            print(f"{describe(dst)} may hold part of the log: empty it (or use a new one) before copying again.")
-            return 1
-        after = verify_any(target)
-        same = target.last_seq() == (events[-1].seq if events else 0) and (
-            not events or target.read(after_seq=events[-1].seq - 1)[0].hash == events[-1].hash
-        )
-        print(f"Copied {copied} events from {describe(src)} to {describe(dst)}.")
-        if events and same:
-            print(f"Both logs end at event {events[-1].seq}, hash {events[-1].hash[:16]}…")
-        print(f"Destination: {describe(dst)}")
-        print(summary_any(after, target))
-        grew = source.last_seq() - (events[-1].seq if events else 0)
-        if grew > 0:
-            print(f"WARNING: {grew} event(s) were appended to the source during the copy and are not in the destination.")
-        if not same:
-            print("NOT INTACT: the destination's head differs from the source's.")
-        return 0 if after.ok and same and grew <= 0 else 1
+        return _copy(source, target, src, dst)
     finally:
         source.close()
         target.close()
+
+
+def _copy(source, target, src: str, dst: str) -> int:
+    """Copy the verified source log into the empty target; the exit status."""
+    from bedside.core.store import StoreError
+
+    if target.last_seq() != 0:
+        print(
+            f"bedside db copy: {describe(dst)} already holds {target.last_seq()} events; copy only into an empty store.",
+            file=sys.stderr,
+        )
+        return 1
+    events = source.read()
+    before = verify_any(_Snapshot(events, getattr(source, "anchor", None)))
+    if not before.ok:
+        print(f"Source: {describe(src)}")
+        print(summary_any(before, source))
+        print("NOT COPIED: the source log is not intact.")
+        return 1
+    try:
+        copied = import_events(target, events)
+    except StoreError as exc:
+        print(f"NOT COPIED completely: {exc}")
+        print(f"{describe(dst)} may hold part of the log: empty it (or use a new one) before copying again.")
+        return 1
+    return _report_copy(source, target, src, dst, events, copied)
+
+
+def _report_copy(source, target, src: str, dst: str, events: list, copied: int) -> int:
+    """Verify the copy, say what happened; 0 only for an intact copy that ends where the source did."""
+    after = verify_any(target)
+    last_seq = events[-1].seq if events else 0
+    same = target.last_seq() == last_seq and (not events or target.read(after_seq=last_seq - 1)[0].hash == events[-1].hash)
+    print(f"Copied {copied} events from {describe(src)} to {describe(dst)}.")
+    if events and same:
+        print(f"Both logs end at event {last_seq}, hash {events[-1].hash[:16]}…")
+    print(f"Destination: {describe(dst)}")
+    print(summary_any(after, target))
+    grew = source.last_seq() - last_seq
+    if grew > 0:
+        print(f"WARNING: {grew} event(s) were appended to the source during the copy and are not in the destination.")
+    if not same:
+        print("NOT INTACT: the destination's head differs from the source's.")
+    return 0 if after.ok and same and grew <= 0 else 1
 
 
 class _Snapshot:
@@ -207,46 +219,11 @@ def _same_store(src: str, dst: str) -> bool:
 def import_events(store, events: Iterable, batch: int = 1000) -> int:
     """Put already-stored events into ``store`` unchanged (seq, prev_hash and hash included).
 
-    PgStore has :meth:`~bedside.core.pgstore.PgStore.import_events`. For SqliteStore the same is
-    done here, through its connection, in ``BEGIN IMMEDIATE`` transactions of ``batch`` events,
-    with the same checks (each event follows the head and its stream; its hash matches).
+    Both stores do it themselves, with the same checks (each event follows the head and its
+    stream; its hash matches): :meth:`~bedside.core.store.SqliteStore.import_events`,
+    :meth:`~bedside.core.pgstore.PgStore.import_events`.
     """
-    if hasattr(store, "import_events"):
-        return store.import_events(events, batch=batch)
-    from bedside.core.events import GENESIS_HASH, canonical_json, iso_utc
-    from bedside.core.pgstore import check_follows
-    from bedside.core.store import _COLUMNS, Anchor
-
-    events = list(events)
-    count = 0
-    for start in range(0, len(events), batch):
-        chunk = events[start:start + batch]
-        cur = store.conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
-        try:
-            last = cur.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-            head_seq, head_hash = (last[0], last[1]) if last else (0, GENESIS_HASH)
-            versions: dict[str, int] = {}
-            for ev in chunk:
-                if ev.stream not in versions:
-                    versions[ev.stream] = store.stream_version(ev.stream)
-                check_follows(ev, head_seq, head_hash, versions[ev.stream])
-                cur.execute(
-                    f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
-                    (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data), ev.prev_hash, ev.hash),
-                )
-                head_seq, head_hash, versions[ev.stream] = ev.seq, ev.hash, ev.version
-            cur.execute("COMMIT")
-        except BaseException:
-            try:
-                cur.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001 - the original error matters
-                pass
-            raise
-        count += len(chunk)
-        if store.anchor is not None:
-            store.anchor.advance(Anchor(chunk[-1].seq, chunk[-1].hash))
-    return count
+    return store.import_events(events, batch=batch)
 
 
 def sqlite_has_users(db: Path) -> bool:

@@ -227,7 +227,9 @@ def test_chain_verifies_after_many_mixed_appends(any_store):
     for i in range(60):
         stream = rng.choice(["patient:a", "patient:b", "users", "site"])
         n = rng.randint(1, 4)
-        s.append(stream, s.stream_version(stream), [ev(stream, i * 10 + k, k=k, nested={"x": [1, "two", None]}) for k in range(n)])
+        s.append(
+            stream, s.stream_version(stream), [ev(stream, i * 10 + k, k=k, nested={"x": [1, "two", None]}) for k in range(n)]
+        )
         total += n
     report = verify(s)
     assert report.ok and report.events == total, report.summary()
@@ -244,11 +246,58 @@ def test_both_backends_store_the_same_log_with_the_same_hashes(tmp_path, pg_db):
         for store in (lite, pg):
             store.append("a", 0, [ev("a", 1, s="ünïcode"), ev("a", 2, f=1.5, l=[1, {"z": 1, "a": 2}])])
             store.append("b", 0, [ev("b", 3)])
-        rows = [[(e.seq, e.stream, e.version, e.kind, e.actor, e.at, e.data, e.prev_hash, e.hash) for e in st.read()] for st in (lite, pg)]
+        rows = [
+            [(e.seq, e.stream, e.version, e.kind, e.actor, e.at, e.data, e.prev_hash, e.hash) for e in st.read()]
+            for st in (lite, pg)
+        ]
         assert rows[0] == rows[1]
     finally:
         lite.close()
         pg.close()
+
+
+# -- copying a log (bedside db copy) -----------------------------------------------------------
+
+
+def _source_log(tmp_path, n: int = 7) -> list:
+    source = SqliteStore(tmp_path / "source.db")
+    try:
+        for i in range(n):
+            stream = ("a", "b")[i % 2]
+            source.append(stream, source.stream_version(stream), [ev(stream, i, i=i)])
+        return source.read()
+    finally:
+        source.close()
+
+
+def test_import_events_copies_a_log_unchanged_in_batches(backend, tmp_path):
+    events = _source_log(tmp_path)
+    target = backend.open()
+    assert target.import_events(events, batch=3) == len(events)
+    copied = target.read()
+    assert [(e.seq, e.stream, e.version, e.at, e.data, e.prev_hash, e.hash) for e in copied] == [
+        (e.seq, e.stream, e.version, e.at, e.data, e.prev_hash, e.hash) for e in events
+    ]
+    assert verify_log(target, anchor_expected=False).ok
+    target.append("a", target.stream_version("a"), [ev("a", 99)])  # the copy goes on as a log of its own
+    assert verify_log(target, anchor_expected=False).ok
+
+
+@pytest.mark.parametrize("damage", ["gap", "altered", "wrong version"])
+def test_import_events_refuses_a_broken_log_and_keeps_the_batches_before_it(backend, tmp_path, damage):
+    from attrs import evolve
+
+    events = _source_log(tmp_path)
+    bad = events[4]
+    broken = {
+        "gap": events[:4] + events[5:],
+        "altered": [*events[:4], evolve(bad, data={**bad.data, "i": 40}), *events[5:]],
+        "wrong version": [*events[:4], evolve(bad, version=bad.version + 1), *events[5:]],
+    }[damage]
+    target = backend.open()
+    with pytest.raises(StoreError):
+        target.import_events(broken, batch=2)
+    assert target.last_seq() == 4  # two whole batches; the batch with the broken event is rolled back
 
 
 # -- change_token ------------------------------------------------------------------------------
@@ -386,7 +435,7 @@ def test_postgres_refuses_a_row_that_does_not_follow_the_chain(pg_db):
         (first,) = s.append("a", 0, [ev("a", 1)])
         with psycopg.connect(pg_db.url, autocommit=True) as conn:
             for seq, prev in ((3, first.hash), (2, "f" * 64), (1, "0" * 64)):
-                with pytest.raises(psycopg.Error, match="chain|duplicate"):
+                with pytest.raises(psycopg.Error, match=r"chain|duplicate"):
                     conn.execute(
                         "INSERT INTO events VALUES (%s, 'b', 1, 'k', 'u', '2025-03-03T08:00:00.000000Z', '{}', %s, %s)",
                         (seq, prev, "e" * 64),

@@ -10,7 +10,7 @@ import pytest
 
 from bedside.core.events import NewEvent
 from bedside.core.service import Ledger
-from bedside.core.store import SqliteStore, StoreUncertain, StoreUnavailable, verify_log
+from bedside.core.store import SqliteStore, StoreUnavailable, StoreUncertain, verify_log
 
 AT = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 

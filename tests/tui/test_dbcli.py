@@ -39,7 +39,11 @@ def seed(path) -> list:
             return NewEvent(stream, kind, "nina", T0 + timedelta(minutes=next(t)), data)
 
         s.append("users", 0, [e("users", "user.created", username="nina", role="nurse")])
-        s.append("patient:1", 0, [e("patient:1", "patient.identity", name="Zoë Ölund", mrn="A-1"), e("patient:1", "vitals", bp=[120, 80])])
+        s.append(
+            "patient:1",
+            0,
+            [e("patient:1", "patient.identity", name="Zoë Ölund", mrn="A-1"), e("patient:1", "vitals", bp=[120, 80])],
+        )
         s.append("site", 0, [e("site", "site.setting", name="ward", value="Hämatologie 3")])
         s.append("patient:1", 2, [e("patient:1", "dose", mg=0.8, note=None, nested={"b": 1, "a": [True, "✓"]})])
         s.append("patient:2", 0, [e("patient:2", "patient.identity", name="中村", mrn="B-2")])

@@ -33,7 +33,9 @@ def pg(monkeypatch):
 
 
 def _pgpass(path: Path, parts) -> Path:
-    path.write_text(f"{parts.hostname}:{parts.port or 5432}:{parts.path.lstrip('/')}:{unquote(parts.username)}:{unquote(parts.password)}\n")
+    path.write_text(
+        f"{parts.hostname}:{parts.port or 5432}:{parts.path.lstrip('/')}:{unquote(parts.username)}:{unquote(parts.password)}\n"
+    )
     path.chmod(0o600)  # libpq ignores a password file others can read
     return path
 
