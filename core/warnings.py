@@ -1,6 +1,7 @@
 """Warnings that apply to this patient now, each with the reason it applies (label §5, §8; BOX-1).
 
-Pure: the caller passes the patient's intake state and the dose dates it knows.
+Pure: the caller passes the patient's intake state and the dose dates it knows;
+:func:`patient_warnings` reads them from the patient's projection (core/projection.py), once per view.
 """
 
 from __future__ import annotations
@@ -123,3 +124,28 @@ def _days(n: int):
     from datetime import timedelta
 
     return timedelta(days=n)
+
+
+def vod_review_prompt(view) -> str | None:  # noqa: ANN001 - a PatientView
+    """The next dose's MON-8 prompt, from its pre-dose check (None: no dose given yet, none due,
+    or no prompt)."""
+    from .predose.view import predose_verdict  # MON-8 is judged there, for the next dose
+
+    tl = view.timeline
+    nd = tl.next_dose
+    if nd is None or tl.discontinued or tl.last_given is None:
+        return None
+    verdict = predose_verdict(view, nd.cycle, nd.day)
+    return next((c.value for c in verdict.checks if c.key == "vod.review"), None)
+
+
+def patient_warnings(view) -> list[Warning]:  # noqa: ANN001 - a PatientView
+    """The warnings that apply to the patient of ``view`` now (folded once per view)."""
+
+    def build() -> list[Warning]:
+        tl = view.timeline
+        c1 = tl.dose(1, 1)
+        return applicable(view.patient, view.today, first_dose=c1.given_on if c1 else None, last_dose=tl.last_given,
+                          cycles_given=tl.cycles_given, discontinued=tl.discontinued, vod_review=vod_review_prompt(view))
+
+    return view.memo("warnings", build)

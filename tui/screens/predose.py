@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time as dtime
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,15 +9,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import predose as pd
-from bedside.core import predose_records as pr
 from bedside.core import rules
-from bedside.core.clock import local_instant, to_local
-from bedside.core.events import NewEvent, iso_utc
+from bedside.core.clock import to_local
+from bedside.core.commands import Refusal
 
 from ..text import literal, shown
-from .dialogs import AuthScreen, FieldsDialog
 from .base import PatientView
-from .timeline import parse_date_field
+from .dialogs import FieldsDialog
 
 RESULT = {
     "pass": "✓ pass", "hold": "✗ HOLD", "needs_confirmation": "? CONFIRM", "discontinue": "✗✗ STOP",
@@ -52,11 +48,8 @@ class PredoseScreen(PatientView):
         self.cycle, self.day = cycle, day
 
     def verdict(self) -> pd.Verdict:
-        return self.app.ledger.predose_verdict(self.pid, self.cycle, self.day)
-
-    @property
-    def stream(self) -> str:
-        return self.app.ledger.patient(self.pid).stream
+        """The verdict computed by core, read from the patient's projection (once per view)."""
+        return pd.predose_verdict(self.app.ledger.view(self.pid), self.cycle, self.day)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -73,12 +66,11 @@ class PredoseScreen(PatientView):
         self.set_focus(t)
 
     def fill(self) -> None:
-        ledger = self.app.ledger
         v = self.verdict()
         self._v = v
         head = Text()
         head.append(f" {v.overall} ", style="bold reverse")
-        dose = ledger.timeline(self.pid).dose(self.cycle, self.day)
+        dose = self.app.ledger.view(self.pid).timeline.dose(self.cycle, self.day)
         head.append(f"  Pre-dose check C{self.cycle} D{self.day}" + (f", planned {dose.planned}" if dose else ""))
         if (self.cycle, self.day) == (1, 1):
             head.append("\n⚠ BOX-1: hepatotoxicity incl. VOD; higher post-HSCT non-relapse mortality (w on the patient screen).", style="bold")
@@ -129,141 +121,145 @@ class PredoseScreen(PatientView):
         t.append("k records the emergency-readiness checklist (PRE-10)", style="dim")
         self.query_one("#pd-detail", Static).update(shown(t))
 
-    # -- recording -----------------------------------------------------------------------------
-    def put(self, kind: str, data: dict, actor: str | None = None) -> None:
-        ledger = self.app.ledger
-        ledger.append(self.stream, lambda: [NewEvent(self.stream, kind, actor or self.app.actor, ledger.clock.now(), data)])
-        self.refill()
+    # -- recording: each key sends a command (core/predose/commands.py) -----------------------
+    def _execute(self, cmd, actor: str | None = None) -> list | None:
+        """Carry out ``cmd`` for ``actor`` (the signed-in user by default); a refusal is shown."""
+        try:
+            return self.app.ledger.execute(cmd, actor or self.app.actor)
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            return None
+        finally:
+            self.refill()
 
-    def dose_data(self, **kw) -> dict:
-        return {"cycle": self.cycle, "day": self.day, **kw}
+    def _dry_run(self, cmd, fields: dict[str, str], default: str) -> dict[str, str]:
+        """The decision's own words for a form, next to the field they name ({} if accepted)."""
+        answer = self.app.ledger.decide(cmd, self.app.actor)
+        if not isinstance(answer, Refusal):
+            return {}
+        text = answer.text
+        return {next((f for prefix, f in fields.items() if text.startswith(prefix)), default): text}
 
     @work(exclusive=True)
     async def action_identity(self) -> None:
         fields = [("name", "Full name", "text"), ("dob", "Date of birth (YYYY-MM-DD)", "text"), ("mrn", "MRN (type or scan)", "text"),
                   ("method", "How", "choice", [("Typed", "typed"), ("Scanned", "scanned")])]
-        def validate(raw):
-            from bedside.core.scan import read_identifier
 
+        def command(raw) -> pd.ConfirmIdentity:
+            return pd.ConfirmIdentity(self.pid, self.cycle, self.day, raw["name"] or "", raw["dob"] or "", raw["mrn"] or "", raw["method"] or "")
+
+        def validate(raw):
             data, errs = required("name", "dob", "mrn", "method")(raw)
             if errs:
                 return None, errs
-            scan = read_identifier(raw["mrn"])
-            if scan.error:
-                return None, {"mrn": f"MRN: {scan.error}"}
-            data["mrn"] = scan.identifier
-            if scan.gs1:
-                data["method"] = "scanned"
-            return data, {}
+            errs = self._dry_run(command(raw), {"Full name": "name", "Date of birth": "dob", "MRN": "mrn", "How": "method"}, "mrn")
+            return (None, errs) if errs else (raw, {})
 
         ans = await self.app.push_screen_wait(FieldsDialog("Confirm both identifiers with the patient and the wristband", fields, validate,
                                                            note="Ask the patient; do not copy from the screen. The check compares with the record."))
         if ans:
-            self.put(pr.IDENTITY, self.dose_data(**ans))
+            self._execute(command(ans))
 
     @work(exclusive=True)
     async def action_premed(self) -> None:
         classes = [(c.capitalize(), c) for c in rules.PREMED_CLASSES]
         now = self.app.ledger.clock.now()
 
+        def command(raw) -> pd.RecordPremed:
+            return pd.RecordPremed(self.pid, self.cycle, self.day, raw["drug_class"] or "", raw["drug"] or "", raw["dose"] or "", raw["time"] or "")
+
         def validate(raw):
             data, errs = required("drug_class", "drug", "dose", "time")(raw)
             if errs:
                 return None, errs
-            try:
-                hh, mm = data["time"].split(":")
-                wall = dtime(int(hh), int(mm))
-            except ValueError:
-                return None, {"time": "Time: HH:MM (24 h, local)."}
-            try:  # a time the clocks skipped is refused; one they repeated is the earlier (CONV-TIME-1)
-                at, note = local_instant(to_local(now).date(), wall, "Given at")
-            except ValueError as exc:
-                return None, {"time": str(exc)}
-            if at > now:
-                return None, {"time": "Time: not in the future."}
-            if note:
-                self.notify(note)
-            data["given_at"] = iso_utc(at)
-            del data["time"]
-            return data, {}
+            errs = self._dry_run(command(raw), {"Class": "drug_class", "Drug": "drug", "Dose": "dose"}, "time")
+            return (None, errs) if errs else (raw, {})
 
         ans = await self.app.push_screen_wait(FieldsDialog("Premedication given (PRE-1)", [("drug_class", "Class", "choice", classes), ("drug", "Drug", "text"),
                                                            ("dose", "Dose and route", "text"), ("time", "Given at (HH:MM)", "text")], validate,
                                                            values={"time": to_local(now).strftime("%H:%M")}, note="Corticosteroid + antipyretic + antihistamine before every dose."))
-        if ans:
-            self.put(pr.PREMED, self.dose_data(**ans))
+        if not ans:
+            return
+        try:  # a time the clocks repeated is taken as the earlier: say so (CONV-TIME-1)
+            note = pd.premed_given_at(ans["time"], self.app.ledger.clock.now())[1]
+        except ValueError:
+            note = ""
+        if self._execute(command(ans)) is not None and note:
+            self.notify(note)
 
     @work(exclusive=True)
     async def action_toxicity(self) -> None:
-        grades = [(f"Grade {g}", str(g)) for g in range(1, 6)]
+        grades = [(f"Grade {g}", str(g)) for g in pd.TOXICITY_GRADES]
+
+        def command(raw) -> pd.RecordToxicity:
+            return pd.RecordToxicity(self.pid, raw["term"] or "", int(raw["grade"] or 0), raw["onset"] or "", raw["kind"] == "hematologic",
+                                     raw.get("attribution") or "")
 
         def validate(raw):
             data, errs = required("term", "grade", "onset", "kind")(raw)
             if errs:
                 return None, errs
-            d, err = parse_date_field(data["onset"], "Onset")
-            if err:
-                return None, {"onset": err}
-            return {"term": data["term"], "grade": int(data["grade"]), "onset": d.isoformat(), "attribution": data.get("attribution", ""),
-                    "hematologic": data["kind"] == "hematologic", "ctcae_version": rules.CTCAE_VERSION}, {}
+            errs = self._dry_run(command(raw), {"CTCAE term": "term", "Grade": "grade", "Attribution": "attribution"}, "onset")
+            return (None, errs) if errs else (raw, {})
 
         ans = await self.app.push_screen_wait(FieldsDialog("Record a toxicity (CTCAE v5, MOD-NH-6)", [("term", "CTCAE term", "text"), ("grade", "Grade", "choice", grades),
                                                            ("onset", "Onset (YYYY-MM-DD)", "text"), ("kind", "Type", "choice", [("Non-hematologic", "non_hematologic"), ("Hematologic", "hematologic")]),
                                                            ("attribution", "Attribution", "text")], validate))
         if ans:
-            self.put(pr.TOX_RECORDED, ans)
+            self._execute(command(ans))
 
     @work(exclusive=True)
     async def action_tests(self) -> None:
+        tests = {"ecg": pd.RecordEcg, "electrolytes": pd.RecordElectrolytes}
+
         def validate(raw):
             data, errs = required("test", "date")(raw)
             if errs:
                 return None, errs
-            d, err = parse_date_field(data["date"], "Date")
-            return ({"test": data["test"], "date": d.isoformat()}, {}) if d else (None, {"date": err})
+            errs = self._dry_run(tests[raw["test"]](self.pid, raw["date"]), {}, "date")
+            return (None, errs) if errs else (raw, {})
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Baseline ECG and electrolytes (PRE-6)", [("test", "Test", "choice", [("ECG", pr.ECG), ("Electrolytes", pr.ELECTROLYTES)]),
+        ans = await self.app.push_screen_wait(FieldsDialog("Baseline ECG and electrolytes (PRE-6)", [("test", "Test", "choice", [("ECG", "ecg"), ("Electrolytes", "electrolytes")]),
                                                            ("date", "Date (YYYY-MM-DD)", "text")], validate, values={"date": self.app.ledger.today().isoformat()}))
         if ans:
-            self.put(ans["test"], {"date": ans["date"]})
+            self._execute(tests[ans["test"]](self.pid, ans["date"]))
 
     @work(exclusive=True)
     async def action_checklist(self) -> None:
         ans = await self.app.push_screen_wait(FieldsDialog("Emergency drugs and equipment available? (PRE-10, never blocks)",
                                                            [("ready", "Ready", "choice", [("Yes", "yes"), ("No", "no")])], required("ready")))
         if ans:
-            self.put(pr.CHECKLIST, self.dose_data(emergency_ready=ans["ready"] == "yes"))
+            self._execute(pd.RecordChecklist(self.pid, self.cycle, self.day, ans["ready"] == "yes"))
 
     @work(exclusive=True)
     async def action_override(self) -> None:
         c = self.current()
-        if c is None or not c.overridable_by or c.result in ("pass", "info"):
+        if not pd.overridable(c):
             self.notify("This check cannot be overridden (§16.1): enter new data or correct the facts.", severity="warning", timeout=8)
             return
         ans = await self.app.push_screen_wait(FieldsDialog(f"Override: {c.name} ({c.overridable_by})", [("reason", "Reason", "text")], required("reason"),
                                                            note=f"Rule {c.override_rule or ', '.join(c.rule_ids)}. Recorded with your name and role."))
         if not ans:
             return
-        user = self.app.user
-        if user.role != c.overridable_by:
-            user = await self.app.push_screen_wait(AuthScreen((c.overridable_by,), f"{c.name}: only a {c.overridable_by} may override (CONV-OVR-1)."))
-            if user is None:
-                return
-        self.put(pr.OVERRIDE, self.dose_data(rule_id=c.override_rule or c.rule_ids[0], check=c.key, reason=ans["reason"], role=user.role, decision="proceed"), actor=user.username)
+        # The role the check names signs in here if the signed-in user has another (CONV-OVR-1);
+        # the decision reads the role from the users log and refuses anyone else.
+        user = await self.as_role(c.overridable_by, f"{c.name}: only a {c.overridable_by} may override (CONV-OVR-1).")
+        if user is not None:
+            self._execute(pd.OverrideCheck(self.pid, self.cycle, self.day, c.key, ans["reason"]), user.username)
 
     @work(exclusive=True)
     async def action_bilirubin_cause(self) -> None:
         ans = await self.app.push_screen_wait(FieldsDialog("Bilirubin rise due to (CONV-LAB-2, prescriber)", [("cause", "Cause", "choice", [("Gilbert's syndrome", "gilbert"), ("Hemolysis", "hemolysis")])], required("cause")))
         if not ans:
             return
-        user = self.app.user if self.app.user.role == "prescriber" else await self.app.push_screen_wait(AuthScreen(("prescriber",), "A prescriber confirms the cause."))
+        user = await self.as_role(pd.BILIRUBIN_CAUSE_ROLE, "A prescriber confirms the cause.")
         if user:
-            self.put(pr.BILI_CAUSE, {"cause": ans["cause"]}, actor=user.username)
+            self._execute(pd.RecordBilirubinCause(self.pid, ans["cause"]), user.username)
 
     def action_record_verdict(self) -> None:
-        v = self.verdict()
-        self.put(pr.VERDICT, self.dose_data(overall=v.overall, deciding=[c.key for c in v.checks if c.blocking]))
-        self.notify(f"Verdict {v.overall} recorded.")
+        stored = self._execute(pd.RecordVerdict(self.pid, self.cycle, self.day))
+        if stored:
+            self.notify(f"Verdict {stored[0].payload.overall} recorded.")
 
     def action_back(self) -> None:
         self.app.pop_screen()

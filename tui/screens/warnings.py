@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from bedside.core import rules
-from bedside.core.warnings import applicable
+from bedside.core.warnings import patient_warnings
 from ..text import shown
 
 from .base import PatientView
@@ -32,18 +32,7 @@ class WarningsScreen(PatientView):
         self.set_focus(self.query_one("#warn-box"))
 
     def fill(self) -> None:
-        ledger = self.app.ledger
-        p = self.patient
-        today = ledger.today()
-        tl = ledger.timeline(self.pid)
-        c1 = tl.dose(1, 1)
-        review = None
-        nd = tl.next_dose
-        if nd is not None and not tl.discontinued and tl.last_given is not None:
-            verdict = ledger.predose_verdict(self.pid, nd.cycle, nd.day)  # MON-8 is judged there, for the next dose
-            review = next((c.value for c in verdict.checks if c.key == "vod.review"), None)
-        ws = applicable(p, today, first_dose=c1.given_on if c1 else None, last_dose=tl.last_given, cycles_given=tl.cycles_given,
-                        discontinued=tl.discontinued, vod_review=review)
+        ws = patient_warnings(self.app.ledger.view(self.pid))  # core decides which apply, and why
         t = Text()
         t.append(f"Warnings that apply now: {len(ws)}\n\n", style="bold")
         for w in ws:

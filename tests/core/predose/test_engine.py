@@ -1,4 +1,4 @@
-"""core/predose.py against §5, §6, §15, §16 and the worked examples of §18.3 / §18.5."""
+"""core/predose (the engine) against §5, §6, §15, §16 and the worked examples of §18.3 / §18.5."""
 
 from __future__ import annotations
 
