@@ -86,8 +86,10 @@ def cmd_unlock(ledger, name: str) -> int:
         return 1
     was = ledger.lock_ends(name)
     actor = os_actor()
-    ledger.unlock_user(actor, name)
+    from bedside.core.auth import UnlockUser
     from bedside.core.clock import fmt_local
+
+    ledger.execute(UnlockUser(name), actor)  # the OS user (os:<name>) may unlock: decided in core
     from bedside.core.text import printable
 
     before = f"was locked until {fmt_local(was, ledger.zone.zone, seconds=True)}" if was else "was not locked"

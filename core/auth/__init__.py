@@ -40,6 +40,8 @@ from .events import (
 )
 from .pins import ARGON2_PARAMS, DUMMY_PIN_HASH, SiteKey, check_pin, hash_pin
 from .users import (
+    ADMIN_ROLES,
+    may_administer,
     LOCKOUT_FIRST_DELAY,
     LOCKOUT_MAX_DELAY,
     MAX_FAILED_ATTEMPTS,
@@ -71,7 +73,7 @@ __all__ = [
     "USER_CREATED", "USER_DEACTIVATED", "USER_PIN_CHANGED", "USER_SIGNED_IN", "USER_SIGNIN_FAILED", "USER_UNLOCKED",
     "PinChanged", "SignInFailed", "UserCreated", "UserDeactivated", "UserSignedIn", "UserUnlocked", "ARGON2_PARAMS",
     "DUMMY_PIN_HASH", "SiteKey", "check_pin", "hash_pin", "LOCKOUT_FIRST_DELAY", "LOCKOUT_MAX_DELAY",
-    "MAX_FAILED_ATTEMPTS", "PIN_RE", "ROLE_LABELS", "ROLES", "SIGNIN_REFUSED", "USERNAME_RE", "USERS_STREAM",
+    "MAX_FAILED_ATTEMPTS", "PIN_RE", "ROLE_LABELS", "ROLES", "SIGNIN_REFUSED", "USERNAME_RE", "USERS_STREAM", "ADMIN_ROLES", "may_administer",
     "SignInResult", "User", "apply_user_event", "fold_users", "lock_notice", "lockout_delay", "validate_new_user",
     "AddUser", "ChangePin", "CreateFirstAdmin", "DeactivateUser", "SignIn", "UnlockUser", "sign_in_result",
 ]

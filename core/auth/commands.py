@@ -18,7 +18,7 @@ from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse
 from ..events import Event
 from .events import PinChanged, SignInFailed, UserCreated, UserDeactivated, UserSignedIn, UserUnlocked
 from .pins import DUMMY_PIN_HASH, check_pin, hash_pin
-from .users import PIN_RE, ROLES, SIGNIN_REFUSED, USERS_STREAM, SignInResult, User, validate_new_user
+from .users import ADMIN_ROLES, PIN_RE, ROLES, SIGNIN_REFUSED, USERS_STREAM, SignInResult, User, validate_new_user
 
 #: ``bedside users unlock`` records its actor as ``os:<unix user>``: whoever may write the database
 #: files (a user name cannot hold a ":", so no account can pass for one).
@@ -96,7 +96,7 @@ class AddUser(Command):
 
 @decider(AddUser)
 def decide_add_user(state: State, cmd: AddUser, now: datetime, actor: Actor) -> Decision:
-    refused = require_role(actor, ("admin",), "Add a user")
+    refused = require_role(actor, ADMIN_ROLES, "Add a user")
     if refused:
         return refused
     return _new_user(state, cmd.username, cmd.full_name, cmd.role, cmd.pin)
@@ -119,7 +119,7 @@ class UnlockUser(Command):
 @decider(UnlockUser)
 def decide_unlock(state: State, cmd: UnlockUser, now: datetime, actor: Actor) -> Decision:
     by_os = actor.role is None and actor.username.startswith(OS_ACTOR_PREFIX)
-    refused = None if by_os else require_role(actor, ("admin",), "Unlock a user")
+    refused = None if by_os else require_role(actor, ADMIN_ROLES, "Unlock a user")
     if refused:
         return refused
     u = _target(state, cmd.username)
@@ -140,7 +140,7 @@ class ChangePin(Command):
 @decider(ChangePin)
 def decide_change_pin(state: State, cmd: ChangePin, now: datetime, actor: Actor) -> Decision:
     own = actor.known and actor.username == cmd.username
-    refused = None if own else require_role(actor, ("admin",), "Change a PIN")
+    refused = None if own else require_role(actor, ADMIN_ROLES, "Change a PIN")
     if refused:
         return refused
     u = _target(state, cmd.username)
@@ -166,7 +166,7 @@ class DeactivateUser(Command):
 
 @decider(DeactivateUser)
 def decide_deactivate(state: State, cmd: DeactivateUser, now: datetime, actor: Actor) -> Decision:
-    refused = require_role(actor, ("admin",), "Deactivate a user")
+    refused = require_role(actor, ADMIN_ROLES, "Deactivate a user")
     if refused:
         return refused
     u = _target(state, cmd.username)

@@ -15,6 +15,8 @@ from .events import PinChanged, SignInFailed, UserCreated, UserDeactivated, User
 
 USERS_STREAM = "users"
 ROLES = ("nurse", "pharmacist", "prescriber", "admin")
+#: Who manages users (add, unlock, deactivate) and site settings.
+ADMIN_ROLES = ("admin",)
 ROLE_LABELS = {"nurse": "Nurse", "pharmacist": "Pharmacist", "prescriber": "Prescriber", "admin": "Admin"}
 MAX_FAILED_ATTEMPTS = 5  # consecutive failed tries before the first lock
 LOCKOUT_FIRST_DELAY = timedelta(minutes=1)  # the first lock; each further lock doubles it …
@@ -148,3 +150,8 @@ def lock_notice(until: datetime, tz: tzinfo | None = None) -> str:
         f"Locked after {MAX_FAILED_ATTEMPTS} or more wrong PINs in a row until {until.astimezone(tz):%H:%M:%S}: "
         "wait, sign in as someone else, or ask an admin to unlock it."
     )
+
+
+def may_administer(role: str | None) -> bool:
+    """Whether a role may open the Users and Settings screens (their commands decide again)."""
+    return role in ADMIN_ROLES

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Select, Static
 from bedside.core import auth
 from bedside.core.calc import FORMULA_LABELS, FORMULAS
 from bedside.core.clock import ZoneChoice, to_local
-from bedside.core.site import check_setting
+from bedside.core.site import SetSiteSetting, check_setting
 
 from ..text import literal
 from ..widgets.field import ErrorLine, Field
@@ -58,7 +58,7 @@ class UsersScreen(Screen):
         if self.app.ledger.lock_ends(name) is None:
             self.notify(f"{name} is not locked.")
             return
-        self.app.ledger.unlock_user(self.app.actor, name)
+        self.app.ledger.execute(auth.UnlockUser(name), self.app.actor)  # admins only: decided in core
         self.notify(f"{name} unlocked.")
         self.fill()
 
@@ -102,7 +102,11 @@ class AddUserScreen(ModalScreen[bool]):
         if errors:
             self.set_focus(self.query_one(f"#{next(iter(errors))}"))
             return
-        self.app.ledger.add_user(self.app.actor, v["username"].strip(), v["full_name"], role, v["pin"])
+        try:
+            self.app.ledger.execute(auth.AddUser(v["username"].strip(), v["full_name"], role, v["pin"]), self.app.actor)
+        except ValueError as exc:  # refused on the users log as it stands now (admins only; a name taken meanwhile)
+            self.query_one("#e-username", ErrorLine).say(str(exc))
+            return
         self.notify(f"User {v['username'].strip()} added.")
         self.dismiss(True)
 
@@ -176,7 +180,7 @@ class SettingsScreen(Screen):
         }
         changed = [k for k, v in new.items() if getattr(site, k) != v]
         for k in changed:
-            ledger.set_site(self.app.actor, k, new[k])
+            ledger.execute(SetSiteSetting(k, new[k]), self.app.actor)
         self.query_one("#zone-hint", Static).update(literal(zone_hint(ledger.zone)))
         self.notify(f"{len(changed)} setting(s) saved." if changed else "Nothing changed.")
 

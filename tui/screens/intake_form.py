@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Select, Static
 
 from bedside.core import intake
+from bedside.core.commands import Command
 
 from ..text import literal, shown, when
 from ..widgets.field import ErrorLine, Field
@@ -157,22 +158,32 @@ class FormScreen(Screen[str | None]):
                 return
         self.show_errors({})
         assert result.data is not None
-        ledger = self.app.ledger
+        cmd = self.command(frozenset(result.confirm), reason)
         try:
-            if self.correcting is not None:
-                ledger.correct(self.app.actor, self.pid, self.correcting.version, result.data, reason)
-                self.notify("Correction recorded; the old value stays in the history.")
-                self.dismiss(self.pid)
-            elif self.pid is None:
-                p = ledger.register_patient(self.app.actor, result.data)
-                self.notify(f"Registered {p.mrn}.")
-                self.dismiss(p.id)
-            else:
-                ledger.record(self.app.actor, self.pid, self.section.name, result.data)
-                self.notify(f"{self.section.title} recorded.")
-                self.dismiss(self.pid)
-        except ValueError as exc:
+            self.app.ledger.execute(cmd, self.app.actor)
+        except ValueError as exc:  # refused on the record as it stands now (another terminal's MRN …)
             self.query_one("#form-message", Static).update(literal(f"Not saved: {exc}"))
+            return
+        if self.correcting is not None:
+            self.notify("Correction recorded; the old value stays in the history.")
+            self.dismiss(self.pid)
+        elif isinstance(cmd, intake.RegisterPatient):
+            p = self.app.ledger.patient(cmd.pid)
+            self.notify(f"Registered {p.mrn}.")
+            self.dismiss(p.id)
+        else:
+            self.notify(f"{self.section.title} recorded.")
+            self.dismiss(self.pid)
+
+    def command(self, confirmed: frozenset[str], reason: str) -> Command:
+        """What the user typed, as the command core decides (the form is checked again there)."""
+        values = self.raw_values()
+        if self.correcting is not None:
+            assert self.pid is not None
+            return intake.CorrectEntry(self.pid, self.correcting.version, values, reason, confirmed)
+        if self.pid is None:
+            return intake.RegisterPatient(values, confirmed)
+        return intake.RecordSection(self.pid, self.section.name, values, confirmed)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bedside.core import intake
+from bedside.core import auth, intake
 
 from ..text import literal
 from ..widgets.field import Field
@@ -46,7 +46,7 @@ class PatientListScreen(Screen):
         if action == "search" and self.focused is not None and self.focused.id == "search":
             return False  # already in the field: "/" is typed there
         if action in ("users", "settings"):
-            return True if self.app.user and self.app.user.role == "admin" else None
+            return True if self.app.user and auth.may_administer(self.app.user.role) else None
         return True
 
     def fill(self) -> None:

@@ -87,8 +87,6 @@ class FirstAdminScreen(Screen):
             await self.run_action("create")  # through the app's fault handling
 
     def action_create(self) -> None:
-        from bedside.core import auth
-
         values = {f.id: f.value for f in self.query(Field)}
         errors = auth.validate_new_user(values["username"].strip(), values["full_name"], "admin", values["pin"], values["pin_again"], self.app.ledger.users())
         for fid in ("username", "full_name", "pin", "pin_again"):
@@ -96,8 +94,13 @@ class FirstAdminScreen(Screen):
         if errors:
             self.set_focus(self.query_one(f"#{next(iter(errors))}", Field))
             return
-        user = self.app.ledger.add_user("system", values["username"].strip(), values["full_name"], "admin", values["pin"])
-        self.app.signed_in(user)
+        username = values["username"].strip()
+        try:  # only while the database has no user (decided in core): "system" creates the first admin
+            self.app.ledger.execute(auth.CreateFirstAdmin(username, values["full_name"], values["pin"]), "system")
+        except ValueError as exc:
+            self.query_one("#e-username", ErrorLine).say(str(exc))
+            return
+        self.app.signed_in(self.app.ledger.users()[username])
 
 
 class LockScreen(ModalScreen[bool]):
