@@ -15,7 +15,7 @@ from bedside.core.events import Event
 from bedside.core.service import Ledger
 from bedside.core.workflow import start_gate
 
-from ..tui.conftest import make_ready
+from ...tui.conftest import make_ready
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
