@@ -15,7 +15,7 @@ from datetime import datetime
 from .clock import parse_aware
 from .events import Event, NewEvent
 
-__all__ = ["FACT_TIME_KEYS", "fact_time", "stated_time", "by_fact_time"]
+__all__ = ["FACT_TIME_KEYS", "by_fact_time", "fact_time", "stated_time"]
 
 #: The data keys that hold a fact's own time, the first present and readable one wins.
 FACT_TIME_KEYS = ("at", "given_at")

@@ -29,4 +29,5 @@ def safe(value: object) -> str:
 
 
 def when(at: datetime, seconds: bool = False) -> str:
+    """``at`` in the site's local time, ``YYYY-MM-DD HH:MM[:SS]`` (the one formatter, clock.fmt_local)."""
     return fmt_local(at, seconds=seconds)

@@ -32,5 +32,15 @@ from __future__ import annotations
 from .bundle import bundle, bundle_for
 from .values import MEDICATION, NAMESPACE, NDC, PERFORM_FUNCTION, instant, num, resource_id, to_json
 
-__all__ = ["MEDICATION", "NDC", "NAMESPACE", "PERFORM_FUNCTION", "bundle", "bundle_for", "instant", "num",
-           "resource_id", "to_json"]
+__all__ = [
+           "MEDICATION",
+           "NAMESPACE",
+           "NDC",
+           "PERFORM_FUNCTION",
+           "bundle",
+           "bundle_for",
+           "instant",
+           "num",
+           "resource_id",
+           "to_json",
+]

@@ -13,7 +13,18 @@ from ..events import Event
 from ..infusion.reactions import reaction_numbers
 from .context import Context
 from .requests import request_id
-from .values import AE_OUTCOME, MEDICATION, MEDICATION_TEXT, PERFORM_FUNCTION, ROUTE_IV, grade_text, instant, qty, ref, resource_id
+from .values import (
+    AE_OUTCOME,
+    MEDICATION,
+    MEDICATION_TEXT,
+    PERFORM_FUNCTION,
+    ROUTE_IV,
+    grade_text,
+    instant,
+    qty,
+    ref,
+    resource_id,
+)
 
 Notes = list[dict[str, Any]]
 _PHASE_STATUS = {inf.INFUSING: "in-progress", inf.PAUSED: "on-hold", inf.STOPPED: "stopped"}

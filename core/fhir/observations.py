@@ -9,8 +9,22 @@ from .. import infusion as inf
 from ..events import Event
 from ..facts import fact_time
 from .context import Context
-from .values import (BILIRUBIN, BP, DIASTOLIC, LABS, LOINC, OBS_CATEGORY, SYSTOLIC, VITALS, fhir_date, instant, qty, ref,
-                     resource_id, text)
+from .values import (
+    BILIRUBIN,
+    BP,
+    DIASTOLIC,
+    LABS,
+    LOINC,
+    OBS_CATEGORY,
+    SYSTOLIC,
+    VITALS,
+    fhir_date,
+    instant,
+    qty,
+    ref,
+    resource_id,
+    text,
+)
 
 _LAB_CATEGORY = [{"coding": [{"system": OBS_CATEGORY, "code": "laboratory", "display": "Laboratory"}]}]
 _VITAL_CATEGORY = [{"coding": [{"system": OBS_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}]

@@ -18,8 +18,19 @@ from .. import schedule as sch
 from ..clock import parse_aware
 from ..events import Event
 from .page import clean
-from .words import (DISCONTINUE_WORDS, EXTENSION_WORDS, FORMULA_LABELS, POINT_LABELS, RESPONSE_WORDS, STEP_WORDS,
-                    TOXICITY_WORDS, grade, level, plain, word)
+from .words import (
+    DISCONTINUE_WORDS,
+    EXTENSION_WORDS,
+    FORMULA_LABELS,
+    POINT_LABELS,
+    RESPONSE_WORDS,
+    STEP_WORDS,
+    TOXICITY_WORDS,
+    grade,
+    level,
+    plain,
+    word,
+)
 
 _TAG_RE = re.compile(r":c(\d+)d(\d+)$")
 Fmt = Callable[[datetime | None], str]

@@ -265,3 +265,41 @@ def test_a_recorded_site_zone_this_host_cannot_load_falls_back_visibly(ledger):
                                                  {"name": "time_zone", "value": "Nowhere/Special"})])
     assert ledger.zone.source == "TZ" and "unusable" in ledger.zone.note
     assert os.environ["TZ"] == "UTC"
+
+
+# -- the one set of formatters (issue 16): every time shown is local, every duration in one style --
+
+
+def test_fmt_local_shows_the_local_time_in_each_style():
+    berlin = ZoneInfo("Europe/Berlin")
+    summer = utc(2026, 7, 1, 8, 5, 9)  # CEST +02:00: 10:05:09 local
+    assert clock.fmt_local(summer, berlin) == "2026-07-01 10:05"
+    assert clock.fmt_local(summer, berlin, seconds=True) == "2026-07-01 10:05:09"
+    assert clock.fmt_local(summer, berlin, zone=True) == "2026-07-01 10:05 CEST"
+    assert clock.fmt_local(summer, berlin, day=False) == "10:05"
+    assert clock.fmt_local(summer, berlin, day=False, seconds=True) == "10:05:09"
+    assert clock.fmt_local(summer, berlin, day=False, zone=True) == "10:05 CEST"
+    assert clock.fmt_local(utc(2026, 1, 1, 8, 5), berlin, zone=True) == "2026-01-01 09:05 CET"
+    assert clock.fmt_local(None, berlin) == "—" and clock.fmt_local(None, missing="?") == "?"
+    clock.set_site_zone("America/New_York")  # no tz: the site's zone (EDT -04:00 in July)
+    assert clock.fmt_local(summer) == "2026-07-01 04:05"
+
+
+def test_fmt_near_adds_the_date_only_on_another_local_day():
+    ny = ZoneInfo("America/New_York")
+    now = utc(2026, 3, 3, 3, 0)  # 22:00 on 2 March in New York (EST)
+    assert clock.fmt_near(utc(2026, 3, 3, 2, 15), now, ny) == "21:15"  # the same local day, though not in UTC
+    assert clock.fmt_near(utc(2026, 3, 3, 5, 30), now, ny) == "00:30 on 2026-03-03"
+    assert clock.fmt_near(utc(2026, 3, 3, 5, 30), now, ny, other_day="%d %b %H:%M") == "03 Mar 00:30"
+    assert clock.fmt_near(None, now, ny) == "unknown" and clock.fmt_near(None, now, ny, missing="—") == "—"
+
+
+def test_durations_in_whole_minutes_and_as_a_stopwatch():
+    assert clock.fmt_minutes(timedelta(minutes=65, seconds=59)) == "1 h 05 min"
+    assert clock.fmt_minutes(timedelta(minutes=25)) == "25 min"
+    assert clock.fmt_minutes(timedelta(minutes=25), hours=True) == "0 h 25 min"
+    assert clock.fmt_minutes(timedelta(minutes=-5)) == "−5 min"
+    assert clock.fmt_minutes(timedelta(minutes=-5), clamp=True) == "0 min"
+    assert clock.fmt_clock(timedelta(hours=1, minutes=2, seconds=3)) == "1:02:03"
+    assert clock.fmt_clock(timedelta(hours=1, minutes=2, seconds=3), seconds=False) == "1:02"
+    assert clock.fmt_clock(timedelta(seconds=-4)) == "0:00:00" and clock.fmt_clock(None) == "—"

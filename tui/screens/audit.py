@@ -11,9 +11,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import intake
+from bedside.core.clock import fmt_local
 from bedside.core.events import Event
 
-from ..text import literal, when
+from ..text import literal
 from ..text import shown as shown_text
 from ..widgets.field import Field
 from .dialogs import TextScreen
@@ -74,9 +75,10 @@ class AuditScreen(Screen):
         self.set_focus(table)
 
     def events(self) -> list[Event]:
+        """The patient's events (their projection, ``ledger.view``), or the whole log."""
         ledger = self.app.ledger
         if self.pid:
-            return ledger.stream_events(intake.PATIENT_PREFIX + self.pid)
+            return list(ledger.view(self.pid).events)
         return list(ledger.events)
 
     def fill(self) -> None:
@@ -97,12 +99,13 @@ class AuditScreen(Screen):
                     mrn = "?"
             what = describe(ev)
             det = details(ev)
-            row = (when(ev.at, seconds=True), ev.actor, what, mrn, det)
+            row = (fmt_local(ev.at, seconds=True), ev.actor, what, mrn, det)
             if query and not any(query in str(c).casefold() for c in row):
                 continue
             table.add_row(row[0], literal(ev.actor), literal(what), literal(mrn), literal(det[:200]), key=str(ev.seq))
             shown += 1
-        scope = "whole database" if not self.pid else f"{ledger.patient(self.pid).name} · {ledger.patient(self.pid).mrn}"
+        patient = ledger.view(self.pid).patient if self.pid else None
+        scope = "whole database" if patient is None else f"{patient.name} · {patient.mrn}"
         order = "newest first" if self.newest_first else "oldest first"
         title = Text()
         title.append("Audit — ")
@@ -142,7 +145,7 @@ class AuditScreen(Screen):
             ("Event", f"{ev.seq} ({ev.ref})"),
             ("Kind", ev.kind),
             ("Who", ev.actor),
-            ("When (local)", when(ev.at, seconds=True)),
+            ("When (local)", fmt_local(ev.at, seconds=True)),
             ("When (UTC)", ev.at.isoformat()),
             ("Hash", ev.hash[:16] + "…"),
         ):

@@ -5,12 +5,14 @@ screen)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Region
 from textual.widget import Widget
 
+from bedside.core.clock import fmt_minutes
 from bedside.tui.text import shown
 
 
@@ -19,12 +21,9 @@ def span(seconds: float) -> str:
     s = int(seconds)
     sign = "-" if s < 0 else ""
     s = abs(s)
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    if h:
-        return f"{sign}{h} h {m:02d} min"
-    if m >= 10:
-        return f"{sign}{m} min"
+    if s >= 600:
+        return sign + fmt_minutes(timedelta(seconds=s))  # the one duration formatter (core/clock.py)
+    m, sec = divmod(s, 60)
     return f"{sign}{m}:{sec:02d}"
 
 

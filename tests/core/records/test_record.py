@@ -1,4 +1,4 @@
-"""The printed medication administration record (core/records.py): a reviewed golden file, at
+"""The printed medication administration record (core/records/): a reviewed golden file, at
 most 80 columns a line, user text printed literally, local times, one cycle or all."""
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from bedside.core import infusion as inf
 from bedside.core.events import NewEvent
 from bedside.core.records import WIDTH, administration_record
 
-from .test_fhir import LONG_REASON, SYMPTOMS, TREATMENT, demo, users_of, walk_full_infusion
+from .scenario import LONG_REASON, SYMPTOMS, TREATMENT, demo, users_of, walk_full_infusion
 
-GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden"
 UPDATE = os.environ.get("BEDSIDE_UPDATE_GOLDEN") == "1"
 
 
