@@ -101,8 +101,7 @@ async def test_new_weight_voids_the_verification(app, clock):
         await pilot.press("c")
         ledger = app.ledger
         st = screen.state()
-        ledger.append(st.calculation and app.ledger.patient(pid).stream, lambda: [prep.verification_event(
-            screen.state(), ledger.patient(pid).stream, "nina", "nurse", clock.now(), st.calculation.expected())])
+        ledger.execute(prep.DoubleCheck(pid, "c1d1", **st.calculation.expected()), "nina")
         assert screen.state().verified
         m = dict(ledger.patient(pid).current("measurement"))
         m["weight_kg"] = "77"
@@ -210,12 +209,10 @@ def test_stab5_early_start_waits_for_a_pharmacists_confirmation(demo_ledger, clo
     ledger = demo_ledger
     pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
     make_ready(ledger, clock, pid)
-    stream = ledger.patient(pid).stream
-    st = lambda: prep.fold(ledger.stream_events(stream), "c1d1")  # noqa: E731
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "bag_refrigerated", clock.now())])
+    ledger.execute(prep.RefrigerateBag(pid, "c1d1", clock.now()), "phil")
     clock.advance(minutes=30)
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "bag_removed", clock.now())])
+    ledger.execute(prep.RemoveBag(pid, "c1d1", clock.now()), "phil")
     clock.advance(minutes=20)
     assert any("STAB-5" in b for b in workflow.start_gate(ledger, pid, "c1d1").blockers)
-    ledger.append(stream, lambda: [prep.override_event(st(), stream, "phil", "pharmacist", clock.now(), "STAB-5", "urgent start, bag at 21 °C")])
+    ledger.execute(prep.OverrideStability(pid, "c1d1", "STAB-5", "urgent start, bag at 21 °C"), "phil")
     assert not any("STAB-5" in b for b in workflow.start_gate(ledger, pid, "c1d1").blockers)

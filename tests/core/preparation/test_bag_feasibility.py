@@ -34,12 +34,10 @@ def bag(store, clock, key):
     ledger = Ledger(store, clock, key)
     p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
     make_ready(ledger, clock, p.id)
-    stream = p.stream
 
     def step(name, when):
         clock.set(when)
-        ledger.append(stream, lambda: [prep.step_event(prep.fold(ledger.stream_events(stream), "c1d1"), stream, "phil",
-                                                       "pharmacist", clock.now(), name, when)])
+        ledger.execute(prep.step_command(p.id, "c1d1", name, when), "phil")
 
     step("bag_refrigerated", hm(11, 0))
     step("bag_removed", hm(14, 0))
@@ -52,9 +50,7 @@ def stability_blockers(gate) -> list[str]:
 
 def override(ledger, p, rule, when):
     ledger.clock.set(when)
-    stream = p.stream
-    ledger.append(stream, lambda: [prep.override_event(prep.fold(ledger.stream_events(stream), "c1d1"), stream, "phil",
-                                                       "pharmacist", when, rule, "checked with the ward")])
+    ledger.execute(prep.OverrideStability(p.id, "c1d1", rule, "checked with the ward"), "phil")
 
 
 def test_the_preparation_and_the_gate_say_it_at_once(bag):
