@@ -10,7 +10,7 @@ from .. import preparation as prep
 from .. import schedule as sch
 from ..events import Event
 from ..intake import Patient
-from ..records.source import Names, Source
+from ..records.source import Names, Source, record_date
 from .administration import administration
 from .context import Context
 from .observations import labs, vitals
@@ -19,12 +19,6 @@ from .values import instant, resource_id
 
 if TYPE_CHECKING:
     from ..projection import PatientView
-
-
-def _local_today(now: datetime, tz: tzinfo):
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime")
-    return now.astimezone(tz).date()
 
 
 def bundle(
@@ -43,14 +37,14 @@ def bundle(
     the site's zone, which decides today's local date for the schedule (CONV-TIME-1).
     ``mrn_system`` is the site's identifier system URI for MRNs, when it has one.
     """
-    src = Source(patient, events, users, _local_today(now, tz))
+    src = Source(patient, events, users, record_date(now, tz))
     return _bundle(Context(src, now, tz, mrn_system))
 
 
 def bundle_for(view: PatientView, *, now: datetime, tz: tzinfo = UTC, mrn_system: str | None = None) -> dict[str, Any]:
     """:func:`bundle` of the patient's projection (``ledger.view(pid)``): its events, its users,
     its timeline and preparations (folded once, shared with the screens)."""
-    src = Source.of_view(view, _local_today(now, tz))
+    src = Source.of_view(view, record_date(now, tz))
     return _bundle(Context(src, now, tz, mrn_system))
 
 

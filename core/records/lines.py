@@ -15,13 +15,13 @@ from .. import infusion as inf
 from .. import predose_records as pr
 from .. import preparation as prep
 from .. import schedule as sch
+from ..calc import FORMULA_LABELS
 from ..clock import parse_aware
 from ..events import Event
 from .page import clean
 from .words import (
     DISCONTINUE_WORDS,
     EXTENSION_WORDS,
-    FORMULA_LABELS,
     POINT_LABELS,
     RESPONSE_WORDS,
     STEP_WORDS,

@@ -13,12 +13,13 @@ literally (core/records/page.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from .. import infusion as inf
 from .. import preparation as prep
 from .. import schedule as sch
+from ..calc import FORMULA_LABELS
 from ..clock import fmt_local
 from ..events import Event
 from ..facts import by_fact_time, fact_time
@@ -26,8 +27,8 @@ from ..intake import Patient, age_years
 from .dose import DoseBlock, monitor_needed
 from .lines import cycle_of, describe_cycle, describe_decision, dose_key
 from .page import Page, clean
-from .source import Names, Source
-from .words import EXTENSION_WORDS, FORMULA_LABELS, MEDICATION, SEX_LABELS, Who, word
+from .source import Names, Source, record_date
+from .words import EXTENSION_WORDS, MEDICATION, SEX_LABELS, Who, word
 
 if TYPE_CHECKING:
     from ..projection import PatientView
@@ -36,12 +37,6 @@ __all__ = ["administration_record", "record_for"]
 
 _LATE_ENTRY = timedelta(minutes=5)  # an entry made this much after the fact shows when it was entered
 _CYCLE_KINDS = (sch.CYCLE_STARTED, sch.CYCLE_EXTENDED, sch.LEVELS_CONFIRMED, sch.RESPONSE_RECORDED)
-
-
-def _local_today(now: datetime, tz: tzinfo) -> date:
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime")
-    return now.astimezone(tz).date()
 
 
 def administration_record(
@@ -59,14 +54,14 @@ def administration_record(
     (aware) is the printed-at time and the moment the infusion states are computed at; ``tz`` is
     the zone every time is shown in. Raises ValueError for a cycle that is not on the timeline.
     """
-    today = _local_today(now, tz)
+    today = record_date(now, tz)
     return _Record(Source(patient, events, users, today), tz, now).print(cycle)
 
 
 def record_for(view: PatientView, *, cycle: int | None = None, tz: tzinfo, now: datetime) -> str:
     """:func:`administration_record` of the patient's projection (``ledger.view(pid)``): its
     events, its users, its timeline and preparations (folded once, shared with the screens)."""
-    today = _local_today(now, tz)
+    today = record_date(now, tz)
     return _Record(Source.of_view(view, today), tz, now).print(cycle)
 
 

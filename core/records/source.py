@@ -8,7 +8,7 @@ callers holding only a patient, their events and the users, from those (the same
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from .. import infusion as inf
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from ..projection import PatientView
 
 Names = Mapping[str, tuple[str, str]]  # user name -> (full name, role)
+
+
+def record_date(now: datetime, tz: tzinfo) -> date:
+    """The local date a record or an export is made on (CONV-TIME-1); ``now`` must be aware."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    return now.astimezone(tz).date()
 
 
 class Source:

@@ -12,13 +12,6 @@ from .page import clean
 
 MEDICATION = "inotuzumab ozogamicin (BESPONSA)"
 
-FORMULA_LABELS = {
-    "mosteller": "Mosteller",
-    "dubois": "DuBois & DuBois",
-    "haycock": "Haycock",
-    "gehan_george": "Gehan & George",
-    "boyd": "Boyd",
-}
 SEX_LABELS = {"female": "Female", "male": "Male", "other": "Other/unknown"}
 STATE_WORDS = {
     sch.PLANNED: "PLANNED",

@@ -39,7 +39,7 @@ def changed_cells(old: Text, new: Text, width: int) -> list[Region] | None:
     if any(cell_len(line) > width for line in before + after):
         return None  # a wrapped line shifts the rows below it: only a whole repaint is right
     regions = []
-    for y, (a, b) in enumerate(zip(before, after)):
+    for y, (a, b) in enumerate(zip(before, after, strict=True)):
         if a == b:
             continue
         n = len(b)

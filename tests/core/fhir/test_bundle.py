@@ -19,7 +19,7 @@ from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 from fhir.resources.R4B.bundle import Bundle  # fhir.resources 8 offers R4B (and R5), not R4
 
-from ..records.scenario import LONG_REASON, SYMPTOMS, TREATMENT, demo, users_of, walk_full_infusion
+from ..records.scenario import LONG_REASON, SYMPTOMS, TREATMENT, users_of, walk_full_infusion
 
 # Codes each status element may take (R4 required bindings, which fhir.resources does not check).
 MA_STATUS = {"in-progress", "not-done", "on-hold", "completed", "entered-in-error", "stopped", "unknown"}
@@ -113,150 +113,135 @@ def _check_codes_and_refs(b: dict) -> None:
 # --- tests --------------------------------------------------------------------------------------------
 
 
-def test_every_demo_patient_exports_a_valid_bundle(tmp_path):
-    ledger, clock, store = demo(tmp_path)
-    try:
-        for p in ledger.patients():
-            b = export(ledger, p.id, clock.now())
-            model = validate(b)
-            assert model.entry[0].resource.get_resource_type() == "Patient"
-    finally:
-        store.close()
-
-
-def test_demo_patient_mid_infusion_round_trip(tmp_path):
-    ledger, clock, store = demo(tmp_path)
-    try:
-        p = next(q for q in ledger.patients() if q.mrn == "MRN-100590")
+def test_every_demo_patient_exports_a_valid_bundle(demo_db):
+    ledger, clock = demo_db
+    for p in ledger.patients():
         b = export(ledger, p.id, clock.now())
         model = validate(b)
-        pat = next(e.resource for e in model.entry if e.resource.get_resource_type() == "Patient")
-        assert pat.identifier[0].value == "MRN-100590"
-        assert pat.identifier[0].type.coding[0].code == "MR"
-        assert pat.birthDate == date(1979, 7, 8) and pat.gender == "male"
-        assert pat.name[0].text == "NAKAMURA, Ren"
-        assert b["timestamp"] == "2026-03-02T09:30:00Z"
-
-        mas = {r["request"]["display"]: r for r in resources(b, "MedicationAdministration")}
-        assert set(mas) == {"C1 D1", "C1 D8"}
-        # C1 D1 was documented as given without an infusion record: its date, no invented time
-        assert mas["C1 D1"]["status"] == "completed" and mas["C1 D1"]["effectiveDateTime"] == "2026-02-23"
-        assert mas["C1 D1"]["dosage"]["dose"] == {"value": 1.5, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
-        d8 = mas["C1 D8"]
-        assert d8["status"] == "in-progress"
-        assert d8["effectivePeriod"] == {"start": "2026-03-02T09:10:00Z"}
-        assert '"value": 0.94' in fhir.to_json(d8)
-        assert Decimal(str(d8["dosage"]["dose"]["value"])) == Decimal("0.94")
-        assert d8["dosage"]["rateQuantity"] == {"value": 50, "unit": "mL/h", "system": "http://unitsofmeasure.org", "code": "mL/h"}
-        functions = {perf["function"]["coding"][0]["code"] if "coding" in perf["function"] else perf["function"]["text"]: perf["actor"]["display"]
-                     for perf in d8["performer"]}
-        assert functions["performer"] == "Nina Okafor (nurse)"
-        assert functions["verifier"] == "Noah Brandt (nurse)"
-        assert any(k.startswith("preparer") and v == "Phil Marsh (pharmacist)" for k, v in functions.items())
-
-        reqs = {r["dosageInstruction"][0]["timing"]["code"]["text"].split(" (")[0]: r for r in resources(b, "MedicationRequest")}
-        assert reqs["C1 D1"]["status"] == "completed" and reqs["C1 D8"]["status"] == "completed"
-        assert reqs["C1 D15"]["status"] == "active"
-        assert reqs["C1 D15"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 0.5
-        assert reqs["C1 D15"]["dosageInstruction"][0]["timing"]["event"] == ["2026-03-09"]
-        assert reqs["C2 D1"]["status"] == "draft"  # level not yet confirmed (CONV-RESP-4)
-
-        labs = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "laboratory"]
-        by = {(r["code"]["text"], r["effectiveDateTime"]): r for r in labs}
-        ast = by[("AST", "2026-03-01")]
-        assert ast["code"]["coding"][0] == {"system": "http://loinc.org", "code": "1920-8",
-                                            "display": "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma"}
-        assert ast["valueQuantity"]["value"] == 34 and ast["referenceRange"][0]["high"]["value"] == 40
-        assert ast["issued"] == "2026-03-02T08:10:00Z"
-        anc = by[("ANC", "2026-03-01")]
-        assert anc["valueQuantity"] == {"value": 1.1, "unit": "×10⁹/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}
-        assert by[("Total bilirubin", "2026-03-01")]["code"]["coding"][0]["code"] == "1975-2"
-
-        vitals = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "vital-signs"]
-        assert len(vitals) == 5
-        assert all(r["effectiveDateTime"] == "2026-03-02T09:05:00Z" and r["partOf"] == [{"reference": f"urn:uuid:{d8['id']}"}]
-                   for r in vitals)
-        bp = next(r for r in vitals if r["code"]["coding"][0]["code"] == "85354-9")
-        assert [c["valueQuantity"]["value"] for c in bp["component"]] == [124, 76]
-    finally:
-        store.close()
+        assert model.entry[0].resource.get_resource_type() == "Patient"
 
 
-def test_full_infusion_with_a_reaction(tmp_path):
-    ledger, clock, store = demo(tmp_path)
-    try:
-        pid = walk_full_infusion(ledger, clock)
-        b = export(ledger, pid, clock.now())
-        validate(b)
-        events = ledger.stream_events(ledger.patient(pid).stream)
-        started = next(e for e in events if e.kind == inf.INFUSION_STARTED)
-        given = next(e for e in events if e.kind == sch.DOSE_GIVEN)
-        (ma,) = resources(b, "MedicationAdministration")
-        assert ma["status"] == "completed"
-        assert ma["effectivePeriod"]["start"] == started.data["at"].replace(".000000Z", "Z") == "2026-03-02T09:42:00Z"
-        assert ma["effectivePeriod"]["end"] == "2026-03-02T10:58:00Z"  # 60 min running + 11 + 5 min paused
-        assert given.data["dose_mg"] == "1.45"
-        assert Decimal(str(ma["dosage"]["dose"]["value"])) == Decimal("1.45")
-        assert '"value": 1.45,' in fhir.to_json(ma)
-        notes = [n["text"] for n in ma["note"]]
-        assert f"Paused from 2026-03-02T10:22:00Z to 2026-03-02T10:27:00Z: {LONG_REASON}" in notes
-        assert f"Infusion reaction 1: treatment {TREATMENT}" in notes
-        (ae,) = resources(b, "AdverseEvent")
-        assert ae["event"] == {"text": SYMPTOMS}  # literal, never interpreted
-        assert ae["severity"] == {"text": "CTCAE v5.0 Grade 2"}
-        assert ae["outcome"]["coding"][0]["code"] == "resolved"
-        assert ae["date"] == "2026-03-02T09:57:00Z"
-        assert ae["suspectEntity"][0]["instance"]["reference"] == f"urn:uuid:{ma['id']}"
-        vitals = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "vital-signs"]
-        assert len(vitals) == 4 * 5
-        temps = sorted((r["effectiveDateTime"], r["valueQuantity"]["value"]) for r in vitals if r["code"]["text"] == "Body temperature")
-        assert temps[1] == ("2026-03-02T09:58:00Z", 38.4)
-        reqs = {r["dosageInstruction"][0]["timing"]["code"]["text"].split(" (")[0]: r for r in resources(b, "MedicationRequest")}
-        assert reqs["C1 D1"]["status"] == "completed"
-        assert reqs["C1 D8"]["status"] == "on-hold" and reqs["C1 D8"]["statusReason"] == {"text": "[bold]ALT rising[/bold]"}
-        assert reqs["C1 D15"]["status"] == "cancelled" and reqs["C1 D15"]["statusReason"] == {"text": "patient choice: travel"}
-    finally:
-        store.close()
+def test_demo_patient_mid_infusion_round_trip(demo_db):
+    ledger, clock = demo_db
+    p = next(q for q in ledger.patients() if q.mrn == "MRN-100590")
+    b = export(ledger, p.id, clock.now())
+    model = validate(b)
+    pat = next(e.resource for e in model.entry if e.resource.get_resource_type() == "Patient")
+    assert pat.identifier[0].value == "MRN-100590"
+    assert pat.identifier[0].type.coding[0].code == "MR"
+    assert pat.birthDate == date(1979, 7, 8) and pat.gender == "male"
+    assert pat.name[0].text == "NAKAMURA, Ren"
+    assert b["timestamp"] == "2026-03-02T09:30:00Z"
+
+    mas = {r["request"]["display"]: r for r in resources(b, "MedicationAdministration")}
+    assert set(mas) == {"C1 D1", "C1 D8"}
+    # C1 D1 was documented as given without an infusion record: its date, no invented time
+    assert mas["C1 D1"]["status"] == "completed" and mas["C1 D1"]["effectiveDateTime"] == "2026-02-23"
+    assert mas["C1 D1"]["dosage"]["dose"] == {"value": 1.5, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
+    d8 = mas["C1 D8"]
+    assert d8["status"] == "in-progress"
+    assert d8["effectivePeriod"] == {"start": "2026-03-02T09:10:00Z"}
+    assert '"value": 0.94' in fhir.to_json(d8)
+    assert Decimal(str(d8["dosage"]["dose"]["value"])) == Decimal("0.94")
+    assert d8["dosage"]["rateQuantity"] == {"value": 50, "unit": "mL/h", "system": "http://unitsofmeasure.org", "code": "mL/h"}
+    functions = {perf["function"]["coding"][0]["code"] if "coding" in perf["function"] else perf["function"]["text"]: perf["actor"]["display"]
+                 for perf in d8["performer"]}
+    assert functions["performer"] == "Nina Okafor (nurse)"
+    assert functions["verifier"] == "Noah Brandt (nurse)"
+    assert any(k.startswith("preparer") and v == "Phil Marsh (pharmacist)" for k, v in functions.items())
+
+    reqs = {r["dosageInstruction"][0]["timing"]["code"]["text"].split(" (")[0]: r for r in resources(b, "MedicationRequest")}
+    assert reqs["C1 D1"]["status"] == "completed" and reqs["C1 D8"]["status"] == "completed"
+    assert reqs["C1 D15"]["status"] == "active"
+    assert reqs["C1 D15"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["value"] == 0.5
+    assert reqs["C1 D15"]["dosageInstruction"][0]["timing"]["event"] == ["2026-03-09"]
+    assert reqs["C2 D1"]["status"] == "draft"  # level not yet confirmed (CONV-RESP-4)
+
+    labs = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "laboratory"]
+    by = {(r["code"]["text"], r["effectiveDateTime"]): r for r in labs}
+    ast = by[("AST", "2026-03-01")]
+    assert ast["code"]["coding"][0] == {"system": "http://loinc.org", "code": "1920-8",
+                                        "display": "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma"}
+    assert ast["valueQuantity"]["value"] == 34 and ast["referenceRange"][0]["high"]["value"] == 40
+    assert ast["issued"] == "2026-03-02T08:10:00Z"
+    anc = by[("ANC", "2026-03-01")]
+    assert anc["valueQuantity"] == {"value": 1.1, "unit": "×10⁹/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"}
+    assert by[("Total bilirubin", "2026-03-01")]["code"]["coding"][0]["code"] == "1975-2"
+
+    vitals = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "vital-signs"]
+    assert len(vitals) == 5
+    assert all(r["effectiveDateTime"] == "2026-03-02T09:05:00Z" and r["partOf"] == [{"reference": f"urn:uuid:{d8['id']}"}]
+               for r in vitals)
+    bp = next(r for r in vitals if r["code"]["coding"][0]["code"] == "85354-9")
+    assert [c["valueQuantity"]["value"] for c in bp["component"]] == [124, 76]
+
+
+def test_full_infusion_with_a_reaction(demo_db):
+    ledger, clock = demo_db
+    pid = walk_full_infusion(ledger, clock)
+    b = export(ledger, pid, clock.now())
+    validate(b)
+    events = ledger.stream_events(ledger.patient(pid).stream)
+    started = next(e for e in events if e.kind == inf.INFUSION_STARTED)
+    given = next(e for e in events if e.kind == sch.DOSE_GIVEN)
+    (ma,) = resources(b, "MedicationAdministration")
+    assert ma["status"] == "completed"
+    assert ma["effectivePeriod"]["start"] == started.data["at"].replace(".000000Z", "Z") == "2026-03-02T09:42:00Z"
+    assert ma["effectivePeriod"]["end"] == "2026-03-02T10:58:00Z"  # 60 min running + 11 + 5 min paused
+    assert given.data["dose_mg"] == "1.45"
+    assert Decimal(str(ma["dosage"]["dose"]["value"])) == Decimal("1.45")
+    assert '"value": 1.45,' in fhir.to_json(ma)
+    notes = [n["text"] for n in ma["note"]]
+    assert f"Paused from 2026-03-02T10:22:00Z to 2026-03-02T10:27:00Z: {LONG_REASON}" in notes
+    assert f"Infusion reaction 1: treatment {TREATMENT}" in notes
+    (ae,) = resources(b, "AdverseEvent")
+    assert ae["event"] == {"text": SYMPTOMS}  # literal, never interpreted
+    assert ae["severity"] == {"text": "CTCAE v5.0 Grade 2"}
+    assert ae["outcome"]["coding"][0]["code"] == "resolved"
+    assert ae["date"] == "2026-03-02T09:57:00Z"
+    assert ae["suspectEntity"][0]["instance"]["reference"] == f"urn:uuid:{ma['id']}"
+    vitals = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "vital-signs"]
+    assert len(vitals) == 4 * 5
+    temps = sorted((r["effectiveDateTime"], r["valueQuantity"]["value"]) for r in vitals if r["code"]["text"] == "Body temperature")
+    assert temps[1] == ("2026-03-02T09:58:00Z", 38.4)
+    reqs = {r["dosageInstruction"][0]["timing"]["code"]["text"].split(" (")[0]: r for r in resources(b, "MedicationRequest")}
+    assert reqs["C1 D1"]["status"] == "completed"
+    assert reqs["C1 D8"]["status"] == "on-hold" and reqs["C1 D8"]["statusReason"] == {"text": "[bold]ALT rising[/bold]"}
+    assert reqs["C1 D15"]["status"] == "cancelled" and reqs["C1 D15"]["statusReason"] == {"text": "patient choice: travel"}
 
 
 @pytest.mark.parametrize(("scenario", "status"), [("paused", "on-hold"), ("stopped", "stopped")])
-def test_administration_status_follows_the_infusion(tmp_path, scenario, status):
-    ledger, clock, store = demo(tmp_path)
-    try:
-        pid = walk_full_infusion(ledger, clock, scenario=scenario)
-        b = export(ledger, pid, clock.now())
-        validate(b)
-        (ma,) = resources(b, "MedicationAdministration")
-        assert ma["status"] == status
-        if scenario == "paused":
-            assert ma["statusReason"] == [{"text": LONG_REASON}] and "end" not in ma["effectivePeriod"]
-        else:
-            assert ma["statusReason"] == [{"text": "reaction 1: Grade 3, CONV-IRR-1"}]
-            assert ma["effectivePeriod"]["end"] == "2026-03-02T09:58:00Z"
-            (ae,) = resources(b, "AdverseEvent")
-            assert ae["severity"] == {"text": "CTCAE v5.0 Grade 3"}
-            assert any("observation_incomplete" in n["text"] and "patient left against advice" in n["text"] for n in ma["note"])
-    finally:
-        store.close()
+def test_administration_status_follows_the_infusion(demo_db, scenario, status):
+    ledger, clock = demo_db
+    pid = walk_full_infusion(ledger, clock, scenario=scenario)
+    b = export(ledger, pid, clock.now())
+    validate(b)
+    (ma,) = resources(b, "MedicationAdministration")
+    assert ma["status"] == status
+    if scenario == "paused":
+        assert ma["statusReason"] == [{"text": LONG_REASON}] and "end" not in ma["effectivePeriod"]
+    else:
+        assert ma["statusReason"] == [{"text": "reaction 1: Grade 3, CONV-IRR-1"}]
+        assert ma["effectivePeriod"]["end"] == "2026-03-02T09:58:00Z"
+        (ae,) = resources(b, "AdverseEvent")
+        assert ae["severity"] == {"text": "CTCAE v5.0 Grade 3"}
+        assert any("observation_incomplete" in n["text"] and "patient left against advice" in n["text"] for n in ma["note"])
 
 
-def test_the_export_is_reproducible(tmp_path):
-    ledger, clock, store = demo(tmp_path)
-    try:
-        pid = walk_full_infusion(ledger, clock)
-        first = fhir.to_json(export(ledger, pid, clock.now()))
-        assert fhir.to_json(export(ledger, pid, clock.now())) == first
-        # another terminal reading the same log exports the same bundle
-        other = Ledger(SqliteStore(tmp_path / "demo.db"), clock, DEMO_KEY)
-        assert fhir.to_json(export(other, pid, clock.now())) == first
-        # ids are uuid5 of the stream and event versions
-        b = json.loads(first)
-        stream = ledger.patient(pid).stream
-        given = next(e for e in ledger.stream_events(stream) if e.kind == sch.DOSE_GIVEN)
-        (ma,) = resources(b, "MedicationAdministration")
-        assert ma["id"] == fhir.resource_id(stream, given.version)
-    finally:
-        store.close()
+def test_the_export_is_reproducible(tmp_path, demo_db):
+    ledger, clock = demo_db
+    pid = walk_full_infusion(ledger, clock)
+    first = fhir.to_json(export(ledger, pid, clock.now()))
+    assert fhir.to_json(export(ledger, pid, clock.now())) == first
+    # another terminal reading the same log exports the same bundle
+    other = Ledger(SqliteStore(tmp_path / "demo.db"), clock, DEMO_KEY)
+    assert fhir.to_json(export(other, pid, clock.now())) == first
+    # ids are uuid5 of the stream and event versions
+    b = json.loads(first)
+    stream = ledger.patient(pid).stream
+    given = next(e for e in ledger.stream_events(stream) if e.kind == sch.DOSE_GIVEN)
+    (ma,) = resources(b, "MedicationAdministration")
+    assert ma["id"] == fhir.resource_id(stream, given.version)
 
 
 def test_the_export_imports_no_fhir_library_textual_or_rich():

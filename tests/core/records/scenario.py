@@ -3,9 +3,11 @@ export's tests): the engines' own builders, as the screens record it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from bedside.core import infusion as inf
 from bedside.core import predose_records as pr
 from bedside.core import preparation as prep
@@ -30,6 +32,14 @@ def demo(tmp_path, at: datetime = T0) -> tuple[Ledger, FakeClock, SqliteStore]:
     store = SqliteStore(tmp_path / "demo.db")
     seed(store, clock)
     return Ledger(store, clock, DEMO_KEY), clock, store
+
+
+@pytest.fixture
+def demo_db(tmp_path) -> Iterator[tuple[Ledger, FakeClock]]:
+    """The demo database at :data:`T0` (tmp_path/demo.db): its ledger and clock, closed after the test."""
+    ledger, clock, store = demo(tmp_path)
+    yield ledger, clock
+    store.close()
 
 
 def users_of(ledger: Ledger) -> dict[str, tuple[str, str]]:

@@ -10,14 +10,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from bedside.core import clock as clock_mod
 from bedside.core import fhir, records
 from bedside.core.demo import DEMO_KEY
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 
-from .scenario import demo, users_of, walk_full_infusion
+from .scenario import users_of, walk_full_infusion
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 FIXTURE_NOW = datetime(2025, 4, 2, 9, 30, tzinfo=UTC)  # make_main_fixture.NOW
@@ -47,13 +46,10 @@ def _same_from_view_and_events(ledger: Ledger, now: datetime, tz) -> int:
 
 
 @pytest.mark.parametrize("tz", [UTC, ZoneInfo("Europe/Oslo")])
-def test_the_demo_prints_and_exports_the_same_from_the_view(tmp_path, tz):
-    ledger, clock, store = demo(tmp_path)
-    try:
-        walk_full_infusion(ledger, clock)
-        assert _same_from_view_and_events(ledger, clock.now(), tz) >= 3
-    finally:
-        store.close()
+def test_the_demo_prints_and_exports_the_same_from_the_view(demo_db, tz):
+    ledger, clock = demo_db
+    walk_full_infusion(ledger, clock)
+    assert _same_from_view_and_events(ledger, clock.now(), tz) >= 3
 
 
 def test_the_main_fixture_prints_and_exports_the_same_from_the_view(tmp_path, monkeypatch):
@@ -69,18 +65,15 @@ def test_the_main_fixture_prints_and_exports_the_same_from_the_view(tmp_path, mo
         store.close()
 
 
-def test_a_view_of_another_date_is_not_used_for_the_timeline(tmp_path):
+def test_a_view_of_another_date_is_not_used_for_the_timeline(demo_db):
     """The record's date is ``now`` in ``tz``; a view of another day (a zone far from the site's)
     gives its events and users, and the timeline is folded for the record's own date."""
-    ledger, clock, store = demo(tmp_path)
-    try:
-        p = next(q for q in ledger.patients() if q.mrn == "MRN-100590")
-        far = ZoneInfo("Pacific/Kiritimati")  # UTC+14 all year
-        late = clock.now().replace(hour=11)  # 2026-03-02 11:00 UTC is 01:00 on 2026-03-03 there
-        view = ledger.view(p.id)
-        assert late.astimezone(far).date() != view.today
-        events = ledger.stream_events(p.stream)
-        assert records.record_for(view, tz=far, now=late) == records.administration_record(
-            p, events, users_of(ledger), tz=far, now=late)
-    finally:
-        store.close()
+    ledger, clock = demo_db
+    p = next(q for q in ledger.patients() if q.mrn == "MRN-100590")
+    far = ZoneInfo("Pacific/Kiritimati")  # UTC+14 all year
+    late = clock.now().replace(hour=11)  # 2026-03-02 11:00 UTC is 01:00 on 2026-03-03 there
+    view = ledger.view(p.id)
+    assert late.astimezone(far).date() != view.today
+    events = ledger.stream_events(p.stream)
+    assert records.record_for(view, tz=far, now=late) == records.administration_record(
+        p, events, users_of(ledger), tz=far, now=late)
