@@ -57,8 +57,21 @@ def vod_risk_factors(p: Patient, today: date, cycles_given: int = 0) -> list[str
 def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_dose: date | None = None,
                cycles_given: int = 0, discontinued: bool = False, vod_review: str | None = None) -> list[Warning]:
     """``vod_review``: the next dose's MON-8 prompt from its pre-dose check (its values and dates)."""
-    out: list[Warning] = []
     in_treatment = first_dose is not None and not discontinued
+    out = _liver_warnings(p, today, first_dose, last_dose, cycles_given, in_treatment, vod_review)
+    out += _hsct_warnings(p)
+    out += _lab_warnings(p)
+    if in_treatment:
+        out.append(Warning("WARN-IRR-1", "Infusion-related reactions", "On treatment: premedicate before every dose (PRE-1)",
+                           rules.WARN_FACTS["WARN-IRR-1"], "Monitor during and ≥ 1 h after each infusion (MON-1)."))
+    out += _reproductive_warnings(p, today, last_dose)
+    return out
+
+
+def _liver_warnings(p: Patient, today: date, first_dose: date | None, last_dose: date | None, cycles_given: int,
+                    in_treatment: bool, vod_review: str | None) -> list[Warning]:
+    """BOX-1 always; VOD risk factors (WARN-VOD-2), the VOD watch (WARN-VOD-1), the MON-8 prompt."""
+    out: list[Warning] = []
     title, _paras = rules.BOXED_WARNING
     out.append(Warning("BOX-1", "Boxed warning: hepatotoxicity/VOD and post-HSCT mortality", "Always applies to BESPONSA.", title,
                        "Read the full text (w). Stop permanently if VOD occurs (MOD-NH-1)."))
@@ -74,6 +87,12 @@ def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_
         out.append(Warning("MON-8", "VOD review prompted", vod_review,
                            rules.WARN_FACTS["MON-6"],
                            "Review for VOD now and tell the prescriber; a VOD diagnosis discontinues permanently (WARN-VOD-4, MOD-NH-1)."))
+    return out
+
+
+def _hsct_warnings(p: Patient) -> list[Warning]:
+    """A planned HSCT: non-relapse mortality (WARN-NRM-1) and the conditioning (WARN-VOD-3)."""
+    out: list[Warning] = []
     hsct = p.current("hsct")
     if hsct and hsct.get("plan") == "planned":
         out.append(Warning("WARN-NRM-1", "Post-HSCT non-relapse mortality", f"HSCT planned; HSCT path is {rules.HSCT_CYCLES} cycles (CYC-1)",
@@ -83,6 +102,12 @@ def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_
             why = "two-alkylator conditioning planned" if risks.get("two_alkylator_conditioning") else "last bilirubin ≥ ULN before HSCT"
             out.append(Warning("WARN-VOD-3", "Avoid two-alkylator conditioning (UNVERIFIED wording)", why,
                                rules.WARN_FACTS["WARN-VOD-3"], "Discuss the conditioning plan with the transplant team (warning only)."))
+    return out
+
+
+def _lab_warnings(p: Patient) -> list[Warning]:
+    """Myelosuppression (WARN-MYELO-1) and renal impairment (CONV-RENAL-1, warning only)."""
+    out: list[Warning] = []
     labs = p.current("labs")
     if labs:
         anc, plt = Decimal(labs["anc"]), Decimal(labs["platelets"])
@@ -99,9 +124,12 @@ def applicable(p: Patient, today: date, *, first_dose: date | None = None, last_
         elif v < rules.RENAL_WARN_CRCL_ML_MIN:
             out.append(Warning("CONV-RENAL-1", "Severe renal impairment (CrCl < 30 mL/min)", f"CrCl {v} mL/min on {on}",
                                rules.WARN_FACTS["POP-REN-1"], "No dose change in the label; \"not established\" in a drug reference: watch closely. Warning only (CONV-RENAL-1)."))
-    if in_treatment:
-        out.append(Warning("WARN-IRR-1", "Infusion-related reactions", "On treatment: premedicate before every dose (PRE-1)",
-                           rules.WARN_FACTS["WARN-IRR-1"], "Monitor during and ≥ 1 h after each infusion (MON-1)."))
+    return out
+
+
+def _reproductive_warnings(p: Patient, today: date, last_dose: date | None) -> list[Warning]:
+    """Contraception (WARN-EFT-1, WARN-EFT-2, CONV-TIME-2) and breastfeeding (WARN-LACT-1)."""
+    out: list[Warning] = []
     ident = p.identity
     repro = p.current("reproductive") or {}
     ref = last_dose or today
