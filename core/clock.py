@@ -134,8 +134,12 @@ def system_zone(env: Mapping[str, str] | None = None, etc: Path = Path("/etc")) 
             return ZoneChoice(zone(name), name, "/etc/timezone")
         except ValueError:
             pass
-    return ZoneChoice(ZoneInfo("UTC"), "UTC", "fallback",
-                      "the system's time zone could not be found; times are shown in UTC (set it in Settings or BEDSIDE_TZ)")
+    return ZoneChoice(
+        ZoneInfo("UTC"),
+        "UTC",
+        "fallback",
+        "the system's time zone could not be found; times are shown in UTC (set it in Settings or BEDSIDE_TZ)",
+    )
 
 
 def env_zone(env: Mapping[str, str] | None = None) -> ZoneChoice | None:
@@ -209,8 +213,15 @@ def local_date(when: datetime, tz: tzinfo | None = None) -> date:
 # Every time shown to a user is local (CONV-TIME-1): the site's zone unless ``tz`` says otherwise.
 
 
-def fmt_local(when: datetime | None, tz: tzinfo | None = None, seconds: bool = False, *, zone: bool = False,
-              day: bool = True, missing: str = "—") -> str:
+def fmt_local(
+    when: datetime | None,
+    tz: tzinfo | None = None,
+    seconds: bool = False,
+    *,
+    zone: bool = False,
+    day: bool = True,
+    missing: str = "—",
+) -> str:
     """A local time as shown everywhere: ``YYYY-MM-DD HH:MM``; ``seconds`` adds ``:SS``, ``zone``
     the zone's abbreviation (`` CET``), ``day=False`` leaves the date out; None is ``missing``."""
     if when is None:
@@ -219,8 +230,14 @@ def fmt_local(when: datetime | None, tz: tzinfo | None = None, seconds: bool = F
     return to_local(when, tz).strftime(pattern)
 
 
-def fmt_near(when: datetime | None, now: datetime, tz: tzinfo | None = None, *, missing: str = "unknown",
-             other_day: str = "%H:%M on %Y-%m-%d") -> str:
+def fmt_near(
+    when: datetime | None,
+    now: datetime,
+    tz: tzinfo | None = None,
+    *,
+    missing: str = "unknown",
+    other_day: str = "%H:%M on %Y-%m-%d",
+) -> str:
     """The local time of day (``HH:MM``) of an instant near ``now``, with its date (the strftime
     pattern ``other_day``) when it falls on another local day than ``now``; None is ``missing``."""
     if when is None:
@@ -264,12 +281,16 @@ def local_instant(day: date, wall: time_of_day, field: str = "Time", tz: tzinfo 
     hhmm = wall.strftime("%H:%M")
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         jump = abs((second.utcoffset() or timedelta(0)) - (first.utcoffset() or timedelta(0)))
-        raise ValueError(f"{field}: {hhmm} does not exist on {day.isoformat()} in {_zone_name(tz)}: the clocks went "
-                         f"forward {int(jump.total_seconds() // 60)} minutes then. Enter the time the clock showed.")
+        raise ValueError(
+            f"{field}: {hhmm} does not exist on {day.isoformat()} in {_zone_name(tz)}: the clocks went "
+            f"forward {int(jump.total_seconds() // 60)} minutes then. Enter the time the clock showed."
+        )
     if first.utcoffset() != second.utcoffset():
         a, b = sorted((first, second), key=lambda d: d.astimezone(UTC))
-        return a.astimezone(UTC), (f"{field}: {hhmm} happened twice on {day.isoformat()} (the clocks went back); "
-                                   f"recorded the earlier, {a:%H:%M %Z} (not {b:%H:%M %Z}).")
+        return a.astimezone(UTC), (
+            f"{field}: {hhmm} happened twice on {day.isoformat()} (the clocks went back); "
+            f"recorded the earlier, {a:%H:%M %Z} (not {b:%H:%M %Z})."
+        )
     return first.astimezone(UTC), ""
 
 

@@ -33,14 +33,14 @@ from .bundle import bundle, bundle_for
 from .values import MEDICATION, NAMESPACE, NDC, PERFORM_FUNCTION, instant, num, resource_id, to_json
 
 __all__ = [
-           "MEDICATION",
-           "NAMESPACE",
-           "NDC",
-           "PERFORM_FUNCTION",
-           "bundle",
-           "bundle_for",
-           "instant",
-           "num",
-           "resource_id",
-           "to_json",
+    "MEDICATION",
+    "NAMESPACE",
+    "NDC",
+    "PERFORM_FUNCTION",
+    "bundle",
+    "bundle_for",
+    "instant",
+    "num",
+    "resource_id",
+    "to_json",
 ]

@@ -36,8 +36,11 @@ class _Dose:
     def __init__(self, ctx: Context, dose: sch.Dose):
         self.dose = dose
         self.did = prep.dose_id(dose.cycle, dose.day)
-        given = [e for e in ctx.events if e.kind == sch.DOSE_GIVEN and e.data.get("cycle") == dose.cycle
-                 and e.data.get("day") == dose.day]
+        given = [
+            e
+            for e in ctx.events
+            if e.kind == sch.DOSE_GIVEN and e.data.get("cycle") == dose.cycle and e.data.get("day") == dose.day
+        ]
         self.given: Event | None = given[-1] if given else None
         self.ma_id = resource_id(ctx.stream, self.given.version if self.given else f"given:{self.did}")
         self.events = [e for e in ctx.events if e.data.get("dose_id") == self.did]
@@ -75,16 +78,27 @@ def _performers(ctx: Context, d: _Dose) -> list[dict[str, Any]]:
     performers: list[dict[str, Any]] = []
     giver = d.started.actor if d.started is not None else (d.given.actor if d.given else d.dose.given_by)
     if giver:
-        performers.append({"function": {"coding": [{"system": PERFORM_FUNCTION, "code": "performer", "display": "Performer"}]},
-                           "actor": ctx.person(giver)})
+        performers.append(
+            {
+                "function": {"coding": [{"system": PERFORM_FUNCTION, "code": "performer", "display": "Performer"}]},
+                "actor": ctx.person(giver),
+            }
+        )
     v = d.prep.last_verification
     if v is not None and v.matched:
-        performers.append({"function": {"coding": [{"system": PERFORM_FUNCTION, "code": "verifier", "display": "Verifier"}],
-                                        "text": "verifier (blind double-check of the preparation)"},
-                           "actor": ctx.person(v.actor)})
+        performers.append(
+            {
+                "function": {
+                    "coding": [{"system": PERFORM_FUNCTION, "code": "verifier", "display": "Verifier"}],
+                    "text": "verifier (blind double-check of the preparation)",
+                },
+                "actor": ctx.person(v.actor),
+            }
+        )
     if d.prep.calculation is not None:
-        performers.append({"function": {"text": "preparer (calculated and prepared the dose)"},
-                           "actor": ctx.person(d.prep.calculation.actor)})
+        performers.append(
+            {"function": {"text": "preparer (calculated and prepared the dose)"}, "actor": ctx.person(d.prep.calculation.actor)}
+        )
     return performers
 
 
@@ -183,8 +197,10 @@ def adverse_event(ctx: Context, r: inf.Reaction, started: Event | None, ma_id: s
         res["severity"] = {"text": grade_text(r.grade, r.ctcae_version)}
     if r.resolved_at is not None:
         what = "infusion resumed" if r.outcome == "resume" else "infusion stopped"
-        res["outcome"] = {"coding": [{"system": AE_OUTCOME, "code": "resolved", "display": "Resolved"}],
-                          "text": f"resolved at {instant(r.resolved_at)}; {what}"}
+        res["outcome"] = {
+            "coding": [{"system": AE_OUTCOME, "code": "resolved", "display": "Resolved"}],
+            "text": f"resolved at {instant(r.resolved_at)}; {what}",
+        }
     else:
         res["outcome"] = {"coding": [{"system": AE_OUTCOME, "code": "ongoing", "display": "Ongoing"}], "text": "not yet resolved"}
     res["suspectEntity"] = [{"instance": ref(ma_id, f"{MEDICATION_TEXT} {dose.label}")}]

@@ -63,8 +63,7 @@ def _bundle(ctx: Context) -> dict[str, Any]:
         ma_by_dose[prep.dose_id(d.cycle, d.day)] = ma["id"]
     lab_obs = labs(ctx)
     vital_obs = vitals(ctx, ma_by_dose)
-    resources = [patient_resource(ctx), *ctx.people_resources(), *requests, *administrations, *lab_obs, *vital_obs,
-                 *adverse]
+    resources = [patient_resource(ctx), *ctx.people_resources(), *requests, *administrations, *lab_obs, *vital_obs, *adverse]
     last = ctx.events[-1].version if ctx.events else 0
     bid = resource_id(ctx.stream, last, "bundle")
     return {

@@ -46,8 +46,7 @@ def _lab_notes(ctx: Context, entry: Any, name: str) -> list[dict[str, Any]]:
     if name == "platelets" and d.get("platelet_transfusion"):
         notes.append({"text": f"Platelet transfusion before this count: {d['platelet_transfusion']}"})
     for c in entry.corrections:
-        notes.append({"text": f"Corrected: {c.reason}", "time": instant(c.at),
-                      "authorReference": ctx.practitioner(c.actor)})
+        notes.append({"text": f"Corrected: {c.reason}", "time": instant(c.at), "authorReference": ctx.practitioner(c.actor)})
     return notes
 
 
@@ -89,10 +88,12 @@ def _loinc(codes: tuple[tuple[str, str], ...], label: str) -> dict[str, Any]:
 
 
 def _bp(d: Mapping[str, Any]) -> dict[str, Any]:
-    return {"component": [
-        {"code": _loinc((SYSTOLIC,), "Systolic"), "valueQuantity": qty(d["sys"], "mm[Hg]", "mmHg")},
-        {"code": _loinc((DIASTOLIC,), "Diastolic"), "valueQuantity": qty(d["dia"], "mm[Hg]", "mmHg")},
-    ]}
+    return {
+        "component": [
+            {"code": _loinc((SYSTOLIC,), "Systolic"), "valueQuantity": qty(d["sys"], "mm[Hg]", "mmHg")},
+            {"code": _loinc((DIASTOLIC,), "Diastolic"), "valueQuantity": qty(d["dia"], "mm[Hg]", "mmHg")},
+        ]
+    }
 
 
 def _vital_signs(ctx: Context, ev: Event, ma: str | None) -> list[dict[str, Any]]:

@@ -58,10 +58,19 @@ def _history_notes(ctx: Context, dose: sch.Dose) -> list[dict[str, Any]]:
         rec = f", recovered {dose.recovered_on}" if dose.recovered_on else ""
         notes.append({"text": f"Was held from {dose.held_from}{rec}: {text(dose.hold_reason)}"})
     for ev in ctx.events:
-        if (ev.kind == sch.DOSE_MOVED and ev.version not in ctx.voided and ev.data.get("cycle") == dose.cycle
-                and ev.data.get("day") == dose.day):
-            notes.append({"text": f"Moved to {ev.data.get('date')}: {text(ev.data.get('reason'))}",
-                          "time": instant(ev.at), "authorReference": ctx.practitioner(ev.actor)})
+        if (
+            ev.kind == sch.DOSE_MOVED
+            and ev.version not in ctx.voided
+            and ev.data.get("cycle") == dose.cycle
+            and ev.data.get("day") == dose.day
+        ):
+            notes.append(
+                {
+                    "text": f"Moved to {ev.data.get('date')}: {text(ev.data.get('reason'))}",
+                    "time": instant(ev.at),
+                    "authorReference": ctx.practitioner(ev.actor),
+                }
+            )
     return notes
 
 

@@ -34,12 +34,17 @@ ROLE_CODES = {"nurse": "nurse", "pharmacist": "pharmacist"}  # practitioner-role
 LABS: tuple[tuple[str, str, str | None, str | None, str, str, str | None], ...] = (
     ("anc", "ANC", "26499-4", "Neutrophils [#/volume] in Blood", "10*9/L", "×10⁹/L", None),
     ("platelets", "Platelets", "26515-7", "Platelets [#/volume] in Blood", "10*9/L", "×10⁹/L", None),
-    ("ast", "AST", "1920-8", "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L",
-     "ast_uln"),
-    ("alt", "ALT", "1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L",
-     "alt_uln"),
-    ("alp", "ALP", "6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L",
-     "alp_uln"),
+    (
+        "ast",
+        "AST",
+        "1920-8",
+        "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+        "U/L",
+        "U/L",
+        "ast_uln",
+    ),
+    ("alt", "ALT", "1742-6", "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L", "alt_uln"),
+    ("alp", "ALP", "6768-6", "Alkaline phosphatase [Enzymatic activity/volume] in Serum or Plasma", "U/L", "U/L", "alp_uln"),
 )
 BILIRUBIN = {
     "mg/dL": ("1975-2", "Bilirubin.total [Mass/volume] in Serum or Plasma", "mg/dL", "mg/dL"),
@@ -50,8 +55,13 @@ VITALS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str, str], ...] = (
     ("temp_c", "Body temperature", (("8310-5", "Body temperature"),), "Cel", "°C"),
     ("hr", "Heart rate", (("8867-4", "Heart rate"),), "/min", "/min"),
     ("rr", "Respiratory rate", (("9279-1", "Respiratory rate"),), "/min", "/min"),
-    ("spo2", "Oxygen saturation (SpO2)", (("2708-6", "Oxygen saturation in Arterial blood"),
-                                          ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")), "%", "%"),
+    (
+        "spo2",
+        "Oxygen saturation (SpO2)",
+        (("2708-6", "Oxygen saturation in Arterial blood"), ("59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry")),
+        "%",
+        "%",
+    ),
 )
 BP = ("85354-9", "Blood pressure panel with all children optional")
 SYSTOLIC = ("8480-6", "Systolic blood pressure")
@@ -124,4 +134,3 @@ def coding(system: str, code: str, display: str) -> dict[str, str]:
 def to_json(data: Mapping[str, Any]) -> str:
     """The bundle as JSON text (UTF-8 characters kept, two-space indent)."""
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
-

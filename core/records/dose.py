@@ -40,8 +40,9 @@ class DoseBlock:
         page.text(f"{dose.label}  {on.isoformat()}  {state}  {level(dose.level)}{mg}")
         self.preparation(dose, st)
         if dose.state == sch.GIVEN and mon is None:
-            page.field("Recorded by", f"{self.who.named(dose.given_by or '')}; no infusion record in Bedside (dose "
-                                      "documented as given)")
+            page.field(
+                "Recorded by", f"{self.who.named(dose.given_by or '')}; no infusion record in Bedside (dose documented as given)"
+            )
         if mon is not None:
             self.infusion(mon, evs)
         self.schedule(dose)
@@ -76,8 +77,11 @@ class DoseBlock:
             days = ""
             if dose.interruption_days is not None:
                 days = f"; interruption {dose.interruption_days} days" + ("" if dose.recovered_on else " so far")
-            page.field("Hold", f"from {dose.held_from.isoformat()} ({word(TOXICITY_WORDS, dose.toxicity)}): "
-                               f"{clean(dose.hold_reason)}; {rec}{days}")
+            page.field(
+                "Hold",
+                f"from {dose.held_from.isoformat()} ({word(TOXICITY_WORDS, dose.toxicity)}): "
+                f"{clean(dose.hold_reason)}; {rec}{days}",
+            )
         if dose.state == sch.OMITTED:
             page.field("Omitted", clean(dose.omit_reason))
         if dose.state in (sch.GIVEN, sch.OMITTED, sch.HELD):
@@ -95,8 +99,11 @@ class DoseBlock:
         self.timing(mon, start_ev)
         self.observation(mon)
         done = [v for v in mon.vitals_due if v.status in ("missed", "overdue")]
-        self.page.field("Vital signs", f"{len(mon.vitals)} set(s) recorded"
-                        + ("; " + "; ".join(f"{v.label}: {v.status.upper()}" for v in done) if done else ""))
+        self.page.field(
+            "Vital signs",
+            f"{len(mon.vitals)} set(s) recorded"
+            + ("; " + "; ".join(f"{v.label}: {v.status.upper()}" for v in done) if done else ""),
+        )
         self.reactions(mon)
         self.deviations(mon)
 
@@ -110,11 +117,13 @@ class DoseBlock:
         elif mon.ended_at is not None:
             page.field("Ended", f"{t(mon.ended_at)} after {_dur(mon.running)} running{paused}")
         else:
-            page.field("Ends", f"not yet; {_dur(mon.running)} running{paused} so far, projected end "
-                               f"{t(mon.infusion_end_at)}")
+            page.field("Ends", f"not yet; {_dur(mon.running)} running{paused} so far, projected end {t(mon.infusion_end_at)}")
         for p in mon.pauses:
-            span = (f"{t(p.started_at)} to {t(p.ended_at)} ({_dur(p.length(mon.now))})" if p.ended_at
-                    else f"{t(p.started_at)}, still paused ({_dur(p.length(mon.now))} so far)")
+            span = (
+                f"{t(p.started_at)} to {t(p.ended_at)} ({_dur(p.length(mon.now))})"
+                if p.ended_at
+                else f"{t(p.started_at)}, still paused ({_dur(p.length(mon.now))} so far)"
+            )
             page.field("Pause", f"{span}: {clean(p.reason)}")
         if not mon.pauses:
             page.field("Pauses", "none")
@@ -136,8 +145,10 @@ class DoseBlock:
         for r in mon.reactions:
             res = f"resolved {t(r.resolved_at)}, outcome {r.outcome}" if r.resolved_at else "NOT RESOLVED"
             version = f" (CTCAE v{r.ctcae_version})" if r.ctcae_version else ""
-            self.page.field(f"Reaction {r.number}", f"{t(r.started_at)} during {r.during}: {grade(r.grade)}{version}; "
-                                                    f"{res}; symptoms: {clean(r.symptoms)}")
+            self.page.field(
+                f"Reaction {r.number}",
+                f"{t(r.started_at)} during {r.during}: {grade(r.grade)}{version}; {res}; symptoms: {clean(r.symptoms)}",
+            )
         if not mon.reactions:
             self.page.field("Reactions", "none")
 
@@ -158,4 +169,3 @@ class DoseBlock:
 def monitor_needed(evs: Sequence[Event]) -> bool:
     """A dose's infusion summary is printed when an infusion was started for it."""
     return any(e.kind == inf.INFUSION_STARTED for e in evs)
-

@@ -74,9 +74,11 @@ def _calculated(d: Mapping[str, Any]) -> str:
     except Exception:  # noqa: BLE001 - a damaged value is printed as stored
         bsa = f"BSA {clean(d.get('bsa_m2'))} m²"
     measured = f" measured {clean(d['measured_on'])}" if d.get("measured_on") else ""
-    text = (f"Calculated: {bsa} ({formula}; {clean(d.get('height_cm'))} cm, {clean(d.get('weight_kg'))} kg{measured}), "
-            f"{level(d.get('level_mg_m2'))} = {clean(d.get('dose_mg'))} mg; withdraw {clean(d.get('withdraw_ml'))} mL "
-            f"from {clean(d.get('vials'))} vial(s); {clean(d.get('route'))} {clean(d.get('final_volume_ml'))} mL")
+    text = (
+        f"Calculated: {bsa} ({formula}; {clean(d.get('height_cm'))} cm, {clean(d.get('weight_kg'))} kg{measured}), "
+        f"{level(d.get('level_mg_m2'))} = {clean(d.get('dose_mg'))} mg; withdraw {clean(d.get('withdraw_ml'))} mL "
+        f"from {clean(d.get('vials'))} vial(s); {clean(d.get('route'))} {clean(d.get('final_volume_ml'))} mL"
+    )
     if d.get("level_basis"):
         text += f"; level basis: {clean(d['level_basis'])}"
     return text
@@ -102,18 +104,24 @@ def _verification(d: Mapping[str, Any]) -> str:
 
 
 def _identity(d: Mapping[str, Any]) -> str:
-    return (f"Identity confirmed ({clean(d.get('method'))}): {clean(d.get('name'))}, DOB {clean(d.get('dob'))}, "
-            f"MRN {clean(d.get('mrn'))}")
+    return (
+        f"Identity confirmed ({clean(d.get('method'))}): {clean(d.get('name'))}, DOB {clean(d.get('dob'))}, "
+        f"MRN {clean(d.get('mrn'))}"
+    )
 
 
 def _premed(d: Mapping[str, Any]) -> str:
-    return (f"Premedication given: {clean(d.get('drug'))} {clean(d.get('dose'))} "
-            f"({clean(str(d.get('drug_class', '')).replace('_', ' '))})")
+    return (
+        f"Premedication given: {clean(d.get('drug'))} {clean(d.get('dose'))} "
+        f"({clean(str(d.get('drug_class', '')).replace('_', ' '))})"
+    )
 
 
 def _override(d: Mapping[str, Any]) -> str:
-    return (f"Override {clean(d.get('rule_id'))} ({clean(d.get('decision', 'proceed'))}, as "
-            f"{clean(d.get('role'))}): {clean(d.get('reason'))}")
+    return (
+        f"Override {clean(d.get('rule_id'))} ({clean(d.get('decision', 'proceed'))}, as "
+        f"{clean(d.get('role'))}): {clean(d.get('reason'))}"
+    )
 
 
 def _verdict(d: Mapping[str, Any]) -> str:
@@ -183,8 +191,11 @@ def _held(d: Mapping[str, Any]) -> str:
 
 
 def _proposal(d: Mapping[str, Any]) -> str:
-    return (f"{clean(d.get('rule'))} proposal {clean(d.get('decision'))} (as {clean(d.get('role'))})"
-            + (f" for {clean(d['date'])}" if d.get("date") else "") + f": {clean(d.get('reason'))}")
+    return (
+        f"{clean(d.get('rule'))} proposal {clean(d.get('decision'))} (as {clean(d.get('role'))})"
+        + (f" for {clean(d['date'])}" if d.get("date") else "")
+        + f": {clean(d.get('reason'))}"
+    )
 
 
 def _extended(d: Mapping[str, Any]) -> str:

@@ -71,7 +71,7 @@ def wrap(text: str, first: int, rest: int | None = None) -> list[str]:
         while width(token) > budget():
             piece = _cut(token, budget())
             lines.append(piece)
-            token = token[len(piece):]
+            token = token[len(piece) :]
         cur = token
     cur = cur.rstrip(" ")
     if cur or not lines:

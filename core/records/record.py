@@ -144,8 +144,11 @@ class _Record:
         page.head("Allergies", clean(diag.get("allergies")) or "not recorded")
         page.head("Record of", "all cycles" if cycle is None else f"cycle {cycle}")
         page.head("Printed at", f"{self.t(self.now)} ({self.tz_name}); all times are local ({self.tz_name})")
-        status = (f"DISCONTINUED on {tl.discontinued_on or '—'}: {clean(tl.discontinued_reason)}" if tl.discontinued
-                  else clean(tl.status))
+        status = (
+            f"DISCONTINUED on {tl.discontinued_on or '—'}: {clean(tl.discontinued_reason)}"
+            if tl.discontinued
+            else clean(tl.status)
+        )
         page.head("Treatment", status or "—")
         page.rule("=")
 
@@ -160,8 +163,10 @@ class _Record:
             b = f", BSA {measurement_bsa(m).shown} m²"
         except Exception:  # noqa: BLE001 - print what is stored
             b = ""
-        return (f"{formula} (latest measurement {clean(m.get('measured_on'))}: "
-                f"{clean(m.get('height_cm'))} cm, {clean(m.get('weight_kg'))} kg{b})")
+        return (
+            f"{formula} (latest measurement {clean(m.get('measured_on'))}: "
+            f"{clean(m.get('height_cm'))} cm, {clean(m.get('weight_kg'))} kg{b})"
+        )
 
     # --- body ------------------------------------------------------------------------------------
 
@@ -176,8 +181,11 @@ class _Record:
             fact = fact_time(ev)
             late = f" [entered {t(ev.at)}]" if ev.at - fact > _LATE_ENTRY else ""
             void = self.groups.in_error.get(ev.version)
-            mark = (f" ENTERED IN ERROR (marked by {who(void.actor)} {t(void.at)}: {clean(void.data.get('reason'))})"
-                    if void is not None else "")
+            mark = (
+                f" ENTERED IN ERROR (marked by {who(void.actor)} {t(void.at)}: {clean(void.data.get('reason'))})"
+                if void is not None
+                else ""
+            )
             self.page.entry(t(fact), f"{text} (by {who(ev.actor)}){late}{mark}")
 
     def cycle(self, cy: sch.Cycle) -> None:

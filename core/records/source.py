@@ -34,8 +34,7 @@ class Source:
     """One patient's record for one local date (``today``): events, users by name, the timeline,
     the preparations and the monitor states of their doses."""
 
-    def __init__(self, patient: Patient, events: Sequence[Event], names: Names, today: date,
-                 view: PatientView | None = None):
+    def __init__(self, patient: Patient, events: Sequence[Event], names: Names, today: date, view: PatientView | None = None):
         self.patient = patient
         self.events = [e for e in events if e.stream == patient.stream] or list(events)
         self.names = names

@@ -36,8 +36,12 @@ DISCONTINUE_WORDS = {
 RESPONSE_WORDS = {"cr": "CR", "cri": "CRi", "neither": "neither CR nor CRi", "not_assessed": "not assessed"}
 EXTENSION_WORDS = {"cr_cri": "CR/CRi", "toxicity_recovery": "recovery from toxicity", "other": "other"}
 STEP_WORDS = dict(prep.STEP_LABELS)
-POINT_LABELS = {"before_start": "before start", "start": "start", "end": "end of infusion",
-                "observation_end": "end of observation"}
+POINT_LABELS = {
+    "before_start": "before start",
+    "start": "start",
+    "end": "end of infusion",
+    "observation_end": "end of observation",
+}
 
 
 def word(words: Mapping[str, str], value: Any) -> str:

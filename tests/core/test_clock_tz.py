@@ -16,13 +16,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bedside.core import clock
+from bedside.core import clock, stability
 from bedside.core import schedule as sch
-from bedside.core import stability
 from bedside.core.clock import FakeClock
+from bedside.core.demo import seed_users
 from bedside.core.events import NewEvent
 from bedside.core.service import Ledger
-from bedside.core.demo import seed_users
 from bedside.core.site import SITE_STREAM
 
 
@@ -46,7 +45,7 @@ SHOWN = [
     ("Europe/Berlin", utc(2026, 3, 29, 22, 30), "2026-03-30 00:30 CEST"),  # next local day
     ("Europe/Berlin", utc(2026, 7, 15, 12, 0), "2026-07-15 14:00 CEST"),
     ("Europe/Berlin", utc(2026, 10, 25, 0, 30), "2026-10-25 02:30 CEST"),  # the first 02:30
-    ("Europe/Berlin", utc(2026, 10, 25, 1, 30), "2026-10-25 02:30 CET"),   # the second 02:30
+    ("Europe/Berlin", utc(2026, 10, 25, 1, 30), "2026-10-25 02:30 CET"),  # the second 02:30
     ("Europe/Berlin", utc(2026, 12, 15, 12, 0), "2026-12-15 13:00 CET"),
     ("America/New_York", utc(2026, 3, 8, 6, 59), "2026-03-08 01:59 EST"),
     ("America/New_York", utc(2026, 3, 8, 7, 0), "2026-03-08 03:00 EDT"),
@@ -121,12 +120,15 @@ def test_a_time_that_happened_twice_is_the_earlier_and_says_so(name, day, wall, 
     assert f"recorded the earlier, {wall:%H:%M} {first} (not {wall:%H:%M} {second})" in note
 
 
-@pytest.mark.parametrize(("name", "day", "wall", "expected"), [
-    ("Europe/Berlin", date(2026, 3, 29), time(3, 0), utc(2026, 3, 29, 1, 0)),
-    ("Europe/Berlin", date(2026, 3, 30), time(0, 30), utc(2026, 3, 29, 22, 30)),
-    ("America/New_York", date(2026, 7, 4), time(9, 0), utc(2026, 7, 4, 13, 0)),
-    ("Australia/Lord_Howe", date(2026, 10, 4), time(2, 30), utc(2026, 10, 3, 15, 30)),
-])
+@pytest.mark.parametrize(
+    ("name", "day", "wall", "expected"),
+    [
+        ("Europe/Berlin", date(2026, 3, 29), time(3, 0), utc(2026, 3, 29, 1, 0)),
+        ("Europe/Berlin", date(2026, 3, 30), time(0, 30), utc(2026, 3, 29, 22, 30)),
+        ("America/New_York", date(2026, 7, 4), time(9, 0), utc(2026, 7, 4, 13, 0)),
+        ("Australia/Lord_Howe", date(2026, 10, 4), time(2, 30), utc(2026, 10, 3, 15, 30)),
+    ],
+)
 def test_an_ordinary_typed_time_is_one_instant(name, day, wall, expected):
     assert clock.local_instant(day, wall, "Time", clock.zone(name)) == (expected, "")
 
@@ -137,8 +139,22 @@ def test_a_typed_time_uses_the_configured_zone_by_default():
 
 
 # -- where the zone comes from ----------------------------------------------------------------
-@pytest.mark.parametrize("bad", ["", "   ", "Mars/Olympus", "Europe/Berlin/", "../etc/passwd", "/etc/localtime",
-                                 "localtime", "CET-1CEST", "Europe/Berlin x", 42, None])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "   ",
+        "Mars/Olympus",
+        "Europe/Berlin/",
+        "../etc/passwd",
+        "/etc/localtime",
+        "localtime",
+        "CET-1CEST",
+        "Europe/Berlin x",
+        42,
+        None,
+    ],
+)
 def test_a_bad_zone_name_is_refused_naming_the_field(bad):
     with pytest.raises(ValueError, match=r"^Time zone: "):
         clock.zone(bad)
@@ -157,7 +173,10 @@ def etc_with(tmp_path, link: str | None = None, timezone: str | None = None):
 def test_the_site_setting_wins_then_bedside_tz_then_the_system(tmp_path):
     etc = etc_with(tmp_path, "/usr/share/zoneinfo/America/New_York")
     env = {"BEDSIDE_TZ": "Australia/Lord_Howe", "TZ": "Europe/Berlin"}
-    assert (clock.resolve_zone("Europe/Berlin", env, etc).name, clock.resolve_zone("Europe/Berlin", env, etc).source) == ("Europe/Berlin", "site setting")
+    assert (clock.resolve_zone("Europe/Berlin", env, etc).name, clock.resolve_zone("Europe/Berlin", env, etc).source) == (
+        "Europe/Berlin",
+        "site setting",
+    )
     got = clock.resolve_zone("", env, etc)
     assert (got.name, got.source, got.note) == ("Australia/Lord_Howe", "BEDSIDE_TZ", "")
     got = clock.resolve_zone(None, {"TZ": ":Europe/Berlin"}, etc)
@@ -261,8 +280,12 @@ def test_an_invalid_zone_setting_is_refused_and_nothing_is_recorded(ledger):
 
 def test_a_recorded_site_zone_this_host_cannot_load_falls_back_visibly(ledger):
     # e.g. written by a host with a newer tz database: the fold keeps it, the zone says so
-    ledger.append(SITE_STREAM, lambda: [NewEvent(SITE_STREAM, "site.setting", "adam", ledger.clock.now(),
-                                                 {"name": "time_zone", "value": "Nowhere/Special"})])
+    ledger.append(
+        SITE_STREAM,
+        lambda: [
+            NewEvent(SITE_STREAM, "site.setting", "adam", ledger.clock.now(), {"name": "time_zone", "value": "Nowhere/Special"})
+        ],
+    )
     assert ledger.zone.source == "TZ" and "unusable" in ledger.zone.note
     assert os.environ["TZ"] == "UTC"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,12 +13,14 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import intake
 from bedside.core.clock import fmt_local
-from bedside.core.events import Event
 
 from ..text import literal
 from ..text import shown as shown_text
 from ..widgets.field import Field
 from .dialogs import TextScreen
+
+if TYPE_CHECKING:
+    from bedside.core.events import Event  # an annotation only: the tui imports no event classes
 
 _KIND_WORDS = {
     "patient.registered": "registered patient",
@@ -94,7 +97,7 @@ class AuditScreen(Screen):
             mrn = ""
             if ev.stream.startswith(intake.PATIENT_PREFIX):
                 try:
-                    mrn = ledger.patient(ev.stream[len(intake.PATIENT_PREFIX):]).mrn
+                    mrn = ledger.patient(ev.stream[len(intake.PATIENT_PREFIX) :]).mrn
                 except KeyError:
                     mrn = "?"
             what = describe(ev)
@@ -123,9 +126,8 @@ class AuditScreen(Screen):
         event.stop()  # the field already moved the focus on to the table
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "filter" and self.focused is not None and self.focused.id == "audit-filter":
-            return False  # already in the field: "/" is typed there
-        return True
+        # already in the field: "/" is typed there
+        return not (action == "filter" and self.focused is not None and self.focused.id == "audit-filter")
 
     def action_filter(self) -> None:
         self.set_focus(self.query_one("#audit-filter", Field))
@@ -152,7 +154,9 @@ class AuditScreen(Screen):
             body.append(f"{label}: ", style="bold")
             body.append(f"{value}\n")
         body.append("\n")
-        body.append(json.dumps({k: v for k, v in ev.data.items() if k != "pin_hash"}, ensure_ascii=False, indent=2, sort_keys=True))
+        body.append(
+            json.dumps({k: v for k, v in ev.data.items() if k != "pin_hash"}, ensure_ascii=False, indent=2, sort_keys=True)
+        )
         self.app.push_screen(TextScreen("Event", shown_text(body)))
 
     def action_back(self) -> None:

@@ -11,13 +11,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from fhir.resources.R4B.bundle import Bundle  # fhir.resources 8 offers R4B (and R5), not R4
+
 from bedside.core import fhir
 from bedside.core import infusion as inf
 from bedside.core import schedule as sch
 from bedside.core.demo import DEMO_KEY
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
-from fhir.resources.R4B.bundle import Bundle  # fhir.resources 8 offers R4B (and R5), not R4
 
 from ..records.scenario import LONG_REASON, SYMPTOMS, TREATMENT, users_of, walk_full_infusion
 
@@ -29,7 +30,6 @@ OBS_STATUS = {"registered", "preliminary", "final", "amended", "corrected", "can
 GENDER = {"male", "female", "other", "unknown"}
 PERFORM_FUNCTION = {"performer", "verifier", "witness"}
 AE_OUTCOME = {"resolved", "recovering", "ongoing", "resolvedWithSequelae", "fatal", "unknown"}
-
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -144,8 +144,12 @@ def test_demo_patient_mid_infusion_round_trip(demo_db):
     assert '"value": 0.94' in fhir.to_json(d8)
     assert Decimal(str(d8["dosage"]["dose"]["value"])) == Decimal("0.94")
     assert d8["dosage"]["rateQuantity"] == {"value": 50, "unit": "mL/h", "system": "http://unitsofmeasure.org", "code": "mL/h"}
-    functions = {perf["function"]["coding"][0]["code"] if "coding" in perf["function"] else perf["function"]["text"]: perf["actor"]["display"]
-                 for perf in d8["performer"]}
+    functions = {
+        perf["function"]["coding"][0]["code"] if "coding" in perf["function"] else perf["function"]["text"]: perf["actor"][
+            "display"
+        ]
+        for perf in d8["performer"]
+    }
     assert functions["performer"] == "Nina Okafor (nurse)"
     assert functions["verifier"] == "Noah Brandt (nurse)"
     assert any(k.startswith("preparer") and v == "Phil Marsh (pharmacist)" for k, v in functions.items())
@@ -160,8 +164,11 @@ def test_demo_patient_mid_infusion_round_trip(demo_db):
     labs = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "laboratory"]
     by = {(r["code"]["text"], r["effectiveDateTime"]): r for r in labs}
     ast = by[("AST", "2026-03-01")]
-    assert ast["code"]["coding"][0] == {"system": "http://loinc.org", "code": "1920-8",
-                                        "display": "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma"}
+    assert ast["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": "1920-8",
+        "display": "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+    }
     assert ast["valueQuantity"]["value"] == 34 and ast["referenceRange"][0]["high"]["value"] == 40
     assert ast["issued"] == "2026-03-02T08:10:00Z"
     anc = by[("ANC", "2026-03-01")]
@@ -170,8 +177,10 @@ def test_demo_patient_mid_infusion_round_trip(demo_db):
 
     vitals = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "vital-signs"]
     assert len(vitals) == 5
-    assert all(r["effectiveDateTime"] == "2026-03-02T09:05:00Z" and r["partOf"] == [{"reference": f"urn:uuid:{d8['id']}"}]
-               for r in vitals)
+    assert all(
+        r["effectiveDateTime"] == "2026-03-02T09:05:00Z" and r["partOf"] == [{"reference": f"urn:uuid:{d8['id']}"}]
+        for r in vitals
+    )
     bp = next(r for r in vitals if r["code"]["coding"][0]["code"] == "85354-9")
     assert [c["valueQuantity"]["value"] for c in bp["component"]] == [124, 76]
 
@@ -202,7 +211,9 @@ def test_full_infusion_with_a_reaction(demo_db):
     assert ae["suspectEntity"][0]["instance"]["reference"] == f"urn:uuid:{ma['id']}"
     vitals = [r for r in resources(b, "Observation") if r["category"][0]["coding"][0]["code"] == "vital-signs"]
     assert len(vitals) == 4 * 5
-    temps = sorted((r["effectiveDateTime"], r["valueQuantity"]["value"]) for r in vitals if r["code"]["text"] == "Body temperature")
+    temps = sorted(
+        (r["effectiveDateTime"], r["valueQuantity"]["value"]) for r in vitals if r["code"]["text"] == "Body temperature"
+    )
     assert temps[1] == ("2026-03-02T09:58:00Z", 38.4)
     reqs = {r["dosageInstruction"][0]["timing"]["code"]["text"].split(" (")[0]: r for r in resources(b, "MedicationRequest")}
     assert reqs["C1 D1"]["status"] == "completed"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from bedside.core import infusion as inf
 from bedside.core import predose_records as pr
 from bedside.core import preparation as prep
@@ -77,33 +78,65 @@ def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231"
     # make_ready, as tests/tui/conftest.py does it (the double-check by a second nurse)
     ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, today))
     put(pr.IDENTITY, {"cycle": 1, "day": 1, "method": "typed", "name": p.name, "dob": p.identity["dob"], "mrn": p.mrn})
-    for cls, drug, dose in (("corticosteroid", "dexamethasone", "12 mg IV"), ("antipyretic", "paracetamol", "1000 mg PO"),
-                            ("antihistamine", "loratadine", "10 mg PO")):
-        put(pr.PREMED, {"cycle": 1, "day": 1, "drug_class": cls, "drug": drug, "dose": dose,
-                        "given_at": iso_utc(clock.now() - timedelta(minutes=30))})
+    for cls, drug, dose in (
+        ("corticosteroid", "dexamethasone", "12 mg IV"),
+        ("antipyretic", "paracetamol", "1000 mg PO"),
+        ("antihistamine", "loratadine", "10 mg PO"),
+    ):
+        put(
+            pr.PREMED,
+            {
+                "cycle": 1,
+                "day": 1,
+                "drug_class": cls,
+                "drug": drug,
+                "dose": dose,
+                "given_at": iso_utc(clock.now() - timedelta(minutes=30)),
+            },
+        )
     put(pr.ECG, {"date": today.isoformat()})
     put(pr.ELECTROLYTES, {"date": today.isoformat()})
     put(pr.CHECKLIST, {"cycle": 1, "day": 1, "emergency_ready": True})
     m = p.current("measurement")
-    ledger.append(stream, lambda: [prep.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")])
+    ledger.append(
+        stream,
+        lambda: [prep.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")],
+    )
 
     def st() -> prep.PrepState:
         return prep.fold(ledger.stream_events(stream), "c1d1")
 
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())])
+    ledger.append(
+        stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())]
+    )
     clock.advance(minutes=10)
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")])
-    ledger.append(stream, lambda: [prep.verification_event(st(), stream, "noah", "nurse", clock.now(), st().calculation.expected())])
+    ledger.append(
+        stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")]
+    )
+    ledger.append(
+        stream, lambda: [prep.verification_event(st(), stream, "noah", "nurse", clock.now(), st().calculation.expected())]
+    )
 
     # the start, as the monitor screen records it (start gate, then start + dose given together)
     clock.advance(minutes=2)
     vitals()
     gate = workflow.start_gate(ledger, pid, "c1d1")
     assert not gate.blockers, gate.blockers
-    start = inf.event_data(inf.INFUSION_STARTED, "c1d1", clock.now(), route=gate.route, flush_min=gate.flush_min,
-                           stability_deadline=gate.stability_deadline)
-    ledger.append(stream, lambda: [NewEvent(stream, inf.INFUSION_STARTED, "nina", clock.now(), start),
-                                   NewEvent(stream, sch.DOSE_GIVEN, "nina", clock.now(), gate.given)])
+    start = inf.event_data(
+        inf.INFUSION_STARTED,
+        "c1d1",
+        clock.now(),
+        route=gate.route,
+        flush_min=gate.flush_min,
+        stability_deadline=gate.stability_deadline,
+    )
+    ledger.append(
+        stream,
+        lambda: [
+            NewEvent(stream, inf.INFUSION_STARTED, "nina", clock.now(), start),
+            NewEvent(stream, sch.DOSE_GIVEN, "nina", clock.now(), gate.given),
+        ],
+    )
 
     clock.advance(minutes=15)
     infusion(inf.REACTION_STARTED, symptoms=SYMPTOMS)
@@ -137,6 +170,8 @@ def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231"
     vitals("observation_end")
     clock.advance(minutes=1)
     infusion(inf.OBSERVATION_COMPLETED)
-    ledger.schedule_event("priya", pid, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 8, "[bold]ALT rising[/bold]", "non_hematologic"))
+    ledger.schedule_event(
+        "priya", pid, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 8, "[bold]ALT rising[/bold]", "non_hematologic")
+    )
     ledger.schedule_event("priya", pid, sch.DOSE_OMITTED, lambda tl: sch.check_omit(tl, 1, 15, "patient choice: travel"))
     return pid

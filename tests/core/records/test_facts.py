@@ -25,7 +25,9 @@ def test_the_entered_time_wins_over_the_written_one():
 def test_a_premedication_is_at_its_given_at():
     given = WRITTEN - timedelta(minutes=30)
     assert fact_time(ev({"given_at": iso_utc(given)}, kind="predose.premed")) == given
-    assert fact_time(ev({"at": iso_utc(WRITTEN - timedelta(minutes=1)), "given_at": iso_utc(given)})) == WRITTEN - timedelta(minutes=1)
+    assert fact_time(ev({"at": iso_utc(WRITTEN - timedelta(minutes=1)), "given_at": iso_utc(given)})) == WRITTEN - timedelta(
+        minutes=1
+    )
 
 
 def test_no_readable_time_is_the_written_time():

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from bedside.core import infusion as inf
 from bedside.core.events import NewEvent
 from bedside.core.records import WIDTH, administration_record
@@ -51,7 +52,7 @@ def assert_fits(text: str) -> None:
 
 
 def test_demo_record_matches_the_reviewed_golden_file(demo_db):
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     text = record(ledger, "MRN-100590")
     assert_fits(text)
     check_golden("mar_MRN-100590.txt", text)
@@ -66,7 +67,7 @@ def test_full_infusion_record_matches_the_reviewed_golden_file(demo_db):
 
 
 def test_header_has_both_identifiers_and_what_the_unit_needs(demo_db):
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     text = record(ledger, "MRN-100590")
     head = text.split("CYCLE 1")[0]
     for want in ("NAKAMURA, Ren", "1979-07-08", "MRN-100590", "Male", "Mosteller", "Printed at:    2026-03-02 09:30"):
@@ -80,7 +81,7 @@ def test_header_has_both_identifiers_and_what_the_unit_needs(demo_db):
 
 
 def test_every_record_fits_80_columns(tmp_path, demo_db):
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     for p in ledger.patients():
         assert_fits(record(ledger, p.mrn))
     for scenario in ("paused", "stopped"):
@@ -132,7 +133,7 @@ def test_hostile_text_never_breaks_the_page(demo_db):
 
 
 def test_one_cycle_only(demo_db):
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     one = record(ledger, "MRN-100590", cycle=1)
     assert "CYCLE 1" in one and "CYCLE 2" not in one and "Record of:     cycle 1" in one
     two = record(ledger, "MRN-100590", cycle=2)
@@ -142,14 +143,14 @@ def test_one_cycle_only(demo_db):
 
 
 def test_times_are_shown_in_the_given_zone(demo_db):
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     text = record(ledger, "MRN-100590", tz=ZoneInfo("Europe/Oslo"))
     assert "Started:      2026-03-02 10:10 by Nina Okafor (nurse)" in text  # 09:10 UTC
     assert "Printed at:    2026-03-02 10:30 (Europe/Oslo)" in text
 
 
 def test_a_patient_without_treatment(demo_db):
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     text = record(ledger, "MRN-100412")
     assert_fits(text)
     assert "No treatment cycle is recorded." in text and "DUBOIS, Marc" in text
@@ -160,7 +161,7 @@ def test_a_patient_without_treatment(demo_db):
 def test_an_entry_marked_in_error_stays_on_the_record_marked(demo_db):
     from bedside.core import schedule as sch
 
-    ledger, clock = demo_db
+    ledger, _clock = demo_db
     p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
     ledger.schedule_event("priya", p.id, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, ledger.today()))
     ledger.schedule_event("nina", p.id, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 1, "fever", "other"))

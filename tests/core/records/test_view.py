@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from bedside.core import clock as clock_mod
 from bedside.core import fhir, records
 from bedside.core.demo import DEMO_KEY
@@ -76,4 +77,5 @@ def test_a_view_of_another_date_is_not_used_for_the_timeline(demo_db):
     assert late.astimezone(far).date() != view.today
     events = ledger.stream_events(p.stream)
     assert records.record_for(view, tz=far, now=late) == records.administration_record(
-        p, events, users_of(ledger), tz=far, now=late)
+        p, events, users_of(ledger), tz=far, now=late
+    )
