@@ -15,6 +15,7 @@ from .. import infusion as inf
 from .. import preparation as prep
 from .. import schedule as sch
 from ..events import Event
+from ..infusion.projection import monitor_at
 from ..intake import Patient
 
 if TYPE_CHECKING:
@@ -67,5 +68,8 @@ class Source:
             return self._view.prep(dose_id)
         return self._memo(("prep", dose_id), lambda: prep.fold(self.events, dose_id))
 
-    def monitor(self, dose_id: str, now: Any, settings: inf.MonitorSettings) -> inf.MonitorState:
+    def monitor(self, dose_id: str, now: datetime, settings: inf.MonitorSettings) -> inf.MonitorState:
+        """The dose's monitor state at ``now`` (from the view: its dose folded once, as the screens read it)."""
+        if self._view is not None:
+            return monitor_at(self._view, dose_id, now, settings)
         return inf.monitor(self.events, dose_id, now, settings)
