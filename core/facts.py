@@ -15,7 +15,7 @@ from datetime import datetime
 from .clock import parse_aware
 from .events import Event, NewEvent
 
-__all__ = ["FACT_TIME_KEYS", "by_fact_time", "fact_time", "stated_time"]
+__all__ = ["FACT_TIME_KEYS", "by_fact_time", "fact_time", "stated_time", "strict_fact_time"]
 
 #: The data keys that hold a fact's own time, the first present and readable one wins.
 FACT_TIME_KEYS = ("at", "given_at")
@@ -36,6 +36,16 @@ def fact_time(ev: Event | NewEvent, keys: tuple[str, ...] = FACT_TIME_KEYS) -> d
     event was written (``ev.at``)."""
     t = stated_time(ev, keys)
     return ev.at if t is None else t
+
+
+def strict_fact_time(ev: Event | NewEvent, keys: tuple[str, ...] = FACT_TIME_KEYS) -> datetime | None:
+    """As :func:`fact_time`, but None when the event names a fact time (one of ``keys`` is in its
+    data, the first such is read) that does not read as an aware time: a fold that must not place
+    a fact at a time the user did not enter refuses such an event instead (CONV-TIME-1)."""
+    for name in keys:
+        if name in ev.data:
+            return parse_aware(ev.data[name])
+    return parse_aware(ev.at)
 
 
 def by_fact_time(ev: Event) -> tuple[datetime, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bedside.core.events import Event, iso_utc
-from bedside.core.facts import by_fact_time, fact_time, stated_time
+from bedside.core.facts import by_fact_time, fact_time, stated_time, strict_fact_time
 from bedside.core.infusion.reactions import reaction_numbers
 
 WRITTEN = datetime(2026, 3, 2, 10, 20, tzinfo=UTC)
@@ -49,3 +49,13 @@ def test_reactions_are_numbered_in_fact_time_order():
     other = ev({"dose_id": "c1d8"}, seq=6, kind="reaction.started")
     assert reaction_numbers([second, first, other], "c1d1") == {7: 1, 5: 2}
     assert reaction_numbers([second, first]) == {7: 1, 5: 2}
+
+
+def test_a_strict_fact_time_refuses_an_unreadable_entered_time():
+    """The monitor's reading: no ``at`` is the written time; an ``at`` that does not read is None."""
+    taken = datetime(2026, 3, 2, 10, 5, tzinfo=UTC)
+    assert strict_fact_time(ev({"at": iso_utc(taken)}), ("at",)) == taken
+    assert strict_fact_time(ev({}), ("at",)) == WRITTEN
+    for bad in (None, "2026-03-02T10:05:00", "soon", 5):
+        assert strict_fact_time(ev({"at": bad}), ("at",)) is None
+    assert strict_fact_time(ev({"given_at": "soon"})) is None and strict_fact_time(ev({"given_at": "soon"}), ("at",)) == WRITTEN
