@@ -88,5 +88,5 @@ from .projection import active_doses, monitor_at, monitor_dose_ids, monitor_fact
 from .commands import (  # noqa: E402  (last: registers the monitor's deciders)
     AcknowledgeAlert, CompleteObservation, CorrectGrade, GradeReaction, NotifyReaction, PauseInfusion, RecordLeftEarly,
     RecordVitals, ResolveReaction, ResumeInfusion, StartInfusion, StartReaction, StopInfusion, TreatReaction,
-    resume_warning,
+    grade_correction_signer, resume_warning,
 )

@@ -99,7 +99,7 @@ def decide_start(state: State, cmd: StartInfusion, now: datetime, actor: Actor) 
              tl=view.timeline)
     if g.blockers or g.given is None:
         blockers = g.blockers or ("Schedule: the dose cannot be recorded as given.",)
-        return refuse("Cannot start:\n" + "\n".join("✗ " + b for b in blockers), "issue 7: verified, prepared, checked")
+        return refuse("Cannot start:\n" + "\n".join("✗ " + b for b in blockers))  # each blocker names its rules
     started = _event(InfusionStarted.KIND, cmd, now, route=g.route, flush_min=g.flush_min,
                      stability_deadline=g.stability_deadline, label_deadline=g.label_deadline)
     if isinstance(started, Refusal):
@@ -372,6 +372,11 @@ class CorrectGrade(ReactionStep):
     grade: int | str | None = None
     reason: str = ""
     emits = (ReactionGraded,)
+
+
+def grade_correction_signer(actor: Actor) -> tuple[str, ...]:
+    """The roles whose sign-in a grade correction needs when ``actor`` may not make it (empty: they may)."""
+    return () if require_role(actor, (PRESCRIBER,), "Grade correction") is None else (PRESCRIBER,)
 
 
 @decider(CorrectGrade)

@@ -31,7 +31,7 @@ async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observat
         assert "Pause" in footer_keys(screen) and "Start" not in footer_keys(screen)
 
         clock.advance(minutes=20)
-        screen._append(inf.INFUSION_PAUSED, reason="to the bathroom")
+        assert screen._execute(inf.PauseInfusion(pid, "c1d1", reason="to the bathroom"))
         clock.advance(minutes=44, seconds=47)  # a long pause: wall clock 1:04:47 since the start
         screen.refresh_all()
         await pilot.pause()
@@ -43,7 +43,7 @@ async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observat
         assert "running" not in detail.lower()  # no second, disagreeing counter
         assert "Resume" in footer_keys(screen) and "Pause" not in footer_keys(screen)
 
-        screen._append(inf.INFUSION_RESUMED)
+        assert screen._execute(inf.ResumeInfusion(pid, "c1d1"))
         clock.advance(minutes=40)  # the 60 min of running time are reached: observation
         screen.refresh_all()
         await pilot.pause()

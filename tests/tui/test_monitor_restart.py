@@ -101,12 +101,8 @@ async def test_a_pause_in_one_terminal_shows_in_the_other(tmp_path):
         assert app.screen.state().phase == inf.INFUSING
         # Terminal A (another process's ledger) pauses the infusion.
         a.refresh()
-        stream = a.patient(pid).stream
-        from bedside.core.events import NewEvent
-
         clock.advance(minutes=5)
-        data = inf.event_data(inf.INFUSION_PAUSED, "c1d1", clock.now(), reason="patient to the bathroom")
-        a.append(stream, lambda: [NewEvent(stream, inf.INFUSION_PAUSED, "noah", clock.now(), data)])
+        a.execute(inf.PauseInfusion(pid, "c1d1", reason="patient to the bathroom"), "noah")
         app.poll_store()  # what the 1-second watcher does (PRAGMA data_version)
         await pilot.pause()
         assert app.screen.state().phase == inf.PAUSED

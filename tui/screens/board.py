@@ -41,16 +41,17 @@ class BoardScreen(Screen):
 
     def data(self):
         """Active doses now. Which patients have ever started an infusion is worked out once per
-        change of the log, not at every tick; the tick only folds those patients."""
+        change of the log, not at every tick; the tick reads those patients' projections (each dose
+        folded once per projection, its timers advanced to the clock: core/infusion/projection.py)."""
         ledger = self.app.ledger
         if getattr(self, "_candidates_seq", None) != ledger.last_seq:
-            self._candidates = {
-                p.id: p.stream for p in ledger.patients()
+            self._candidates = [
+                p.id for p in ledger.patients()
                 if any(e.kind == inf.INFUSION_STARTED for e in ledger.by_stream.get(p.stream, ()))
-            }
+            ]
             self._candidates_seq = ledger.last_seq
-        by = {pid: ledger.by_stream[stream] for pid, stream in self._candidates.items()}
-        return inf.active_infusions(by, ledger.clock.now(), inf.MonitorSettings(tz=local_tz()))
+        views = [ledger.view(pid) for pid in self._candidates]
+        return inf.active_doses(views, ledger.clock.now(), inf.MonitorSettings(tz=local_tz()))
 
     def row_for(self, pid: str, dose: str, st: inf.MonitorState) -> tuple:
         p = self.app.ledger.patient(pid)

@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from bedside.core import infusion as inf
-from bedside.core import workflow
 from bedside.core.clock import local_tz, to_local
+from bedside.core.commands import Refusal
 
 from ..text import literal
 from ..widgets.countdown import LiveText, span
@@ -67,18 +67,16 @@ class MonitorScreen(Screen):
         self._rung: set[str] = set()
 
     # -- state ---------------------------------------------------------------------------------
-    @property
-    def stream(self) -> str:
-        return self.app.ledger.patient(self.pid).stream
-
     def state(self) -> inf.MonitorState:
-        """The monitor state now; computed once per log change and clock second (four live
+        """The monitor state now: the dose is folded once per projection of the patient (a new
+        one comes only with new events); each clock second only advances its timers (four live
         lines ask for it each tick)."""
         ledger = self.app.ledger
         now = ledger.clock.now()
-        key = (ledger.last_seq, int(now.timestamp()))
+        view = ledger.view(self.pid)
+        key = (id(view), view.version, int(now.timestamp()))
         if getattr(self, "_cache_key", None) != key:
-            self._cache = inf.monitor(ledger.stream_events(self.stream), self.dose_id, now, settings())
+            self._cache = inf.monitor_at(view, self.dose_id, now, settings())
             self._cache_key = key
         return self._cache
 
@@ -233,22 +231,21 @@ class MonitorScreen(Screen):
             t.append("k acknowledges the first alert.", style="dim")
         return t
 
-    # -- actions -------------------------------------------------------------------------------
-    def _append(self, kind: str, **fields) -> bool:
-        ledger = self.app.ledger
+    # -- actions: each sends a command; core decides and records (core/infusion/commands.py) -------
+    def _execute(self, command, actor: str | None = None) -> bool:
+        """Carry out ``command`` for the signed-in user (or ``actor``); a refusal is shown as it is."""
         try:
-            data = inf.event_data(kind, self.dose_id, fields.pop("at", None) or ledger.clock.now(), **fields)
-            ledger.append(self.stream, lambda: [self._new(kind, data)])
+            self.app.ledger.execute(command, actor or self.app.actor)
         except ValueError as exc:
             self.notify(str(exc), severity="error", timeout=10)
             return False
         self.refresh_all()
         return True
 
-    def _new(self, kind: str, data: dict):
-        from bedside.core.events import NewEvent
-
-        return NewEvent(self.stream, kind, self.app.actor, self.app.ledger.clock.now(), data)
+    @staticmethod
+    def _required(name: str, message: str):
+        """A dialog check that ``name`` is not empty (core checks it again in the decision)."""
+        return lambda raw: ({name: raw[name].strip()}, {} if raw[name].strip() else {name: message})
 
     @work(exclusive=True)
     async def action_start(self) -> None:
@@ -256,22 +253,14 @@ class MonitorScreen(Screen):
         if st.phase != inf.NOT_STARTED:
             self.notify("Already started.", severity="warning")
             return
-        ledger = self.app.ledger
-        gate = workflow.start_gate(ledger, self.pid, self.dose_id)
-        if gate.blockers:
-            await self.app.push_screen_wait(ConfirmScreen("Cannot start", "\n".join("✗ " + b for b in gate.blockers) + "\n\n(press n)", rule="issue 7: verified, prepared, checked"))
+        command = inf.StartInfusion(self.pid, self.dose_id)
+        dry = self.app.ledger.decide(command, self.app.actor)  # the start gate, as core decides it now
+        if isinstance(dry, Refusal):
+            text = dry.text.removeprefix("Cannot start:\n")
+            await self.app.push_screen_wait(ConfirmScreen("Cannot start", text + "\n\n(press n)", rule="issue 7: verified, prepared, checked"))
             return
-        try:
-            data = inf.event_data(inf.INFUSION_STARTED, self.dose_id, ledger.clock.now(), route=gate.route, flush_min=gate.flush_min,
-                                  stability_deadline=gate.stability_deadline, label_deadline=gate.label_deadline)
-        except ValueError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        from bedside.core.schedule import DOSE_GIVEN
-
-        # The dose counts as given when its infusion starts (SCHED-6: a cycle's Day 1 is the date given).
-        ledger.append(self.stream, lambda: [self._new(inf.INFUSION_STARTED, data), self._new(DOSE_GIVEN, gate.given)])
-        self.refresh_all()
+        # The dose counts as given when its infusion starts (SCHED-6): core records both together.
+        self._execute(command)
 
     def action_pause(self) -> None:
         st = self.state()
@@ -279,8 +268,8 @@ class MonitorScreen(Screen):
             self.notify(st.can_pause.reason, severity="warning")
             return
         self.app.push_screen(
-            FieldsDialog("Pause the infusion", [("reason", "Reason", "text")], lambda raw: ({"reason": raw["reason"].strip()}, {} if raw["reason"].strip() else {"reason": "Reason: required."})),
-            lambda d: d and self._append(inf.INFUSION_PAUSED, reason=d["reason"]),
+            FieldsDialog("Pause the infusion", [("reason", "Reason", "text")], self._required("reason", "Reason: required.")),
+            lambda d: d and self._execute(inf.PauseInfusion(self.pid, self.dose_id, reason=d["reason"])),
         )
 
     @work(exclusive=True)
@@ -289,10 +278,10 @@ class MonitorScreen(Screen):
         if not st.can_resume.allowed:
             self.notify(st.can_resume.reason, severity="warning", timeout=10)
             return
-        warning = inf.check_resume(st, self.app.ledger.clock.now())
+        warning = st.resume_warning  # CONV-STAB-3, computed by core (inf.check_resume)
         if warning and not await self.app.push_screen_wait(ConfirmScreen("Resume after the stability deadline?", warning + "\n\nResume anyway?", rule="CONV-STAB-3")):
             return
-        self._append(inf.INFUSION_RESUMED)
+        self._execute(inf.ResumeInfusion(self.pid, self.dose_id, confirmed=bool(warning)))
 
     async def ask_vitals(self, point: str | None = None) -> bool:
         """Ask for a set of vital signs; unusual values need a second ctrl+s (CONV-INPUT-1)."""
@@ -303,6 +292,7 @@ class MonitorScreen(Screen):
             unusual = inf.unusual_vitals(raw)
             confirmed = unusual.keys() if seen.get("raw") == raw else ()
             seen["raw"] = dict(raw)
+            seen["confirmed"] = tuple(confirmed)
             data, errors = inf.validate_vitals(raw, confirmed=confirmed)
             if errors and set(errors) <= set(unusual):
                 errors = {k: v + " Press ctrl+s again to confirm." for k, v in errors.items()}
@@ -312,13 +302,14 @@ class MonitorScreen(Screen):
         data = await self.app.push_screen_wait(FieldsDialog(title, fields, validate))
         if data is None:
             return False
-        if point:
-            data["point"] = point
-        return self._append(inf.VITALS_RECORDED, **data)
+        return self._execute(inf.RecordVitals(self.pid, self.dose_id, values=seen["raw"], confirmed=seen["confirmed"], point=point))
 
     @work(exclusive=True)
     async def action_vitals(self) -> None:
         await self.ask_vitals()
+
+    def _reaction_of(self, n: int):
+        return next(r for r in self.state().reactions if r.number == n)
 
     @work(exclusive=True)
     async def action_reaction(self) -> None:
@@ -327,45 +318,47 @@ class MonitorScreen(Screen):
         open_r = next((r for r in st.reactions if r.resolved_at is None), None)
         if open_r is None:
             d = await self.app.push_screen_wait(FieldsDialog("Infusion reaction: symptoms (the infusion pauses at once)", [("symptoms", "Symptoms", "text")],
-                                                             lambda raw: ({"symptoms": raw["symptoms"].strip()}, {} if raw["symptoms"].strip() else {"symptoms": "Symptoms: required."})))
-            if d is None or not self._append(inf.REACTION_STARTED, symptoms=d["symptoms"]):
+                                                             self._required("symptoms", "Symptoms: required.")))
+            if d is None or not self._execute(inf.StartReaction(self.pid, self.dose_id, symptoms=d["symptoms"])):
                 return
-            st = self.state()
-            open_r = st.reactions[-1]
+            open_r = self.state().reactions[-1]
         n = open_r.number
         if open_r.vitals_at is None:
             if not await self.ask_vitals(point=f"reaction:{n}"):
                 return
-        if open_r.grade is None:
-            choices = [("Grade 1 — mild, transient", "1"), ("Grade 2 — interrupt, responds promptly", "2"), ("Grade 3 — severe, prolonged", "3"),
-                       ("Grade 4 — life-threatening", "4"), ("Anaphylaxis", "anaphylaxis")]
-            d = await self.app.push_screen_wait(FieldsDialog("CTCAE grade (v5, CTCAE-1)", [("grade", "Grade", "choice", choices)],
-                                                             lambda raw: ({"grade": raw["grade"]}, {} if raw["grade"] else {"grade": "Grade: choose one."})))
-            if d is None or not self._append(inf.REACTION_GRADED, grade=d["grade"] if d["grade"] == "anaphylaxis" else int(d["grade"]), reaction=n):
-                return
-            if inf.is_severe(d["grade"] if d["grade"] == "anaphylaxis" else int(d["grade"])):
-                self.notify("Severe or life-threatening: the infusion is stopped; permanent discontinuation needs a prescriber (CONV-IRR-1, MOD-NH-3).", severity="error", timeout=15)
-        st = self.state()
-        open_r = next(r for r in st.reactions if r.number == n)
+        if open_r.grade is None and not await self._grade(n):
+            return
+        open_r = self._reaction_of(n)
         if not open_r.notified:
             d = await self.app.push_screen_wait(FieldsDialog("Who was notified?", [("who", "Who (name, role)", "text")],
-                                                             lambda raw: ({"who": raw["who"].strip()}, {} if raw["who"].strip() else {"who": "Who was notified: required."})))
-            if d is None or not self._append(inf.REACTION_NOTIFIED, who=d["who"], reaction=n):
+                                                             self._required("who", "Who was notified: required.")))
+            if d is None or not self._execute(inf.NotifyReaction(self.pid, self.dose_id, reaction=n, who=d["who"])):
                 return
         if not open_r.treatments:
             d = await self.app.push_screen_wait(FieldsDialog("Treatment given", [("treatment", "Treatment (or 'none')", "text")],
-                                                             lambda raw: ({"treatment": raw["treatment"].strip()}, {} if raw["treatment"].strip() else {"treatment": "Treatment: required ('none' if none)."})))
-            if d is None or not self._append(inf.REACTION_TREATED, treatment=d["treatment"], reaction=n):
+                                                             self._required("treatment", "Treatment: required ('none' if none).")))
+            if d is None or not self._execute(inf.TreatReaction(self.pid, self.dose_id, reaction=n, treatment=d["treatment"])):
                 return
-        st = self.state()
-        open_r = next(r for r in st.reactions if r.number == n)
+        open_r = self._reaction_of(n)
         severe = inf.is_severe(open_r.grade)
         choices = [("Stop this infusion", "stop")] if severe else [("Resume at the same rate (CONV-IRR-2)", "resume"), ("Stop this infusion", "stop")]
         d = await self.app.push_screen_wait(FieldsDialog("Outcome", [("outcome", "Outcome", "choice", choices)],
                                                          lambda raw: ({"outcome": raw["outcome"]}, {} if raw["outcome"] else {"outcome": "Outcome: choose one."})))
         if d is None:
             return
-        self._append(inf.REACTION_RESOLVED, outcome=d["outcome"], reaction=n)
+        self._execute(inf.ResolveReaction(self.pid, self.dose_id, reaction=n, outcome=d["outcome"]))
+
+    async def _grade(self, n: int) -> bool:
+        """Ask for reaction ``n``'s CTCAE grade and record it."""
+        choices = [("Grade 1 — mild, transient", "1"), ("Grade 2 — interrupt, responds promptly", "2"), ("Grade 3 — severe, prolonged", "3"),
+                   ("Grade 4 — life-threatening", "4"), ("Anaphylaxis", "anaphylaxis")]
+        d = await self.app.push_screen_wait(FieldsDialog("CTCAE grade (v5, CTCAE-1)", [("grade", "Grade", "choice", choices)],
+                                                         lambda raw: ({"grade": raw["grade"]}, {} if raw["grade"] else {"grade": "Grade: choose one."})))
+        if d is None or not self._execute(inf.GradeReaction(self.pid, self.dose_id, reaction=n, grade=d["grade"])):
+            return False
+        if self._reaction_of(n).severe:
+            self.notify("Severe or life-threatening: the infusion is stopped; permanent discontinuation needs a prescriber (CONV-IRR-1, MOD-NH-3).", severity="error", timeout=15)
+        return True
 
     @work(exclusive=True)
     async def action_correct_grade(self) -> None:
@@ -394,42 +387,30 @@ class MonitorScreen(Screen):
             note="Only a prescriber's recorded correction replaces the grade; the old grade stays on the record."))
         if d is None:
             return
-        user = self.app.user
-        if user.role != "prescriber":
+        actor = self.app.actor
+        signer = inf.grade_correction_signer(self.app.ledger.actor(actor))  # core says whose sign-in is needed
+        if signer:
             from .dialogs import AuthScreen
 
-            user = await self.app.push_screen_wait(AuthScreen(("prescriber",), "A reaction's grade is corrected by a prescriber (CONV-IRR-1)."))
+            user = await self.app.push_screen_wait(AuthScreen(signer, "A reaction's grade is corrected by a prescriber (CONV-IRR-1)."))
             if user is None:
                 return
-        ledger = self.app.ledger
-        from bedside.core.events import NewEvent
-
-        try:
-            grade = d["grade"] if d["grade"] == "anaphylaxis" else int(d["grade"])
-            data = inf.grade_correction_data(self.state(), r.number, grade, d["reason"], user.role, ledger.clock.now())
-            ledger.append(self.stream, lambda: [NewEvent(self.stream, inf.REACTION_GRADED, user.username, ledger.clock.now(), data)])
-        except ValueError as exc:
-            self.notify(str(exc), severity="error", timeout=10)
-            return
-        self.refresh_all()
+            actor = user.username
+        self._execute(inf.CorrectGrade(self.pid, self.dose_id, reaction=r.number, grade=d["grade"], reason=d["reason"]), actor)
 
     def action_acknowledge(self) -> None:
         st = self.state()
         if not st.alerts:
             self.notify("No alert to acknowledge.")
             return
-        a = st.alerts[0]
-        ledger = self.app.ledger
-        data = inf.acknowledgement_data(a, ledger.clock.now(), self.dose_id)
-        ledger.append(self.stream, lambda: [self._new(inf.ALERT_ACKNOWLEDGED, data)])
-        self.refresh_all()
+        self._execute(inf.AcknowledgeAlert(self.pid, self.dose_id, alert_id=st.alerts[0].id))
 
     def action_complete(self) -> None:
         st = self.state()
         if not st.can_complete_observation.allowed:
             self.notify(st.can_complete_observation.reason, severity="warning", timeout=10)
             return
-        self._append(inf.OBSERVATION_COMPLETED)
+        self._execute(inf.CompleteObservation(self.pid, self.dose_id))
 
     def action_left_early(self) -> None:
         st = self.state()
@@ -438,9 +419,9 @@ class MonitorScreen(Screen):
             return
         self.app.push_screen(
             FieldsDialog("Patient left before observation ended (MON-2 deviation)", [("reason", "Why", "text")],
-                         lambda raw: ({"reason": raw["reason"].strip()}, {} if raw["reason"].strip() else {"reason": "Why: required."}),
+                         self._required("reason", "Why: required."),
                          note="Recorded with your name and the time; the next pre-dose check shows it."),
-            lambda d: d and self._append(inf.OBSERVATION_INCOMPLETE, reason=d["reason"]),
+            lambda d: d and self._execute(inf.RecordLeftEarly(self.pid, self.dose_id, reason=d["reason"])),
         )
 
     def action_stop(self) -> None:
@@ -449,8 +430,8 @@ class MonitorScreen(Screen):
             self.notify(st.can_stop.reason, severity="warning")
             return
         self.app.push_screen(
-            FieldsDialog("Stop this infusion", [("reason", "Reason", "text")], lambda raw: ({"reason": raw["reason"].strip()}, {} if raw["reason"].strip() else {"reason": "Reason: required."})),
-            lambda d: d and self._append(inf.INFUSION_STOPPED, reason=d["reason"]),
+            FieldsDialog("Stop this infusion", [("reason", "Reason", "text")], self._required("reason", "Reason: required.")),
+            lambda d: d and self._execute(inf.StopInfusion(self.pid, self.dose_id, reason=d["reason"])),
         )
 
     def action_back(self) -> None:
