@@ -216,8 +216,7 @@ BOXED_WARNING = (
         "BESPONSA has caused liver toxicity, including fatal or life-threatening VOD.",
         "VOD was more frequent in patients who had HSCT after BESPONSA. Conditioning with two alkylating "
         "agents and a last total bilirubin ≥ ULN before HSCT were significantly associated with it.",
-        "Other risk factors: ongoing or prior liver disease, prior HSCT, older age, later salvage lines, "
-        "more BESPONSA cycles.",
+        "Other risk factors: ongoing or prior liver disease, prior HSCT, older age, later salvage lines, more BESPONSA cycles.",
         "Raised liver tests may need interruption, reduction or permanent discontinuation. Stop BESPONSA "
         "permanently if VOD occurs; treat severe VOD by standard practice.",
         "Post-HSCT non-relapse mortality was higher after BESPONSA, so Day-100 post-HSCT mortality was higher.",
@@ -277,7 +276,7 @@ RENAL_WARN_STRONG_CRCL_ML_MIN = D("15")
 WARN_FACTS = MappingProxyType(
     {
         "POP-REN-1": "No dose change for CrCl 60–89 (mild), 30–59 (moderate), 15–29 mL/min (severe); no data below 15 "
-        "(ESRD). A drug reference says \"not established\" below 30.",
+        '(ESRD). A drug reference says "not established" below 30.',
         "MON-6": "VOD signs: rising total bilirubin, hepatomegaly (may be painful), rapid weight gain, ascites.",
         "MON-8": "EBMT VOD criteria: bilirubin ≥ 2 mg/dL plus two of painful hepatomegaly, weight gain > 5%, ascites, "
         "≤ 21 days after HSCT.",

@@ -20,7 +20,10 @@ class _Builder(LabChecks, CountChecks, LiverChecks, ToxicityChecks, FirstDoseChe
 
 
 def evaluate(
-    ctx: DoseContext, patient_records: PatientRecords, today: date, settings: PredoseSettings = PredoseSettings()  # noqa: B008
+    ctx: DoseContext,
+    patient_records: PatientRecords,
+    today: date,
+    settings: PredoseSettings = PredoseSettings(),  # noqa: B008
 ) -> Verdict:
     """Every pre-dose check for one dose, and the overall answer (strictest wins)."""
     if not isinstance(today, date) or isinstance(today, datetime):

@@ -32,10 +32,14 @@ class CountChecks(_Base):
             parts.append(f"platelets {_plain(v)} (G{grade_platelets(v)})")
         why = "cycle 1 Day 1: Table 2 starts at cycle 2" if ctx.first else f"Day {ctx.day}: within a cycle"
         self.add(
-            key="table2.not_applied", name="Counts (not a reason to hold)", result=R_INFO,
-            value=("; ".join(parts) or "no counts") + f" — {why}", rule_ids=("MOD-GEN-1", "MOD-HEM-6"),
+            key="table2.not_applied",
+            name="Counts (not a reason to hold)",
+            result=R_INFO,
+            value=("; ".join(parts) or "no counts") + f" — {why}",
+            rule_ids=("MOD-GEN-1", "MOD-HEM-6"),
             action="Counts are shown only: doses within a cycle are not held for neutropenia or thrombocytopenia (MOD-GEN-1)."
-            if not ctx.first else "Counts are shown; Table 2 applies from cycle 2 Day 1 (MOD-HEM-6).",
+            if not ctx.first
+            else "Counts are shown; Table 2 applies from cycle 2 Day 1 (MOD-HEM-6).",
         )
 
     def _table2_baseline(self) -> tuple[Any, Any, str]:
@@ -52,9 +56,13 @@ class CountChecks(_Base):
         )
         if pre_anc is None or pre_plt is None:
             self.add(
-                key="table2.baseline", name="Table 2 row choice", result=R_INFO, value=base_text,
+                key="table2.baseline",
+                name="Table 2 row choice",
+                result=R_INFO,
+                value=base_text,
                 rule_ids=("CONV-HEM-1",),
-                action="A pre-treatment count (transfusion-independent) is unknown: rows 1 and 2 (the strictest) are applied for it.",
+                action="A pre-treatment count (transfusion-independent) is unknown: "
+                "rows 1 and 2 (the strictest) are applied for it.",
             )
         return pre_anc, pre_plt, base_text
 
@@ -67,11 +75,15 @@ class CountChecks(_Base):
         anc_text = f"ANC {_plain(cur_anc)} on {cur_anc_r.on.isoformat()}" if cur_anc_r else "ANC missing"
         plt_text = (
             f"platelets {_plain(cur_plt)} on {cur_plt_r.on.isoformat()} (transfusion-independent)"
-            if cur_plt_r else "no transfusion-independent platelet count for this dose"
+            if cur_plt_r
+            else "no transfusion-independent platelet count for this dose"
         )
         newest_plt = _latest(self.labs, "platelets", self.window) if self.window else None
         if newest_plt is not None and cur_plt_r is not None and newest_plt is not cur_plt_r:
-            plt_text += f"; later count {_plain(_dec(newest_plt.data['platelets']))} on {newest_plt.on.isoformat()} not used (after a transfusion, CONV-HEM-3)"
+            plt_text += (
+                f"; later count {_plain(_dec(newest_plt.data['platelets']))} on {newest_plt.on.isoformat()} "
+                "not used (after a transfusion, CONV-HEM-3)"
+            )
         return cur_anc, cur_plt, cur_anc_r, cur_plt_r, anc_text, plt_text
 
     def _table2(self) -> None:
@@ -85,32 +97,56 @@ class CountChecks(_Base):
         cur_anc, cur_plt, cur_anc_r, cur_plt_r, anc_text, plt_text = self._table2_current()
         if row1:
             self._t2_row(
-                "table2.row1", "Table 2 row 1: ANC", cur_anc, rules.ANC_THRESHOLD, anc_text, cur_anc_r, base_text,
-                ("MOD-HEM-1", "MOD-HEM-6", "CONV-HEM-1"),
+                ("table2.row1", "Table 2 row 1: ANC", ("MOD-HEM-1", "MOD-HEM-6", "CONV-HEM-1")),
+                cur_anc,
+                rules.ANC_THRESHOLD,
+                anc_text,
+                cur_anc_r,
+                base_text,
                 f"Delay this cycle's Day 1 until ANC ≥ {_plain(rules.ANC_THRESHOLD)} × 10⁹/L (label: no override).",
             )
         if row2:
             self._t2_row(
-                "table2.row2", "Table 2 row 2: platelets", cur_plt, rules.PLATELET_THRESHOLD, plt_text, cur_plt_r, base_text,
-                ("MOD-HEM-2", "MOD-HEM-5", "MOD-HEM-6", "CONV-HEM-1", "CONV-HEM-3"),
-                f"Delay this cycle's Day 1 until a transfusion-independent platelet count ≥ {_plain(rules.PLATELET_THRESHOLD)} × 10⁹/L (label: no override).",
+                ("table2.row2", "Table 2 row 2: platelets", ("MOD-HEM-2", "MOD-HEM-5", "MOD-HEM-6", "CONV-HEM-1", "CONV-HEM-3")),
+                cur_plt,
+                rules.PLATELET_THRESHOLD,
+                plt_text,
+                cur_plt_r,
+                base_text,
+                "Delay this cycle's Day 1 until a transfusion-independent platelet count "
+                f"≥ {_plain(rules.PLATELET_THRESHOLD)} × 10⁹/L (label: no override).",
             )
         if row3:
             self._t2_row3(cur_anc, cur_plt, anc_text, plt_text, cur_anc_r, base_text)
         self._held_over_28()
 
-    def _t2_row(self, key, name, cur, threshold, text, rec, base_text, rule_ids, hold_action) -> None:  # noqa: ANN001
+    def _t2_row(self, row, cur, threshold, text, rec, base_text, hold_action) -> None:
+        """Table 2 row 1 or 2: ``row`` is (key, name, rule IDs)."""
+        key, name, rule_ids = row
         if cur is None:
-            self.add(key=key, name=name, result=R_MISSING, value=f"{text}; {base_text}", rule_ids=rule_ids,
-                     action="Enter a count collected for this dose (CONV-LAB-5; platelets: before any transfusion, CONV-HEM-3).")
+            self.add(
+                key=key,
+                name=name,
+                result=R_MISSING,
+                value=f"{text}; {base_text}",
+                rule_ids=rule_ids,
+                action="Enter a count collected for this dose (CONV-LAB-5; platelets: before any transfusion, CONV-HEM-3).",
+            )
         elif cur < threshold:
-            self.add(key=key, name=name, result=R_HOLD, value=f"{text}; {base_text}", date_used=rec.on,
-                     rule_ids=rule_ids, action=hold_action, override_rule=rule_ids[0])
+            self.add(
+                key=key,
+                name=name,
+                result=R_HOLD,
+                value=f"{text}; {base_text}",
+                date_used=rec.on,
+                rule_ids=rule_ids,
+                action=hold_action,
+                override_rule=rule_ids[0],
+            )
         else:
             self.add(key=key, name=name, result=R_PASS, value=f"{text}; {base_text}", date_used=rec.on, rule_ids=rule_ids)
 
-
-    def _prior_baseline_met(self, cur_anc, cur_plt) -> tuple[bool, str]:  # noqa: ANN001
+    def _prior_baseline_met(self, cur_anc, cur_plt) -> tuple[bool, str]:
         """Row 3 condition (1): ≥ the prior cycle's baseline (CONV-HEM-2: last counts before its Day 1 dose)."""
         ctx = self.ctx
         c1 = False
@@ -122,32 +158,53 @@ class CountChecks(_Base):
             if pa is not None and pp is not None:
                 pav, ppv = _dec(pa.data["anc"]), _dec(pp.data["platelets"])
                 c1 = cur_anc >= pav and cur_plt >= ppv
-                c1_text = f"prior cycle's baseline ANC {_plain(pav)} ({pa.on.isoformat()}), platelets {_plain(ppv)} ({pp.on.isoformat()})"
+                c1_text = (
+                    f"prior cycle's baseline ANC {_plain(pav)} ({pa.on.isoformat()}), "
+                    f"platelets {_plain(ppv)} ({pp.on.isoformat()})"
+                )
         return c1, c1_text
 
-    def _t2_row3(self, cur_anc, cur_plt, anc_text, plt_text, anc_r, base_text) -> None:  # noqa: ANN001
+    def _t2_row3(self, cur_anc, cur_plt, anc_text, plt_text, anc_r, base_text) -> None:
         rule_ids = ("MOD-HEM-3", "MOD-HEM-6", "CONV-HEM-1", "CONV-HEM-2", "CONV-HEM-3")
         name = "Table 2 row 3: recovery"
         if cur_anc is None or cur_plt is None:
-            self.add(key="table2.row3", name=name, result=R_MISSING, value=f"{anc_text}; {plt_text}; {base_text}",
-                     rule_ids=rule_ids, action="Enter ANC and a transfusion-independent platelet count for this dose.")
+            self.add(
+                key="table2.row3",
+                name=name,
+                result=R_MISSING,
+                value=f"{anc_text}; {plt_text}; {base_text}",
+                rule_ids=rule_ids,
+                action="Enter ANC and a transfusion-independent platelet count for this dose.",
+            )
             return
         c1, c1_text = self._prior_baseline_met(cur_anc, cur_plt)
         # Condition (2).
         c2 = cur_anc >= rules.ANC_THRESHOLD and cur_plt >= rules.PLATELET_THRESHOLD
         value = f"{anc_text}; {plt_text}; {c1_text}"
         if c1 or c2:
-            which = "(1) at or above the prior cycle's baseline" if c1 else f"(2) ANC ≥ {_plain(rules.ANC_THRESHOLD)} and platelets ≥ {_plain(rules.PLATELET_THRESHOLD)}"
-            self.add(key="table2.row3", name=name, result=R_PASS, value=f"{value}; met {which}", date_used=anc_r.on, rule_ids=rule_ids)
+            which = (
+                "(1) at or above the prior cycle's baseline"
+                if c1
+                else f"(2) ANC ≥ {_plain(rules.ANC_THRESHOLD)} and platelets ≥ {_plain(rules.PLATELET_THRESHOLD)}"
+            )
+            self.add(
+                key="table2.row3", name=name, result=R_PASS, value=f"{value}; met {which}", date_used=anc_r.on, rule_ids=rule_ids
+            )
             return
         self.add(
-            key="table2.row3", name=name, result=R_HOLD, value=value, date_used=anc_r.on, rule_ids=rule_ids,
+            key="table2.row3",
+            name=name,
+            result=R_HOLD,
+            value=value,
+            date_used=anc_r.on,
+            rule_ids=rule_ids,
             action=(
                 "Delay this cycle's Day 1 until (1) ANC and platelets ≥ the prior cycle's baseline, or (2) ANC ≥ "
                 f"{_plain(rules.ANC_THRESHOLD)} and platelets ≥ {_plain(rules.PLATELET_THRESHOLD)}, or (3) a prescriber records "
                 "stable or improved disease on the latest marrow with the fall judged due to leukemia, not BESPONSA."
             ),
-            overridable_by=PRESCRIBER, override_rule="MOD-HEM-3",
+            overridable_by=PRESCRIBER,
+            override_rule="MOD-HEM-3",
         )
 
     def _held_over_28(self) -> None:
@@ -157,14 +214,24 @@ class CountChecks(_Base):
         in_question = max(self.today, ctx.planned_date)
         days = (in_question - ctx.held_since).days  # CONV-SCHED-5: whole calendar days
         if days <= rules.HELD_DAYS_PROMPT_AFTER:
-            self.add(key="table2.held_days", name="Hold length", result=R_INFO,
-                     value=f"held since {ctx.held_since.isoformat()}: {days} days", rule_ids=("CONV-SCHED-5",))
+            self.add(
+                key="table2.held_days",
+                name="Hold length",
+                result=R_INFO,
+                value=f"held since {ctx.held_since.isoformat()}: {days} days",
+                rule_ids=("CONV-SCHED-5",),
+            )
             return
         self.add(
-            key="table2.held_over_28", name="Hold > 28 days: discontinuation decision", result=R_NEEDS,
+            key="table2.held_over_28",
+            name="Hold > 28 days: discontinuation decision",
+            result=R_NEEDS,
             value=f"held since {ctx.held_since.isoformat()}: {days} days (> {rules.HELD_DAYS_PROMPT_AFTER})",
-            date_used=ctx.held_since, rule_ids=("MOD-HEM-1", "MOD-HEM-2", "MOD-HEM-4", "CONV-HEM-4", "CONV-SCHED-5"),
-            action="A prescriber decides whether the low counts are BESPONSA-related: discontinue, or continue (recorded with a reason).",
-            overridable_by=PRESCRIBER, override_rule="CONV-HEM-4", unverified_rule="MOD-HEM-4",
+            date_used=ctx.held_since,
+            rule_ids=("MOD-HEM-1", "MOD-HEM-2", "MOD-HEM-4", "CONV-HEM-4", "CONV-SCHED-5"),
+            action="A prescriber decides whether the low counts are BESPONSA-related: "
+            "discontinue, or continue (recorded with a reason).",
+            overridable_by=PRESCRIBER,
+            override_rule="CONV-HEM-4",
+            unverified_rule="MOD-HEM-4",
         )
-

@@ -43,7 +43,10 @@ class LabChecks(_Base):
         value = f"{ic.method} by {ic.user}: matched {', '.join(matched) or 'none'}"
         if mismatched:
             self.add(
-                key=key, name=name, result=R_HOLD, value=value + f"; MISMATCH {', '.join(mismatched)}",
+                key=key,
+                name=name,
+                result=R_HOLD,
+                value=value + f"; MISMATCH {', '.join(mismatched)}",
                 action="Stop: an identifier does not match this patient. Check the patient and the record; no override.",
             )
         elif len(matched) < 2:
@@ -77,8 +80,11 @@ class LabChecks(_Base):
             rules_ = ("PRE-4", "CONV-LAB-5")
             if r is None:
                 self.add(
-                    key=f"lab.{key}", name=f"{label} for this dose", result=R_MISSING,
-                    value=self._missing_lab_text(key, None), rule_ids=rules_,
+                    key=f"lab.{key}",
+                    name=f"{label} for this dose",
+                    result=R_MISSING,
+                    value=self._missing_lab_text(key, None),
+                    rule_ids=rules_,
                     action=f"Enter a {label} collected {self._where()}.",
                 )
                 continue
@@ -87,11 +93,19 @@ class LabChecks(_Base):
             extra = ""
             if key == "platelets":
                 tx = r.data.get("platelet_transfusion")
-                extra = " (after a platelet transfusion)" if tx == "yes" else (" (transfusion status not recorded)" if tx != "no" else "")
+                extra = (
+                    " (after a platelet transfusion)"
+                    if tx == "yes"
+                    else (" (transfusion status not recorded)" if tx != "no" else "")
+                )
             found[key] = r
             self.add(
-                key=f"lab.{key}", name=f"{label} for this dose", result=R_PASS,
-                value=f"{label} {_plain(v)} × 10⁹/L on {r.on.isoformat()}{extra}", date_used=r.on, rule_ids=rules_,
+                key=f"lab.{key}",
+                name=f"{label} for this dose",
+                result=R_PASS,
+                value=f"{label} {_plain(v)} × 10⁹/L on {r.on.isoformat()}{extra}",
+                date_used=r.on,
+                rule_ids=rules_,
             )
 
     def _liver_present(self, found: dict[str, Any]) -> None:
@@ -105,16 +119,24 @@ class LabChecks(_Base):
             if lv is None:
                 text = self._missing_lab_text(key, r)
                 self.add(
-                    key=f"lab.{key}", name=f"{label} for this dose", result=R_MISSING, value=text, rule_ids=rules_,
+                    key=f"lab.{key}",
+                    name=f"{label} for this dose",
+                    result=R_MISSING,
+                    value=text,
+                    rule_ids=rules_,
                     date_used=r.on if r else None,
                     action=f"Enter {label} with its ULN (same unit), collected {self._where()}.",
                 )
                 continue
             found[key] = lv
             self.add(
-                key=f"lab.{key}", name=f"{label} for this dose", result=R_PASS,
-                value=f"{label} {_plain(lv.value)} {lv.unit} (ULN {_plain(lv.uln)}; {_ratio_text(lv.value, lv.uln)} × ULN) on {lv.on.isoformat()}",
-                date_used=lv.on, rule_ids=rules_,
+                key=f"lab.{key}",
+                name=f"{label} for this dose",
+                result=R_PASS,
+                value=f"{label} {_plain(lv.value)} {lv.unit} (ULN {_plain(lv.uln)}; {_ratio_text(lv.value, lv.uln)} × ULN) "
+                f"on {lv.on.isoformat()}",
+                date_used=lv.on,
+                rule_ids=rules_,
             )
 
     def _alp_shown(self) -> None:
@@ -123,13 +145,23 @@ class LabChecks(_Base):
         alp = _liver_of(r, "alp")
         if alp is not None:
             self.add(
-                key="lab.alp", name="ALP (shown)", result=R_INFO,
-                value=f"ALP {_plain(alp.value)} U/L (ULN {_plain(alp.uln)}; {_ratio_text(alp.value, alp.uln)} × ULN) on {alp.on.isoformat()}",
-                date_used=alp.on, rule_ids=("PRE-5",),
+                key="lab.alp",
+                name="ALP (shown)",
+                result=R_INFO,
+                value=f"ALP {_plain(alp.value)} U/L (ULN {_plain(alp.uln)}; {_ratio_text(alp.value, alp.uln)} × ULN) "
+                f"on {alp.on.isoformat()}",
+                date_used=alp.on,
+                rule_ids=("PRE-5",),
             )
         else:
-            self.add(key="lab.alp", name="ALP (shown)", result=R_INFO, value="not recorded for this dose", rule_ids=("PRE-5",),
-                     action="Record ALP with its ULN if available (PRE-5); it does not block.")
+            self.add(
+                key="lab.alp",
+                name="ALP (shown)",
+                result=R_INFO,
+                value="not recorded for this dose",
+                rule_ids=("PRE-5",),
+                action="Record ALP with its ULN if available (PRE-5); it does not block.",
+            )
 
     def labs_present(self) -> dict[str, Any]:
         """PRE-4/PRE-5 with CONV-LAB-5 and CONV-CALC-7: one check per required value."""

@@ -28,25 +28,37 @@ class ToxicityChecks(_Base):
         for t in toxes:
             if _is_vod(t.term):  # whatever its onset, grade or resolution
                 self.add(
-                    key="vod", name="VOD recorded", result=R_DISCONTINUE,
-                    value=f"{t.term} G{t.grade} (v{t.ctcae_version}), onset {t.onset.isoformat()}", date_used=t.onset,
+                    key="vod",
+                    name="VOD recorded",
+                    result=R_DISCONTINUE,
+                    value=f"{t.term} G{t.grade} (v{t.ctcae_version}), onset {t.onset.isoformat()}",
+                    date_used=t.onset,
                     rule_ids=("MOD-NH-1", "WARN-VOD-4", "BOX-1"),
-                    action="Permanently discontinue BESPONSA; a prescriber records the discontinuation. No override; only a recorded correction changes this.",
+                    action="Permanently discontinue BESPONSA; a prescriber records the discontinuation. "
+                    "No override; only a recorded correction changes this.",
                 )
         # MOD-NH-3 / CONV-IRR-1: severe or life-threatening infusion reaction, or anaphylaxis.
         for t in toxes:
             if (_is_irr(t.term) and t.grade >= rules.IRR_SEVERE_GRADE) or _is_anaphylaxis(t.term):
                 self.add(
-                    key="irr.severe", name="Severe infusion reaction", result=R_DISCONTINUE,
-                    value=f"{t.term} G{t.grade} (v{t.ctcae_version}), {t.onset.isoformat()}", date_used=t.onset,
+                    key="irr.severe",
+                    name="Severe infusion reaction",
+                    result=R_DISCONTINUE,
+                    value=f"{t.term} G{t.grade} (v{t.ctcae_version}), {t.onset.isoformat()}",
+                    date_used=t.onset,
                     rule_ids=("MOD-NH-3", "CONV-IRR-1", "CTCAE-1"),
-                    action="Permanently discontinue; a prescriber confirms the discontinuation record. Only a recorded grade correction changes this.",
+                    action="Permanently discontinue; a prescriber confirms the discontinuation record. "
+                    "Only a recorded grade correction changes this.",
                 )
         for d in self.rec.discontinuations:
             self.add(
-                key="discontinued", name="Permanent discontinuation recorded", result=R_DISCONTINUE,
-                value=f"{d.rule_id} by {d.user} ({d.role}) on {d.on.isoformat()}: {d.reason}", date_used=d.on,
-                rule_ids=(d.rule_id,), action="No further dose. Only a recorded correction changes this (16.1).",
+                key="discontinued",
+                name="Permanent discontinuation recorded",
+                result=R_DISCONTINUE,
+                value=f"{d.rule_id} by {d.user} ({d.role}) on {d.on.isoformat()}: {d.reason}",
+                date_used=d.on,
+                rule_ids=(d.rule_id,),
+                action="No further dose. Only a recorded correction changes this (16.1).",
             )
 
     def _pre_treatment_grades(self, anchor: date | None) -> dict[str, int]:
@@ -76,7 +88,8 @@ class ToxicityChecks(_Base):
     def _toxicity(self, k: str, t: Toxicity, g_pre: int, anchor: date | None) -> None:
         txt = (
             f"{t.term} G{t.grade} (v{t.ctcae_version}), onset {t.onset.isoformat()}, unresolved; "
-            f"pre-treatment G{g_pre}" + (" (no baseline: first dose date unknown, taken as G0)" if anchor is None else "")
+            f"pre-treatment G{g_pre}"
+            + (" (no baseline: first dose date unknown, taken as G0)" if anchor is None else "")
             + (f"; attribution: {t.attribution}" if t.attribution else "")
         )
         if t.ctcae_version != rules.CTCAE_VERSION:
@@ -84,11 +97,22 @@ class ToxicityChecks(_Base):
         if t.grade >= rules.NONHEME_HOLD_GRADE and t.grade > g_pre:
             self.tox_label_hold = True
             self.add(
-                key=f"tox.{k}", name=f"Toxicity: {t.term}", result=R_HOLD, value=txt, date_used=t.onset,
+                key=f"tox.{k}",
+                name=f"Toxicity: {t.term}",
+                result=R_HOLD,
+                value=txt,
+                date_used=t.onset,
                 rule_ids=("MOD-NH-4", "MOD-GEN-2", "MOD-NH-6"),
-                action=f"Hold until it recovers to Grade 1 or the pre-treatment grade (G{g_pre}), recorded as resolved (label: no override).",
+                action=f"Hold until it recovers to Grade 1 or the pre-treatment grade (G{g_pre}), "
+                "recorded as resolved (label: no override).",
                 override_rule="MOD-NH-4",
             )
         else:
-            self.add(key=f"tox.{k}", name=f"Toxicity: {t.term}", result=R_INFO, value=txt, date_used=t.onset,
-                     rule_ids=("MOD-NH-4", "MOD-NH-6"))
+            self.add(
+                key=f"tox.{k}",
+                name=f"Toxicity: {t.term}",
+                result=R_INFO,
+                value=txt,
+                date_used=t.onset,
+                rule_ids=("MOD-NH-4", "MOD-NH-6"),
+            )

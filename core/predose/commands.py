@@ -97,7 +97,9 @@ def _text(label: str, value: str, required: bool = True) -> str:
     return text
 
 
-def _patient(state: State, cmd: PatientCommand, actor: Actor, roles: tuple[str, ...], what: str, *rule_ids: str) -> Refusal | None:
+def _patient(
+    state: State, cmd: PatientCommand, actor: Actor, roles: tuple[str, ...], what: str, *rule_ids: str
+) -> Refusal | None:
     refused = require_role(actor, roles, what, *rule_ids)
     if refused:
         return refused
@@ -106,8 +108,9 @@ def _patient(state: State, cmd: PatientCommand, actor: Actor, roles: tuple[str, 
     return None
 
 
-def _dose(state: State, cmd: DoseCommand, actor: Actor, what: str, roles: tuple[str, ...] = CLINICIANS,
-          *rule_ids: str) -> Refusal | None:
+def _dose(
+    state: State, cmd: DoseCommand, actor: Actor, what: str, roles: tuple[str, ...] = CLINICIANS, *rule_ids: str
+) -> Refusal | None:
     """A refusal unless the actor may act and the dose is on the patient's timeline."""
     refused = _patient(state, cmd, actor, roles, what, *rule_ids)
     if refused:
@@ -167,7 +170,9 @@ def decide_identity(state: State, cmd: ConfirmIdentity, now: datetime, actor: Ac
         if scan.error:
             raise ValueError(f"MRN: {scan.error}")
         method = "scanned" if scan.gs1 else cmd.method
-        return [IdentityConfirmed(cycle=cmd.cycle, day=cmd.day, name=name, dob=dob.isoformat(), mrn=scan.identifier, method=method)]
+        return [
+            IdentityConfirmed(cycle=cmd.cycle, day=cmd.day, name=name, dob=dob.isoformat(), mrn=scan.identifier, method=method)
+        ]
 
     return _checked(build)
 
@@ -177,7 +182,9 @@ def decide_identity(state: State, cmd: ConfirmIdentity, now: datetime, actor: Ac
 
 @frozen
 class RecordPremed(DoseCommand):
-    """Pre-dose, m: record one premedication given before this dose: class, drug, dose and route, and the time (HH:MM today) (PRE-1)."""
+    """Pre-dose, m: record one premedication given before this dose (PRE-1).
+
+    Its class, drug, dose and route, and the time it was given (HH:MM today, the site's local time)."""
 
     drug_class: str = ""
     drug: str = ""
@@ -228,7 +235,10 @@ def decide_checklist(state: State, cmd: RecordChecklist, now: datetime, actor: A
 
 @frozen
 class OverrideCheck(DoseCommand):
-    """Pre-dose, o: override or confirm one check with a reason (the role the check names: a prescriber or pharmacist, never a nurse; CONV-OVR-1)."""
+    """Pre-dose, o: override or confirm one check with a reason (CONV-OVR-1).
+
+    Only the role the check names may (a prescriber or a pharmacist, never a nurse), read from the
+    users log; the decision finds the check in the verdict as it stands and records its rule."""
 
     check: str = ""  # the check's key in the verdict
     reason: str = ""
@@ -254,8 +264,17 @@ def decide_override(state: State, cmd: OverrideCheck, now: datetime, actor: Acto
         reason = _text("Reason", cmd.reason)
     except ValueError as exc:
         return refuse(str(exc), "CONV-OVR-1")
-    return [OverrideRecorded(cycle=cmd.cycle, day=cmd.day, rule_id=c.override_rule or c.rule_ids[0], check=c.key,
-                             reason=reason, role=actor.role, decision="proceed")]
+    return [
+        OverrideRecorded(
+            cycle=cmd.cycle,
+            day=cmd.day,
+            rule_id=c.override_rule or c.rule_ids[0],
+            check=c.key,
+            reason=reason,
+            role=actor.role,
+            decision="proceed",
+        )
+    ]
 
 
 # -- v: the verdict ------------------------------------------------------------------------------
@@ -305,8 +324,16 @@ def decide_toxicity(state: State, cmd: RecordToxicity, now: datetime, actor: Act
         if isinstance(cmd.grade, bool) or cmd.grade not in TOXICITY_GRADES:
             raise ValueError(f"Grade: {TOXICITY_GRADES[0]} to {TOXICITY_GRADES[-1]} (CTCAE v{rules.CTCAE_VERSION}).")
         onset = iso_date(cmd.onset, "Onset")
-        return [ToxicityRecorded(term=term, grade=int(cmd.grade), onset=onset.isoformat(), attribution=_text("Attribution", cmd.attribution, False),
-                                 hematologic=bool(cmd.hematologic), ctcae_version=rules.CTCAE_VERSION)]
+        return [
+            ToxicityRecorded(
+                term=term,
+                grade=int(cmd.grade),
+                onset=onset.isoformat(),
+                attribution=_text("Attribution", cmd.attribution, False),
+                hematologic=bool(cmd.hematologic),
+                ctcae_version=rules.CTCAE_VERSION,
+            )
+        ]
 
     return _checked(build, "MOD-NH-6")
 
@@ -325,7 +352,9 @@ def decide_resolve_toxicity(state: State, cmd: ResolveToxicity, now: datetime, a
     refused = _patient(state, cmd, actor, CLINICIANS, "Toxicity resolved")
     if refused:
         return refused
-    recorded = next((ev for ev in state.events(cmd.stream) if ev.version == cmd.toxicity and ev.kind == ToxicityRecorded.KIND), None)
+    recorded = next(
+        (ev for ev in state.events(cmd.stream) if ev.version == cmd.toxicity and ev.kind == ToxicityRecorded.KIND), None
+    )
     if recorded is None:
         return refuse(f"Toxicity resolved: no toxicity recorded as entry {cmd.toxicity}.", "MOD-NH-4")
 
@@ -387,8 +416,11 @@ def decide_qt_drug(state: State, cmd: RecordQtDrug, now: datetime, actor: Actor)
     refused = _patient(state, cmd, actor, CLINICIANS, "QT-prolonging drug", "PRE-6")
     if refused:
         return refused
-    return _checked(lambda: [QtDrugRecorded(drug=_text("Drug", cmd.drug), started_on=iso_date(cmd.started_on, "Started on").isoformat())],
-                    "PRE-6", "WARN-QT-1")
+    return _checked(
+        lambda: [QtDrugRecorded(drug=_text("Drug", cmd.drug), started_on=iso_date(cmd.started_on, "Started on").isoformat())],
+        "PRE-6",
+        "WARN-QT-1",
+    )
 
 
 # -- B: bilirubin cause --------------------------------------------------------------------------

@@ -143,7 +143,16 @@ QT_DRUG = QtDrugRecorded.KIND
 BILI_CAUSE = BilirubinCauseRecorded.KIND
 
 PREDOSE_EVENTS: tuple[type[Payload], ...] = (
-    IdentityConfirmed, PremedGiven, ChecklistRecorded, OverrideRecorded, VerdictRecorded, ToxicityRecorded,
-    ToxicityResolved, EcgRecorded, ElectrolytesRecorded, QtDrugRecorded, BilirubinCauseRecorded,
+    IdentityConfirmed,
+    PremedGiven,
+    ChecklistRecorded,
+    OverrideRecorded,
+    VerdictRecorded,
+    ToxicityRecorded,
+    ToxicityResolved,
+    EcgRecorded,
+    ElectrolytesRecorded,
+    QtDrugRecorded,
+    BilirubinCauseRecorded,
 )
 DOSE_KINDS = frozenset({IDENTITY, PREMED, CHECKLIST, OVERRIDE, VERDICT})  # events of one dose (cycle, day)

@@ -8,8 +8,9 @@ from decimal import Decimal
 from .. import rules
 from .results import _local
 
+
 def _dec_arg(name: str, value: object) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"{name} must be a Decimal (CONV-CALC-1: no binary float)")
     if isinstance(value, int):
         return Decimal(value)
@@ -59,9 +60,7 @@ def _baseline_abnormal(baseline: Decimal | None, baseline_uln: Decimal | None) -
     return baseline is not None and baseline_uln is not None and baseline > rules.ULN_FACTOR_NORMAL * baseline_uln
 
 
-def grade_bilirubin(
-    value: Decimal, uln: Decimal, baseline: Decimal | None = None, baseline_uln: Decimal | None = None
-) -> int:
+def grade_bilirubin(value: Decimal, uln: Decimal, baseline: Decimal | None = None, baseline_uln: Decimal | None = None) -> int:
     """CTCAE-3 blood bilirubin increased, v5.
 
     Baseline normal (or unknown): by × ULN. Baseline abnormal (above its ULN): by × baseline, where
@@ -83,9 +82,7 @@ def grade_bilirubin(
         return _multiple_grade(v, u, rules.CTCAE_BILIRUBIN_GRADE_UPPER)
 
 
-def grade_transaminase(
-    value: Decimal, uln: Decimal, baseline: Decimal | None = None, baseline_uln: Decimal | None = None
-) -> int:
+def grade_transaminase(value: Decimal, uln: Decimal, baseline: Decimal | None = None, baseline_uln: Decimal | None = None) -> int:
     """CTCAE-3 AST or ALT increased, v5 (baseline handling as :func:`grade_bilirubin`).
 
     Baseline abnormal: Grade 1 is 1.5 (inclusive) to 3.0 × baseline; below 1.5 × baseline is 0.
@@ -114,4 +111,3 @@ def grade_transaminase_v3(value: Decimal, uln: Decimal) -> int:
         if v <= rules.ULN_FACTOR_NORMAL * u:
             return 0
         return _multiple_grade(v, u, rules.CTCAE_V3_TRANSAMINASE_GRADE_UPPER)
-

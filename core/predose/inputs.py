@@ -13,7 +13,6 @@ from attrs.validators import in_, instance_of
 from .. import rules
 
 
-
 def _opt_date(instance: Any, attribute: Any, value: object) -> None:
     if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
         raise TypeError(f"{attribute.name} must be a date or None")
@@ -223,4 +222,3 @@ class PredoseSettings:
     low_weight_confirm_kg: Decimal = rules.LOW_WEIGHT_CONFIRM_KG  # CONV-BSA-5
     weight_gain_vod_pct: Decimal = rules.WEIGHT_GAIN_VOD_PROMPT_PCT  # MON-8
     emergency_checklist: bool = True  # PRE-10
-

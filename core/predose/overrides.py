@@ -17,7 +17,8 @@ def _refused_why(c: Check, o: Override) -> str | None:
         return f"{c.name}: label hold or no override allowed (CONV-LAB-6, 16.1)"
     if o.role != c.overridable_by:
         return f"{c.name}: only a {c.overridable_by} may override; {o.user} is a {o.role}" + (
-            " (a nurse can never override)" if o.role == "nurse" else "")
+            " (a nurse can never override)" if o.role == "nurse" else ""
+        )
     if not o.reason.strip():
         return f"{c.name}: an override needs a reason"
     return None
@@ -43,12 +44,18 @@ class OverrideChecks(_Base):
         if applied is None:
             return c
         result = R_DISCONTINUE if applied.decision == "discontinue" else R_PASS
-        return evolve(c, result=result, override=applied, overridden_from=c.result,
-                      unverified_rule=c.unverified_rule or applied.unverified_rule)
+        return evolve(
+            c,
+            result=result,
+            override=applied,
+            overridden_from=c.result,
+            unverified_rule=c.unverified_rule or applied.unverified_rule,
+        )
 
     def _unmatched_why(self, o: Override) -> str:
         matched = [
-            c for c in self.checks
+            c
+            for c in self.checks
             if (c.override_rule == o.rule_id or o.rule_id in c.rule_ids) and (o.check is None or o.check == c.key)
         ]
         if matched and all(c.result in (R_PASS, R_INFO) for c in matched):
@@ -72,7 +79,14 @@ class OverrideChecks(_Base):
                 continue
             if why is None:
                 why = self._unmatched_why(o)
-            out.append(Check(key=f"override.ignored.{o.rule_id}", name="Override not applied", result=R_INFO,
-                             value=f"{o.rule_id} by {o.user} ({o.role}): {why}", rule_ids=(o.rule_id, "CONV-OVR-1"),
-                             action="The recorded override changed nothing."))
+            out.append(
+                Check(
+                    key=f"override.ignored.{o.rule_id}",
+                    name="Override not applied",
+                    result=R_INFO,
+                    value=f"{o.rule_id} by {o.user} ({o.role}): {why}",
+                    rule_ids=(o.rule_id, "CONV-OVR-1"),
+                    action="The recorded override changed nothing.",
+                )
+            )
         self.checks = out

@@ -14,6 +14,7 @@ from attrs import frozen
 from .. import rules
 from .inputs import DoseContext, PredoseSettings
 
+
 def _dec(value: object) -> Decimal | None:
     """A stored number (str, int or Decimal); anything unreadable is None (= missing)."""
     if value is None or isinstance(value, bool):
@@ -183,4 +184,3 @@ def _is_irr(term: str) -> bool:
 def _is_anaphylaxis(term: str) -> bool:
     t = _term_key(term)
     return any(m in t for m in rules.ANAPHYLAXIS_TERM_MARKERS)
-

@@ -38,10 +38,15 @@ def _dose_context(p: Patient, tl: sch.Timeline, cycle: int, day: int, today: dat
     st = prep.fold(events, prep.dose_id(cycle, day))
     calc = st.calculation.data if st.calculation else {}
     return DoseContext(
-        cycle=cycle, day=day, planned_date=dose.planned, is_first_dose=(cycle, day) == (1, 1),
-        previous_dose_date=_previous_given(tl, cycle, day), prior_cycle_day1_date=prior.given_on if prior else None,
+        cycle=cycle,
+        day=day,
+        planned_date=dose.planned,
+        is_first_dose=(cycle, day) == (1, 1),
+        previous_dose_date=_previous_given(tl, cycle, day),
+        prior_cycle_day1_date=prior.given_on if prior else None,
         first_dose_date=c1.given_on if c1 else None,
-        weight_used_kg=Decimal(calc["weight_kg"]) if calc else None, height_used_cm=Decimal(calc["height_cm"]) if calc else None,
+        weight_used_kg=Decimal(calc["weight_kg"]) if calc else None,
+        height_used_cm=Decimal(calc["height_cm"]) if calc else None,
         patient_age_years=age_years(p.dob, today) if p.dob else 0,
         held_since=dose.held_from if day == 1 else None,
     )
@@ -58,9 +63,12 @@ def _monitor_toxicities(tl: sch.Timeline) -> dict[int, Toxicity]:
     tox: dict[int, Toxicity] = {}
     for i, r in enumerate(tl.severe_reactions):  # the timeline read them, with the same roles
         anaphylaxis = r.grade == inf.rules.IRR_ANAPHYLAXIS
-        tox[-1 - i] = Toxicity(term="Anaphylaxis" if anaphylaxis else "Infusion related reaction",
-                               grade=inf.rules.IRR_SEVERE_GRADE if anaphylaxis else int(r.grade), onset=r.at.date(),
-                               attribution=f"monitor: {r.label}")
+        tox[-1 - i] = Toxicity(
+            term="Anaphylaxis" if anaphylaxis else "Infusion related reaction",
+            grade=inf.rules.IRR_SEVERE_GRADE if anaphylaxis else int(r.grade),
+            onset=r.at.date(),
+            attribution=f"monitor: {r.label}",
+        )
     return tox
 
 
@@ -89,33 +97,57 @@ class _Reader:
         elif kind == pe.QT_DRUG:
             self.qt = date.fromisoformat(ev.payload.started_on)
         elif kind == pe.BILI_CAUSE:
-            self.cause = BilirubinCause(cause=ev.payload.cause, recorded_by=ev.actor, confirmed_by=ev.actor,
-                                        confirmed_role=self.roles.get(ev.actor))
+            self.cause = BilirubinCause(
+                cause=ev.payload.cause, recorded_by=ev.actor, confirmed_by=ev.actor, confirmed_role=self.roles.get(ev.actor)
+            )
         elif kind in pe.DOSE_KINDS and ev.data.get("cycle") == self.cycle and ev.data.get("day") == self.day:
             self._dose_event(ev)
 
     def _toxicity(self, ev: Event) -> None:
         d = ev.payload
         if isinstance(d, pe.ToxicityRecorded):
-            self.tox[ev.version] = Toxicity(term=d.term, grade=int(d.grade), onset=date.fromisoformat(d.onset),
-                                            attribution=d.attribution, hematologic=bool(d.hematologic))
+            self.tox[ev.version] = Toxicity(
+                term=d.term,
+                grade=int(d.grade),
+                onset=date.fromisoformat(d.onset),
+                attribution=d.attribution,
+                hematologic=bool(d.hematologic),
+            )
         elif d.toxicity in self.tox:
             t = self.tox[d.toxicity]
-            self.tox[d.toxicity] = Toxicity(term=t.term, grade=t.grade, onset=t.onset, resolved=date.fromisoformat(d.resolved),
-                                            attribution=t.attribution, hematologic=t.hematologic)
+            self.tox[d.toxicity] = Toxicity(
+                term=t.term,
+                grade=t.grade,
+                onset=t.onset,
+                resolved=date.fromisoformat(d.resolved),
+                attribution=t.attribution,
+                hematologic=t.hematologic,
+            )
 
     def _dose_event(self, ev: Event) -> None:
         d = ev.payload
         if isinstance(d, pe.IdentityConfirmed):
-            self.identity = IdentityConfirmation(user=ev.actor, method=d.method, name=d.name,
-                                                 dob=date.fromisoformat(d.dob) if d.dob else None, mrn=d.mrn)
+            self.identity = IdentityConfirmation(
+                user=ev.actor, method=d.method, name=d.name, dob=date.fromisoformat(d.dob) if d.dob else None, mrn=d.mrn
+            )
         elif isinstance(d, pe.PremedGiven):
             self.premeds.append(Premed(drug_class=d.drug_class, drug=d.drug, dose=d.dose, given_at=parse_utc(d.given_at)))
         elif isinstance(d, pe.ChecklistRecorded):
             self.checklist = bool(d.emergency_ready)
         elif isinstance(d, pe.OverrideRecorded):
-            self.overrides.append(Override(rule_id=d.rule_id, role=self.roles.get(ev.actor, "?"), user=ev.actor, reason=d.reason,
-                                           cycle=self.cycle, day=self.day, check=d.check, decision=d.decision, at=ev.at))
+            self.overrides.append(
+                Override(
+                    rule_id=d.rule_id,
+                    role=self.roles.get(ev.actor, "?"),
+                    user=ev.actor,
+                    reason=d.reason,
+                    cycle=self.cycle,
+                    day=self.day,
+                    check=d.check,
+                    decision=d.decision,
+                    at=ev.at,
+                )
+            )
 
 
 def _previous_deviation(events: Sequence[Event], tl: sch.Timeline, previous: date | None) -> ObservationDeviation | None:
@@ -135,31 +167,50 @@ def _intake(p: Patient) -> dict[str, Any]:
         labs=tuple({**e.data, "version": e.version} for e in p.history("labs")),
         blasts=tuple({**e.data, "version": e.version} for e in p.history("blasts")),
         measurements=tuple({**e.data, "version": e.version} for e in p.history("measurement")),
-        reproductive=p.current("reproductive"), consent=p.current("consent"), diagnosis=p.current("diagnosis"),
-        name=p.name, mrn=p.mrn, sex=p.identity.get("sex"), dob=p.dob,
+        reproductive=p.current("reproductive"),
+        consent=p.current("consent"),
+        diagnosis=p.current("diagnosis"),
+        name=p.name,
+        mrn=p.mrn,
+        sex=p.identity.get("sex"),
+        dob=p.dob,
     )
 
 
-def context_and_records(p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, day: int, today: date,
-                        users_roles: dict[str, str]) -> tuple[DoseContext, PatientRecords]:
+def context_and_records(
+    p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, day: int, today: date, users_roles: dict[str, str]
+) -> tuple[DoseContext, PatientRecords]:
     ctx = _dose_context(p, tl, cycle, day, today, events)
     r = _Reader(cycle, day, users_roles, _monitor_toxicities(tl))
     for ev in events:
         r.read(ev)
     discs = []
     if tl.discontinued:
-        discs.append(Discontinuation(rule_id="SCHED", user="", role="prescriber", reason=tl.discontinued_reason or "", on=tl.discontinued_on or today))
+        discs.append(
+            Discontinuation(
+                rule_id="SCHED", user="", role="prescriber", reason=tl.discontinued_reason or "", on=tl.discontinued_on or today
+            )
+        )
     recs = PatientRecords(
         **_intake(p),
-        toxicities=tuple(r.tox.values()), premeds=tuple(r.premeds), identity_check=r.identity,
-        ecg_dates=tuple(r.ecg), electrolytes_dates=tuple(r.lytes), qt_drug_started_on=r.qt, bilirubin_cause=r.cause,
-        overrides=tuple(r.overrides), discontinuations=tuple(discs),
-        observation_incomplete=_previous_deviation(events, tl, ctx.previous_dose_date), emergency_ready=r.checklist,
+        toxicities=tuple(r.tox.values()),
+        premeds=tuple(r.premeds),
+        identity_check=r.identity,
+        ecg_dates=tuple(r.ecg),
+        electrolytes_dates=tuple(r.lytes),
+        qt_drug_started_on=r.qt,
+        bilirubin_cause=r.cause,
+        overrides=tuple(r.overrides),
+        discontinuations=tuple(discs),
+        observation_incomplete=_previous_deviation(events, tl, ctx.previous_dose_date),
+        emergency_ready=r.checklist,
     )
     return ctx, recs
 
 
-def verdict(p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, day: int, today: date, users_roles: dict[str, str]) -> Verdict:
+def verdict(
+    p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, day: int, today: date, users_roles: dict[str, str]
+) -> Verdict:
     ctx, recs = context_and_records(p, events, tl, cycle, day, today, users_roles)
     v = evaluate(ctx, recs, today)
     # Issue 15: the one answer to "may this dose be given now" (core/eligibility.py) is part of the
@@ -176,9 +227,16 @@ def verdict(p: Patient, events: Sequence[Event], tl: sch.Timeline, cycle: int, d
     for i, r in enumerate(el.reasons):
         if r.kind == EL_DISCONTINUE and v.overall == DISCONTINUE:
             continue  # already a check of its own (the severe reaction, the discontinuation record)
-        extra.append(Check(key=f"eligibility.{i}", name="May this dose be given now", value=r.text,
-                           result=R_DISCONTINUE if r.kind == EL_DISCONTINUE else R_HOLD,
-                           rule_ids=r.rule_ids, action=r.next_step))
+        extra.append(
+            Check(
+                key=f"eligibility.{i}",
+                name="May this dose be given now",
+                value=r.text,
+                result=R_DISCONTINUE if r.kind == EL_DISCONTINUE else R_HOLD,
+                rule_ids=r.rule_ids,
+                action=r.next_step,
+            )
+        )
     if not extra:
         return v
     checks = (*v.checks, *extra)

@@ -60,7 +60,7 @@ def _context() -> decimal.Context:
     )
 
 
-def _local():  # noqa: ANN202 - a context manager
+def _local():
     return decimal.localcontext(_context())
 
 
@@ -152,4 +152,3 @@ class Verdict:
             if c.unverified_rule and c.unverified_rule not in seen:
                 seen.append(c.unverified_rule)
         return tuple(seen)
-

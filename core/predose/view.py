@@ -11,8 +11,10 @@ from .results import Check, Verdict
 
 def predose_verdict(view: Any, cycle: int, day: int) -> Verdict:
     """The verdict of one dose (ValueError: the dose is not on the timeline)."""
-    return view.memo(("predose.verdict", cycle, day),
-                     lambda: verdict(view.patient, view.events, view.timeline, cycle, day, view.today, view.roles()))
+    return view.memo(
+        ("predose.verdict", cycle, day),
+        lambda: verdict(view.patient, view.events, view.timeline, cycle, day, view.today, view.roles()),
+    )
 
 
 def overridable(c: Check | None) -> bool:

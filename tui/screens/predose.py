@@ -18,8 +18,13 @@ from .base import PatientView
 from .dialogs import FieldsDialog
 
 RESULT = {
-    "pass": "✓ pass", "hold": "✗ HOLD", "needs_confirmation": "? CONFIRM", "discontinue": "✗✗ STOP",
-    "info": "i info", "missing": "✗ MISSING", "reduce": "↓ reduce",
+    "pass": "✓ pass",
+    "hold": "✗ HOLD",
+    "needs_confirmation": "? CONFIRM",
+    "discontinue": "✗✗ STOP",
+    "info": "i info",
+    "missing": "✗ MISSING",
+    "reduce": "↓ reduce",
 }
 
 
@@ -27,6 +32,7 @@ def required(*names):
     def validate(raw):
         errs = {n: "Required." for n in names if not (raw.get(n) or "").strip()}
         return ({k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()}, {}) if not errs else (None, errs)
+
     return validate
 
 
@@ -73,13 +79,16 @@ class PredoseScreen(PatientView):
         dose = self.app.ledger.view(self.pid).timeline.dose(self.cycle, self.day)
         head.append(f"  Pre-dose check C{self.cycle} D{self.day}" + (f", planned {dose.planned}" if dose else ""))
         if (self.cycle, self.day) == (1, 1):
-            head.append("\n⚠ BOX-1: hepatotoxicity incl. VOD; higher post-HSCT non-relapse mortality (w on the patient screen).", style="bold")
+            head.append(
+                "\n⚠ BOX-1: hepatotoxicity incl. VOD; higher post-HSCT non-relapse mortality (w on the patient screen).",
+                style="bold",
+            )
         self.query_one("#pd-verdict", Static).update(shown(head))
         t = self.query_one("#checks", DataTable)
         keep = t.cursor_row
         t.clear()
         order = {"discontinue": 0, "hold": 1, "missing": 1, "needs_confirmation": 2, "reduce": 3, "info": 4, "pass": 5}
-        for i, c in enumerate(sorted(v.checks, key=lambda c: order.get(c.result, 9))):
+        for c in sorted(v.checks, key=lambda c: order.get(c.result, 9)):
             res = RESULT.get(c.result, c.result) + (" (overridden)" if c.overridden else "")
             val = c.value + (f" ({c.date_used})" if c.date_used else "")
             name = c.name if len(c.name) <= 27 else c.name[:26] + "…"
@@ -142,21 +151,35 @@ class PredoseScreen(PatientView):
 
     @work(exclusive=True)
     async def action_identity(self) -> None:
-        fields = [("name", "Full name", "text"), ("dob", "Date of birth (YYYY-MM-DD)", "text"), ("mrn", "MRN (type or scan)", "text"),
-                  ("method", "How", "choice", [("Typed", "typed"), ("Scanned", "scanned")])]
+        fields = [
+            ("name", "Full name", "text"),
+            ("dob", "Date of birth (YYYY-MM-DD)", "text"),
+            ("mrn", "MRN (type or scan)", "text"),
+            ("method", "How", "choice", [("Typed", "typed"), ("Scanned", "scanned")]),
+        ]
 
         def command(raw) -> pd.ConfirmIdentity:
-            return pd.ConfirmIdentity(self.pid, self.cycle, self.day, raw["name"] or "", raw["dob"] or "", raw["mrn"] or "", raw["method"] or "")
+            return pd.ConfirmIdentity(
+                self.pid, self.cycle, self.day, raw["name"] or "", raw["dob"] or "", raw["mrn"] or "", raw["method"] or ""
+            )
 
         def validate(raw):
-            data, errs = required("name", "dob", "mrn", "method")(raw)
+            _data, errs = required("name", "dob", "mrn", "method")(raw)
             if errs:
                 return None, errs
-            errs = self._dry_run(command(raw), {"Full name": "name", "Date of birth": "dob", "MRN": "mrn", "How": "method"}, "mrn")
+            errs = self._dry_run(
+                command(raw), {"Full name": "name", "Date of birth": "dob", "MRN": "mrn", "How": "method"}, "mrn"
+            )
             return (None, errs) if errs else (raw, {})
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Confirm both identifiers with the patient and the wristband", fields, validate,
-                                                           note="Ask the patient; do not copy from the screen. The check compares with the record."))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Confirm both identifiers with the patient and the wristband",
+                fields,
+                validate,
+                note="Ask the patient; do not copy from the screen. The check compares with the record.",
+            )
+        )
         if ans:
             self._execute(command(ans))
 
@@ -166,18 +189,31 @@ class PredoseScreen(PatientView):
         now = self.app.ledger.clock.now()
 
         def command(raw) -> pd.RecordPremed:
-            return pd.RecordPremed(self.pid, self.cycle, self.day, raw["drug_class"] or "", raw["drug"] or "", raw["dose"] or "", raw["time"] or "")
+            return pd.RecordPremed(
+                self.pid, self.cycle, self.day, raw["drug_class"] or "", raw["drug"] or "", raw["dose"] or "", raw["time"] or ""
+            )
 
         def validate(raw):
-            data, errs = required("drug_class", "drug", "dose", "time")(raw)
+            _data, errs = required("drug_class", "drug", "dose", "time")(raw)
             if errs:
                 return None, errs
             errs = self._dry_run(command(raw), {"Class": "drug_class", "Drug": "drug", "Dose": "dose"}, "time")
             return (None, errs) if errs else (raw, {})
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Premedication given (PRE-1)", [("drug_class", "Class", "choice", classes), ("drug", "Drug", "text"),
-                                                           ("dose", "Dose and route", "text"), ("time", "Given at (HH:MM)", "text")], validate,
-                                                           values={"time": to_local(now).strftime("%H:%M")}, note="Corticosteroid + antipyretic + antihistamine before every dose."))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Premedication given (PRE-1)",
+                [
+                    ("drug_class", "Class", "choice", classes),
+                    ("drug", "Drug", "text"),
+                    ("dose", "Dose and route", "text"),
+                    ("time", "Given at (HH:MM)", "text"),
+                ],
+                validate,
+                values={"time": to_local(now).strftime("%H:%M")},
+                note="Corticosteroid + antipyretic + antihistamine before every dose.",
+            )
+        )
         if not ans:
             return
         try:  # a time the clocks repeated is taken as the earlier: say so (CONV-TIME-1)
@@ -192,19 +228,35 @@ class PredoseScreen(PatientView):
         grades = [(f"Grade {g}", str(g)) for g in pd.TOXICITY_GRADES]
 
         def command(raw) -> pd.RecordToxicity:
-            return pd.RecordToxicity(self.pid, raw["term"] or "", int(raw["grade"] or 0), raw["onset"] or "", raw["kind"] == "hematologic",
-                                     raw.get("attribution") or "")
+            return pd.RecordToxicity(
+                self.pid,
+                raw["term"] or "",
+                int(raw["grade"] or 0),
+                raw["onset"] or "",
+                raw["kind"] == "hematologic",
+                raw.get("attribution") or "",
+            )
 
         def validate(raw):
-            data, errs = required("term", "grade", "onset", "kind")(raw)
+            _data, errs = required("term", "grade", "onset", "kind")(raw)
             if errs:
                 return None, errs
             errs = self._dry_run(command(raw), {"CTCAE term": "term", "Grade": "grade", "Attribution": "attribution"}, "onset")
             return (None, errs) if errs else (raw, {})
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Record a toxicity (CTCAE v5, MOD-NH-6)", [("term", "CTCAE term", "text"), ("grade", "Grade", "choice", grades),
-                                                           ("onset", "Onset (YYYY-MM-DD)", "text"), ("kind", "Type", "choice", [("Non-hematologic", "non_hematologic"), ("Hematologic", "hematologic")]),
-                                                           ("attribution", "Attribution", "text")], validate))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Record a toxicity (CTCAE v5, MOD-NH-6)",
+                [
+                    ("term", "CTCAE term", "text"),
+                    ("grade", "Grade", "choice", grades),
+                    ("onset", "Onset (YYYY-MM-DD)", "text"),
+                    ("kind", "Type", "choice", [("Non-hematologic", "non_hematologic"), ("Hematologic", "hematologic")]),
+                    ("attribution", "Attribution", "text"),
+                ],
+                validate,
+            )
+        )
         if ans:
             self._execute(command(ans))
 
@@ -213,21 +265,35 @@ class PredoseScreen(PatientView):
         tests = {"ecg": pd.RecordEcg, "electrolytes": pd.RecordElectrolytes}
 
         def validate(raw):
-            data, errs = required("test", "date")(raw)
+            _data, errs = required("test", "date")(raw)
             if errs:
                 return None, errs
             errs = self._dry_run(tests[raw["test"]](self.pid, raw["date"]), {}, "date")
             return (None, errs) if errs else (raw, {})
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Baseline ECG and electrolytes (PRE-6)", [("test", "Test", "choice", [("ECG", "ecg"), ("Electrolytes", "electrolytes")]),
-                                                           ("date", "Date (YYYY-MM-DD)", "text")], validate, values={"date": self.app.ledger.today().isoformat()}))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Baseline ECG and electrolytes (PRE-6)",
+                [
+                    ("test", "Test", "choice", [("ECG", "ecg"), ("Electrolytes", "electrolytes")]),
+                    ("date", "Date (YYYY-MM-DD)", "text"),
+                ],
+                validate,
+                values={"date": self.app.ledger.today().isoformat()},
+            )
+        )
         if ans:
             self._execute(tests[ans["test"]](self.pid, ans["date"]))
 
     @work(exclusive=True)
     async def action_checklist(self) -> None:
-        ans = await self.app.push_screen_wait(FieldsDialog("Emergency drugs and equipment available? (PRE-10, never blocks)",
-                                                           [("ready", "Ready", "choice", [("Yes", "yes"), ("No", "no")])], required("ready")))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Emergency drugs and equipment available? (PRE-10, never blocks)",
+                [("ready", "Ready", "choice", [("Yes", "yes"), ("No", "no")])],
+                required("ready"),
+            )
+        )
         if ans:
             self._execute(pd.RecordChecklist(self.pid, self.cycle, self.day, ans["ready"] == "yes"))
 
@@ -235,10 +301,18 @@ class PredoseScreen(PatientView):
     async def action_override(self) -> None:
         c = self.current()
         if not pd.overridable(c):
-            self.notify("This check cannot be overridden (§16.1): enter new data or correct the facts.", severity="warning", timeout=8)
+            self.notify(
+                "This check cannot be overridden (§16.1): enter new data or correct the facts.", severity="warning", timeout=8
+            )
             return
-        ans = await self.app.push_screen_wait(FieldsDialog(f"Override: {c.name} ({c.overridable_by})", [("reason", "Reason", "text")], required("reason"),
-                                                           note=f"Rule {c.override_rule or ', '.join(c.rule_ids)}. Recorded with your name and role."))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                f"Override: {c.name} ({c.overridable_by})",
+                [("reason", "Reason", "text")],
+                required("reason"),
+                note=f"Rule {c.override_rule or ', '.join(c.rule_ids)}. Recorded with your name and role.",
+            )
+        )
         if not ans:
             return
         # The role the check names signs in here if the signed-in user has another (CONV-OVR-1);
@@ -249,7 +323,13 @@ class PredoseScreen(PatientView):
 
     @work(exclusive=True)
     async def action_bilirubin_cause(self) -> None:
-        ans = await self.app.push_screen_wait(FieldsDialog("Bilirubin rise due to (CONV-LAB-2, prescriber)", [("cause", "Cause", "choice", [("Gilbert's syndrome", "gilbert"), ("Hemolysis", "hemolysis")])], required("cause")))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Bilirubin rise due to (CONV-LAB-2, prescriber)",
+                [("cause", "Cause", "choice", [("Gilbert's syndrome", "gilbert"), ("Hemolysis", "hemolysis")])],
+                required("cause"),
+            )
+        )
         if not ans:
             return
         user = await self.as_role(pd.BILIRUBIN_CAUSE_ROLE, "A prescriber confirms the cause.")

@@ -11,8 +11,8 @@ from textual.widgets import Footer, Header, Static
 
 from bedside.core import rules
 from bedside.core.warnings import patient_warnings
-from ..text import shown
 
+from ..text import shown
 from .base import PatientView
 
 

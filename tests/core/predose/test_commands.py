@@ -66,8 +66,14 @@ def test_identity(demo):
     refused(demo, identity(name="  "), "nina", "Full name: required")
     refused(demo, identity(method="guessed"), "nina", "How:")
     ev = accepted(demo, identity(), "nina")
-    assert ev.kind == pd.IDENTITY and ev.data == {"cycle": 1, "day": 1, "name": "HARTMAN, Lena", "dob": "1968-04-12",
-                                                  "mrn": "MRN-100231", "method": "typed"}
+    assert ev.kind == pd.IDENTITY and ev.data == {
+        "cycle": 1,
+        "day": 1,
+        "name": "HARTMAN, Lena",
+        "dob": "1968-04-12",
+        "mrn": "MRN-100231",
+        "method": "typed",
+    }
     assert pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("identity").result == "pass"
 
 
@@ -140,8 +146,15 @@ def test_override_is_for_the_role_the_check_names_never_a_nurse(demo):
     refused(demo, pd.OverrideCheck(OSEI, 1, 1, "identity", "why"), "priya", "cannot be overridden (§16.1)")  # a missing value
     refused(demo, pd.OverrideCheck(OSEI, 2, 1, "pre3.blasts", "why"), "priya", "C2 D1 is not on the timeline")
     ev = accepted(demo, cmd, "priya")
-    assert ev.data == {"cycle": 1, "day": 1, "rule_id": "PRE-3", "check": "pre3.blasts", "reason": "hydroxyurea started; count falling",
-                       "role": "prescriber", "decision": "proceed"}
+    assert ev.data == {
+        "cycle": 1,
+        "day": 1,
+        "rule_id": "PRE-3",
+        "check": "pre3.blasts",
+        "reason": "hydroxyurea started; count falling",
+        "role": "prescriber",
+        "decision": "proceed",
+    }
     c = pd.predose_verdict(demo.view(OSEI), 1, 1).check("pre3.blasts")
     assert c.overridden and c.override.user == "priya" and c.result == "pass"
     refused(demo, cmd, "priya", "cannot be overridden")  # it passes now: nothing left to override
@@ -166,8 +179,14 @@ def test_record_verdict(demo):
 
 
 def toxicity(pid: str = HARTMAN, **kw) -> pd.RecordToxicity:
-    values = {"term": "Alanine aminotransferase increased", "grade": 3, "onset": "2025-03-01", "hematologic": False,
-              "attribution": "possibly related", **kw}
+    values = {
+        "term": "Alanine aminotransferase increased",
+        "grade": 3,
+        "onset": "2025-03-01",
+        "hematologic": False,
+        "attribution": "possibly related",
+        **kw,
+    }
     return pd.RecordToxicity(pid, **values)
 
 
@@ -180,8 +199,14 @@ def test_record_toxicity(demo):
     refused(demo, toxicity(onset="March"), "nina", "Onset: a date as YYYY-MM-DD", "MOD-NH-6")
     refused(demo, toxicity(term=""), "nina", "CTCAE term: required")
     ev = accepted(demo, toxicity(), "nina")
-    assert ev.data == {"term": "Alanine aminotransferase increased", "grade": 3, "onset": "2025-03-01",
-                       "attribution": "possibly related", "hematologic": False, "ctcae_version": "5.0"}
+    assert ev.data == {
+        "term": "Alanine aminotransferase increased",
+        "grade": 3,
+        "onset": "2025-03-01",
+        "attribution": "possibly related",
+        "hematologic": False,
+        "ctcae_version": "5.0",
+    }
     started(demo)
     c = pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("tox.alanine aminotransferase increased")
     assert c.result == "info" and "G3" in c.value  # before the first dose: the pre-treatment grade (MOD-NH-4)

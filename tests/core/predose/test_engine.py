@@ -87,10 +87,12 @@ def ident(**kw) -> IdentityConfirmation:
 def records(dose_date: date, *, labs=None, extra_labs=(), measurements=None, **kw) -> PatientRecords:
     base = {
         "labs": (panel(date(2025, 3, 1), 1),) + ((panel(dose_date, 10),) if dose_date != C1D1 else ()) + tuple(extra_labs)
-        if labs is None else tuple(labs),
+        if labs is None
+        else tuple(labs),
         "blasts": ({"collected_on": "2025-03-01", "blasts_per_mm3": "5000", "derived_from": "absolute", "version": 2},),
         "measurements": (measurement(date(2025, 3, 1)),) + ((measurement(dose_date, version=11),) if dose_date != C1D1 else ())
-        if measurements is None else tuple(measurements),
+        if measurements is None
+        else tuple(measurements),
         "reproductive": {"potential": "no", "breastfeeding": "no"},
         "consent": {"consent": "given", "consent_date": "2025-02-28"},
         "diagnosis": {"disease_status": "relapsed", "cd22": "positive"},
@@ -114,8 +116,12 @@ def ctx(day_date: date = C1D1, **kw) -> DoseContext:
         C1D8: {"cycle": 1, "day": 8, "is_first_dose": False, "previous_dose_date": C1D1, "first_dose_date": C1D1},
         C1D15: {"cycle": 1, "day": 15, "is_first_dose": False, "previous_dose_date": C1D8, "first_dose_date": C1D1},
         C2D1: {
-            "cycle": 2, "day": 1, "is_first_dose": False, "previous_dose_date": C1D15,
-            "first_dose_date": C1D1, "prior_cycle_day1_date": C1D1,
+            "cycle": 2,
+            "day": 1,
+            "is_first_dose": False,
+            "previous_dose_date": C1D15,
+            "first_dose_date": C1D1,
+            "prior_cycle_day1_date": C1D1,
         },
     }
     base = {"planned_date": day_date, "weight_used_kg": D("70"), "height_used_cm": D("170"), "patient_age_years": 39}
@@ -125,14 +131,23 @@ def ctx(day_date: date = C1D1, **kw) -> DoseContext:
 
 
 def run(day_date: date = C1D1, ctx_kw=None, settings_=None, **rec_kw) -> predose.Verdict:
-    return evaluate(ctx(day_date, **(ctx_kw or {})), records(day_date, **rec_kw), today=day_date,
-                    settings=settings_ or PredoseSettings())
+    return evaluate(
+        ctx(day_date, **(ctx_kw or {})), records(day_date, **rec_kw), today=day_date, settings=settings_ or PredoseSettings()
+    )
 
 
 def ov(rule_id: str, role: str = "prescriber", day_date: date = C1D8, check: str | None = None, **kw) -> Override:
     c = ctx(day_date)
-    return Override(rule_id=rule_id, role=role, user=f"{role}1", reason=kw.pop("reason", "clinical judgement"),
-                    cycle=c.cycle, day=c.day, check=check, **kw)
+    return Override(
+        rule_id=rule_id,
+        role=role,
+        user=f"{role}1",
+        reason=kw.pop("reason", "clinical judgement"),
+        cycle=c.cycle,
+        day=c.day,
+        check=check,
+        **kw,
+    )
 
 
 def blocking(v: predose.Verdict) -> set[str]:
@@ -278,14 +293,20 @@ def test_gilbert_exception_is_bilirubin_only_and_needs_a_prescriber() -> None:
     assert v.check("table3.grade.bilirubin") is None and v.check("table3.conv.bilirubin") is None
     assert v.check("table3.conv.ast").overridable_by == "prescriber"  # AST still applies (CONV-LAB-2)
     assert v.overall == HOLD
-    v2 = run(C1D8, labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, bilirubin="2.4", ast="120")),
-             bilirubin_cause=confirmed, overrides=(ov("CONV-LAB-3"),))
+    v2 = run(
+        C1D8,
+        labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, bilirubin="2.4", ast="120")),
+        bilirubin_cause=confirmed,
+        overrides=(ov("CONV-LAB-3"),),
+    )
     assert v2.overall == PROCEED
     unconfirmed = BilirubinCause(cause="hemolysis", recorded_by="nina")
     v3 = run(C1D8, labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, bilirubin="2.4", ast="120")), bilirubin_cause=unconfirmed)
     assert v3.check("table3.mod_nh_2").result == "hold"
     nurse_confirmed = BilirubinCause(cause="gilbert", recorded_by="nina", confirmed_by="nina", confirmed_role="nurse")
-    v4 = run(C1D8, labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, bilirubin="2.4", ast="120")), bilirubin_cause=nurse_confirmed)
+    v4 = run(
+        C1D8, labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, bilirubin="2.4", ast="120")), bilirubin_cause=nurse_confirmed
+    )
     assert v4.check("table3.mod_nh_2").result == "hold"
 
 
@@ -330,8 +351,11 @@ def test_M7_hold_over_28_days_prompts_a_prescriber_decision() -> None:
     assert evaluate(ctx(C2D1, **c), records(planned, labs=labs_ok, overrides=(stop,)), today=planned).overall == DISCONTINUE
     # exactly 28 days: no prompt (CONV-SCHED-5: "> 28" = 29 or more)
     planned28 = C2D1 + timedelta(days=28)
-    v = evaluate(ctx(C2D1, planned_date=planned28, held_since=C2D1),
-                 records(planned28, labs=(panel(date(2025, 3, 1), 1), panel(planned28, 10))), today=planned28)
+    v = evaluate(
+        ctx(C2D1, planned_date=planned28, held_since=C2D1),
+        records(planned28, labs=(panel(date(2025, 3, 1), 1), panel(planned28, 10))),
+        today=planned28,
+    )
     assert v.check("table2.held_over_28") is None and v.overall == PROCEED
 
 
@@ -387,7 +411,14 @@ def test_table2_unknown_baseline_applies_strictest_rows() -> None:
 def test_PRE3_wbc_30_times_40_percent_holds_and_10000_passes() -> None:
     count = intake.blasts_per_mm3(D("30"), D("40"))
     assert count == D("12000")
-    hi = {"collected_on": "2025-03-02", "wbc": "30", "blast_pct": "40", "blasts_per_mm3": str(count), "derived_from": "wbc_pct", "version": 3}
+    hi = {
+        "collected_on": "2025-03-02",
+        "wbc": "30",
+        "blast_pct": "40",
+        "blasts_per_mm3": str(count),
+        "derived_from": "wbc_pct",
+        "version": 3,
+    }
     v = run(C1D1, blasts=(hi,))
     c = v.check("pre3.blasts")
     assert v.overall == HOLD and c.result == "hold" and c.overridable_by == "prescriber"
@@ -453,9 +484,18 @@ def test_grade_bilirubin_baseline_in_another_unit_compares_ratios() -> None:
 @pytest.mark.parametrize(
     ("value", "v5", "v3"),
     [
-        ("40", 0, 0), ("40.01", 1, 1), ("100", 1, 1), ("102", 1, 2), ("104", 1, 2),
+        ("40", 0, 0),
+        ("40.01", 1, 1),
+        ("100", 1, 1),
+        ("102", 1, 2),
+        ("104", 1, 2),
         ("120", 1, 2),  # 3.0 × ULN: v5 G1, v3.0 G2 (CTCAE-4)
-        ("120.01", 2, 2), ("160", 2, 2), ("200", 2, 2), ("200.01", 3, 3), ("800", 3, 3), ("800.01", 4, 4),
+        ("120.01", 2, 2),
+        ("160", 2, 2),
+        ("200", 2, 2),
+        ("200.01", 3, 3),
+        ("800", 3, 3),
+        ("800.01", 4, 4),
     ],
 )
 def test_grade_transaminase_v5_and_v3(value: str, v5: int, v3: int) -> None:
@@ -569,8 +609,7 @@ def test_missing_values_cannot_be_overridden() -> None:
 
 def test_consent_gate() -> None:
     assert run(C1D1, consent=None).check("gate.consent").result == "missing"
-    declined = run(C1D1, consent={"consent": "declined", "consent_date": "2025-03-01"},
-                   overrides=(ov("PRE-8", day_date=C1D1),))
+    declined = run(C1D1, consent={"consent": "declined", "consent_date": "2025-03-01"}, overrides=(ov("PRE-8", day_date=C1D1),))
     assert declined.check("gate.consent").result == "hold" and declined.overall == HOLD
     assert run(C1D8, consent=None).check("gate.consent") is None  # first dose only
 
@@ -600,7 +639,10 @@ def test_ecg_cd22_age_and_low_weight_gates() -> None:
         v = run(C1D1, diagnosis={"cd22": cd22})
         assert v.overall == NEEDS_CONFIRMATION and v.check("gate.cd22").result == "needs_confirmation"
         assert run(C1D1, diagnosis={"cd22": cd22}, overrides=(ov("IND-5", day_date=C1D1),)).overall == PROCEED
-        assert run(C1D1, diagnosis={"cd22": cd22}, overrides=(ov("IND-5", role="nurse", day_date=C1D1),)).overall == NEEDS_CONFIRMATION
+        assert (
+            run(C1D1, diagnosis={"cd22": cd22}, overrides=(ov("IND-5", role="nurse", day_date=C1D1),)).overall
+            == NEEDS_CONFIRMATION
+        )
     infant = {"patient_age_years": 0, "weight_used_kg": D("9.5"), "height_used_cm": D("75")}
     ms = (measurement(date(2025, 3, 1), weight="9.5", height="75"),)
     v = evaluate(ctx(C1D1, **infant), records(C1D1, measurements=ms), today=C1D1)
@@ -617,8 +659,12 @@ def test_ecg_cd22_age_and_low_weight_gates() -> None:
 def test_qt_drug_prompts_ecg_and_electrolytes() -> None:
     v = run(C1D8, qt_drug_started_on=date(2025, 3, 5))
     assert v.check("qt.recheck").result == "needs_confirmation" and v.overall == NEEDS_CONFIRMATION
-    v = run(C1D8, qt_drug_started_on=date(2025, 3, 5), ecg_dates=(date(2025, 3, 1), date(2025, 3, 6)),
-            electrolytes_dates=(date(2025, 3, 6),))
+    v = run(
+        C1D8,
+        qt_drug_started_on=date(2025, 3, 5),
+        ecg_dates=(date(2025, 3, 1), date(2025, 3, 6)),
+        electrolytes_dates=(date(2025, 3, 6),),
+    )
     assert v.overall == PROCEED
 
 
@@ -639,8 +685,7 @@ def test_qt_drug_prompts_ecg_and_electrolytes() -> None:
 )
 def test_weight_change_thresholds(age: int, weight: str, expected: str) -> None:
     ms = (measurement(date(2025, 3, 1)), measurement(C1D8, weight=weight, version=11))
-    v = evaluate(ctx(C1D8, patient_age_years=age), records(C1D8, measurements=ms,
-                 overrides=(ov("CONV-WT-1"),)), today=C1D8)
+    v = evaluate(ctx(C1D8, patient_age_years=age), records(C1D8, measurements=ms, overrides=(ov("CONV-WT-1"),)), today=C1D8)
     assert v.overall == expected, v.check("weight.change").value
     if expected == HOLD:
         assert v.check("weight.change").overridable_by is None and not v.check("weight.change").overridden
@@ -684,21 +729,23 @@ def test_unresolved_grade2_toxicity_holds_without_override() -> None:
     # a toxicity recorded as a label hold makes liver convention holds non-overridable (CONV-LAB-6)
     v = run_liver(ast="104", overrides=(ov("CONV-LAB-3"),))
     assert v.overall == PROCEED
-    v = run(C1D8, labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, ast="104")), toxicities=(tox(),),
-            overrides=(ov("CONV-LAB-3"),))
+    v = run(
+        C1D8, labs=(panel(date(2025, 3, 1), 1), panel(C1D8, 10, ast="104")), toxicities=(tox(),), overrides=(ov("CONV-LAB-3"),)
+    )
     assert v.check("table3.conv.ast").overridable_by is None
 
 
 def test_vod_discontinues_whatever_else() -> None:
     for term in ("Hepatic veno-occlusive disease", "VOD", "Sinusoidal obstruction syndrome"):
-        v = run(C1D8, toxicities=(tox(term=term, grade=3, resolved=date(2025, 3, 9)),),
-                overrides=(ov("MOD-NH-1"),))
+        v = run(C1D8, toxicities=(tox(term=term, grade=3, resolved=date(2025, 3, 9)),), overrides=(ov("MOD-NH-1"),))
         assert v.overall == DISCONTINUE and v.check("vod").result == "discontinue"
         assert v.check("vod").overridable_by is None
 
 
 def test_severe_infusion_reaction_discontinues() -> None:
-    assert run(C1D8, toxicities=(tox(term="Infusion related reaction", grade=3, onset=C1D1, resolved=C1D1),)).overall == DISCONTINUE
+    assert (
+        run(C1D8, toxicities=(tox(term="Infusion related reaction", grade=3, onset=C1D1, resolved=C1D1),)).overall == DISCONTINUE
+    )
     assert run(C1D8, toxicities=(tox(term="Infusion related reaction", grade=2, onset=C1D1, resolved=C1D1),)).overall == PROCEED
     assert run(C1D8, toxicities=(tox(term="Anaphylaxis", grade=3, onset=C1D1, resolved=C1D1),)).overall == DISCONTINUE
 
@@ -719,7 +766,10 @@ def test_premedication_missing_holds_and_prescriber_may_omit() -> None:
     omit = ov("PRE-1", check="premed.antihistamine", reason="antihistamine allergy")
     assert run(C1D8, premeds=two, overrides=(omit,)).overall == PROCEED
     assert run(C1D8, premeds=two, overrides=(ov("PRE-1", role="nurse", check="premed.antihistamine"),)).overall == HOLD
-    no_dose = (*two, Premed(drug_class="antihistamine", drug="loratadine", dose="", given_at=datetime(2025, 3, 10, 8, tzinfo=UTC)))
+    no_dose = (
+        *two,
+        Premed(drug_class="antihistamine", drug="loratadine", dose="", given_at=datetime(2025, 3, 10, 8, tzinfo=UTC)),
+    )
     assert run(C1D8, premeds=no_dose).overall == HOLD
     start = datetime(2025, 3, 10, 7, 30, tzinfo=UTC)  # premeds at 08:00 are after this start
     v = evaluate(ctx(C1D8, infusion_start=start), records(C1D8), today=C1D8)
@@ -789,14 +839,31 @@ baselines = st.fixed_dictionaries({"bilirubin": bili_values.map(str), "ast": liv
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(bili_values, liver_values, liver_values, st.sampled_from(["bilirubin", "ast", "alt"]), raises, override_sets, gilbert, baselines)
+@given(
+    bili_values,
+    liver_values,
+    liver_values,
+    st.sampled_from(["bilirubin", "ast", "alt"]),
+    raises,
+    override_sets,
+    gilbert,
+    baselines,
+)
 def test_raising_a_liver_value_never_relaxes_the_verdict(bili, ast, alt, which, up, overrides, cause, baseline) -> None:
     values = {"bilirubin": bili, "ast": ast, "alt": alt}
-    before = run(C1D8, labs=(panel(date(2025, 3, 1), 1, **baseline), panel(C1D8, 10, **{k: str(v) for k, v in values.items()})),
-                 overrides=overrides, bilirubin_cause=cause)
+    before = run(
+        C1D8,
+        labs=(panel(date(2025, 3, 1), 1, **baseline), panel(C1D8, 10, **{k: str(v) for k, v in values.items()})),
+        overrides=overrides,
+        bilirubin_cause=cause,
+    )
     values[which] += up
-    after = run(C1D8, labs=(panel(date(2025, 3, 1), 1, **baseline), panel(C1D8, 10, **{k: str(v) for k, v in values.items()})),
-                overrides=overrides, bilirubin_cause=cause)
+    after = run(
+        C1D8,
+        labs=(panel(date(2025, 3, 1), 1, **baseline), panel(C1D8, 10, **{k: str(v) for k, v in values.items()})),
+        overrides=overrides,
+        bilirubin_cause=cause,
+    )
     assert _RANK[after.overall] >= _RANK[before.overall]
     if before.overall == HOLD:
         assert after.overall != PROCEED
@@ -807,13 +874,29 @@ def test_raising_a_liver_value_never_relaxes_the_verdict(bili, ast, alt, which, 
     st.sampled_from([C1D1, C1D8, C1D15, C2D1]),
     st.decimals(min_value=D("0"), max_value=D("5"), places=2),
     st.decimals(min_value=D("0"), max_value=D("300"), places=1),
-    liver_values, liver_values, bili_values,
-    st.booleans(), st.booleans(), st.booleans(), override_sets,
+    liver_values,
+    liver_values,
+    bili_values,
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+    override_sets,
 )
-def test_never_proceed_with_a_blocking_check(day_date, anc, plt, ast, alt, bili, with_premeds, with_ident, with_ecg, overrides) -> None:
-    labs = (panel(date(2025, 3, 1), 1), panel(day_date, 10, anc=str(anc), platelets=str(plt), ast=str(ast), alt=str(alt), bilirubin=str(bili)))
-    v = run(day_date, labs=labs, premeds=premeds(day_date) if with_premeds else (),
-            identity_check=ident() if with_ident else None, ecg_dates=(date(2025, 3, 1),) if with_ecg else (), overrides=overrides)
+def test_never_proceed_with_a_blocking_check(
+    day_date, anc, plt, ast, alt, bili, with_premeds, with_ident, with_ecg, overrides
+) -> None:
+    labs = (
+        panel(date(2025, 3, 1), 1),
+        panel(day_date, 10, anc=str(anc), platelets=str(plt), ast=str(ast), alt=str(alt), bilirubin=str(bili)),
+    )
+    v = run(
+        day_date,
+        labs=labs,
+        premeds=premeds(day_date) if with_premeds else (),
+        identity_check=ident() if with_ident else None,
+        ecg_dates=(date(2025, 3, 1),) if with_ecg else (),
+        overrides=overrides,
+    )
     results = {c.result for c in v.checks}
     if results & {"hold", "missing", "needs_confirmation", "discontinue"}:
         assert v.overall != PROCEED

@@ -30,8 +30,19 @@ def stored_events(tmp_path):
 
 def test_every_predose_kind_is_registered_once():
     kinds = {cls.KIND for cls in pd.PREDOSE_EVENTS}
-    assert kinds == {pd.IDENTITY, pd.PREMED, pd.CHECKLIST, pd.OVERRIDE, pd.VERDICT, pd.TOX_RECORDED, pd.TOX_RESOLVED,
-                     pd.ECG, pd.ELECTROLYTES, pd.QT_DRUG, pd.BILI_CAUSE}
+    assert kinds == {
+        pd.IDENTITY,
+        pd.PREMED,
+        pd.CHECKLIST,
+        pd.OVERRIDE,
+        pd.VERDICT,
+        pd.TOX_RECORDED,
+        pd.TOX_RESOLVED,
+        pd.ECG,
+        pd.ELECTROLYTES,
+        pd.QT_DRUG,
+        pd.BILI_CAUSE,
+    }
     for cls in pd.PREDOSE_EVENTS:
         assert EVENT_TYPES[cls.KIND] is cls and attrs.has(cls)
 
