@@ -131,4 +131,3 @@ from .voids import (
     voided_entries,
     voided_versions,
 )
-

@@ -14,16 +14,28 @@ from attrs import frozen
 from ..commands import Actor
 from ..events import Event
 from .model import Dose, Proposal
-from .voids import describe_entry, void_needs
 from .vocab import GIVEN
+from .voids import describe_entry, void_needs
 
 CLINICIANS = ("nurse", "pharmacist", "prescriber")  # who records schedule entries (an admin does not)
 PRESCRIBER_ACTIONS = {
     "levels": "Levels are confirmed by a prescriber (CONV-MOD-3, CONV-RESP-4).",
     "discontinue": "A prescriber records a permanent discontinuation (§16.1).",
 }
-ACTIONS = ("start", "give", "hold", "recover", "move", "omit", "extend", "response", "decide", "levels",
-           "discontinue", "in_error")
+ACTIONS = (
+    "start",
+    "give",
+    "hold",
+    "recover",
+    "move",
+    "omit",
+    "extend",
+    "response",
+    "decide",
+    "levels",
+    "discontinue",
+    "in_error",
+)
 
 
 @frozen
@@ -52,13 +64,19 @@ def access(action: str, actor: Actor, *, proposal: Proposal | None = None, entry
             raise ValueError("access('in_error') needs the entry")
         role = void_needs(entry, actor.username, actor.role)
         what = describe_entry(entry)
-        return ActionAccess(role is None, role, "" if role is None else
-                            f"{what} was recorded by {entry.actor}: they or a prescriber may mark it in error.")
+        return ActionAccess(
+            role is None,
+            role,
+            "" if role is None else f"{what} was recorded by {entry.actor}: they or a prescriber may mark it in error.",
+        )
     if action in PRESCRIBER_ACTIONS:
         return _role(actor, "prescriber", PRESCRIBER_ACTIONS[action])
     if actor.role not in CLINICIANS:
-        return ActionAccess(False, None, f"Schedule entries are recorded by a nurse, pharmacist or prescriber "
-                                         f"('{actor.username}' is an {actor.role}).")
+        return ActionAccess(
+            False,
+            None,
+            f"Schedule entries are recorded by a nurse, pharmacist or prescriber ('{actor.username}' is an {actor.role}).",
+        )
     return ActionAccess(True)
 
 
@@ -113,6 +131,9 @@ def _estimate(view: Any, dose: Dose) -> DoseAmount:
         p = calc.prepare(Decimal(m["height_cm"]), Decimal(m["weight_kg"]), dose.level, formula)  # type: ignore[arg-type]
     except ValueError as exc:
         return DoseAmount(None, dose.level, "none", f"no dose in mg: {exc}")
-    return DoseAmount(p.dose_mg, dose.level, "estimate",
-                      f"{p.dose_mg} mg (an estimate from the current BSA {p.bsa.shown} m², {formula}: "
-                      "no preparation calculated at this level)")
+    return DoseAmount(
+        p.dose_mg,
+        dose.level,
+        "estimate",
+        f"{p.dose_mg} mg (an estimate from the current BSA {p.bsa.shown} m², {formula}: no preparation calculated at this level)",
+    )

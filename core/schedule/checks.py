@@ -16,9 +16,23 @@ from ..text import unsafe_message
 from .model import Dose, Proposal, Timeline
 from .parse import _dec, _fmt
 from .vocab import (
-    BLOCKED, DISCONTINUE_REASONS, EXTENSION_REASONS, GIVEN, HELD, IN_CR_CRI, MRD_VALUES, NOT_APPLICABLE, OMITTED,
-    RESPONSES, SCOPE_ALL, SCOPE_CYCLE, SCOPE_DOSE, SPACING, TOXICITIES,
+    BLOCKED,
+    DISCONTINUE_REASONS,
+    EXTENSION_REASONS,
+    GIVEN,
+    HELD,
+    IN_CR_CRI,
+    MRD_VALUES,
+    NOT_APPLICABLE,
+    OMITTED,
+    RESPONSES,
+    SCOPE_ALL,
+    SCOPE_CYCLE,
+    SCOPE_DOSE,
+    SPACING,
+    TOXICITIES,
 )
+
 
 def _need_started(tl: Timeline) -> None:
     if not tl.started:
@@ -65,9 +79,11 @@ def _text(value: str, what: str) -> str:
 def _blocking(tl: Timeline, dose: Dose) -> list[Proposal]:
     out = []
     for p in tl.proposals:
-        if (p.scope == SCOPE_ALL
-                or (p.scope == SCOPE_CYCLE and p.cycle == dose.cycle)
-                or (p.scope == SCOPE_DOSE and (p.cycle, p.day) == (dose.cycle, dose.day))):
+        if (
+            p.scope == SCOPE_ALL
+            or (p.scope == SCOPE_CYCLE and p.cycle == dose.cycle)
+            or (p.scope == SCOPE_DOSE and (p.cycle, p.day) == (dose.cycle, dose.day))
+        ):
             out.append(p)
     return out
 
@@ -93,7 +109,9 @@ def check_start(tl: Timeline, day1: date) -> dict[str, Any]:
     return {"cycle": 1, "day1": day1.isoformat()}
 
 
-def check_give(tl: Timeline, cycle: int, day: int, on_date: date, level_mg_m2: Decimal | str, dose_mg: Decimal | str) -> dict[str, Any]:
+def check_give(
+    tl: Timeline, cycle: int, day: int, on_date: date, level_mg_m2: Decimal | str, dose_mg: Decimal | str
+) -> dict[str, Any]:
     """``dose.given``: refuse after discontinuation, out of order, against the spacing or window
     rules (SCHED-2/3/7, CONV-SCHED-1/3), with an undecided blocking proposal, or at a level other
     than the allowed one (DOSE-1, DOSE-6, MOD-GEN-3, CONV-MOD-3, CONV-RESP-4)."""
@@ -113,26 +131,34 @@ def _may_give_on(tl: Timeline, dose: Dose, on_date: date) -> None:
     if on_date > tl.today:
         raise ValueError(f"{dose.label}: {on_date} is in the future (today is {tl.today}); record a dose when it is given.")
     if dose.state == HELD:
-        raise ValueError(f"{dose.label} is held since {dose.held_from} ({dose.hold_reason}); record recovery first "
-                         "(MOD-GEN-2, Table 2/3).")
+        raise ValueError(
+            f"{dose.label} is held since {dose.held_from} ({dose.hold_reason}); record recovery first (MOD-GEN-2, Table 2/3)."
+        )
     if dose.state == BLOCKED:
         raise ValueError(f"{dose.label} is blocked: {dose.note}.")
     before = _earlier_open(tl, dose)
     if before:
         names = ", ".join(f"{x.label} ({x.state})" for x in before)
-        raise ValueError(f"{dose.label}: earlier doses are not given or omitted: {names}. Resolve them first "
-                         "(SCHED-6, CONV-SCHED-7).")
+        raise ValueError(
+            f"{dose.label}: earlier doses are not given or omitted: {names}. Resolve them first (SCHED-6, CONV-SCHED-7)."
+        )
     if tl.last_given is not None and on_date < tl.last_given + SPACING:
-        raise ValueError(f"{dose.label} on {on_date}: < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
-                         f"({tl.last_given}) (SCHED-3, CONV-SCHED-2/3); earliest {tl.last_given + SPACING}.")
+        raise ValueError(
+            f"{dose.label} on {on_date}: < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
+            f"({tl.last_given}) (SCHED-3, CONV-SCHED-2/3); earliest {tl.last_given + SPACING}."
+        )
     if dose.effective is None:
         rule = "SCHED-3, CONV-SCHED-3" if dose.day == 1 else "SCHED-7"
-        raise ValueError(f"{dose.label}: no allowed date in its window ({rule}); earliest spacing-compliant date "
-                         f"{dose.earliest}, which a prescriber must confirm.")
+        raise ValueError(
+            f"{dose.label}: no allowed date in its window ({rule}); earliest spacing-compliant date "
+            f"{dose.earliest}, which a prescriber must confirm."
+        )
     if on_date not in dose.effective:
         rule = "CONV-SCHED-1 (Day 1 has no window)" if dose.day == 1 else "SCHED-2, SCHED-7 (effective window)"
-        raise ValueError(f"{dose.label} on {on_date} is outside {dose.effective.text} ({rule}); nearest allowed date "
-                         f"{dose.effective.nearest(on_date)}.")
+        raise ValueError(
+            f"{dose.label} on {on_date} is outside {dose.effective.text} ({rule}); nearest allowed date "
+            f"{dose.effective.nearest(on_date)}."
+        )
 
 
 def _not_waiting(tl: Timeline, dose: Dose) -> None:
@@ -160,8 +186,10 @@ def _given_amount(dose: Dose, level_mg_m2: Decimal | str, dose_mg: Decimal | str
         raise ValueError(f"{dose.label}: level and dose must be decimal numbers.") from exc
     if lv != dose.level:
         direction = "above" if lv > dose.level else "below"
-        raise ValueError(f"{dose.label}: level {_fmt(lv)} mg/m² is {direction} the allowed {_fmt(dose.level)} mg/m² "
-                         f"({dose.level_basis}; DOSE-6, MOD-GEN-3).")
+        raise ValueError(
+            f"{dose.label}: level {_fmt(lv)} mg/m² is {direction} the allowed {_fmt(dose.level)} mg/m² "
+            f"({dose.level_basis}; DOSE-6, MOD-GEN-3)."
+        )
     if not mg.is_finite() or mg <= 0:
         raise ValueError(f"{dose.label}: dose_mg must be a positive number of mg.")
     return mg
@@ -177,11 +205,18 @@ def check_hold(tl: Timeline, cycle: int, day: int, reason: str, toxicity: str) -
     if toxicity not in TOXICITIES:
         raise ValueError(f"toxicity must be one of {', '.join(TOXICITIES)}.")
     if toxicity == "hematologic" and day not in rules.HEMATOLOGIC_HOLD_DAYS:
-        raise ValueError(f"{dose.label}: doses within a cycle are not held for neutropenia or thrombocytopenia "
-                         "(MOD-GEN-1, MOD-HEM-6); Table 2 applies at Day 1 only.")
+        raise ValueError(
+            f"{dose.label}: doses within a cycle are not held for neutropenia or thrombocytopenia "
+            "(MOD-GEN-1, MOD-HEM-6); Table 2 applies at Day 1 only."
+        )
     planned = dose.held_from or dose.planned
-    return {"cycle": cycle, "day": day, "planned_date": planned.isoformat(), "reason": _text(reason, "A hold reason"),
-            "toxicity": toxicity}
+    return {
+        "cycle": cycle,
+        "day": day,
+        "planned_date": planned.isoformat(),
+        "reason": _text(reason, "A hold reason"),
+        "toxicity": toxicity,
+    }
 
 
 def check_recover(tl: Timeline, cycle: int, day: int, on_date: date) -> dict[str, Any]:
@@ -220,16 +255,22 @@ def check_move(tl: Timeline, cycle: int, day: int, new_date: date, reason: str) 
         raise ValueError(f"{dose.label}: {new_date} is in the past (today {tl.today}); nearest allowed date {tl.today} or later.")
     earliest = tl.last_given + SPACING if tl.last_given else None
     if earliest is not None and new_date < earliest:
-        raise ValueError(f"{dose.label} on {new_date}: < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
-                         f"({tl.last_given}) (SCHED-3); nearest allowed date {earliest}.")
+        raise ValueError(
+            f"{dose.label} on {new_date}: < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
+            f"({tl.last_given}) (SCHED-3); nearest allowed date {earliest}."
+        )
     if day == 1:
         _may_move_day1(tl, dose, new_date, earliest)
     elif dose.effective is None:
-        raise ValueError(f"{dose.label}: no date in its window is allowed (SCHED-7); the earliest compliant date "
-                         f"{dose.earliest} needs a prescriber's confirmation.")
+        raise ValueError(
+            f"{dose.label}: no date in its window is allowed (SCHED-7); the earliest compliant date "
+            f"{dose.earliest} needs a prescriber's confirmation."
+        )
     elif new_date not in dose.effective:
-        raise ValueError(f"{dose.label} on {new_date} is outside its effective window {dose.effective.text} "
-                         f"(SCHED-2, SCHED-7); nearest allowed date {dose.effective.nearest(new_date)}.")
+        raise ValueError(
+            f"{dose.label} on {new_date} is outside its effective window {dose.effective.text} "
+            f"(SCHED-2, SCHED-7); nearest allowed date {dose.effective.nearest(new_date)}."
+        )
     return {"cycle": cycle, "day": day, "date": new_date.isoformat(), "reason": why}
 
 
@@ -239,16 +280,20 @@ def _may_move_day1(tl: Timeline, dose: Dose, new_date: date, earliest: date | No
         raise ValueError("C1 D1 is the start date: record a new cycle 1 start (check_start) instead.")
     floor = max(dose.nominal, earliest) if earliest else dose.nominal
     if new_date < floor:
-        raise ValueError(f"{dose.label}: Day 1 has no window and cannot come earlier than {floor} "
-                         f"(CONV-SCHED-1, SCHED-3); nearest allowed date {floor}.")
+        raise ValueError(
+            f"{dose.label}: Day 1 has no window and cannot come earlier than {floor} "
+            f"(CONV-SCHED-1, SCHED-3); nearest allowed date {floor}."
+        )
     if dose.cycle == rules.EXTENDABLE_CYCLE + 1:
         c1 = tl.cycle(rules.EXTENDABLE_CYCLE)
         assert c1 is not None
         last_ext = c1.day1 + timedelta(days=rules.CYCLE1_MAX_DAYS)
         if new_date <= last_ext:
             length = (new_date - c1.day1).days
-            raise ValueError(f"C2 D1 on {new_date} is a cycle 1 of {length} days: extend cycle 1 instead "
-                             f"(SCHED-4, check_extend length {length}, with its reason).")
+            raise ValueError(
+                f"C2 D1 on {new_date} is a cycle 1 of {length} days: extend cycle 1 instead "
+                f"(SCHED-4, check_extend length {length}, with its reason)."
+            )
 
 
 def check_extend(tl: Timeline, length_days: int, reason: str, note: str = "") -> dict[str, Any]:
@@ -267,8 +312,10 @@ def check_extend(tl: Timeline, length_days: int, reason: str, note: str = "") ->
     if reason == "other" and not clean_note:
         raise ValueError("Neither label reason applies: the prescriber records why (CONV-SCHED-3).")
     if reason == "cr_cri" and not any(r.response in IN_CR_CRI for r in tl.facts.responses):
-        raise ValueError("No CR/CRi is recorded: record the response, or give toxicity recovery (or another reason) "
-                         "for the extension (SCHED-4).")
+        raise ValueError(
+            "No CR/CRi is recorded: record the response, or give toxicity recovery (or another reason) "
+            "for the extension (SCHED-4)."
+        )
     _spacing_after_extension(tl, length_days)
     return {"cycle": rules.EXTENDABLE_CYCLE, "length_days": length_days, "reason": reason, "note": clean_note}
 
@@ -282,11 +329,15 @@ def _spacing_after_extension(tl: Timeline, length_days: int) -> None:
     if tl.last_given is not None and c2 < tl.last_given + SPACING:
         need = (tl.last_given + SPACING - c1.day1).days
         if need > hi:
-            raise ValueError(f"C2 D1 must be ≥ {tl.last_given + SPACING} (SCHED-3), beyond the {hi}-day extension: "
-                             "record the delay with its cause (CONV-SCHED-3).")
-        raise ValueError(f"A {length_days}-day cycle 1 puts C2 D1 on {c2}, < {rules.MIN_DAYS_BETWEEN_DOSES} days after "
-                         f"the last dose ({tl.last_given}) (SCHED-3, CONV-SCHED-3); nearest allowed: {need} days "
-                         f"(C2 D1 {tl.last_given + SPACING}).")
+            raise ValueError(
+                f"C2 D1 must be ≥ {tl.last_given + SPACING} (SCHED-3), beyond the {hi}-day extension: "
+                "record the delay with its cause (CONV-SCHED-3)."
+            )
+        raise ValueError(
+            f"A {length_days}-day cycle 1 puts C2 D1 on {c2}, < {rules.MIN_DAYS_BETWEEN_DOSES} days after "
+            f"the last dose ({tl.last_given}) (SCHED-3, CONV-SCHED-3); nearest allowed: {need} days "
+            f"(C2 D1 {tl.last_given + SPACING})."
+        )
 
 
 def check_response(tl: Timeline, cycle: int, response: str, mrd: str, assessed_on: date) -> dict[str, Any]:
@@ -304,7 +355,6 @@ def check_response(tl: Timeline, cycle: int, response: str, mrd: str, assessed_o
     return {"cycle": cycle, "response": response, "mrd": mrd, "assessed_on": assessed_on.isoformat()}
 
 
-
 def check_discontinue(tl: Timeline, reason: str, note: str, on_date: date) -> dict[str, Any]:
     """``treatment.discontinued``: permanent; no override (§16.1)."""
     _need_started(tl)
@@ -320,4 +370,3 @@ def check_discontinue(tl: Timeline, reason: str, note: str, on_date: date) -> di
     if not isinstance(on_date, date) or on_date > tl.today:
         raise ValueError(f"The discontinuation date must be a date not after today ({tl.today}).")
     return {"reason": reason, "note": clean, "date": on_date.isoformat()}
-

@@ -13,14 +13,24 @@ from typing import Any
 
 from attrs import frozen
 
-from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, refusal_from, refused_unless
+from ..commands import Actor, Command, Decision, Refusal, State, decider, refusal_from, refuse, refused_unless
 from ..events import Payload
 from ..intake import PATIENT_PREFIX
 from . import checks, prescriber_checks
 from .access import access, dose_amount
 from .events import (
-    CycleExtended, CycleStarted, DoseGiven, DoseHeld, DoseMoved, DoseOmitted, DoseRecovered, LevelsConfirmed,
-    ProposalDecided, ResponseRecorded, ScheduleVoided, TreatmentDiscontinued,
+    CycleExtended,
+    CycleStarted,
+    DoseGiven,
+    DoseHeld,
+    DoseMoved,
+    DoseOmitted,
+    DoseRecovered,
+    LevelsConfirmed,
+    ProposalDecided,
+    ResponseRecorded,
+    ScheduleVoided,
+    TreatmentDiscontinued,
 )
 from .levels import levels_for
 from .model import Timeline
@@ -48,8 +58,9 @@ def _refusal(state: State, cmd: ScheduleCommand, actor: Actor, action: str, what
     return None
 
 
-def _decide(state: State, cmd: ScheduleCommand, actor: Actor, action: str, what: str,
-            build: Callable[[Timeline], Payload]) -> Decision:
+def _decide(
+    state: State, cmd: ScheduleCommand, actor: Actor, action: str, what: str, build: Callable[[Timeline], Payload]
+) -> Decision:
     """The role and patient checks, then the pure check on the patient's timeline as it stands."""
     refused = _refusal(state, cmd, actor, action, what)
     if refused:
@@ -71,8 +82,9 @@ class StartCycle(ScheduleCommand):
 
 @decider(StartCycle)
 def decide_start(state: State, cmd: StartCycle, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "start", "Start cycle 1",
-                   lambda tl: CycleStarted.from_data(checks.check_start(tl, cmd.day1)))
+    return _decide(
+        state, cmd, actor, "start", "Start cycle 1", lambda tl: CycleStarted.from_data(checks.check_start(tl, cmd.day1))
+    )
 
 
 # -- g: a dose given (documented elsewhere; normally recorded by starting the infusion) -------------
@@ -103,8 +115,9 @@ def decide_given(state: State, cmd: RecordDoseGiven, now: datetime, actor: Actor
     amount = dose_amount(view, dose)
     if amount.mg is None:
         return refuse(f"{dose.label}: {amount.text}.")
-    return refused_unless(lambda: [DoseGiven.from_data(
-        checks.check_give(tl, cmd.cycle, cmd.day, cmd.on_date, dose.level, amount.mg))])  # type: ignore[arg-type]
+    return refused_unless(
+        lambda: [DoseGiven.from_data(checks.check_give(tl, cmd.cycle, cmd.day, cmd.on_date, dose.level, amount.mg))]
+    )  # type: ignore[arg-type]
 
 
 # -- h, y: hold and recovery ------------------------------------------------------------------------
@@ -123,8 +136,14 @@ class HoldDose(ScheduleCommand):
 
 @decider(HoldDose)
 def decide_hold(state: State, cmd: HoldDose, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "hold", f"Hold C{cmd.cycle} D{cmd.day}",
-                   lambda tl: DoseHeld.from_data(checks.check_hold(tl, cmd.cycle, cmd.day, cmd.reason, cmd.toxicity)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "hold",
+        f"Hold C{cmd.cycle} D{cmd.day}",
+        lambda tl: DoseHeld.from_data(checks.check_hold(tl, cmd.cycle, cmd.day, cmd.reason, cmd.toxicity)),
+    )
 
 
 @frozen
@@ -139,8 +158,14 @@ class RecordRecovery(ScheduleCommand):
 
 @decider(RecordRecovery)
 def decide_recovery(state: State, cmd: RecordRecovery, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "recover", f"Recovery of C{cmd.cycle} D{cmd.day}",
-                   lambda tl: DoseRecovered.from_data(checks.check_recover(tl, cmd.cycle, cmd.day, cmd.on_date)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "recover",
+        f"Recovery of C{cmd.cycle} D{cmd.day}",
+        lambda tl: DoseRecovered.from_data(checks.check_recover(tl, cmd.cycle, cmd.day, cmd.on_date)),
+    )
 
 
 # -- m, o, x: move, omit, extend ---------------------------------------------------------------------
@@ -159,8 +184,14 @@ class MoveDose(ScheduleCommand):
 
 @decider(MoveDose)
 def decide_move(state: State, cmd: MoveDose, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "move", f"Move C{cmd.cycle} D{cmd.day}",
-                   lambda tl: DoseMoved.from_data(checks.check_move(tl, cmd.cycle, cmd.day, cmd.new_date, cmd.reason)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "move",
+        f"Move C{cmd.cycle} D{cmd.day}",
+        lambda tl: DoseMoved.from_data(checks.check_move(tl, cmd.cycle, cmd.day, cmd.new_date, cmd.reason)),
+    )
 
 
 @frozen
@@ -175,8 +206,14 @@ class OmitDose(ScheduleCommand):
 
 @decider(OmitDose)
 def decide_omit(state: State, cmd: OmitDose, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "omit", f"Omit C{cmd.cycle} D{cmd.day}",
-                   lambda tl: DoseOmitted.from_data(checks.check_omit(tl, cmd.cycle, cmd.day, cmd.reason)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "omit",
+        f"Omit C{cmd.cycle} D{cmd.day}",
+        lambda tl: DoseOmitted.from_data(checks.check_omit(tl, cmd.cycle, cmd.day, cmd.reason)),
+    )
 
 
 @frozen
@@ -191,8 +228,14 @@ class ExtendCycle(ScheduleCommand):
 
 @decider(ExtendCycle)
 def decide_extend(state: State, cmd: ExtendCycle, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "extend", "Extend cycle 1",
-                   lambda tl: CycleExtended.from_data(checks.check_extend(tl, cmd.length_days, cmd.reason, cmd.note)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "extend",
+        "Extend cycle 1",
+        lambda tl: CycleExtended.from_data(checks.check_extend(tl, cmd.length_days, cmd.reason, cmd.note)),
+    )
 
 
 # -- R: the response ---------------------------------------------------------------------------------
@@ -211,9 +254,14 @@ class RecordResponse(ScheduleCommand):
 
 @decider(RecordResponse)
 def decide_response(state: State, cmd: RecordResponse, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "response", "Response",
-                   lambda tl: ResponseRecorded.from_data(
-                       checks.check_response(tl, cmd.cycle, cmd.response, cmd.mrd, cmd.assessed_on)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "response",
+        "Response",
+        lambda tl: ResponseRecorded.from_data(checks.check_response(tl, cmd.cycle, cmd.response, cmd.mrd, cmd.assessed_on)),
+    )
 
 
 # -- d, L, D: the prescriber's decisions ------------------------------------------------------------
@@ -221,7 +269,9 @@ def decide_response(state: State, cmd: RecordResponse, now: datetime, actor: Act
 
 @frozen
 class DecideProposal(ScheduleCommand):
-    """Timeline, d: confirm or decline an open proposal with a reason (its named role: a prescriber, or a pharmacist for CONV-MOD-5; CONV-OVR-1)."""
+    """Timeline, d: confirm or decline an open proposal with a reason.
+
+    Only its named role may (a prescriber; a pharmacist verifies a CONV-MOD-5 split; CONV-OVR-1)."""
 
     proposal_id: str
     decision: str
@@ -237,13 +287,20 @@ def decide_proposal(state: State, cmd: DecideProposal, now: datetime, actor: Act
     if cmd.pid not in state.patients:
         return refuse(f"Proposal {cmd.proposal_id}: no patient {cmd.pid!r}.")
     tl = state.view(cmd.pid).timeline  # the role must be the proposal's (check_decide, CONV-OVR-1)
-    return refused_unless(lambda: [ProposalDecided.from_data(
-        prescriber_checks.check_decide(tl, cmd.proposal_id, cmd.decision, cmd.reason, actor.role, cmd.on_date))])  # type: ignore[arg-type]
+    return refused_unless(
+        lambda: [
+            ProposalDecided.from_data(
+                prescriber_checks.check_decide(tl, cmd.proposal_id, cmd.decision, cmd.reason, actor.role, cmd.on_date)
+            )
+        ]
+    )  # type: ignore[arg-type]
 
 
 @frozen
 class ConfirmLevels(ScheduleCommand):
-    """Timeline, L: a prescriber confirms a cycle's levels: the proposed ones, or a Table 1 row when the response is not assessed (CONV-RESP-4, CONV-MOD-3)."""
+    """Timeline, L: a prescriber confirms a cycle's levels (CONV-MOD-3).
+
+    The proposed levels, or a Table 1 row when the response is not assessed (CONV-RESP-4)."""
 
     cycle: int
     basis: str
@@ -262,9 +319,16 @@ def _levels_wanted(tl: Timeline, cmd: ConfirmLevels) -> Mapping[int, Any]:
 
 @decider(ConfirmLevels)
 def decide_levels(state: State, cmd: ConfirmLevels, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "levels", f"Cycle {cmd.cycle} levels",
-                   lambda tl: LevelsConfirmed.from_data(
-                       prescriber_checks.check_levels(tl, cmd.cycle, _levels_wanted(tl, cmd), cmd.basis, cmd.row)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "levels",
+        f"Cycle {cmd.cycle} levels",
+        lambda tl: LevelsConfirmed.from_data(
+            prescriber_checks.check_levels(tl, cmd.cycle, _levels_wanted(tl, cmd), cmd.basis, cmd.row)
+        ),
+    )
 
 
 @frozen
@@ -279,9 +343,16 @@ class DiscontinueTreatment(ScheduleCommand):
 
 @decider(DiscontinueTreatment)
 def decide_discontinue(state: State, cmd: DiscontinueTreatment, now: datetime, actor: Actor) -> Decision:
-    return _decide(state, cmd, actor, "discontinue", "Discontinue",
-                   lambda tl: TreatmentDiscontinued.from_data(
-                       checks.check_discontinue(tl, cmd.reason, cmd.note, cmd.on_date or state.today)))
+    return _decide(
+        state,
+        cmd,
+        actor,
+        "discontinue",
+        "Discontinue",
+        lambda tl: TreatmentDiscontinued.from_data(
+            checks.check_discontinue(tl, cmd.reason, cmd.note, cmd.on_date or state.today)
+        ),
+    )
 
 
 # -- E: the latest entry recorded in error ----------------------------------------------------------
@@ -289,7 +360,9 @@ def decide_discontinue(state: State, cmd: DiscontinueTreatment, now: datetime, a
 
 @frozen
 class VoidLatestEntry(ScheduleCommand):
-    """Timeline, E: mark the latest schedule entry as recorded in error, with what was wrong (the user who recorded it, or a prescriber)."""
+    """Timeline, E: mark the latest schedule entry as recorded in error, with what was wrong.
+
+    The user who recorded it may, or a prescriber; the entry stays in the record, marked."""
 
     reason: str
     expected_version: int | None = None  # the entry the user saw: refused if another came since
@@ -303,5 +376,6 @@ def decide_void(state: State, cmd: VoidLatestEntry, now: datetime, actor: Actor)
     if cmd.pid not in state.patients:
         return refuse(f"In error: no patient {cmd.pid!r}.")
     events = state.events(cmd.stream)  # who may: check_void, with the role from the users log
-    return refused_unless(lambda: [ScheduleVoided.from_data(
-        check_void(events, actor.username, actor.role, cmd.reason, cmd.expected_version))])
+    return refused_unless(
+        lambda: [ScheduleVoided.from_data(check_void(events, actor.username, actor.role, cmd.reason, cmd.expected_version))]
+    )

@@ -64,25 +64,38 @@ def table4_decided(facts: Facts, tag: str) -> bool:
 def sched7_overdue(n: int, d: int, missed: date, earliest: date | None, today: date) -> Proposal:
     when = max(today, earliest) if earliest else today
     return Proposal(
-        f"CONV-SCHED-7:c{n}d{d}:{missed.isoformat()}", "CONV-SCHED-7",
+        f"CONV-SCHED-7:c{n}d{d}:{missed.isoformat()}",
+        "CONV-SCHED-7",
         f"C{n} D{d} was not given by {missed.isoformat()}: omit it (record an omission), or give it later on "
         f"{when.isoformat()} or after, keeping ≥ {rules.MIN_DAYS_BETWEEN_DOSES} days between doses (CONV-SCHED-7; "
-        "no default; later nominal dates do not move).", False, "prescriber", n, d, when, SCOPE_NONE)
+        "no default; later nominal dates do not move).",
+        False,
+        "prescriber",
+        n,
+        d,
+        when,
+        SCOPE_NONE,
+    )
 
 
 def sched3(facts: Facts, n: int, planned: date, earliest: date) -> Proposal:
-    text = (f"Planned C{n} D1 {planned.isoformat()} is < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
-            f"(SCHED-3, CONV-SCHED-3). Earliest spacing-compliant C{n} D1: {earliest.isoformat()}.")
+    text = (
+        f"Planned C{n} D1 {planned.isoformat()} is < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
+        f"(SCHED-3, CONV-SCHED-3). Earliest spacing-compliant C{n} D1: {earliest.isoformat()}."
+    )
     if n == rules.EXTENDABLE_CYCLE + 1 and facts.start is not None:
         c1 = facts.given[(1, 1)].on if (1, 1) in facts.given else facts.start
         need = (earliest - c1).days
         if need <= rules.CYCLE1_MAX_DAYS:
-            text += (f" Extend cycle 1 to {need}–{rules.CYCLE1_MAX_DAYS} days with its reason (SCHED-4): C2 D1 "
-                     f"{earliest.isoformat()} to {(c1 + timedelta(days=rules.CYCLE1_MAX_DAYS)).isoformat()}.")
+            text += (
+                f" Extend cycle 1 to {need}–{rules.CYCLE1_MAX_DAYS} days with its reason (SCHED-4): C2 D1 "
+                f"{earliest.isoformat()} to {(c1 + timedelta(days=rules.CYCLE1_MAX_DAYS)).isoformat()}."
+            )
         else:
             text += " Beyond the 28-day extension: the delay is recorded with its cause (CONV-SCHED-3)."
-    return Proposal(f"CONV-SCHED-3:c{n}d1:{earliest.isoformat()}", "CONV-SCHED-3", text, False, "prescriber",
-                    n, 1, earliest, SCOPE_DOSE)
+    return Proposal(
+        f"CONV-SCHED-3:c{n}d1:{earliest.isoformat()}", "CONV-SCHED-3", text, False, "prescriber", n, 1, earliest, SCOPE_DOSE
+    )
 
 
 def open_dose(s: Slot, it: Interruption | None) -> tuple[Dose, list[Proposal]]:
@@ -102,8 +115,10 @@ def _recovered(s: Slot, it: Interruption) -> tuple[Dose, list[Proposal]]:
     start = max(x for x in (it.recovered, s.earliest, s.window.start) if x is not None)
     end = None if s.d == 1 else max(start, s.window.end)  # type: ignore[type-var]
     eff = Window(start, end)
-    note = (f"delayed by a hold from {it.start.isoformat()}, recovered {it.recovered.isoformat()} "  # type: ignore[union-attr]
-            f"(CONV-SCHED-5/6); may be given {eff.text}")
+    note = (
+        f"delayed by a hold from {it.start.isoformat()}, recovered {it.recovered.isoformat()} "  # type: ignore[union-attr]
+        f"(CONV-SCHED-5/6); may be given {eff.text}"
+    )
     state = DELAYED
     if end is not None and s.today > end:
         state = OVERDUE
@@ -122,9 +137,13 @@ def _open_day1(s: Slot) -> tuple[Dose, list[Proposal]]:
     planned = max([s.nominal, *candidates])
     if s.earliest is not None and planned < s.earliest:
         props = [] if s.projected else [sched3(s.facts, s.n, planned, s.earliest)]
-        return s.dose(planned, None, DELAYED,
-                      f"planned {planned.isoformat()} is < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
-                      f"(SCHED-3, CONV-SCHED-3): earliest {s.earliest.isoformat()}, needs a prescriber"), props
+        return s.dose(
+            planned,
+            None,
+            DELAYED,
+            f"planned {planned.isoformat()} is < {rules.MIN_DAYS_BETWEEN_DOSES} days after the last dose "
+            f"(SCHED-3, CONV-SCHED-3): earliest {s.earliest.isoformat()}, needs a prescriber",
+        ), props
     eff = Window(planned, planned)
     state = day_state(s.today, planned, eff)
     note = "Day 1 has no window (CONV-SCHED-1)"
@@ -149,13 +168,28 @@ def _open_day8_15(s: Slot) -> tuple[Dose, list[Proposal]]:
         eff = Window(start, window.end) if window.end is not None and start <= window.end else None
     if eff is None:
         assert earliest is not None
-        props = [] if s.projected else [Proposal(
-            f"SCHED-7:{s.tag}:{earliest.isoformat()}", "SCHED-7",
-            f"C{s.n} D{s.d}: no date in its window {window.text} is ≥ {rules.MIN_DAYS_BETWEEN_DOSES} days after the last "
-            f"dose; earliest spacing-compliant date {earliest.isoformat()} (SCHED-7, CONV-SCHED-6): confirm it, "
-            "or omit the dose.", False, "prescriber", s.n, s.d, earliest, SCOPE_DOSE)]
-        return s.dose(planned, None, DELAYED,
-                      f"window empty after spacing (SCHED-7): earliest {earliest.isoformat()}, needs a prescriber"), props
+        props = (
+            []
+            if s.projected
+            else [
+                Proposal(
+                    f"SCHED-7:{s.tag}:{earliest.isoformat()}",
+                    "SCHED-7",
+                    f"C{s.n} D{s.d}: no date in its window {window.text} is ≥ {rules.MIN_DAYS_BETWEEN_DOSES} days after the last "
+                    f"dose; earliest spacing-compliant date {earliest.isoformat()} (SCHED-7, CONV-SCHED-6): confirm it, "
+                    "or omit the dose.",
+                    False,
+                    "prescriber",
+                    s.n,
+                    s.d,
+                    earliest,
+                    SCOPE_DOSE,
+                )
+            ]
+        )
+        return s.dose(
+            planned, None, DELAYED, f"window empty after spacing (SCHED-7): earliest {earliest.isoformat()}, needs a prescriber"
+        ), props
     state = day_state(s.today, planned, eff)
     props = [sched7_overdue(s.n, s.d, eff.end, earliest, s.today)] if state == OVERDUE and not s.projected else []  # type: ignore[arg-type]
     return s.dose(planned, eff, state, note), props

@@ -203,9 +203,30 @@ INFUSION_STARTED_KIND = "infusion.started"  # core/infusion (tests check it matc
 
 KINDS = frozenset(
     {
-        CYCLE_STARTED, DOSE_GIVEN, DOSE_HELD, DOSE_RECOVERED, DOSE_OMITTED, DOSE_MOVED, CYCLE_EXTENDED,
-        RESPONSE_RECORDED, LEVELS_CONFIRMED, PROPOSAL_DECIDED, TREATMENT_DISCONTINUED,
+        CYCLE_STARTED,
+        DOSE_GIVEN,
+        DOSE_HELD,
+        DOSE_RECOVERED,
+        DOSE_OMITTED,
+        DOSE_MOVED,
+        CYCLE_EXTENDED,
+        RESPONSE_RECORDED,
+        LEVELS_CONFIRMED,
+        PROPOSAL_DECIDED,
+        TREATMENT_DISCONTINUED,
     }
 )
-PAYLOADS = (CycleStarted, DoseGiven, DoseHeld, DoseRecovered, DoseOmitted, DoseMoved, CycleExtended,
-            ResponseRecorded, LevelsConfirmed, ProposalDecided, TreatmentDiscontinued, ScheduleVoided)
+PAYLOADS = (
+    CycleStarted,
+    DoseGiven,
+    DoseHeld,
+    DoseRecovered,
+    DoseOmitted,
+    DoseMoved,
+    CycleExtended,
+    ResponseRecorded,
+    LevelsConfirmed,
+    ProposalDecided,
+    TreatmentDiscontinued,
+    ScheduleVoided,
+)

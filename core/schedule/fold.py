@@ -29,8 +29,14 @@ def _discontinuation(facts: Facts) -> tuple[str | None, date | None]:
     if facts.discontinued is not None:
         reason, note, on = facts.discontinued
         return reason + (f": {note}" if note else ""), on
-    stop = next((x for x in sorted(facts.decisions.values(), key=lambda x: x.version)
-                 if x.decision == "confirmed" and x.rule in DISCONTINUE_RULES), None)
+    stop = next(
+        (
+            x
+            for x in sorted(facts.decisions.values(), key=lambda x: x.version)
+            if x.decision == "confirmed" and x.rule in DISCONTINUE_RULES
+        ),
+        None,
+    )
     if stop is not None:
         return f"{stop.rule} confirmed by a prescriber: {stop.reason}", stop.on
     return None, None
@@ -40,8 +46,9 @@ class _Walk:
     """The cycles from the start date on, dose by dose, with what the doses before each one set:
     the last dose given (SCHED-3), the projected last dose, and whether all before are resolved."""
 
-    def __init__(self, facts: Facts, today: date, t4: Table4, allowed: int, limits: tuple[CycleLimit, ...],
-                 disc_reason: str | None):
+    def __init__(
+        self, facts: Facts, today: date, t4: Table4, allowed: int, limits: tuple[CycleLimit, ...], disc_reason: str | None
+    ):
         self.facts, self.today, self.t4 = facts, today, t4
         self.allowed, self.limits = allowed, limits
         self.disc_reason = disc_reason
@@ -96,22 +103,38 @@ class _Walk:
             nominal = day1 + timedelta(days=d - 1)
             window = Window(nominal - timedelta(days=rules.WINDOW_DAYS), nominal + timedelta(days=rules.WINDOW_DAYS))
         common: dict[str, Any] = dict(
-            cycle=n, day=d, nominal=nominal, window=window, earliest=self.proj_last + SPACING if self.proj_last else None,
-            projected=not self.all_resolved, level=lv.levels[d], level_basis=lv.basis,
-            level_confirmed=not lv.needs_confirmation, reduced=lv.reduced,
+            cycle=n,
+            day=d,
+            nominal=nominal,
+            window=window,
+            earliest=self.proj_last + SPACING if self.proj_last else None,
+            projected=not self.all_resolved,
+            level=lv.levels[d],
+            level_basis=lv.basis,
+            level_confirmed=not lv.needs_confirmation,
+            reduced=lv.reduced,
         )
         it = self.facts.interruptions.get((n, d))
         if it is not None:
-            common.update(held_from=it.start, hold_reason=it.reason, toxicity=it.toxicity,
-                          recovered_on=it.recovered, interruption_days=it.days(self.today))
+            common.update(
+                held_from=it.start,
+                hold_reason=it.reason,
+                toxicity=it.toxicity,
+                recovered_on=it.recovered,
+                interruption_days=it.days(self.today),
+            )
         return common
 
     def _dose(self, n: int, d: int, day1: date, lv: Levels, planned_day1: date) -> Dose:
         common = self._common(n, d, day1, lv, planned_day1)
         g = self.facts.given.get((n, d))
         if g is not None:
-            common.update(level=g.level, level_basis=f"given at {_fmt(g.level)} mg/m²", level_confirmed=True,
-                          reduced=g.level < row_level(lv.row, d) if lv.row else lv.reduced)
+            common.update(
+                level=g.level,
+                level_basis=f"given at {_fmt(g.level)} mg/m²",
+                level_confirmed=True,
+                reduced=g.level < row_level(lv.row, d) if lv.row else lv.reduced,
+            )
             self.last_given = g.on if self.last_given is None or g.on > self.last_given else self.last_given
             self.proj_last = max(self.proj_last, g.on) if self.proj_last else g.on
             return Dose(planned=g.on, effective=None, state=GIVEN, given_on=g.on, given_by=g.actor, dose_mg=g.dose_mg, **common)
@@ -134,24 +157,33 @@ class _Walk:
             return na(f"cycle {n} is above the {self.allowed} cycles now allowed ({binding})")
         if d in lv.dropped:
             common.update(level=None)
-            return na("2 doses per cycle (MOD-INT-4, CONV-MOD-2)" if d == rules.TWO_DOSES_DROPPED_DAY and lv.two_doses
-                      else "dropped by the prescriber's reduced split (CONV-MOD-5)")
+            return na(
+                "2 doses per cycle (MOD-INT-4, CONV-MOD-2)"
+                if d == rules.TWO_DOSES_DROPPED_DAY and lv.two_doses
+                else "dropped by the prescriber's reduced split (CONV-MOD-5)"
+            )
         if (n, d) in facts.omitted:
             return Dose(planned=nominal, effective=None, state=OMITTED, omit_reason=facts.omitted[(n, d)], **common)
         if (n, d) not in facts.interruptions and d in rules.OMITTABLE_DAYS and confirmed(facts, f"MOD-INT-2:c{n}d{d}"):
             cover = covering_hold(facts, n, d, nominal, common["window"], self.today)
             if cover is not None:
-                return Dose(planned=nominal, effective=None, state=OMITTED, omit_reason=(
-                    f"MOD-INT-2 (UNVERIFIED) omission confirmed by a prescriber: its window passed inside the hold of "
-                    f"C{cover[0][0]} D{cover[0][1]}"), **common)
+                return Dose(
+                    planned=nominal,
+                    effective=None,
+                    state=OMITTED,
+                    omit_reason=(
+                        f"MOD-INT-2 (UNVERIFIED) omission confirmed by a prescriber: its window passed inside the hold of "
+                        f"C{cover[0][0]} D{cover[0][1]}"
+                    ),
+                    **common,
+                )
         return None
 
     def _open(self, n: int, d: int, common: dict[str, Any]) -> Dose:
         """A dose still to give: inside another dose's hold (Table 4), or open (its window)."""
         facts = self.facts
         it = facts.interruptions.get((n, d))
-        slot = Slot(facts, self.today, n, d, common["nominal"], common["window"], common["earliest"],
-                    common["projected"], common)
+        slot = Slot(facts, self.today, n, d, common["nominal"], common["window"], common["earliest"], common["projected"], common)
         cover = None if it is not None else covering_hold(facts, n, d, slot.nominal, slot.window, self.today)
         dose, new_props = inside_hold(slot, cover) if cover is not None else open_dose(slot, it)
         self.proposals.extend(new_props)
@@ -179,46 +211,79 @@ def _current(cycles: list[Cycle], today: date) -> tuple[int | None, int | None]:
     return current_cycle, current_day
 
 
+def _allowed(facts: Facts, cycles_given: int, disc_reason: str | None) -> tuple[int, tuple[CycleLimit, ...]]:
+    """How many cycles are allowed, and the limits that say why (CYC-1 to CYC-4; discontinued: none more)."""
+    limits = cycle_limits(facts)
+    if disc_reason is None:
+        return min(lim.max_cycles for lim in limits), limits
+    return cycles_given, (*limits, CycleLimit("discontinued", cycles_given, f"treatment discontinued ({disc_reason})"))
+
+
+def _severe_proposals(severe: Sequence[Any]) -> list[Proposal]:
+    """MOD-NH-3, CONV-IRR-1: a severe reaction blocks every dose until a prescriber records the
+    permanent discontinuation; it cannot be declined (check_decide), only the grade corrected."""
+    return [
+        Proposal(
+            f"CONV-IRR-1:{r.dose_id}:{r.number}",
+            "CONV-IRR-1",
+            f"{r.text} {r.next_step}",
+            False,
+            "prescriber",
+            None,
+            None,
+            None,
+            SCOPE_ALL,
+        )
+        for r in severe
+    ]
+
+
 def timeline(events: Sequence[Event], today: date, roles: Mapping[str, str] | None = None) -> Timeline:
     """Fold one patient stream into its cycle timeline as of the local date ``today``.
 
     ``roles`` (user name → role) says whose grade corrections may lift a severe reaction's block
     (CONV-IRR-1: a prescriber's); without it none does."""
+    from ..eligibility import severe_reactions  # the monitor's facts (core/infusion imports the schedule's peers)
+
     facts = parse(events)
     t4 = table4(facts, today)
     if t4.omitted:
         facts = evolve(facts, omitted={**t4.omitted, **facts.omitted})
     cycles_given = sum(1 for (c, d) in facts.given if d == 1)
-    limits = cycle_limits(facts)
     disc_reason, disc_on = _discontinuation(facts)
     discontinued = disc_reason is not None
-    allowed = min(lim.max_cycles for lim in limits)
-    if discontinued:
-        allowed = cycles_given
-        limits = (*limits, CycleLimit("discontinued", cycles_given, f"treatment discontinued ({disc_reason})"))
+    allowed, limits = _allowed(facts, cycles_given, disc_reason)
     walk = _Walk(facts, today, t4, allowed, limits, disc_reason)
     walk.proposals = [] if discontinued else [*t4.proposals, *cycle_proposals(facts, cycles_given)]
     cycles = walk.cycles()
-    decided = set(facts.decisions)
-    proposals = [p for p in walk.proposals if p.id not in decided]
-    from ..eligibility import severe_reactions  # the monitor's facts (core/infusion imports the schedule's peers)
-
     standing = severe_reactions(events, roles)
     severe = () if discontinued else standing
-    # MOD-NH-3, CONV-IRR-1: a severe reaction blocks every dose until a prescriber records the
-    # permanent discontinuation; it cannot be declined (check_decide), only the grade corrected.
-    proposals[:0] = [Proposal(f"CONV-IRR-1:{r.dose_id}:{r.number}", "CONV-IRR-1", f"{r.text} {r.next_step}", False,
-                              "prescriber", None, None, None, SCOPE_ALL) for r in severe]
+    proposals = _severe_proposals(severe) + [p for p in walk.proposals if p.id not in facts.decisions]
     current_cycle, current_day = _current(cycles, today)
     nxt = None if discontinued else next((x for cy in cycles for x in cy.doses if not x.resolved), None)
     line = status(facts, cycles, nxt, discontinued, disc_reason, cycles_given, allowed, limits)
     if severe:
         line = f"No further dose: {severe[0].text} {severe[0].next_step}"
     return Timeline(
-        today=today, started=facts.start is not None, cycles=tuple(cycles), current_cycle=current_cycle,
-        current_day=current_day, next_dose=nxt, last_given=walk.last_given, cycles_given=cycles_given,
-        cycles_allowed=allowed, cycles_remaining=max(0, allowed - cycles_given), limits=limits,
-        hsct_plan=facts.hsct_plan, discontinued=discontinued, discontinued_reason=disc_reason,
-        discontinued_on=disc_on, proposals=tuple(proposals), status=line, reduced_from_cycle=t4.reduce_from,
-        two_doses_from_cycle=t4.two_from, facts=facts, severe_reactions=standing,
+        today=today,
+        started=facts.start is not None,
+        cycles=tuple(cycles),
+        current_cycle=current_cycle,
+        current_day=current_day,
+        next_dose=nxt,
+        last_given=walk.last_given,
+        cycles_given=cycles_given,
+        cycles_allowed=allowed,
+        cycles_remaining=max(0, allowed - cycles_given),
+        limits=limits,
+        hsct_plan=facts.hsct_plan,
+        discontinued=discontinued,
+        discontinued_reason=disc_reason,
+        discontinued_on=disc_on,
+        proposals=tuple(proposals),
+        status=line,
+        reduced_from_cycle=t4.reduce_from,
+        two_doses_from_cycle=t4.two_from,
+        facts=facts,
+        severe_reactions=standing,
     )

@@ -24,20 +24,30 @@ def table_row(facts: Facts, n: int, chosen_row: str | None) -> tuple[str | None,
         return "cycle1", rules.LEVELS_CYCLE1, "DOSE-1: cycle 1"
     resp = latest_response(facts, before_cycle=n)
     if resp is not None and resp.response in IN_CR_CRI:
-        return "cr_cri", rules.LEVELS_CR_CRI, (
-            f"DOSE-1/DOSE-4: cycle {n}, in {resp.response.upper()} (response of cycle {resp.cycle}, "
-            f"{resp.assessed_on.isoformat()})"
+        return (
+            "cr_cri",
+            rules.LEVELS_CR_CRI,
+            (
+                f"DOSE-1/DOSE-4: cycle {n}, in {resp.response.upper()} (response of cycle {resp.cycle}, "
+                f"{resp.assessed_on.isoformat()})"
+            ),
         )
     if resp is not None and resp.response == "neither":
-        return "no_cr_cri", rules.LEVELS_NO_CR, (
-            f"DOSE-1/DOSE-4: cycle {n}, not in CR/CRi (response of cycle {resp.cycle}, {resp.assessed_on.isoformat()})"
+        return (
+            "no_cr_cri",
+            rules.LEVELS_NO_CR,
+            (f"DOSE-1/DOSE-4: cycle {n}, not in CR/CRi (response of cycle {resp.cycle}, {resp.assessed_on.isoformat()})"),
         )
     if chosen_row in ROWS:
         table = rules.LEVELS_CR_CRI if chosen_row == "cr_cri" else rules.LEVELS_NO_CR
         return chosen_row, table, f"DOSE-1, CONV-RESP-4: response not assessed; prescriber chose the {chosen_row} row"
-    return None, None, (
-        f"CONV-RESP-4: cycle {n} response not assessed; no level until a response is recorded or a "
-        "prescriber picks the Table 1 row"
+    return (
+        None,
+        None,
+        (
+            f"CONV-RESP-4: cycle {n} response not assessed; no level until a response is recorded or a "
+            "prescriber picks the Table 1 row"
+        ),
     )
 
 
@@ -46,7 +56,9 @@ def row_level(row: str | None, day: int) -> Decimal:
     return table[day] if table else max(rules.ALLOWED_LEVELS)
 
 
-def _reduced_maximum(facts: Facts, n: int, table: Mapping[int, Decimal], reduce_from: int, basis: str) -> tuple[dict[int, Decimal | None], str]:
+def _reduced_maximum(
+    facts: Facts, n: int, table: Mapping[int, Decimal], reduce_from: int, basis: str
+) -> tuple[dict[int, Decimal | None], str]:
     """MOD-INT-3 confirmed: each dose × 0.75 (CONV-MOD-1), and no day above the level last given on
     that day since the reduction (CONV-MOD-3)."""
     maximum: dict[int, Decimal | None] = {d: rules.REDUCED_LEVEL[table[d]] for d in rules.DAYS}
@@ -64,8 +76,16 @@ def _reduced_maximum(facts: Facts, n: int, table: Mapping[int, Decimal], reduce_
     return maximum, basis
 
 
-def _with_record(n: int, rec: LevelsRecord, maximum: dict[int, Decimal | None], row: str | None, basis: str,
-                 two: bool, dropped: set[int], unverified: str | None) -> Levels:
+def _with_record(
+    n: int,
+    rec: LevelsRecord,
+    maximum: dict[int, Decimal | None],
+    row: str | None,
+    basis: str,
+    two: bool,
+    dropped: set[int],
+    unverified: str | None,
+) -> Levels:
     """A reduced cycle's levels as a prescriber confirmed them, capped by what is allowed now."""
     levels: dict[int, Decimal | None] = {}
     stale = False
@@ -81,8 +101,20 @@ def _with_record(n: int, rec: LevelsRecord, maximum: dict[int, Decimal | None], 
     basis += f"; confirmed by a prescriber: {_levels_text(rec.levels)} ({rec.basis})"
     if stale:
         basis += "; capped since: confirm again"
-    return Levels(n, MappingProxyType(levels), MappingProxyType(dict(maximum)), row, basis, True, two,
-                  frozenset(dropped), stale, not stale, rec.custom, unverified)
+    return Levels(
+        n,
+        MappingProxyType(levels),
+        MappingProxyType(dict(maximum)),
+        row,
+        basis,
+        True,
+        two,
+        frozenset(dropped),
+        stale,
+        not stale,
+        rec.custom,
+        unverified,
+    )
 
 
 def compute_levels(facts: Facts, n: int, reduce_from: int | None, two_from: int | None, *, use_record: bool = True) -> Levels:
@@ -106,12 +138,30 @@ def compute_levels(facts: Facts, n: int, reduce_from: int | None, two_from: int 
         basis += f"; MOD-INT-4 (UNVERIFIED) 2 doses per cycle: Day {rules.TWO_DOSES_DROPPED_DAY} dropped (CONV-MOD-2)"
     if not reduced:
         # Non-reduced cycles use Table 1 as it stands; a record only chooses the row (CONV-RESP-4).
-        return Levels(n, MappingProxyType(dict(maximum)), MappingProxyType(dict(maximum)), row, basis,
-                      confirmed=rec is not None, unverified_rule=None)
+        return Levels(
+            n,
+            MappingProxyType(dict(maximum)),
+            MappingProxyType(dict(maximum)),
+            row,
+            basis,
+            confirmed=rec is not None,
+            unverified_rule=None,
+        )
     if rec is None:
-        return Levels(n, MappingProxyType(dict(maximum)), MappingProxyType(dict(maximum)), row,
-                      basis + "; a prescriber confirms this cycle's levels (CONV-MOD-3)", True, two,
-                      frozenset(dropped), True, False, False, unverified)
+        return Levels(
+            n,
+            MappingProxyType(dict(maximum)),
+            MappingProxyType(dict(maximum)),
+            row,
+            basis + "; a prescriber confirms this cycle's levels (CONV-MOD-3)",
+            True,
+            two,
+            frozenset(dropped),
+            True,
+            False,
+            False,
+            unverified,
+        )
     return _with_record(n, rec, maximum, row, basis, two, dropped, unverified)
 
 
@@ -137,21 +187,38 @@ def level_proposals(facts: Facts, lv: Levels, n: int, reduce_from: int | None) -
     out: list[Proposal] = []
     if lv.needs_confirmation:
         if lv.row is None:
-            rule, text, unverified = "CONV-RESP-4", (
-                f"Cycle {n}: response not assessed. Record the response, or choose the Table 1 row explicitly "
-                f"(CR/CRi {_levels_text(rules.LEVELS_CR_CRI)}, not CR/CRi {_levels_text(rules.LEVELS_NO_CR)} mg/m²)."
-            ), False
+            rule, text, unverified = (
+                "CONV-RESP-4",
+                (
+                    f"Cycle {n}: response not assessed. Record the response, or choose the Table 1 row explicitly "
+                    f"(CR/CRi {_levels_text(rules.LEVELS_CR_CRI)}, not CR/CRi {_levels_text(rules.LEVELS_NO_CR)} mg/m²)."
+                ),
+                False,
+            )
         else:
             rule = "CONV-MOD-2" if lv.two_doses else ("CONV-MOD-1" if n == reduce_from else "CONV-MOD-3")
-            text = (f"Cycle {n} levels after the toxicity reduction: proposed {_levels_text(lv.maximum)} mg/m² "
-                    f"({lv.basis}). A prescriber confirms them, or enters another split (CONV-MOD-5).")
+            text = (
+                f"Cycle {n} levels after the toxicity reduction: proposed {_levels_text(lv.maximum)} mg/m² "
+                f"({lv.basis}). A prescriber confirms them, or enters another split (CONV-MOD-5)."
+            )
             unverified = True
         out.append(Proposal(f"{rule}:c{n}", rule, text, unverified, "prescriber", n, None, None, SCOPE_CYCLE))
     rec = facts.levels.get(n)
     if rec is not None and rec.custom and lv.reduced:
         pid = f"CONV-MOD-5:c{n}:v{rec.version}"
         if not confirmed(facts, pid):
-            out.append(Proposal(pid, "CONV-MOD-5",
-                                f"Cycle {n}: custom reduced split {_levels_text(rec.levels)} mg/m² ({rec.basis}): "
-                                "a pharmacist verifies it (CONV-MOD-5).", False, "pharmacist", n, None, None, SCOPE_CYCLE))
+            out.append(
+                Proposal(
+                    pid,
+                    "CONV-MOD-5",
+                    f"Cycle {n}: custom reduced split {_levels_text(rec.levels)} mg/m² ({rec.basis}): "
+                    "a pharmacist verifies it (CONV-MOD-5).",
+                    False,
+                    "pharmacist",
+                    n,
+                    None,
+                    None,
+                    SCOPE_CYCLE,
+                )
+            )
     return out

@@ -12,6 +12,7 @@ from attrs import field, frozen
 
 from .vocab import RESOLVED_STATES, SCOPE_NONE
 
+
 @frozen
 class Window:
     """Dates a dose may be given, inclusive. ``end`` None: open-ended (a Day 1 delayed by a hold)."""
@@ -241,4 +242,3 @@ class Timeline:
 
     def proposal(self, proposal_id: str) -> Proposal | None:
         return next((p for p in self.proposals if p.id == proposal_id), None)
-

@@ -12,8 +12,19 @@ from typing import Any
 from .. import rules
 from ..events import Event
 from .events import (
-    CYCLE_EXTENDED, CYCLE_STARTED, DOSE_GIVEN, DOSE_HELD, DOSE_MOVED, DOSE_OMITTED, DOSE_RECOVERED,
-    INTAKE_CORRECTED, INTAKE_HSCT, LEVELS_CONFIRMED, PROPOSAL_DECIDED, RESPONSE_RECORDED, TREATMENT_DISCONTINUED,
+    CYCLE_EXTENDED,
+    CYCLE_STARTED,
+    DOSE_GIVEN,
+    DOSE_HELD,
+    DOSE_MOVED,
+    DOSE_OMITTED,
+    DOSE_RECOVERED,
+    INTAKE_CORRECTED,
+    INTAKE_HSCT,
+    LEVELS_CONFIRMED,
+    PROPOSAL_DECIDED,
+    RESPONSE_RECORDED,
+    TREATMENT_DISCONTINUED,
 )
 from .model import DecisionFact, Facts, Given, Interruption, LevelsRecord, ResponseFact
 from .vocab import HSCT_PLANS
@@ -61,12 +72,14 @@ class _Reader:
         p = ev.payload
         mg = p.dose_mg
         self.given[(int(p.cycle), int(p.day))] = Given(
-            _d(p.date), _dec(p.level_mg_m2), _dec(mg) if mg not in (None, "") else None, ev.actor, ev.version)
+            _d(p.date), _dec(p.level_mg_m2), _dec(mg) if mg not in (None, "") else None, ev.actor, ev.version
+        )
 
     def held(self, ev: Event) -> None:
         p = ev.payload
         self.holds.setdefault((int(p.cycle), int(p.day)), []).append(
-            (_d(p.planned_date), str(p.reason), str(p.toxicity), ev.version))
+            (_d(p.planned_date), str(p.reason), str(p.toxicity), ev.version)
+        )
 
     def recovered(self, ev: Event) -> None:
         p = ev.payload
@@ -92,13 +105,16 @@ class _Reader:
         p = ev.payload
         raw = p.levels
         lv = {day: (None if raw.get(str(day)) in (None, "") else _dec(raw[str(day)])) for day in rules.DAYS}
-        self.levels[int(p.cycle)] = LevelsRecord(int(p.cycle), MappingProxyType(lv), str(p.basis), p.row, bool(p.custom), ev.version)
+        self.levels[int(p.cycle)] = LevelsRecord(
+            int(p.cycle), MappingProxyType(lv), str(p.basis), p.row, bool(p.custom), ev.version
+        )
 
     def decide(self, ev: Event) -> None:
         p = ev.payload
         on = p.date
         self.decisions[str(p.proposal_id)] = DecisionFact(
-            str(p.proposal_id), str(p.rule), str(p.decision), str(p.reason), _d(on) if on else None, ev.version)
+            str(p.proposal_id), str(p.rule), str(p.decision), str(p.reason), _d(on) if on else None, ev.version
+        )
 
     def discontinue(self, ev: Event) -> None:
         if self.discontinued is None:
@@ -126,8 +142,16 @@ class _Reader:
     def facts(self) -> Facts:
         plan = self.hsct[max(self.hsct)] if self.hsct else "undecided"
         return Facts(
-            self.start, self.given, self.interruptions(), self.omitted, self.moved, self.extension,
-            tuple(self.responses), self.levels, self.decisions, self.discontinued,
+            self.start,
+            self.given,
+            self.interruptions(),
+            self.omitted,
+            self.moved,
+            self.extension,
+            tuple(self.responses),
+            self.levels,
+            self.decisions,
+            self.discontinued,
             plan if plan in HSCT_PLANS else "undecided",
         )
 
@@ -164,11 +188,7 @@ def parse(events: Sequence[Event]) -> Facts:
 
 
 def latest_response(facts: Facts, *, before_cycle: int | None = None, cycle: int | None = None) -> ResponseFact | None:
-    rs = [
-        r
-        for r in facts.responses
-        if (before_cycle is None or r.cycle < before_cycle) and (cycle is None or r.cycle == cycle)
-    ]
+    rs = [r for r in facts.responses if (before_cycle is None or r.cycle < before_cycle) and (cycle is None or r.cycle == cycle)]
     return max(rs, key=lambda r: (r.assessed_on, r.version)) if rs else None
 
 

@@ -17,7 +17,9 @@ from .parse import _dec, _fmt
 from .vocab import DATE_RULES, DECISIONS, DISCONTINUE_RULES, LEVEL_RULES, ROWS
 
 
-def check_levels(tl: Timeline, cycle: int, levels: Mapping[int, Decimal | str | None], basis: str, row: str | None = None) -> dict[str, Any]:
+def check_levels(
+    tl: Timeline, cycle: int, levels: Mapping[int, Decimal | str | None], basis: str, row: str | None = None
+) -> dict[str, Any]:
     """``levels.confirmed``: a prescriber's levels for a cycle. Non-reduced cycles are Table 1 as it
     stands (a row chosen only when the response is not assessed, CONV-RESP-4); reduced cycles may be
     lower, never higher (CONV-MOD-1/2/3/5); a custom split is verified by a pharmacist."""
@@ -72,8 +74,10 @@ def _as_table1(cycle: int, wanted: dict[int, Decimal | None], base: Levels) -> b
     """A cycle not reduced: exactly Table 1 (DOSE-6); never custom."""
     for d in rules.DAYS:
         if wanted[d] != base.maximum[d]:
-            raise ValueError(f"Cycle {cycle} Day {d}: {_fmt(wanted[d])} ≠ Table 1 {_fmt(base.maximum[d])} mg/m²; "
-                             "a lower level needs a toxicity reduction (MOD-INT-3, CONV-MOD-1; DOSE-6).")
+            raise ValueError(
+                f"Cycle {cycle} Day {d}: {_fmt(wanted[d])} ≠ Table 1 {_fmt(base.maximum[d])} mg/m²; "
+                "a lower level needs a toxicity reduction (MOD-INT-3, CONV-MOD-1; DOSE-6)."
+            )
     return False
 
 
@@ -92,8 +96,10 @@ def _reduced_custom(cycle: int, wanted: dict[int, Decimal | None], base: Levels)
         if not w.is_finite() or w <= 0:
             raise ValueError(f"Cycle {cycle} Day {d}: level must be positive.")
         if w > top:
-            raise ValueError(f"Cycle {cycle} Day {d}: {_fmt(w)} mg/m² is above the allowed {_fmt(top)} mg/m² "
-                             "(CONV-MOD-1, CONV-MOD-3, MOD-GEN-3).")
+            raise ValueError(
+                f"Cycle {cycle} Day {d}: {_fmt(w)} mg/m² is above the allowed {_fmt(top)} mg/m² "
+                "(CONV-MOD-1, CONV-MOD-3, MOD-GEN-3)."
+            )
         custom = custom or w not in rules.ALLOWED_LEVELS
     count = sum(1 for w in wanted.values() if w is not None)
     if base.two_doses and count > rules.TWO_DOSES_MAX_DOSES:
@@ -101,12 +107,15 @@ def _reduced_custom(cycle: int, wanted: dict[int, Decimal | None], base: Levels)
     total = sum((w for w in wanted.values() if w is not None), Decimal(0))
     top_total = sum((t for t in base.maximum.values() if t is not None), Decimal(0))
     if total > top_total:
-        raise ValueError(f"Cycle {cycle}: total {_fmt(total)} mg/m² is above the reduced total {_fmt(top_total)} "
-                         "mg/m² (CONV-MOD-5).")
+        raise ValueError(
+            f"Cycle {cycle}: total {_fmt(total)} mg/m² is above the reduced total {_fmt(top_total)} mg/m² (CONV-MOD-5)."
+        )
     return custom
 
 
-def check_decide(tl: Timeline, proposal_id: str, decision: str, reason: str, role: str, on_date: date | None = None) -> dict[str, Any]:
+def check_decide(
+    tl: Timeline, proposal_id: str, decision: str, reason: str, role: str, on_date: date | None = None
+) -> dict[str, Any]:
     """``proposal.decided``: the named role confirms or declines an open proposal, with a reason."""
     _need_started(tl)
     p = tl.proposal(proposal_id)
@@ -134,8 +143,10 @@ def _decidable(p: Proposal) -> None:
     if p.rule == "CONV-CYC-1":
         raise ValueError(f"{p.id}: record the HSCT decision (intake HSCT plan) instead (CONV-CYC-1).")
     if p.rule == "CONV-IRR-1":
-        raise ValueError(f"{p.id}: a severe infusion reaction is not a proposal to decline: a prescriber records the "
-                         "permanent discontinuation (D), or corrects the grade on the monitor with a reason (MOD-NH-3, CONV-IRR-1).")
+        raise ValueError(
+            f"{p.id}: a severe infusion reaction is not a proposal to decline: a prescriber records the "
+            "permanent discontinuation (D), or corrects the grade on the monitor with a reason (MOD-NH-3, CONV-IRR-1)."
+        )
 
 
 def _decision_date(tl: Timeline, p: Proposal, decision: str, on_date: date | None) -> date | None:
@@ -145,15 +156,18 @@ def _decision_date(tl: Timeline, p: Proposal, decision: str, on_date: date | Non
         chosen = on_date or p.date
         assert p.date is not None and chosen is not None
         if chosen < p.date:
-            raise ValueError(f"{p.id}: {chosen} is before the earliest compliant date {p.date} (SCHED-3); nearest "
-                             f"allowed date {p.date}.")
+            raise ValueError(
+                f"{p.id}: {chosen} is before the earliest compliant date {p.date} (SCHED-3); nearest allowed date {p.date}."
+            )
         if p.rule == "CONV-SCHED-3" and p.cycle == rules.EXTENDABLE_CYCLE + 1:
             c1 = tl.cycle(rules.EXTENDABLE_CYCLE)
             assert c1 is not None
             length = (chosen - c1.day1).days
             if length <= rules.CYCLE1_MAX_DAYS:
-                raise ValueError(f"{p.id}: C2 D1 on {chosen} makes cycle 1 {length} days: record the extension with "
-                                 f"its reason instead (SCHED-4, check_extend length {length}).")
+                raise ValueError(
+                    f"{p.id}: C2 D1 on {chosen} makes cycle 1 {length} days: record the extension with "
+                    f"its reason instead (SCHED-4, check_extend length {length})."
+                )
         return chosen
     if p.rule in DISCONTINUE_RULES and decision == "confirmed":
         return on_date or tl.today

@@ -16,13 +16,31 @@ from attrs import frozen
 from ..events import Event
 from ..text import unsafe_message
 from .events import (
-    CYCLE_EXTENDED, CYCLE_STARTED, DOSE_GIVEN, DOSE_HELD, DOSE_MOVED, DOSE_OMITTED, DOSE_RECOVERED,
-    INFUSION_STARTED_KIND, LEVELS_CONFIRMED, PROPOSAL_DECIDED, RESPONSE_RECORDED, SCHEDULE_VOIDED, TREATMENT_DISCONTINUED,
+    CYCLE_EXTENDED,
+    CYCLE_STARTED,
+    DOSE_GIVEN,
+    DOSE_HELD,
+    DOSE_MOVED,
+    DOSE_OMITTED,
+    DOSE_RECOVERED,
+    INFUSION_STARTED_KIND,
+    LEVELS_CONFIRMED,
+    PROPOSAL_DECIDED,
+    RESPONSE_RECORDED,
+    SCHEDULE_VOIDED,
+    TREATMENT_DISCONTINUED,
 )
 
 VOIDABLE_KINDS = (
-    CYCLE_STARTED, DOSE_GIVEN, DOSE_HELD, DOSE_RECOVERED, DOSE_OMITTED, DOSE_MOVED, CYCLE_EXTENDED,
-    RESPONSE_RECORDED, LEVELS_CONFIRMED,
+    CYCLE_STARTED,
+    DOSE_GIVEN,
+    DOSE_HELD,
+    DOSE_RECOVERED,
+    DOSE_OMITTED,
+    DOSE_MOVED,
+    CYCLE_EXTENDED,
+    RESPONSE_RECORDED,
+    LEVELS_CONFIRMED,
 )
 # A prescriber's decision stands: a discontinuation changes only by a correction of the facts it
 # rests on (CONV-OVR-1), so these end the chain of entries that can be voided.
@@ -67,7 +85,9 @@ def latest_entry(events: Sequence[Event]) -> Event | None:
     """The latest schedule entry still in force (the only one that may be voided), or a decision."""
     voided = voided_versions(events)
     kinds = VOIDABLE_KINDS + DECISION_KINDS
-    return next((e for e in sorted(events, key=lambda e: e.version, reverse=True) if e.kind in kinds and e.version not in voided), None)
+    return next(
+        (e for e in sorted(events, key=lambda e: e.version, reverse=True) if e.kind in kinds and e.version not in voided), None
+    )
 
 
 def _void_target(events: Sequence[Event], expected_version: int | None) -> tuple[Event, str]:
@@ -79,8 +99,10 @@ def _void_target(events: Sequence[Event], expected_version: int | None) -> tuple
     if expected_version is not None and ev.version != expected_version:
         raise ValueError(f"The latest entry changed while you were answering (now: {what}); look again before marking it.")
     if ev.kind in DECISION_KINDS:
-        raise ValueError(f"The latest entry is a prescriber's decision ({what}); a decision is not entered in error "
-                         "(CONV-OVR-1): correct the facts it rests on, or record a new decision.")
+        raise ValueError(
+            f"The latest entry is a prescriber's decision ({what}); a decision is not entered in error "
+            "(CONV-OVR-1): correct the facts it rests on, or record a new decision."
+        )
     return ev, what
 
 
@@ -88,8 +110,10 @@ def _by_infusion(events: Sequence[Event], ev: Event, what: str) -> None:
     if ev.kind == DOSE_GIVEN:
         tag = f"c{ev.data['cycle']}d{ev.data['day']}"
         if any(e.kind == INFUSION_STARTED_KIND and e.data.get("dose_id") == tag for e in events):
-            raise ValueError(f"{what} was recorded by starting its infusion; its infusion record governs it "
-                             "(stop the infusion in the monitor, t, with the reason).")
+            raise ValueError(
+                f"{what} was recorded by starting its infusion; its infusion record governs it "
+                "(stop the infusion in the monitor, t, with the reason)."
+            )
 
 
 def void_refusal(events: Sequence[Event]) -> str | None:
@@ -108,7 +132,9 @@ def void_needs(ev: Event, username: str, role: str | None) -> str | None:
     return None if username == ev.actor or role == "prescriber" else "prescriber"
 
 
-def check_void(events: Sequence[Event], actor: str, role: str | None, reason: str, expected_version: int | None = None) -> dict[str, Any]:
+def check_void(
+    events: Sequence[Event], actor: str, role: str | None, reason: str, expected_version: int | None = None
+) -> dict[str, Any]:
     """``data`` voiding the latest entry, or ValueError saying why not and what to do instead.
 
     Who: the user who recorded it, or a prescriber (the schedule's clinical decisions are theirs)."""
@@ -126,6 +152,8 @@ def check_void(events: Sequence[Event], actor: str, role: str | None, reason: st
 def voided_entries(events: Sequence[Event]) -> tuple[VoidedEntry, ...]:
     """Every entry recorded in error, newest first, for the timeline and the printed record."""
     return tuple(
-        VoidedEntry(str(e.data.get("entry", "")), str(e.data.get("recorded_by", "")), e.actor, e.at, str(e.data.get("reason", "")))
+        VoidedEntry(
+            str(e.data.get("entry", "")), str(e.data.get("recorded_by", "")), e.actor, e.at, str(e.data.get("reason", ""))
+        )
         for e in sorted((e for e in events if e.kind == SCHEDULE_VOIDED), key=lambda e: e.version, reverse=True)
     )

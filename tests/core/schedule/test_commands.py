@@ -144,7 +144,11 @@ def test_extend_cycle_one(ledger, pid):
     refused(run(ledger, cmd, "adam"), r"nurse, pharmacist or prescriber")
     refused(run(ledger, sch.ExtendCycle(pid, 30, "toxicity_recovery"), "priya"), r"SCHED-4")
     assert accepted(run(ledger, cmd, "priya"), sch.CycleExtended).to_data() == {
-        "cycle": 1, "length_days": 28, "reason": "toxicity_recovery", "note": ""}
+        "cycle": 1,
+        "length_days": 28,
+        "reason": "toxicity_recovery",
+        "note": "",
+    }
 
 
 def test_record_response(ledger, pid):
@@ -241,9 +245,20 @@ def test_every_timeline_command_is_here():
     from bedside.core.commands import DECIDERS
 
     mine = {t for t in DECIDERS if t.__module__ == "bedside.core.schedule.commands"}
-    assert mine == {sch.StartCycle, sch.RecordDoseGiven, sch.HoldDose, sch.RecordRecovery, sch.MoveDose, sch.OmitDose,
-                    sch.ExtendCycle, sch.RecordResponse, sch.DecideProposal, sch.ConfirmLevels,
-                    sch.DiscontinueTreatment, sch.VoidLatestEntry}
+    assert mine == {
+        sch.StartCycle,
+        sch.RecordDoseGiven,
+        sch.HoldDose,
+        sch.RecordRecovery,
+        sch.MoveDose,
+        sch.OmitDose,
+        sch.ExtendCycle,
+        sch.RecordResponse,
+        sch.DecideProposal,
+        sch.ConfirmLevels,
+        sch.DiscontinueTreatment,
+        sch.VoidLatestEntry,
+    }
 
 
 def test_access_says_who_may_act_and_why(ledger, pid):

@@ -40,7 +40,7 @@ def test_the_fixture_database_decodes_and_round_trips(tmp_path):
             continue
         seen.add(ev.kind)
         p = decode(ev)
-        assert type(p).KIND == ev.kind
+        assert ev.kind == type(p).KIND
         assert unknown_keys(ev) == set(), (ev.kind, ev.data)
         assert p.to_data() == ev.data, (ev.kind, ev.data)
     assert seen == kinds  # the fixture holds every kind

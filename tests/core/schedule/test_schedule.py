@@ -530,7 +530,9 @@ def test_conv_resp4_not_assessed_has_no_level() -> None:
         s.check_levels(tl, 2, {1: "0.8", 8: "0.5", 15: "0.5"}, "x")
     with pytest.raises(ValueError, match=r"Table 1 0.5"):
         s.check_levels(tl, 2, {1: "0.8", 8: "0.5", 15: "0.5"}, "x", row="cr_cri")
-    st_.do("2025-03-21", s.LEVELS_CONFIRMED, s.check_levels, 2, {1: "0.8", 8: "0.5", 15: "0.5"}, "clinically no CR", row="no_cr_cri")
+    st_.do(
+        "2025-03-21", s.LEVELS_CONFIRMED, s.check_levels, 2, {1: "0.8", 8: "0.5", 15: "0.5"}, "clinically no CR", row="no_cr_cri"
+    )
     tl = st_.tl("2025-03-24")
     assert tl.dose(2, 1).level == D("0.8") and "CONV-RESP-4:c2" not in ids(tl)  # type: ignore[union-attr]
     st_.give(2, 1, "2025-03-24")
@@ -680,8 +682,11 @@ def audit(events: list[Event]) -> None:
                 top = max(ROW["cr_cri"][day], ROW["no_cr_cri"][day])
             assert lv <= top, (c, day, lv, top)
             # never raised after a reduction
-            cuts = [int(pid.split(":c")[1].split("d")[0]) + (0 if pid.endswith("d1") else 1)
-                    for pid, dec in decisions.items() if pid.startswith("MOD-INT-3:") and dec == "confirmed"]
+            cuts = [
+                int(pid.split(":c")[1].split("d")[0]) + (0 if pid.endswith("d1") else 1)
+                for pid, dec in decisions.items()
+                if pid.startswith("MOD-INT-3:") and dec == "confirmed"
+            ]
             if cuts and c >= min(cuts):
                 assert lv <= rules.REDUCED_LEVEL[top] if top in rules.REDUCED_LEVEL else True
                 earlier = [g[1] for (c2, d2), g in given.items() if d2 == day and c2 >= min(cuts)]
@@ -717,8 +722,26 @@ def test_random_valid_action_sequences_keep_the_safety_rules(data: st.DataObject
     if data.draw(st.booleans(), label="plan first"):
         st_.plan(data.draw(st.sampled_from(s.HSCT_PLANS)))
     st_.add(s.CYCLE_STARTED, s.check_start(st_.tl(today), today))
-    actions = ["next"] * 10 + ["advance", "wild", "hold", "recover", "omit", "extend", "respond", "respond",
-                                "decide", "decide", "decide", "levels", "levels", "plan", "move", "stop", "void", "void"]
+    actions = ["next"] * 10 + [
+        "advance",
+        "wild",
+        "hold",
+        "recover",
+        "omit",
+        "extend",
+        "respond",
+        "respond",
+        "decide",
+        "decide",
+        "decide",
+        "levels",
+        "levels",
+        "plan",
+        "move",
+        "stop",
+        "void",
+        "void",
+    ]
     for _ in range(data.draw(st.integers(10, 160), label="steps")):
         tl = st_.tl(today)
         act = data.draw(st.sampled_from(actions))
@@ -745,7 +768,9 @@ def test_random_valid_action_sequences_keep_the_safety_rules(data: st.DataObject
             tox = data.draw(st.sampled_from(s.TOXICITIES))
             _try(st_, s.DOSE_HELD, lambda: s.check_hold(tl, nd.cycle, nd.day, "toxicity", tox))
         elif act == "recover" and nd is not None:
-            today += timedelta(days=data.draw(st.integers(0, 35)) if data.draw(st.integers(0, 4)) == 0 else data.draw(st.integers(0, 16)))
+            today += timedelta(
+                days=data.draw(st.integers(0, 35)) if data.draw(st.integers(0, 4)) == 0 else data.draw(st.integers(0, 16))
+            )
             _try(st_, s.DOSE_RECOVERED, lambda: s.check_recover(st_.tl(today), nd.cycle, nd.day, today))
         elif act == "omit" and nd is not None:
             _try(st_, s.DOSE_OMITTED, lambda: s.check_omit(tl, nd.cycle, nd.day, "prescriber"))
@@ -768,11 +793,15 @@ def test_random_valid_action_sequences_keep_the_safety_rules(data: st.DataObject
             row = data.draw(st.sampled_from(s.ROWS))
             chosen = {x: lv.maximum[x] for x in rules.DAYS}
             if lv.reduced and data.draw(st.booleans()):
-                chosen = {x: (None if x != 1 and data.draw(st.booleans()) else
-                              data.draw(st.sampled_from(sorted(rules.ALLOWED_LEVELS)))) for x in rules.DAYS}
+                chosen = {
+                    x: (None if x != 1 and data.draw(st.booleans()) else data.draw(st.sampled_from(sorted(rules.ALLOWED_LEVELS))))
+                    for x in rules.DAYS
+                }
             if lv.row is None:
                 chosen = dict(ROW[row])
-            _try(st_, s.LEVELS_CONFIRMED, lambda: s.check_levels(tl, c, chosen, "prescriber", row=row if lv.row is None else None))
+            _try(
+                st_, s.LEVELS_CONFIRMED, lambda: s.check_levels(tl, c, chosen, "prescriber", row=row if lv.row is None else None)
+            )
         elif act == "plan" and data.draw(st.integers(0, 2)) == 0:
             st_.plan(data.draw(st.sampled_from(s.HSCT_PLANS)))
         elif act == "move" and nd is not None:
@@ -848,7 +877,12 @@ def test_a_given_entered_in_error_is_skipped_and_kept() -> None:
     assert tl.dose(1, 1).state == s.GIVEN  # type: ignore[union-attr]
     assert len(st_.events) == 4  # nothing removed
     (v,) = s.voided_entries(st_.events)
-    assert (v.entry, v.recorded_by, v.voided_by, v.reason) == ("C1 D8 given 2025-03-10 (0.5 mg/m²)", "dr.house", "dr.house", "recorded on the wrong patient")
+    assert (v.entry, v.recorded_by, v.voided_by, v.reason) == (
+        "C1 D8 given 2025-03-10 (0.5 mg/m²)",
+        "dr.house",
+        "dr.house",
+        "recorded on the wrong patient",
+    )
     # The next one back is C1 D1: the chain goes on, one entry at a time.
     assert s.check_void(st_.events, "dr.house", "nurse", "x")["voids"] == 2
 
