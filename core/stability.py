@@ -18,7 +18,7 @@ included) up to the end of the infusion (CONV-STAB-2). Times are timezone-aware 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from attrs import field, frozen
 
@@ -36,7 +36,7 @@ __all__ = [
     "observation_earliest_end",
 ]
 
-_UTC = timezone.utc
+_UTC = UTC
 
 
 _utc = as_utc
@@ -50,9 +50,7 @@ def _intervals(value: Iterable[object]) -> tuple[tuple[datetime, datetime | None
     out: list[tuple[datetime, datetime | None]] = []
     for item in value:
         start, end = item  # type: ignore[misc]
-        out.append(
-            (_utc("refrigerated start", start), None if end is None else _utc("refrigerated end", end))
-        )
+        out.append((_utc("refrigerated start", start), None if end is None else _utc("refrigerated end", end)))
     return tuple(out)
 
 
@@ -89,9 +87,7 @@ class PrepTimes:
 
     reconstituted_at: datetime = field(converter=lambda v: _utc("reconstituted_at", v))
     diluted_at: datetime | None = field(default=None, converter=_opt_utc)
-    refrigerated: tuple[tuple[datetime, datetime | None], ...] = field(
-        default=(), converter=_intervals
-    )
+    refrigerated: tuple[tuple[datetime, datetime | None], ...] = field(default=(), converter=_intervals)
     planned_pause_min: int = field(default=0, converter=lambda v: _minutes("planned_pause_min", v))
     flush_min: int = field(default=0, converter=lambda v: _minutes("flush_min", v))
     stab4_overridden: bool = False
@@ -105,9 +101,7 @@ class PrepTimes:
         for i, (start, end) in enumerate(self.refrigerated):
             assert previous is not None
             if start < previous:
-                raise ValueError(
-                    f"refrigerated interval {i + 1} starts before dilution or overlaps the previous one"
-                )
+                raise ValueError(f"refrigerated interval {i + 1} starts before dilution or overlaps the previous one")
             if end is None:
                 if i != len(self.refrigerated) - 1:
                     raise ValueError("only the last refrigerated interval may be open")
@@ -177,8 +171,7 @@ class Deadlines:
         lines.append(f"Latest start {_t(self.latest_start)} [CONV-STAB-1]")
         if self.earliest_start is not None:
             lines.append(
-                f"Earliest start after refrigeration {_t(self.earliest_start)} "
-                "[STAB-5; earlier needs pharmacist confirmation]"
+                f"Earliest start after refrigeration {_t(self.earliest_start)} [STAB-5; earlier needs pharmacist confirmation]"
             )
         if self.remove_from_refrigerator_by is not None:
             lines.append(f"Take out of the refrigerator by {_t(self.remove_from_refrigerator_by)} [STAB-4]")
@@ -192,9 +185,7 @@ def check_dilution(recon_at: datetime, diluted_at: datetime) -> str | None:
     diluted = _utc("diluted_at", diluted_at)
     gap = diluted - recon
     if gap < timedelta(0):
-        return (
-            f"Dilution time {_t(diluted)} is before reconstitution ({_t(recon)}): check the times."
-        )
+        return f"Dilution time {_t(diluted)} is before reconstitution ({_t(recon)}): check the times."
     limit = timedelta(minutes=rules.RECON_TO_DILUTION_MAX_MIN)
     if gap > limit:
         return (
@@ -283,8 +274,12 @@ def _before_dilution(times: PrepTimes, now_utc: datetime | None, dilution_deadli
     start = max(now_utc, recon)
     if not times.stab4_overridden:  # STAB-4 overridden: its limits are not applied
         out.limits.append(
-            Limit("STAB-4", "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
-                  start + _RT_BUDGET, unverified=True)
+            Limit(
+                "STAB-4",
+                "4 h at room temperature after dilution, if diluted now (CONV-STAB-1/2)",
+                start + _RT_BUDGET,
+                unverified=True,
+            )
         )
         out.unverified.append("STAB-4")
     if start > dilution_deadline:
@@ -306,15 +301,20 @@ def _after_dilution(times: PrepTimes, now_utc: datetime | None, out: _Exposure) 
         rt_limit = t + (_RT_BUDGET - rt_used)
     if rt_limit is not None:
         out.limits.append(
-            Limit("STAB-4", "4 h at room temperature after dilution, to the end of the infusion (CONV-STAB-1/2)",
-                  rt_limit, unverified=True)
+            Limit(
+                "STAB-4",
+                "4 h at room temperature after dilution, to the end of the infusion (CONV-STAB-1/2)",
+                rt_limit,
+                unverified=True,
+            )
         )
     if fridge_limit is not None:
         out.limits.append(Limit("STAB-4", "3 h refrigerated after dilution (CONV-STAB-2)", fridge_limit, unverified=True))
 
 
-def _walk_refrigerator(times: PrepTimes, now_utc: datetime | None,
-                       out: _Exposure) -> tuple[datetime | None, datetime | None, datetime, timedelta]:
+def _walk_refrigerator(
+    times: PrepTimes, now_utc: datetime | None, out: _Exposure
+) -> tuple[datetime | None, datetime | None, datetime, timedelta]:
     """Room temperature and refrigerator time, interval by interval (CONV-STAB-2): the limit
     reached first, if one is, the end of the last interval and the room-temperature time used."""
     free = times.stab4_overridden
@@ -337,12 +337,14 @@ def _walk_refrigerator(times: PrepTimes, now_utc: datetime | None,
         if out.fridge_used + stay > _FRIDGE_BUDGET and not free:
             fridge_limit = start + (_FRIDGE_BUDGET - out.fridge_used)
             out.fridge_used = _FRIDGE_BUDGET
-            out.problems.append((
-                "STAB-4",
-                f"diluted solution refrigerated over {_hm(_FRIDGE_BUDGET)} in total "
-                f"(limit reached {_t(fridge_limit)}; UNVERIFIED, Table 6): discard and "
-                "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason (Preparation, O)",
-            ))
+            out.problems.append(
+                (
+                    "STAB-4",
+                    f"diluted solution refrigerated over {_hm(_FRIDGE_BUDGET)} in total "
+                    f"(limit reached {_t(fridge_limit)}; UNVERIFIED, Table 6): discard and "
+                    "prepare again (CONV-STAB-3) unless a pharmacist overrides with a reason (Preparation, O)",
+                )
+            )
             return None, fridge_limit, t, rt_used
         out.fridge_used += stay
         t = end
@@ -376,22 +378,28 @@ def cannot_give(
         ready = dl.earliest_start
     discard = "Discard the bag and prepare again (CONV-STAB-3)."
     if binding.unverified and dl.label_latest_start >= max(now, ready or now):
-        discard += (f" The binding limit is UNVERIFIED (STAB-4): only a pharmacist may override it, with a reason "
-                    f"(Preparation, O); the label limit {dl.label_limit.rule_id} still requires a start by "
-                    f"{_t(dl.label_latest_start)}.")
+        discard += (
+            f" The binding limit is UNVERIFIED (STAB-4): only a pharmacist may override it, with a reason "
+            f"(Preparation, O); the label limit {dl.label_limit.rule_id} still requires a start by "
+            f"{_t(dl.label_latest_start)}."
+        )
     if now > dl.latest_start:
         late = now - dl.latest_start
-        out.append((
-            f"CONV-STAB-1, CONV-STAB-3, {binding.rule_id}",
-            f"Cannot be given as planned: the latest start was {_t(dl.latest_start)} ({_hm(late)} ago); "
-            f"{deadline}, after a {dl.planned_min}-min infusion. {discard}",
-        ))
+        out.append(
+            (
+                f"CONV-STAB-1, CONV-STAB-3, {binding.rule_id}",
+                f"Cannot be given as planned: the latest start was {_t(dl.latest_start)} ({_hm(late)} ago); "
+                f"{deadline}, after a {dl.planned_min}-min infusion. {discard}",
+            )
+        )
     elif ready is not None and ready > dl.latest_start:
         short = ready - dl.latest_start
         where = "if taken out of the refrigerator now, " if in_refrigerator else ""
-        out.append((
-            f"CONV-STAB-1, STAB-5, CONV-STAB-3, {binding.rule_id}",
-            f"Cannot be given as planned: the latest start {_t(dl.latest_start)} is {_hm(short)} before the end of "
-            f"equilibration ({where}{_t(ready)}, STAB-5); {deadline}, after a {dl.planned_min}-min infusion. {discard}",
-        ))
+        out.append(
+            (
+                f"CONV-STAB-1, STAB-5, CONV-STAB-3, {binding.rule_id}",
+                f"Cannot be given as planned: the latest start {_t(dl.latest_start)} is {_hm(short)} before the end of "
+                f"equilibration ({where}{_t(ready)}, STAB-5); {deadline}, after a {dl.planned_min}-min infusion. {discard}",
+            )
+        )
     return tuple(out)

@@ -25,7 +25,6 @@ FORMULA_LABELS: MappingProxyType[str, str] = MappingProxyType(
 )
 
 
-
 # --- BSA (CONV-BSA-1 to 3, CONV-CALC-2) -----------------------------------------------------------
 
 
@@ -35,15 +34,8 @@ def _bsa_exact(formula: str, h: Decimal, w: Decimal) -> Decimal:
             return (h * w / rules.BSA_MOSTELLER_DIVISOR).sqrt()
         if formula == "boyd":
             wg = w * rules.BSA_BOYD_GRAMS_PER_KG
-            w_exp = (
-                rules.BSA_BOYD_WEIGHT_EXPONENT_BASE
-                - rules.BSA_BOYD_WEIGHT_EXPONENT_LOG_SLOPE * wg.log10()
-            )
-            return (
-                rules.BSA_BOYD_COEFFICIENT
-                * (rules.BSA_BOYD_HEIGHT_EXPONENT * h.ln()).exp()
-                * (w_exp * wg.ln()).exp()
-            )
+            w_exp = rules.BSA_BOYD_WEIGHT_EXPONENT_BASE - rules.BSA_BOYD_WEIGHT_EXPONENT_LOG_SLOPE * wg.log10()
+            return rules.BSA_BOYD_COEFFICIENT * (rules.BSA_BOYD_HEIGHT_EXPONENT * h.ln()).exp() * (w_exp * wg.ln()).exp()
         k, a, b = rules.BSA_POWER_FORMULAS[formula]
         return k * (a * h.ln() + b * w.ln()).exp()
 

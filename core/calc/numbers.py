@@ -29,7 +29,7 @@ def _context() -> decimal.Context:
     )
 
 
-def _local():  # noqa: ANN202 - a context manager
+def _local():
     return decimal.localcontext(_context())
 
 

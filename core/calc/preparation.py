@@ -98,10 +98,7 @@ class Preparation:
 
     def _trail_dose(self) -> Iterator[str]:
         b = self.bsa
-        yield (
-            f"Inputs: height {_plain(b.height_cm)} cm, weight {_plain(b.weight_kg)} kg, "
-            f"BSA formula {b.label} (CONV-BSA-2)"
-        )
+        yield (f"Inputs: height {_plain(b.height_cm)} cm, weight {_plain(b.weight_kg)} kg, BSA formula {b.label} (CONV-BSA-2)")
         yield f"BSA: {b.explain} (full precision {b.exact} m² used for dosing, CONV-CALC-2)"
         if self.custom_level:
             yield (
@@ -135,10 +132,7 @@ class Preparation:
     def _trail_bag(self) -> Iterator[str]:
         lo, hi = rules.BAG_RANGE_MG_PER_ML
         bag_total = _plain(rules.BAG_TOTAL_ML)
-        yield (
-            f"Dilute: {self.withdraw_ml} mL drug + {self.diluent_ml} mL 0.9% Sodium Chloride "
-            f"= {bag_total} mL bag (PREP-7)"
-        )
+        yield (f"Dilute: {self.withdraw_ml} mL drug + {self.diluent_ml} mL 0.9% Sodium Chloride = {bag_total} mL bag (PREP-7)")
         yield (
             f"Final concentration: {self.dose_mg} mg ÷ {bag_total} mL = {self.final_concentration_shown} mg/mL, within "
             f"{_plain(lo)}–{_plain(hi)} mg/mL (PREP-8, UNVERIFIED [SITE] range)"
@@ -174,8 +168,7 @@ class Preparation:
             f"{self.infusion_minutes} min{extra} (ADM-1, ADM-8)"
         )
         yield (
-            f"Waste: {self.vials} × {vial} mg − {self.dose_mg} mg = {self.waste_mg} mg "
-            f"({self.waste_ml} mL) discarded (PREP-5)"
+            f"Waste: {self.vials} × {vial} mg − {self.dose_mg} mg = {self.waste_mg} mg ({self.waste_ml} mL) discarded (PREP-5)"
         )
         for rule_id, text in self.notes:
             yield f"Note [{rule_id}]: {text}"
@@ -231,10 +224,7 @@ def _prepare(b: Bsa, level: Decimal, custom: bool, syringe_volume_ml: Decimal | 
         dose_exact = b.exact * level
         dose = dose_mg(b.exact, level)
         if dose <= 0:
-            raise ValueError(
-                f"dose rounds to {dose} mg (BSA {b.shown} m² × {_plain(level)} mg/m²): "
-                "nothing to prepare"
-            )
+            raise ValueError(f"dose rounds to {dose} mg (BSA {b.shown} m² × {_plain(level)} mg/m²): nothing to prepare")
         # PREP-8 (UNVERIFIED): bag concentration, exact, compared unrounded (CONV-CALC-6).
         bag_c = dose / rules.BAG_TOTAL_ML
         if bag_c > rules.BAG_RANGE_MG_PER_ML[1]:
@@ -339,36 +329,45 @@ def _syringe(dose: Decimal, bag_c: Decimal, withdraw: Decimal, syringe_volume_ml
     return _Route(ROUTE_SYRINGE, proposed, final_volume, final_c, ("PREP-9",), (("PREP-9", "pharmacist"),), (note,))
 
 
-def _notes(b: Bsa, level: Decimal, custom: bool,
-           r: _Route) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _notes(
+    b: Bsa, level: Decimal, custom: bool, r: _Route
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[tuple[str, str], ...]]:
     """The notes, UNVERIFIED rules and confirmations: the route's, then CONV-MOD-5, CONV-BSA-4/5, PREP-12."""
     notes = list(r.notes)
     unverified = ["PREP-8", *r.unverified]
     confirmations = list(r.confirmations)
     if custom:
         confirmations.append(("CONV-MOD-5", "pharmacist"))
-        notes.append((
-            "CONV-MOD-5",
-            f"Custom level {_plain(level)} mg/m² (reduced split): prescriber's reason recorded; "
-            "pharmacist verifies; cycle total and each day's level must not exceed the reduced "
-            "limits (CONV-MOD-3).",
-        ))
+        notes.append(
+            (
+                "CONV-MOD-5",
+                f"Custom level {_plain(level)} mg/m² (reduced split): prescriber's reason recorded; "
+                "pharmacist verifies; cycle total and each day's level must not exceed the reduced "
+                "limits (CONV-MOD-3).",
+            )
+        )
     if b.exact > rules.BSA_NOTE_ABOVE_M2:
-        notes.append((
-            "CONV-BSA-4",
-            f"BSA {b.shown} m² is above {_plain(rules.BSA_NOTE_ABOVE_M2)} m²: information only; "
-            "no cap applied, actual body weight used (DOSE-5).",
-        ))
+        notes.append(
+            (
+                "CONV-BSA-4",
+                f"BSA {b.shown} m² is above {_plain(rules.BSA_NOTE_ABOVE_M2)} m²: information only; "
+                "no cap applied, actual body weight used (DOSE-5).",
+            )
+        )
     if b.weight_kg < rules.LOW_WEIGHT_CONFIRM_KG:
         confirmations.append(("CONV-BSA-5", "prescriber"))
-        notes.append((
-            "CONV-BSA-5",
-            f"Weight {_plain(b.weight_kg)} kg is under {_plain(rules.LOW_WEIGHT_CONFIRM_KG)} kg: "
-            "BSA dosing needs prescriber confirmation (recorded) before use.",
-        ))
+        notes.append(
+            (
+                "CONV-BSA-5",
+                f"Weight {_plain(b.weight_kg)} kg is under {_plain(rules.LOW_WEIGHT_CONFIRM_KG)} kg: "
+                "BSA dosing needs prescriber confirmation (recorded) before use.",
+            )
+        )
     unverified.append("PREP-12")
-    notes.append((
-        "PREP-12",
-        "Cytotoxic, hazardous drug: follow special handling and disposal procedures (UNVERIFIED wording; always shown).",
-    ))
+    notes.append(
+        (
+            "PREP-12",
+            "Cytotoxic, hazardous drug: follow special handling and disposal procedures (UNVERIFIED wording; always shown).",
+        )
+    )
     return tuple(notes), tuple(unverified), tuple(confirmations)

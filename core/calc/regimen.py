@@ -21,7 +21,9 @@ def regimen_level(cycle: int, day: int, in_cr_or_cri: bool | None, reduction: st
     if reduction == "none":
         return base
     if cycle < 2:
-        raise ValueError("a reduction applies from cycle 2 on: it is made for the cycle after the interruption (MOD-INT-3, CONV-MOD-4)")
+        raise ValueError(
+            "a reduction applies from cycle 2 on: it is made for the cycle after the interruption (MOD-INT-3, CONV-MOD-4)"
+        )
     if reduction == "two-doses" and day == 15:
         raise ValueError("with two doses per cycle only Days 1 and 8 are given (CONV-MOD-2)")
     return rules.REDUCED_LEVEL[base]
@@ -46,9 +48,12 @@ def with_reduction(prep: Preparation, reduction: str) -> Preparation:
     unverified, conventions = REDUCTION_RULES[reduction]
     if not unverified:
         return prep
-    note = (unverified[-1], f"reduced level from Table 4 ({', '.join(unverified)}, UNVERIFIED; split by "
-            f"{', '.join(conventions)}): a proposal until a prescriber confirms it in the app (timeline, d); "
-            "a calculation alone never authorises it")
+    note = (
+        unverified[-1],
+        f"reduced level from Table 4 ({', '.join(unverified)}, UNVERIFIED; split by "
+        f"{', '.join(conventions)}): a proposal until a prescriber confirms it in the app (timeline, d); "
+        "a calculation alone never authorises it",
+    )
     return evolve(
         prep,
         notes=(*prep.notes, note),
@@ -64,9 +69,21 @@ def to_json(prep: Preparation) -> str:
 
     marker = "\u0000DEC:"
     numeric = {
-        "height_cm", "weight_kg", "bsa_m2", "dose_mg_per_m2", "dose_mg", "reconstitution_ml_per_vial",
-        "concentration_mg_per_ml", "withdraw_ml", "bag_concentration_mg_per_ml", "final_volume_ml", "diluent_ml",
-        "final_concentration_mg_per_ml", "rate_ml_per_h", "waste_mg", "waste_ml",
+        "height_cm",
+        "weight_kg",
+        "bsa_m2",
+        "dose_mg_per_m2",
+        "dose_mg",
+        "reconstitution_ml_per_vial",
+        "concentration_mg_per_ml",
+        "withdraw_ml",
+        "bag_concentration_mg_per_ml",
+        "final_volume_ml",
+        "diluent_ml",
+        "final_concentration_mg_per_ml",
+        "rate_ml_per_h",
+        "waste_mg",
+        "waste_ml",
     }
     data = prep.as_dict()
     for k in numeric & data.keys():

@@ -46,16 +46,36 @@ def _safe(label: str, text: str | None) -> None:
 # -- the calculation ---------------------------------------------------------------------------
 
 
-def calculation(dose: str, cycle: int, day: int, level: Decimal, level_basis: str, measurement: Mapping[str, Any],
-                formula: str, syringe_volume_ml: Decimal | None = None) -> PrepCalculated:
+def calculation(
+    dose: str,
+    cycle: int,
+    day: int,
+    level: Decimal,
+    level_basis: str,
+    measurement: Mapping[str, Any],
+    formula: str,
+    syringe_volume_ml: Decimal | None = None,
+) -> PrepCalculated:
     """The preparer's calculation from the current measurement (ValueError when refused)."""
-    p = calc.prepare(Decimal(measurement["height_cm"]), Decimal(measurement["weight_kg"]), level, formula,
-                     syringe_volume_ml=syringe_volume_ml)
+    p = calc.prepare(
+        Decimal(measurement["height_cm"]), Decimal(measurement["weight_kg"]), level, formula, syringe_volume_ml=syringe_volume_ml
+    )
     return PrepCalculated(
-        dose_id=dose, cycle=cycle, day=day, level_mg_m2=str(level), level_basis=level_basis,
-        height_cm=measurement["height_cm"], weight_kg=measurement["weight_kg"], measured_on=measurement.get("measured_on"),
-        formula=formula, bsa_m2=str(p.bsa.exact), dose_mg=str(p.dose_mg), withdraw_ml=str(p.withdraw_ml),
-        vials=p.vials, route=p.route, final_volume_ml=str(p.final_volume_ml),
+        dose_id=dose,
+        cycle=cycle,
+        day=day,
+        level_mg_m2=str(level),
+        level_basis=level_basis,
+        height_cm=measurement["height_cm"],
+        weight_kg=measurement["weight_kg"],
+        measured_on=measurement.get("measured_on"),
+        formula=formula,
+        bsa_m2=str(p.bsa.exact),
+        dose_mg=str(p.dose_mg),
+        withdraw_ml=str(p.withdraw_ml),
+        vials=p.vials,
+        route=p.route,
+        final_volume_ml=str(p.final_volume_ml),
         syringe_volume_ml=None if syringe_volume_ml is None else str(syringe_volume_ml),
         unverified_rules=list(p.unverified_rules),
     )
@@ -72,8 +92,10 @@ def check_syringe_volume(st: PrepState, volume_text: str) -> Decimal:
         volume = Decimal("NaN")
     lo, hi = rng
     if not volume.is_finite() or volume.as_tuple().exponent < -2 or not lo <= volume <= hi:  # type: ignore[operator]
-        raise ValueError(f"Final volume (mL): from {lo} to {hi}, to 0.01 mL "
-                         f"({rules.SYRINGE_RANGE_MG_PER_ML[0]}–{rules.SYRINGE_RANGE_MG_PER_ML[1]} mg/mL, PREP-9, UNVERIFIED).")
+        raise ValueError(
+            f"Final volume (mL): from {lo} to {hi}, to 0.01 mL "
+            f"({rules.SYRINGE_RANGE_MG_PER_ML[0]}–{rules.SYRINGE_RANGE_MG_PER_ML[1]} mg/mL, PREP-9, UNVERIFIED)."
+        )
     return volume
 
 
@@ -90,15 +112,31 @@ def syringe_volume(st: PrepState, role: str | None, volume_text: str) -> PrepCal
     volume = check_syringe_volume(st, volume_text)
     d = c.data
     measurement = {"height_cm": d["height_cm"], "weight_kg": d["weight_kg"], "measured_on": d.get("measured_on")}
-    return calculation(st.dose_id, int(d["cycle"]), int(d["day"]), Decimal(d["level_mg_m2"]), d["level_basis"],
-                       measurement, d["formula"], syringe_volume_ml=volume)
+    return calculation(
+        st.dose_id,
+        int(d["cycle"]),
+        int(d["day"]),
+        Decimal(d["level_mg_m2"]),
+        d["level_basis"],
+        measurement,
+        d["formula"],
+        syringe_volume_ml=volume,
+    )
 
 
 # -- the steps ---------------------------------------------------------------------------------
 
 
-def step(st: PrepState, role: str | None, actor: str, now: datetime, name: str, at: datetime,
-         vials_kept: str | None = None, reason: str | None = None) -> PrepStep:
+def step(
+    st: PrepState,
+    role: str | None,
+    actor: str,
+    now: datetime,
+    name: str,
+    at: datetime,
+    vials_kept: str | None = None,
+    reason: str | None = None,
+) -> PrepStep:
     """Decide whether a step may be recorded; raise ValueError saying what to do when not."""
     if name not in STEPS:
         raise ValueError(f"unknown step {name}")
@@ -157,10 +195,11 @@ def _check_order(st: PrepState, role: str | None, name: str, at: datetime, vials
         raise ValueError("The bag is not in the refrigerator.")
 
 
-def _check_stability(st: PrepState, actor: str, now: datetime, name: str, at: datetime, vials_kept: str | None,
-                     reason: str | None) -> None:
+def _check_stability(
+    st: PrepState, actor: str, now: datetime, name: str, at: datetime, vials_kept: str | None, reason: str | None
+) -> None:
     """Refuse a step that breaks a stability limit (CONV-STAB-3)."""
-    trial = evolve(st, steps=st.steps + (Step(name, at, actor, vials_kept, reason),))
+    trial = evolve(st, steps=(*st.steps, Step(name, at, actor, vials_kept, reason)))
     times = trial.times()
     if times is None:
         return
@@ -169,8 +208,10 @@ def _check_stability(st: PrepState, actor: str, now: datetime, name: str, at: da
         rule, text = dl.problems[0]
         raise ValueError(f"{text} [{rule}]")
     if at > dl.end_deadline:
-        raise ValueError(f"Past the stability deadline {to_local(dl.end_deadline):%H:%M %Z} ({dl.binding.rule_id}): "
-                         "discard and prepare again (CONV-STAB-3).")
+        raise ValueError(
+            f"Past the stability deadline {to_local(dl.end_deadline):%H:%M %Z} ({dl.binding.rule_id}): "
+            "discard and prepare again (CONV-STAB-3)."
+        )
 
 
 # -- a pharmacist's override (§16.1) -------------------------------------------------------------
@@ -191,8 +232,14 @@ def override(st: PrepState, role: str | None, now: datetime, rule: str, reason: 
     if st.override(rule) is not None:
         raise ValueError(f"{rule} is already overridden for this preparation.")
     removed = _equilibrating_since(st, now) if rule == "STAB-5" else None
-    return PrepOverride(st.dose_id, rule, reason.strip(), iso_utc(recon), rule if rule == "STAB-4" else None,
-                        None if removed is None else iso_utc(removed))
+    return PrepOverride(
+        st.dose_id,
+        rule,
+        reason.strip(),
+        iso_utc(recon),
+        rule if rule == "STAB-4" else None,
+        None if removed is None else iso_utc(removed),
+    )
 
 
 def _equilibrating_since(st: PrepState, now: datetime) -> datetime:
@@ -270,8 +317,9 @@ def second_person(c: Calculation | None, verifier: str) -> str | None:
     return None
 
 
-def verification(st: PrepState, verifier: str, role: str | None, entered: Mapping[str, str],
-                 tolerance: Decimal = Decimal("0")) -> PrepVerification:
+def verification(
+    st: PrepState, verifier: str, role: str | None, entered: Mapping[str, str], tolerance: Decimal = Decimal("0")
+) -> PrepVerification:
     """Compare the blind re-derivation with the calculation at display precision (CONV-VERIFY-1)."""
     refused = second_person(st.calculation, verifier)
     if refused:

@@ -47,7 +47,9 @@ def _prep(state: State, cmd: PrepCommand) -> PrepState | Refusal:
 
 @frozen
 class CalculateDose(Command):
-    """Preparation, c: calculate the dose from the latest height and weight, the site's BSA formula and the timeline's level (a pharmacist or nurse)."""
+    """Preparation, c: calculate the dose (a pharmacist or nurse).
+
+    From the latest height and weight, the site's BSA formula and the timeline's level."""
 
     pid: str
     cycle: int
@@ -123,7 +125,9 @@ class Reconstitute(RecordStep):
 
 @frozen
 class Dilute(RecordStep):
-    """Preparation, d: the dose was diluted at this time, within 4 h of reconstitution (STAB-1), saying how the vials were kept (CONV-STAB-4)."""
+    """Preparation, d: the dose was diluted at this time, within 4 h of reconstitution (STAB-1).
+
+    The user says how the reconstituted vials were kept (CONV-STAB-4)."""
 
     STEP: ClassVar[str] = "diluted"
 
@@ -149,11 +153,14 @@ class DiscardPreparation(RecordStep):
     STEP: ClassVar[str] = "discarded"
 
 
-STEP_COMMANDS: dict[str, type[RecordStep]] = {c.STEP: c for c in (Reconstitute, Dilute, RefrigerateBag, RemoveBag, DiscardPreparation)}
+STEP_COMMANDS: dict[str, type[RecordStep]] = {
+    c.STEP: c for c in (Reconstitute, Dilute, RefrigerateBag, RemoveBag, DiscardPreparation)
+}
 
 
-def step_command(pid: str, dose: str, step: str, at: datetime, vials_kept: str | None = None,
-                 reason: str | None = None) -> RecordStep:
+def step_command(
+    pid: str, dose: str, step: str, at: datetime, vials_kept: str | None = None, reason: str | None = None
+) -> RecordStep:
     """The command that records ``step`` (one of STEPS) for the dose."""
     return STEP_COMMANDS[step](pid, dose, at, vials_kept, reason)
 
@@ -165,7 +172,9 @@ def decide_step(state: State, cmd: RecordStep, now: datetime, actor: Actor) -> D
     st = _prep(state, cmd)
     if isinstance(st, Refusal):
         return st
-    return refused_unless(lambda: [checks.step(st, actor.role, actor.username, now, cmd.STEP, cmd.at, cmd.vials_kept, cmd.reason)])
+    return refused_unless(
+        lambda: [checks.step(st, actor.role, actor.username, now, cmd.STEP, cmd.at, cmd.vials_kept, cmd.reason)]
+    )
 
 
 for _cls in STEP_COMMANDS.values():
@@ -177,7 +186,9 @@ for _cls in STEP_COMMANDS.values():
 
 @frozen
 class OverrideStability(PrepCommand):
-    """Preparation, O: a pharmacist overrides STAB-4 (UNVERIFIED limits) or STAB-5 (early start) for this preparation, with a reason."""
+    """Preparation, O: a pharmacist overrides STAB-4 (UNVERIFIED limits) or STAB-5 (early start), with a reason.
+
+    It covers the current preparation only (and STAB-5 one equilibration)."""
 
     rule: str
     reason: str
@@ -190,7 +201,9 @@ def decide_override(state: State, cmd: OverrideStability, now: datetime, actor: 
     st = _prep(state, cmd)
     if isinstance(st, Refusal):
         return st
-    return _known(actor, "Override") or refused_unless(lambda: [checks.override(st, actor.role, now, cmd.rule, cmd.reason)], "CONV-OVR-1")
+    return _known(actor, "Override") or refused_unless(
+        lambda: [checks.override(st, actor.role, now, cmd.rule, cmd.reason)], "CONV-OVR-1"
+    )
 
 
 # -- s: the syringe route's set, priming and flush (PREP-9) ----------------------------------------
@@ -198,7 +211,9 @@ def decide_override(state: State, cmd: OverrideStability, now: datetime, actor: 
 
 @frozen
 class RecordSyringe(PrepCommand):
-    """Preparation, s: a pharmacist records the syringe's administration set, priming with 0.9% NaCl and flush (PREP-9, UNVERIFIED)."""
+    """Preparation, s: a pharmacist records the syringe's set, priming and flush (PREP-9, UNVERIFIED).
+
+    Primed with 0.9% NaCl, not drug; the flush runs at the infusion rate after the drug (CONV-SYR-1)."""
 
     set: str
     primed: bool
@@ -226,7 +241,8 @@ def decide_syringe(state: State, cmd: RecordSyringe, now: datetime, actor: Actor
     if isinstance(st, Refusal):
         return st
     return _known(actor, "Syringe route") or refused_unless(
-        lambda: [checks.syringe(st, actor.role, cmd.set, cmd.primed, cmd.flush_ml)], "PREP-9")
+        lambda: [checks.syringe(st, actor.role, cmd.set, cmd.primed, cmd.flush_ml)], "PREP-9"
+    )
 
 
 # -- v: the blind double-check (CONV-VERIFY-1) -------------------------------------------------------
@@ -234,7 +250,9 @@ def decide_syringe(state: State, cmd: RecordSyringe, now: datetime, actor: Actor
 
 @frozen
 class DoubleCheck(PrepCommand):
-    """Preparation, v: a second person (pharmacist or nurse, not the preparer; they are the actor) re-derives the numbers blind (CONV-VERIFY-1)."""
+    """Preparation, v: a second person re-derives the numbers blind (CONV-VERIFY-1).
+
+    The verifier is the command's actor: a pharmacist or nurse, never the preparer."""
 
     bsa_m2: str
     level_mg_m2: str

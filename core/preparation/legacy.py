@@ -17,18 +17,40 @@ from . import checks
 from .state import PrepState
 
 
-def calculation_event(stream: str, actor: str, at: datetime, dose: str, cycle: int, day: int, level: Decimal, level_basis: str,
-                      measurement: Mapping[str, Any], formula: str, syringe_volume_ml: Decimal | None = None) -> NewEvent:
+def calculation_event(  # noqa: PLR0913 (the old signature)
+    stream: str,
+    actor: str,
+    at: datetime,
+    dose: str,
+    cycle: int,
+    day: int,
+    level: Decimal,
+    level_basis: str,
+    measurement: Mapping[str, Any],
+    formula: str,
+    syringe_volume_ml: Decimal | None = None,
+) -> NewEvent:
     """The preparer's calculation from the current measurement (raises ValueError when refused)."""
-    return checks.calculation(dose, cycle, day, level, level_basis, measurement, formula, syringe_volume_ml).new(stream, actor, at)
+    return checks.calculation(dose, cycle, day, level, level_basis, measurement, formula, syringe_volume_ml).new(
+        stream, actor, at
+    )
 
 
 def syringe_volume_event(st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, volume_text: str) -> NewEvent:
     return checks.syringe_volume(st, actor_role, volume_text).new(stream, actor, at)
 
 
-def step_event(st: PrepState, stream: str, actor: str, actor_role: str, now: datetime, step: str, at: datetime,
-               vials_kept: str | None = None, reason: str | None = None) -> NewEvent:
+def step_event(  # noqa: PLR0913 (the old signature)
+    st: PrepState,
+    stream: str,
+    actor: str,
+    actor_role: str,
+    now: datetime,
+    step: str,
+    at: datetime,
+    vials_kept: str | None = None,
+    reason: str | None = None,
+) -> NewEvent:
     return checks.step(st, actor_role, actor, now, step, at, vials_kept, reason).new(stream, actor, now)
 
 
@@ -36,11 +58,19 @@ def override_event(st: PrepState, stream: str, actor: str, actor_role: str, now:
     return checks.override(st, actor_role, now, rule, reason).new(stream, actor, now)
 
 
-def syringe_event(st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, set_text: str,
-                  primed: bool, flush_ml_text: str) -> NewEvent:
+def syringe_event(
+    st: PrepState, stream: str, actor: str, actor_role: str, at: datetime, set_text: str, primed: bool, flush_ml_text: str
+) -> NewEvent:
     return checks.syringe(st, actor_role, set_text, primed, flush_ml_text).new(stream, actor, at)
 
 
-def verification_event(st: PrepState, stream: str, verifier: str, verifier_role: str, at: datetime, entered: Mapping[str, str],
-                       tolerance: Decimal = Decimal("0")) -> NewEvent:
+def verification_event(
+    st: PrepState,
+    stream: str,
+    verifier: str,
+    verifier_role: str,
+    at: datetime,
+    entered: Mapping[str, str],
+    tolerance: Decimal = Decimal("0"),
+) -> NewEvent:
     return checks.verification(st, verifier, verifier_role, entered, tolerance).new(stream, verifier, at)

@@ -55,13 +55,24 @@ class Calculation:
     def prep(self) -> calc.Preparation:
         d = self.data
         syringe = Decimal(d["syringe_volume_ml"]) if d.get("syringe_volume_ml") else None
-        return calc.prepare(Decimal(d["height_cm"]), Decimal(d["weight_kg"]), Decimal(d["level_mg_m2"]), d["formula"],
-                            syringe_volume_ml=syringe, custom_level_ok=d.get("custom_level", False))
+        return calc.prepare(
+            Decimal(d["height_cm"]),
+            Decimal(d["weight_kg"]),
+            Decimal(d["level_mg_m2"]),
+            d["formula"],
+            syringe_volume_ml=syringe,
+            custom_level_ok=d.get("custom_level", False),
+        )
 
     def expected(self) -> dict[str, str]:
         """What the verifier must reproduce, at display precision (CONV-VERIFY-1)."""
         p = self.prep
-        return {"bsa_m2": str(p.bsa.shown), "level_mg_m2": str(p.level_mg_m2), "dose_mg": str(p.dose_mg), "withdraw_ml": str(p.withdraw_ml)}
+        return {
+            "bsa_m2": str(p.bsa.shown),
+            "level_mg_m2": str(p.level_mg_m2),
+            "dose_mg": str(p.dose_mg),
+            "withdraw_ml": str(p.withdraw_ml),
+        }
 
 
 @frozen
@@ -153,8 +164,13 @@ class PrepState:
             elif s.step == "bag_removed" and fridge and fridge[-1][1] is None:
                 fridge[-1] = (fridge[-1][0], s.at)
         flush = self.flush_min
-        return PrepTimes(reconstituted_at=recon, diluted_at=self.step_at("diluted"), refrigerated=tuple(fridge), flush_min=flush,
-                         stab4_overridden=self.override("STAB-4") is not None)
+        return PrepTimes(
+            reconstituted_at=recon,
+            diluted_at=self.step_at("diluted"),
+            refrigerated=tuple(fridge),
+            flush_min=flush,
+            stab4_overridden=self.override("STAB-4") is not None,
+        )
 
     def deadlines(self, now: datetime) -> Deadlines | None:
         t = self.times()
@@ -168,8 +184,9 @@ class PrepState:
         dl = self.deadlines(now)
         if dl is None:
             return ()
-        return cannot_give(dl, now, in_refrigerator=self.in_refrigerator(),
-                           early_start_confirmed=self.override("STAB-5") is not None)
+        return cannot_give(
+            dl, now, in_refrigerator=self.in_refrigerator(), early_start_confirmed=self.override("STAB-5") is not None
+        )
 
     def in_refrigerator(self) -> bool:
         state = False
@@ -198,15 +215,17 @@ def _apply(st: PrepState, ev: Event, p: Any) -> PrepState:
     if isinstance(p, PrepStep):
         s = Step(p.step, parse_utc(p.at), ev.actor, p.vials_kept, p.reason)
         if s.step == "discarded":
-            return evolve(st, discarded=st.discarded + (st.steps + (s,),), steps=())
-        return evolve(st, steps=st.steps + (s,))
+            return evolve(st, discarded=(*st.discarded, (*st.steps, s)), steps=())
+        return evolve(st, steps=(*st.steps, s))
     if isinstance(p, PrepSyringe):
-        return evolve(st, syringe_records=st.syringe_records + ({**ev.data, "actor": ev.actor},))
+        return evolve(st, syringe_records=(*st.syringe_records, {**ev.data, "actor": ev.actor}))
     if isinstance(p, PrepOverride):
-        return evolve(st, overrides=st.overrides + ({**ev.data, "actor": ev.actor, "recorded_at": ev.at},))
+        return evolve(st, overrides=(*st.overrides, {**ev.data, "actor": ev.actor, "recorded_at": ev.at}))
     assert isinstance(p, PrepVerification)
-    v = Verification(ev.version, ev.actor, ev.at, p.calc_version, p.matched, dict(p.entered), dict(p.expected), tuple(p.mismatches))
-    return evolve(st, verifications=st.verifications + (v,))
+    v = Verification(
+        ev.version, ev.actor, ev.at, p.calc_version, p.matched, dict(p.entered), dict(p.expected), tuple(p.mismatches)
+    )
+    return evolve(st, verifications=(*st.verifications, v))
 
 
 def syringe_volume_range(st: PrepState) -> tuple[Decimal, Decimal] | None:
@@ -247,5 +266,3 @@ def status_words(st: PrepState) -> str:
     if st.mismatch:
         return "✗ MISMATCH: resolve before giving (recalculate or re-check)"
     return "✗ NOT VERIFIED: a second person must double-check"
-
-

@@ -32,7 +32,21 @@ WORKED = [
 @pytest.mark.parametrize("case", WORKED, ids=[c[0] for c in WORKED])
 def test_worked_examples_through_the_command_line(case):
     _id, h, w, formula, cycle, day, response, reduction, bsa, level, mg, ml, vials, waste = case
-    args = ["--height-cm", h, "--weight-kg", w, "--formula", formula, "--cycle", cycle, "--day", day, "--reduction", reduction, "--json"]
+    args = [
+        "--height-cm",
+        h,
+        "--weight-kg",
+        w,
+        "--formula",
+        formula,
+        "--cycle",
+        cycle,
+        "--day",
+        day,
+        "--reduction",
+        reduction,
+        "--json",
+    ]
     if response:
         args += ["--response", response]
     r = calc(*args)
@@ -56,7 +70,9 @@ def test_p1_bag_numbers_are_exact_decimals():
 
 
 def test_w9_proposes_the_syringe_route():
-    out = json.loads(calc("--height-cm", "80", "--weight-kg", "10", "--cycle", "1", "--day", "15", "--json").stdout, parse_float=Decimal)
+    out = json.loads(
+        calc("--height-cm", "80", "--weight-kg", "10", "--cycle", "1", "--day", "15", "--json").stdout, parse_float=Decimal
+    )
     assert out["route"] == "syringe" and out["final_volume_ml"] == Decimal("2.40") and out["rate_ml_per_h"] == Decimal("2.40")
 
 
@@ -68,12 +84,31 @@ def test_text_trail():
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["--height-cm", "abc", "--weight-kg", "70", "--cycle", "1", "--day", "1"], "--height-cm: a plain number from 40 to 260 cm"),
+        (
+            ["--height-cm", "abc", "--weight-kg", "70", "--cycle", "1", "--day", "1"],
+            "--height-cm: a plain number from 40 to 260 cm",
+        ),
         (["--height-cm", "170", "--weight-kg", "999", "--cycle", "1", "--day", "1"], "--weight-kg: 999 is outside 2 to 400 kg"),
         (["--height-cm", "170", "--weight-kg", "70", "--cycle", "1", "--day", "3"], "--day: 1, 8 or 15"),
         (["--height-cm", "170", "--weight-kg", "70", "--cycle", "2", "--day", "1"], "--response: needed from cycle 2"),
         (["--height-cm", "170", "--weight-kg", "70", "--cycle", "1", "--day", "1", "--formula", "x"], "--formula: mosteller"),
-        (["--height-cm", "170", "--weight-kg", "70", "--cycle", "2", "--day", "15", "--response", "cr", "--reduction", "two-doses"], "Days 1 and 8"),
+        (
+            [
+                "--height-cm",
+                "170",
+                "--weight-kg",
+                "70",
+                "--cycle",
+                "2",
+                "--day",
+                "15",
+                "--response",
+                "cr",
+                "--reduction",
+                "two-doses",
+            ],
+            "Days 1 and 8",
+        ),
         (["--height-cm", "NaN", "--weight-kg", "70", "--cycle", "1", "--day", "1"], "--height-cm"),
     ],
 )
@@ -92,7 +127,9 @@ def test_a_reduced_level_says_it_rests_on_unverified_rules_a_prescriber_confirms
         out = calc(*base[1:], "--reduction", reduction, "--json")
         data = json.loads(out.stdout)
         assert [r for r in data["unverified_rules"] if r.startswith("MOD-INT")] == rules_
-        assert [c for c in data["confirmations"] if c["rule_id"].startswith("MOD-INT")] == [{"rule_id": r, "role": "prescriber"} for r in rules_]
+        assert [c for c in data["confirmations"] if c["rule_id"].startswith("MOD-INT")] == [
+            {"rule_id": r, "role": "prescriber"} for r in rules_
+        ]
         text = calc(*base[1:], "--reduction", reduction).stdout
         assert "Needs confirmation [MOD-INT-3]: prescriber" in text and "UNVERIFIED" in text
     plain = json.loads(calc(*base[1:], "--json").stdout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from bedside.core import preparation as prep
@@ -40,7 +40,7 @@ async def record_step(pilot, app, key, hhmm, vials=None, reason=None):
 async def test_prepare_refuse_late_dilution_and_double_check(app, clock):
     clock.set(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     async with app.run_test(notifications=True) as pilot:
-        screen, pid = await open_prep(app, pilot)
+        screen, _pid = await open_prep(app, pilot)
         await pilot.press("c")
         st = screen.state()
         assert st.calculation.data["dose_mg"] == "1.45" and st.calculation.actor == "phil"  # W1
@@ -68,7 +68,14 @@ async def test_prepare_refuse_late_dilution_and_double_check(app, clock):
         await pilot.pause()
         v = app.screen
         assert isinstance(v, VerifyScreen)
-        for f, value in (("user", "nina"), ("pin", "1234"), ("bsa_m2", "1.82"), ("level_mg_m2", "0.8"), ("dose_mg", "1.46"), ("withdraw_ml", "5.84")):
+        for f, value in (
+            ("user", "nina"),
+            ("pin", "1234"),
+            ("bsa_m2", "1.82"),
+            ("level_mg_m2", "0.8"),
+            ("dose_mg", "1.46"),
+            ("withdraw_ml", "5.84"),
+        ):
             v.query_one(f"#f-{f}").value = value
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -81,7 +88,14 @@ async def test_prepare_refuse_late_dilution_and_double_check(app, clock):
         await pilot.press("v")
         await pilot.pause()
         v = app.screen
-        for f, value in (("user", "phil"), ("pin", "1234"), ("bsa_m2", "1.82"), ("level_mg_m2", "0.8"), ("dose_mg", "1.45"), ("withdraw_ml", "5.80")):
+        for f, value in (
+            ("user", "phil"),
+            ("pin", "1234"),
+            ("bsa_m2", "1.82"),
+            ("level_mg_m2", "0.8"),
+            ("dose_mg", "1.45"),
+            ("withdraw_ml", "5.80"),
+        ):
             v.query_one(f"#f-{f}").value = value
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -172,7 +186,7 @@ async def test_a_nurse_asks_a_pharmacist_to_override_stab4(app, clock):
 
     clock.set(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
     async with app.run_test(notifications=True) as pilot:
-        screen, pid = await open_prep(app, pilot, user="nina")
+        screen, _pid = await open_prep(app, pilot, user="nina")
         await pilot.press("c")
         await record_step(pilot, app, "r", "08:00")
         await record_step(pilot, app, "d", "08:10", vials="refrigerated")

@@ -3,7 +3,8 @@ deadlines, and the blind double-check by a second person."""
 
 from __future__ import annotations
 
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 from decimal import Decimal
 
 from rich.text import Text
@@ -16,8 +17,8 @@ from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
 from bedside.core import rules
-from bedside.core.commands import Refusal
 from bedside.core.clock import local_instant, to_local
+from bedside.core.commands import Refusal
 
 from ..text import literal, shown
 from ..widgets.countdown import LiveText, span
@@ -90,47 +91,86 @@ class PreparationScreen(PatientView):
 
     def fill(self) -> None:
         self.query_one("#prep-title", Static).update(
-            shown(Text.assemble(("Preparation ", "bold"), f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ", self.dose.basis))
+            shown(
+                Text.assemble(
+                    ("Preparation ", "bold"),
+                    f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ",
+                    self.dose.basis,
+                )
+            )
         )
         st = self.state()
+        stale = self._stale(st)
+        self.query_one("#trail", Static).update(shown(self._trail(st, stale)))
+        self.query_one("#prep-status", Static).update(shown(self._status(st, stale)))
+        self.query_one("#prep-deadlines", LiveText).tick()
+
+    def _trail(self, st: prep.PrepState, stale: list[str]) -> Text:
         trail = Text()
         if st.calculation is None:
             trail.append("Not calculated yet. Press c to calculate from the latest height and weight.\n")
         else:
             c = st.calculation
-            trail.append(f"Calculated by {c.actor} at {hm(c.at)} from height and weight measured {c.data.get('measured_on')}:\n", style="dim")
+            trail.append(
+                f"Calculated by {c.actor} at {hm(c.at)} from height and weight measured {c.data.get('measured_on')}:\n",
+                style="dim",
+            )
             for line in c.prep.trail_lines():
                 trail.append(line + "\n")
-            stale = self._stale(st)
             if stale:
-                trail.append("⚠ RECALCULATE: " + "; ".join(stale) + " — the verification is void (CONV-VERIFY-1).\n", style="bold")
-        self.query_one("#trail", Static).update(shown(trail))
+                trail.append(
+                    "⚠ RECALCULATE: " + "; ".join(stale) + " — the verification is void (CONV-VERIFY-1).\n", style="bold"
+                )
+        return trail
+
+    def _status(self, st: prep.PrepState, stale: list[str]) -> Text:
         status = Text()
         status.append("Check: ", style="bold")
-        status.append(prep.status_words(st) if not self._stale(st) else "✗ VOID: inputs changed since the calculation")
+        status.append(prep.status_words(st) if not stale else "✗ VOID: inputs changed since the calculation")
         if st.steps:
             status.append("\nSteps: ", style="bold")
             status.append(" · ".join(f"{prep.STEP_LABELS[s.step]} {hm(s.at)} ({s.actor})" for s in st.steps))
         if st.discarded:
             status.append(f"\n{len(st.discarded)} earlier preparation(s) discarded", style="dim")
-        if st.calculation is not None and st.calculation.data.get("route") == "syringe":
-            rec = st.syringe
-            status.append("\nSyringe (PREP-9, UNVERIFIED): ", style="bold")
-            if rec:
-                status.append(f"set {rec['set']}; primed with 0.9% NaCl; flush {rec['flush_ml']} mL = {rec['flush_min']} min after the drug; by {rec['actor']}")
-            else:
-                status.append("a pharmacist records the set, priming and flush (s) before the start")
-            status.append(f"\nFinal volume {st.calculation.data['final_volume_ml']} mL"
-                          + (f" (the proposal: dose ÷ {rules.SYRINGE_PROPOSED_MG_PER_ML} mg/mL)" if not st.calculation.data.get("syringe_volume_ml") else f" (set by {st.calculation.actor})")
-                          + "; V: the pharmacist confirms or edits it, then s and the double-check")
+        self._syringe_status(st, status)
         for rule in prep.OVERRIDABLE:
             o = st.override(rule)
             if o:
-                status.append(f"\n{rule} overridden by {o['actor']} {hm(o['recorded_at'])}" + (" (UNVERIFIED rule)" if o.get("unverified_rule") else "") + ": ", style="bold")
+                status.append(
+                    f"\n{rule} overridden by {o['actor']} {hm(o['recorded_at'])}"
+                    + (" (UNVERIFIED rule)" if o.get("unverified_rule") else "")
+                    + ": ",
+                    style="bold",
+                )
                 status.append(o["reason"])
-        status.append("\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details · O pharmacist override (STAB-4, STAB-5)", style="dim")
-        self.query_one("#prep-status", Static).update(shown(status))
-        self.query_one("#prep-deadlines", LiveText).tick()
+        status.append(
+            "\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details · "
+            "O pharmacist override (STAB-4, STAB-5)",
+            style="dim",
+        )
+        return status
+
+    def _syringe_status(self, st: prep.PrepState, status: Text) -> None:
+        if st.calculation is None or st.calculation.data.get("route") != "syringe":
+            return
+        rec = st.syringe
+        status.append("\nSyringe (PREP-9, UNVERIFIED): ", style="bold")
+        if rec:
+            status.append(
+                f"set {rec['set']}; primed with 0.9% NaCl; flush {rec['flush_ml']} mL = {rec['flush_min']} min "
+                f"after the drug; by {rec['actor']}"
+            )
+        else:
+            status.append("a pharmacist records the set, priming and flush (s) before the start")
+        status.append(
+            f"\nFinal volume {st.calculation.data['final_volume_ml']} mL"
+            + (
+                f" (the proposal: dose ÷ {rules.SYRINGE_PROPOSED_MG_PER_ML} mg/mL)"
+                if not st.calculation.data.get("syringe_volume_ml")
+                else f" (set by {st.calculation.actor})"
+            )
+            + "; V: the pharmacist confirms or edits it, then s and the double-check"
+        )
 
     def _stale(self, st: prep.PrepState) -> list[str]:
         return prep.stale(self.view(), self.dose.cycle, self.dose.day)
@@ -206,9 +246,18 @@ class PreparationScreen(PatientView):
                 return None, {field: text}
             return raw, {}
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Syringe route (PREP-9, UNVERIFIED): set, priming, flush", [
-            ("set", "Administration set", "text"), ("primed", "Primed with 0.9% NaCl (not drug)", "choice", [("Yes", "yes"), ("No", "no")]),
-            ("flush_ml", "Flush volume (mL)", "text")], validate, note="The flush runs at the infusion rate after the 60-minute drug time; the site has no default volume."))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Syringe route (PREP-9, UNVERIFIED): set, priming, flush",
+                [
+                    ("set", "Administration set", "text"),
+                    ("primed", "Primed with 0.9% NaCl (not drug)", "choice", [("Yes", "yes"), ("No", "no")]),
+                    ("flush_ml", "Flush volume (mL)", "text"),
+                ],
+                validate,
+                note="The flush runs at the infusion rate after the 60-minute drug time; the site has no default volume.",
+            )
+        )
         if ans:
             self._execute(command(ans))
 
@@ -231,10 +280,15 @@ class PreparationScreen(PatientView):
                 return None, {"volume": str(exc)}
             return {"volume": raw["volume"].strip()}, {}
 
-        ans = await self.app.push_screen_wait(FieldsDialog(
-            f"Syringe final volume (PREP-9, UNVERIFIED): {st.calculation.data['dose_mg']} mg", [("volume", f"Final volume (mL, {lo}–{hi})", "text")], validate,
-            values={"volume": st.calculation.data["final_volume_ml"]},
-            note="A new calculation with this volume: the double-check and the syringe record (s) are made again for it."))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                f"Syringe final volume (PREP-9, UNVERIFIED): {st.calculation.data['dose_mg']} mg",
+                [("volume", f"Final volume (mL, {lo}–{hi})", "text")],
+                validate,
+                values={"volume": st.calculation.data["final_volume_ml"]},
+                note="A new calculation with this volume: the double-check and the syringe record (s) are made again for it.",
+            )
+        )
         if not ans:
             return
         user = await self.as_role(prep.SetSyringeVolume.ROLE, "A pharmacist sets the syringe's final volume (PREP-9).")
@@ -261,8 +315,14 @@ class PreparationScreen(PatientView):
                 errs["reason"] = "Reason: required for an override."
             return (None, errs) if errs else ({"rule": raw["rule"], "reason": raw["reason"].strip()}, {})
 
-        ans = await self.app.push_screen_wait(FieldsDialog("Pharmacist override (recorded with your name and reason)", [
-            ("rule", "Rule", "choice", choices), ("reason", "Reason", "text")], validate, note=prep.OVERRIDE_NOTE))
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Pharmacist override (recorded with your name and reason)",
+                [("rule", "Rule", "choice", choices), ("reason", "Reason", "text")],
+                validate,
+                note=prep.OVERRIDE_NOTE,
+            )
+        )
         if not ans:
             return
         user = await self.as_role(prep.OverrideStability.ROLE, f"A pharmacist overrides {ans['rule']}.")
@@ -316,10 +376,19 @@ class StepScreen(ModalScreen[dict | None]):
             if self.step == "diluted":
                 with Horizontal(classes="frow"):
                     yield Static("Vials kept until dilution", classes="flabel")
-                    yield Select([("Refrigerated 2–8 °C, protected from light", "refrigerated"), ("Room temperature (pharmacist)", "room_temperature")],
-                                 prompt="choose…", id="f-vials", compact=True)
+                    yield Select(
+                        [
+                            ("Refrigerated 2–8 °C, protected from light", "refrigerated"),
+                            ("Room temperature (pharmacist)", "room_temperature"),
+                        ],
+                        prompt="choose…",
+                        id="f-vials",
+                        compact=True,
+                    )
                 yield ErrorLine(id="e-vials")
-                yield Static("CONV-STAB-4: vials refrigerated ≤ 4 h; room temperature needs a pharmacist's reason.", classes="hint")
+                yield Static(
+                    "CONV-STAB-4: vials refrigerated ≤ 4 h; room temperature needs a pharmacist's reason.", classes="hint"
+                )
             if self.step in ("diluted", "discarded"):
                 with Horizontal(classes="frow"):
                     yield Static("Reason" + (" (room temperature)" if self.step == "diluted" else ""), classes="flabel")
@@ -378,11 +447,14 @@ class VerifyScreen(ModalScreen[tuple | None]):
         d = self.calculation.data
         with Vertical(classes="box dialog", id="verify-box"):
             yield Static("Independent double-check (blind)", classes="box-title")
-            yield Static(literal(
-                f"Source inputs: height {d['height_cm']} cm, weight {d['weight_kg']} kg (measured {d.get('measured_on')}), "
-                f"formula {d['formula']}, {self.dose.blind_basis}"
-                + (f"; syringe route, final volume {d['final_volume_ml']} mL (PREP-9)" if d.get("route") == "syringe" else "")
-                + ". Re-derive the numbers yourself (CONV-VERIFY-1)."))
+            yield Static(
+                literal(
+                    f"Source inputs: height {d['height_cm']} cm, weight {d['weight_kg']} kg (measured {d.get('measured_on')}), "
+                    f"formula {d['formula']}, {self.dose.blind_basis}"
+                    + (f"; syringe route, final volume {d['final_volume_ml']} mL (PREP-9)" if d.get("route") == "syringe" else "")
+                    + ". Re-derive the numbers yourself (CONV-VERIFY-1)."
+                )
+            )
             with Horizontal(classes="frow"):
                 yield Static("Second user", classes="flabel")
                 yield Field(id="f-user", max_length=32, placeholder="user name (not the preparer)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import json
 import math
@@ -158,7 +159,22 @@ WORKED = [
 
 
 @pytest.mark.parametrize(
-    ("wid", "h", "w", "formula", "bsa_exact", "bsa_shown", "sched", "reduced", "level", "dose_exact", "dose", "ml", "vials", "waste"),
+    (
+        "wid",
+        "h",
+        "w",
+        "formula",
+        "bsa_exact",
+        "bsa_shown",
+        "sched",
+        "reduced",
+        "level",
+        "dose_exact",
+        "dose",
+        "ml",
+        "vials",
+        "waste",
+    ),
     WORKED,
     ids=[row[0] for row in WORKED],
 )
@@ -382,7 +398,21 @@ def test_as_dict_and_trail() -> None:
     json.dumps(d)  # JSON-ready
     assert '": 0.' not in json.dumps(d)  # no JSON float
     trail = "\n".join(p.trail_lines())
-    for fragment in ("170 cm", "70 kg", "Mosteller", "1.4545 → 1.45 mg", "= 2", "3.60 mL", "2.20 mL", "44.20 mL", "0.0290 mg/mL", "50.00 mL/h", "0.35 mg", "PREP-12", "CONV-CALC-3"):
+    for fragment in (
+        "170 cm",
+        "70 kg",
+        "Mosteller",
+        "1.4545 → 1.45 mg",
+        "= 2",
+        "3.60 mL",
+        "2.20 mL",
+        "44.20 mL",
+        "0.0290 mg/mL",
+        "50.00 mL/h",
+        "0.35 mg",
+        "PREP-12",
+        "CONV-CALC-3",
+    ):
         assert fragment in trail
     assert all(isinstance(line, str) for line in p.trail_lines())
 
@@ -397,7 +427,7 @@ levels = st.sampled_from(sorted(rules.ALLOWED_LEVELS))
 formulas = st.sampled_from(calc.FORMULAS)
 
 
-def _walk(value: object):  # noqa: ANN202
+def _walk(value: object):
     if attrs.has(type(value)):
         for a in attrs.fields(type(value)):
             yield from _walk(getattr(value, a.name))
@@ -477,7 +507,5 @@ def test_property_any_decimal_result_or_valueerror(h: D, w: D, formula: str) -> 
     except ValueError:
         return
     assert b.exact > 0
-    try:
+    with contextlib.suppress(ValueError):
         calc.prepare(h, w, D("0.8"), formula)
-    except ValueError:
-        pass

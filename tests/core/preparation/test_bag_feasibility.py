@@ -4,7 +4,7 @@ label (L) limit; only UNVERIFIED limits can be overridden (STAB-4)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -56,7 +56,7 @@ def override(ledger, p, rule, when):
 def test_the_preparation_and_the_gate_say_it_at_once(bag):
     ledger, p = bag
     st = prep.fold(ledger.stream_events(p.stream), "c1d1")
-    (rule, text), = st.cannot_give(hm(14, 0))
+    ((rule, text),) = st.cannot_give(hm(14, 0))
     assert "STAB-5" in rule and "STAB-4" in rule
     assert "14:10" in text and "15:00" in text and "Discard the bag and prepare again" in text
     gate = start_gate(ledger, p.id, "c1d1")
@@ -87,11 +87,14 @@ def test_overriding_the_unverified_limit_never_passes_the_label_cap(bag, now, ca
 
 
 def _started(label_deadline, deadline):
-    data = inf.event_data(inf.INFUSION_STARTED, "c1d1", hm(14, 0), route="bag", stability_deadline=deadline,
-                          label_deadline=label_deadline)
+    data = inf.event_data(
+        inf.INFUSION_STARTED, "c1d1", hm(14, 0), route="bag", stability_deadline=deadline, label_deadline=label_deadline
+    )
     pause = inf.event_data(inf.INFUSION_PAUSED, "c1d1", hm(14, 20), reason="Grade 2 reaction")
-    return [Event(1, "patient:p", 1, inf.INFUSION_STARTED, "nina", hm(14, 0), data, "0" * 64, "1" * 64),
-            Event(2, "patient:p", 2, inf.INFUSION_PAUSED, "nina", hm(14, 20), pause, "0" * 64, "2" * 64)]
+    return [
+        Event(1, "patient:p", 1, inf.INFUSION_STARTED, "nina", hm(14, 0), data, "0" * 64, "1" * 64),
+        Event(2, "patient:p", 2, inf.INFUSION_PAUSED, "nina", hm(14, 20), pause, "0" * 64, "2" * 64),
+    ]
 
 
 @pytest.mark.parametrize("now, allowed", [(hm(15, 20), True), (hm(15, 21), False)])

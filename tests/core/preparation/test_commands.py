@@ -123,7 +123,9 @@ def test_dilute(ward, clock):
     refused(ward, prep.Dilute(pid, "c1d1", clock.now(), "refrigerated"), "priya", "only a pharmacist or nurse")
     refused(ward, prep.Dilute(pid, "c1d1", clock.now(), None), "nina", "Vials: say how")
     # CONV-STAB-4: vials kept at room temperature need a pharmacist, with a reason (the users log's role).
-    refused(ward, prep.Dilute(pid, "c1d1", clock.now(), "room_temperature", "kept on the bench"), "nina", "a pharmacist must confirm")
+    refused(
+        ward, prep.Dilute(pid, "c1d1", clock.now(), "room_temperature", "kept on the bench"), "nina", "a pharmacist must confirm"
+    )
     refused(ward, prep.Dilute(pid, "c1d1", clock.now(), "room_temperature"), "phil", "a pharmacist must confirm")
     (ev,) = ward.execute(prep.Dilute(pid, "c1d1", clock.now(), "room_temperature", "kept on the bench"), "phil")
     assert ev.payload.vials_kept == "room_temperature" and ev.payload.reason == "kept on the bench"
@@ -167,7 +169,9 @@ def test_discard(ward, clock):
     ward.execute(prep.DiscardPreparation(pid, "c1d1", clock.now(), reason="dropped"), "nina")
     s = st(ward, pid)
     assert s.steps == () and len(s.discarded) == 1
-    assert prep.step_command(pid, "c1d1", "discarded", clock.now(), reason="x") == prep.DiscardPreparation(pid, "c1d1", clock.now(), None, "x")
+    assert prep.step_command(pid, "c1d1", "discarded", clock.now(), reason="x") == prep.DiscardPreparation(
+        pid, "c1d1", clock.now(), None, "x"
+    )
 
 
 # -- V and s: the syringe route (PREP-9) ---------------------------------------------------------
@@ -191,7 +195,9 @@ def test_set_syringe_volume(ward):
 
 def test_record_syringe(ward):
     adult = calculated(ward)
-    refused(ward, prep.RecordSyringe(adult, "c1d1", "pump set", True, "2"), "phil", "only to a dose calculated for the syringe route")
+    refused(
+        ward, prep.RecordSyringe(adult, "c1d1", "pump set", True, "2"), "phil", "only to a dose calculated for the syringe route"
+    )
     child = calculated(ward, CHILD, day=8)
     cmd = prep.RecordSyringe(child, "c1d8", "pump set", True, "2")
     refused(ward, cmd, "nina", "a pharmacist records the set")
@@ -200,7 +206,9 @@ def test_record_syringe(ward):
     refused(ward, prep.RecordSyringe(child, "c1d8", " ", True, "2"), "phil", "Set: name the administration set")
     refused(ward, prep.RecordSyringe(child, "c1d8", "pump set", True, "lots"), "phil", r"Flush \(mL\)")
     (ev,) = ward.execute(cmd, "phil")
-    assert ev.payload == prep.PrepSyringe("c1d8", st(ward, child, "c1d8").calculation.version, "pump set", True, "2", 28, "PREP-9")
+    assert ev.payload == prep.PrepSyringe(
+        "c1d8", st(ward, child, "c1d8").calculation.version, "pump set", True, "2", 28, "PREP-9"
+    )
     # Before the form: the screen asks core whether this user may record it at all.
     assert "pharmacist" in prep.syringe_refusal(st(ward, child, "c1d8"), ward.actor("nina"))
     assert prep.syringe_refusal(st(ward, child, "c1d8"), ward.actor("phil")) is None
@@ -282,5 +290,15 @@ def test_every_preparation_command_is_registered():
     from bedside.core.commands import DECIDERS
 
     mine = {c for c in DECIDERS if c.__module__ == prep.commands.__name__}
-    assert mine == {prep.CalculateDose, prep.Reconstitute, prep.Dilute, prep.RefrigerateBag, prep.RemoveBag,
-                    prep.DiscardPreparation, prep.SetSyringeVolume, prep.RecordSyringe, prep.OverrideStability, prep.DoubleCheck}
+    assert mine == {
+        prep.CalculateDose,
+        prep.Reconstitute,
+        prep.Dilute,
+        prep.RefrigerateBag,
+        prep.RemoveBag,
+        prep.DiscardPreparation,
+        prep.SetSyringeVolume,
+        prep.RecordSyringe,
+        prep.OverrideStability,
+        prep.DoubleCheck,
+    }

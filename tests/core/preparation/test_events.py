@@ -29,5 +29,10 @@ def test_every_stored_preparation_event_decodes_with_no_unknown_key(tmp_path):
 
 def test_the_old_names_are_the_event_classes_kinds():
     assert (prep.CALCULATED, prep.STEP, prep.VERIFICATION, prep.SYRINGE, prep.OVERRIDE) == (
-        "prep.calculated", "prep.step", "prep.verification", "prep.syringe", "prep.override")
+        "prep.calculated",
+        "prep.step",
+        "prep.verification",
+        "prep.syringe",
+        "prep.override",
+    )
     assert prep.PrepCalculated.KIND == prep.CALCULATED and prep.PrepOverride.KIND == prep.OVERRIDE

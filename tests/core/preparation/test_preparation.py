@@ -48,7 +48,11 @@ def test_stab4_override_lifts_only_the_unverified_limits():
         prep.override_event(log.st, STREAM, "nina", "nurse", T0, "STAB-4", "bag kept cool")
     with pytest.raises(ValueError, match="Reason: required"):
         prep.override_event(log.st, STREAM, "phil", "pharmacist", T0, "STAB-4", " ")
-    log.add(prep.override_event(log.st, STREAM, "phil", "pharmacist", T0 + timedelta(minutes=20), "STAB-4", "validated in-house stability data"))
+    log.add(
+        prep.override_event(
+            log.st, STREAM, "phil", "pharmacist", T0 + timedelta(minutes=20), "STAB-4", "validated in-house stability data"
+        )
+    )
     after = log.st.deadlines(T0 + timedelta(minutes=20))
     assert after.binding.rule_id == "STAB-2" and after.end_deadline == T0 + timedelta(hours=8)  # the label's cap stays
     assert "STAB-4" not in after.unverified_rules and not after.problems

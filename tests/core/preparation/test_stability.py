@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +17,7 @@ from bedside.core.stability import (
     observation_earliest_end,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(hh: int, mm: int, day: int = 10) -> datetime:
@@ -46,9 +46,7 @@ def test_t1_room_temperature_binds() -> None:
 
 def test_t3_refrigerated_diluted_solution() -> None:
     # Diluted 09:00, refrigerated 09:00–12:00 (3 h, at the limit), equilibrated 12:00–13:00.
-    times = PrepTimes(
-        reconstituted_at=at(8, 0), diluted_at=at(9, 0), refrigerated=[(at(9, 0), at(12, 0))]
-    )
+    times = PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(9, 0), refrigerated=[(at(9, 0), at(12, 0))])
     d = deadlines(times)
     assert d.usable
     assert d.refrigerated_used == timedelta(hours=3)
@@ -62,9 +60,7 @@ def test_t3_refrigerated_diluted_solution() -> None:
 
 
 def test_t3_one_minute_over_refrigeration_is_refused() -> None:
-    d = deadlines(
-        PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(9, 0), refrigerated=[(at(9, 0), at(12, 1))])
-    )
+    d = deadlines(PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(9, 0), refrigerated=[(at(9, 0), at(12, 1))]))
     assert not d.usable
     assert d.problems[0][0] == "STAB-4"
     assert d.end_deadline == at(12, 0)
@@ -98,9 +94,7 @@ def test_dilution_window() -> None:
 
 
 def test_midnight_and_flush() -> None:
-    d = deadlines(
-        PrepTimes(reconstituted_at=at(22, 0), diluted_at=at(23, 0), flush_min=10)
-    )
+    d = deadlines(PrepTimes(reconstituted_at=at(22, 0), diluted_at=at(23, 0), flush_min=10))
     assert d.end_deadline == at(3, 0, day=11)
     assert d.latest_start == at(1, 50, day=11)
     assert "PREP-9" in d.unverified_rules
@@ -190,15 +184,19 @@ from bedside.core.stability import cannot_give  # noqa: E402
 def _fridge_bag(removed: datetime | None, *, stab4_overridden: bool = False) -> PrepTimes:
     # Reconstituted 08:00, diluted 11:30 (STAB-1: 3 h 30 min), into the refrigerator at once.
     # STAB-2's 8-h cap binds: end by 16:00, latest start 15:00.
-    return PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(11, 30), refrigerated=((at(11, 30), removed),),
-                     stab4_overridden=stab4_overridden)
+    return PrepTimes(
+        reconstituted_at=at(8, 0), diluted_at=at(11, 30), refrigerated=((at(11, 30), removed),), stab4_overridden=stab4_overridden
+    )
 
 
-@pytest.mark.parametrize("removed, can", [
-    (at(13, 59), True),   # equilibrated 14:59: the latest start 15:00 is one minute after
-    (at(14, 0), True),    # equilibrated 15:00 = the latest start: ends exactly at 16:00 (allowed)
-    (at(14, 1), False),   # equilibrated 15:01: the latest start is one minute before
-])
+@pytest.mark.parametrize(
+    "removed, can",
+    [
+        (at(13, 59), True),  # equilibrated 14:59: the latest start 15:00 is one minute after
+        (at(14, 0), True),  # equilibrated 15:00 = the latest start: ends exactly at 16:00 (allowed)
+        (at(14, 1), False),  # equilibrated 15:01: the latest start is one minute before
+    ],
+)
 def test_latest_start_beside_the_end_of_equilibration(removed: datetime, can: bool) -> None:
     d = deadlines(_fridge_bag(removed))
     assert d.binding.rule_id == "STAB-2" and d.latest_start == at(15, 0)
@@ -206,7 +204,7 @@ def test_latest_start_beside_the_end_of_equilibration(removed: datetime, can: bo
     out = cannot_give(d, removed)
     assert (not out) is can
     if not can:
-        (rule, text), = out
+        ((rule, text),) = out
         assert "STAB-5" in rule and "STAB-2" in rule and "CONV-STAB-3" in rule
         assert text.startswith("Cannot be given as planned")
         assert "15:00" in text and "15:01" in text and "16:00" in text  # the numbers
@@ -240,7 +238,7 @@ def test_early_start_confirmed_never_reaches_past_the_label_cap() -> None:
 def test_unverified_binding_names_the_pharmacist_override_and_the_label_limit() -> None:
     # T1: room temperature binds (15:30, STAB-4, UNVERIFIED), latest start 14:30; label cap 16:00.
     d = deadlines(PrepTimes(reconstituted_at=at(8, 0), diluted_at=at(11, 30)))
-    (rule, text), = cannot_give(d, at(14, 31))
+    ((rule, text),) = cannot_give(d, at(14, 31))
     assert "STAB-4" in rule and "UNVERIFIED" in text and "pharmacist" in text and "STAB-2" in text
-    (rule, text), = cannot_give(d, at(15, 1))
+    ((rule, text),) = cannot_give(d, at(15, 1))
     assert "pharmacist" not in text  # past the label latest start too: only discarding is left
