@@ -70,9 +70,9 @@ from __future__ import annotations
 from __future__ import annotations
 
 from .alerts import check_resume
-from .data import acknowledgement_data, event_data, grade_correction_data
+from .data import acknowledgement_data, event_data, grade_correction_data, payload
 from .events import *  # noqa: F403
-from .events import (ALERT_ACKNOWLEDGED, DOSE_KINDS, INFUSION_ENDED, INFUSION_PAUSED, INFUSION_RESUMED,
+from .events import (ALERT_ACKNOWLEDGED, DOSE_KINDS, PAYLOADS, INFUSION_ENDED, INFUSION_PAUSED, INFUSION_RESUMED,
                      INFUSION_STARTED, INFUSION_STOPPED, KINDS, OBSERVATION_COMPLETED, OBSERVATION_INCOMPLETE,
                      REACTION_GRADED, REACTION_NOTIFIED, REACTION_RESOLVED, REACTION_STARTED, REACTION_TREATED,
                      VITALS_RECORDED)

@@ -14,7 +14,7 @@ from bedside.core.eligibility import severe_reactions
 from bedside.core.events import NewEvent
 from bedside.core.workflow import start_gate
 
-from ..tui.conftest import make_ready
+from ...tui.conftest import make_ready
 
 
 @pytest.fixture
