@@ -376,13 +376,7 @@ def cannot_give(
         ready = now
     else:
         ready = dl.earliest_start
-    discard = "Discard the bag and prepare again (CONV-STAB-3)."
-    if binding.unverified and dl.label_latest_start >= max(now, ready or now):
-        discard += (
-            f" The binding limit is UNVERIFIED (STAB-4): only a pharmacist may override it, with a reason "
-            f"(Preparation, O); the label limit {dl.label_limit.rule_id} still requires a start by "
-            f"{_t(dl.label_latest_start)}."
-        )
+    discard = _what_to_do(dl, now, ready)
     if now > dl.latest_start:
         late = now - dl.latest_start
         out.append(
@@ -403,3 +397,16 @@ def cannot_give(
             )
         )
     return tuple(out)
+
+
+def _what_to_do(dl: Deadlines, now: datetime, ready: datetime | None) -> str:
+    """Discard (CONV-STAB-3); when the binding limit is UNVERIFIED and the label limit still allows
+    a start, say that a pharmacist may override it (STAB-4) and by when the label requires the start."""
+    discard = "Discard the bag and prepare again (CONV-STAB-3)."
+    if dl.binding.unverified and dl.label_latest_start >= max(now, ready or now):
+        discard += (
+            f" The binding limit is UNVERIFIED (STAB-4): only a pharmacist may override it, with a reason "
+            f"(Preparation, O); the label limit {dl.label_limit.rule_id} still requires a start by "
+            f"{_t(dl.label_latest_start)}."
+        )
+    return discard

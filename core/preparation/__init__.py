@@ -15,7 +15,7 @@ stability deadlines, a pharmacist's overrides, the syringe route and the blind d
 from __future__ import annotations
 
 from . import commands
-from .checks import PREPARER_ROLES, VIALS_KEPT, check_syringe_volume, parse_verification, second_person
+from .checks import PREPARER_ROLES, VIALS_KEPT, check_syringe_volume, override_refusal, parse_verification, second_person
 from .commands import (
     STEP_COMMANDS,
     CalculateDose,
@@ -117,6 +117,7 @@ __all__ = [
     "dose_level",
     "fold",
     "override_event",
+    "override_refusal",
     "parse_verification",
     "prep_of",
     "second_person",

@@ -226,9 +226,11 @@ def override(st: PrepState, role: str | None, now: datetime, rule: str, reason: 
     if not (reason or "").strip():
         raise ValueError("Reason: required for an override.")
     _safe("Reason", reason)
+    refused = override_refusal(st)
+    if refused:
+        raise ValueError(refused)
     recon = st.step_at("reconstituted")
-    if recon is None:
-        raise ValueError("Nothing prepared: an override applies to a reconstituted preparation.")
+    assert recon is not None
     if st.override(rule) is not None:
         raise ValueError(f"{rule} is already overridden for this preparation.")
     removed = _equilibrating_since(st, now) if rule == "STAB-5" else None
@@ -240,6 +242,13 @@ def override(st: PrepState, role: str | None, now: datetime, rule: str, reason: 
         rule if rule == "STAB-4" else None,
         None if removed is None else iso_utc(removed),
     )
+
+
+def override_refusal(st: PrepState) -> str | None:
+    """Why no override can be recorded for this dose now (before the form asks for one)."""
+    if st.step_at("reconstituted") is None:
+        return "Nothing prepared: an override applies to a reconstituted preparation."
+    return None
 
 
 def _equilibrating_since(st: PrepState, now: datetime) -> datetime:

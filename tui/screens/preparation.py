@@ -302,8 +302,9 @@ class PreparationScreen(PatientView):
         """A pharmacist's recorded override: STAB-4 (UNVERIFIED limits) or STAB-5 (equilibration)."""
         from .dialogs import FieldsDialog
 
-        if self.state().step_at("reconstituted") is None:
-            self.notify("Nothing prepared: an override applies to a reconstituted preparation.", severity="warning")
+        refused = prep.override_refusal(self.state())
+        if refused:
+            self.notify(refused, severity="warning")
             return
         choices = [(f"{rule}: {why}", rule) for rule, why in prep.OVERRIDABLE.items()]
 
