@@ -1,0 +1,286 @@
+"""Every monitor command: refused for the wrong role (and an unknown user), refused in a state that
+forbids it, accepted in a good state (core/infusion/commands.py; roles read from the users log)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bedside.core import infusion as inf
+from bedside.core.commands import Refusal, Refused, decide
+from bedside.core.demo import DEMO_KEY, seed
+from bedside.core.events import NewEvent
+from bedside.core.schedule.events import DoseGiven
+from bedside.core.service import Ledger
+from bedside.core.store import SqliteStore
+
+from ...tui.conftest import make_ready
+
+DOSE = "c1d1"
+NORMAL = {"temp_c": "37.0", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"}
+
+
+@pytest.fixture
+def demo(tmp_path, clock):
+    store = SqliteStore(tmp_path / "demo.db")
+    seed(store, clock)
+    ledger = Ledger(store, clock, DEMO_KEY)
+    pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
+    yield ledger, pid
+    store.close()
+
+
+@pytest.fixture
+def ready(demo, clock):
+    ledger, pid = demo
+    make_ready(ledger, clock, pid)
+    return ledger, pid
+
+
+@pytest.fixture
+def started(ready):
+    ledger, pid = ready
+    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    return ledger, pid
+
+
+def dry(ledger, cmd, who="nina"):
+    return decide(ledger.state(), cmd, ledger.clock.now(), ledger.actor(who))
+
+
+def refused(ledger, cmd, who="nina") -> str:
+    result = dry(ledger, cmd, who)
+    assert isinstance(result, Refusal), result
+    return result.text
+
+
+def kinds(ledger, cmd, who="nina") -> list[str]:
+    result = dry(ledger, cmd, who)
+    assert not isinstance(result, Refusal), result.text
+    return [type(p).KIND for p in result]
+
+
+def wrong_roles(ledger, cmd) -> None:
+    assert "only a nurse or pharmacist or prescriber" in refused(ledger, cmd, "adam")  # an admin
+    assert "not an active user" in refused(ledger, cmd, "zed")  # no such user
+
+
+def phase(ledger, pid):
+    return inf.monitor(ledger.stream_events(ledger.patient(pid).stream), DOSE, ledger.clock.now()).phase
+
+
+# -- s ---------------------------------------------------------------------------------------------
+
+
+def test_start(ready, demo):
+    ledger, pid = ready
+    cmd = inf.StartInfusion(pid, DOSE)
+    wrong_roles(ledger, cmd)
+    assert kinds(ledger, cmd) == [inf.INFUSION_STARTED, DoseGiven.KIND]
+    stored = ledger.execute(cmd, "nina")
+    assert [e.kind for e in stored] == [inf.INFUSION_STARTED, DoseGiven.KIND]
+    assert phase(ledger, pid) == inf.INFUSING
+    assert refused(ledger, cmd).startswith("Already started")  # a second start is refused
+    with pytest.raises(Refused, match="Already started"):
+        ledger.execute(cmd, "noah")
+
+
+def test_start_is_refused_for_a_dose_that_is_not_ready(demo, clock):
+    ledger, pid = demo
+    text = refused(ledger, inf.StartInfusion(pid, DOSE))
+    assert text.startswith("Cannot start:\n✗ ")
+    make_ready(ledger, clock, pid, verified=False)
+    assert "✗ Not verified" in refused(ledger, inf.StartInfusion(pid, DOSE))
+    assert refused(ledger, inf.StartInfusion("nobody", DOSE)).startswith("Start the infusion: no patient")
+
+
+# -- p, r, t ----------------------------------------------------------------------------------------
+
+
+def test_pause(ready, clock):
+    ledger, pid = ready
+    cmd = inf.PauseInfusion(pid, DOSE, reason="bathroom")
+    assert "not running" in refused(ledger, cmd)  # not started
+    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    wrong_roles(ledger, cmd)
+    assert "Reason: required" in refused(ledger, inf.PauseInfusion(pid, DOSE, reason=" "))
+    assert kinds(ledger, cmd) == [inf.INFUSION_PAUSED]
+    ledger.execute(cmd, "nina")
+    assert "not running" in refused(ledger, cmd)  # paused already
+
+
+def test_resume(started, clock):
+    ledger, pid = started
+    cmd = inf.ResumeInfusion(pid, DOSE)
+    assert "not paused" in refused(ledger, cmd)
+    clock.advance(minutes=10)
+    ledger.execute(inf.PauseInfusion(pid, DOSE, reason="bathroom"), "nina")
+    wrong_roles(ledger, cmd)
+    assert kinds(ledger, cmd) == [inf.INFUSION_RESUMED]
+
+
+def test_resume_with_an_open_reaction_is_refused(started, clock):
+    ledger, pid = started
+    clock.advance(minutes=10)
+    ledger.execute(inf.StartReaction(pid, DOSE, symptoms="rash"), "nina")  # pauses the infusion
+    assert "CONV-IRR-2" in refused(ledger, inf.ResumeInfusion(pid, DOSE))
+
+
+def test_resume_past_the_stability_deadline_needs_a_confirmation(demo, clock):
+    """CONV-STAB-3: the warning the screen shows is the decision's; only a confirmed command resumes."""
+    ledger, pid = demo
+    stream = ledger.patient(pid).stream
+    now = clock.now()
+    data = inf.event_data(inf.INFUSION_STARTED, DOSE, now, stability_deadline=now + timedelta(minutes=70))
+    ledger.append(stream, lambda: [NewEvent(stream, inf.INFUSION_STARTED, "nina", now, data)])
+    clock.advance(minutes=10)
+    ledger.execute(inf.PauseInfusion(pid, DOSE, reason="pump"), "nina")
+    clock.advance(minutes=25)  # resuming now ends at +85 min, after the deadline at +70
+    warning = inf.resume_warning(ledger.state(), inf.ResumeInfusion(pid, DOSE), clock.now())
+    assert warning and "CONV-STAB-3" in warning
+    text = refused(ledger, inf.ResumeInfusion(pid, DOSE))
+    assert warning in text and "confirmation" in text
+    assert kinds(ledger, inf.ResumeInfusion(pid, DOSE, confirmed=True)) == [inf.INFUSION_RESUMED]
+
+
+def test_stop(ready):
+    ledger, pid = ready
+    cmd = inf.StopInfusion(pid, DOSE, reason="asked to stop")
+    assert "not running or paused" in refused(ledger, cmd)
+    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    wrong_roles(ledger, cmd)
+    assert kinds(ledger, cmd) == [inf.INFUSION_STOPPED]
+    ledger.execute(cmd, "nina")
+    assert phase(ledger, pid) == inf.STOPPED
+    assert "not running or paused" in refused(ledger, cmd)
+
+
+# -- o, l -------------------------------------------------------------------------------------------
+
+
+def test_complete_observation(started, clock):
+    ledger, pid = started
+    cmd = inf.CompleteObservation(pid, DOSE)
+    assert "Observation starts when the infusion ends" in refused(ledger, cmd)
+    clock.advance(minutes=61)
+    assert "Observation may end at" in refused(ledger, cmd)  # MON-2: not before end + 60 min
+    clock.advance(minutes=60)
+    wrong_roles(ledger, cmd)
+    assert kinds(ledger, cmd) == [inf.OBSERVATION_COMPLETED]
+    ledger.execute(cmd, "nina")
+    assert "Observation was closed" in refused(ledger, cmd)
+
+
+def test_left_early(started, clock):
+    ledger, pid = started
+    cmd = inf.RecordLeftEarly(pid, DOSE, reason="family emergency")
+    assert "Observation is not open" in refused(ledger, cmd)  # still infusing
+    clock.advance(minutes=70)
+    wrong_roles(ledger, cmd)
+    assert "Reason: required" in refused(ledger, inf.RecordLeftEarly(pid, DOSE))
+    assert kinds(ledger, cmd) == [inf.OBSERVATION_INCOMPLETE]
+    ledger.execute(cmd, "nina")
+    assert phase(ledger, pid) == inf.OBSERVATION_INCOMPLETE_PHASE
+    assert "Observation is not open" in refused(ledger, cmd)
+
+
+# -- v ----------------------------------------------------------------------------------------------
+
+
+def test_vitals(started):
+    ledger, pid = started
+    cmd = inf.RecordVitals(pid, DOSE, values=NORMAL)
+    wrong_roles(ledger, cmd)
+    assert "Heart rate (/min)" in refused(ledger, inf.RecordVitals(pid, DOSE, values={**NORMAL, "hr": "800"}))
+    unusual = {**NORMAL, "temp_c": "42.0"}  # valid, outside the usual band (CONV-INPUT-1)
+    assert "CONV-INPUT-1" in refused(ledger, inf.RecordVitals(pid, DOSE, values=unusual))  # not confirmed
+    assert kinds(ledger, inf.RecordVitals(pid, DOSE, values=unusual, confirmed=("temp_c",))) == [inf.VITALS_RECORDED]
+    (ev,) = ledger.execute(cmd, "nina")
+    assert ev.data["hr"] == 80 and ev.data["temp_c"] == "37.0" and "point" not in ev.data
+
+
+# -- e: the reaction sequence -------------------------------------------------------------------------
+
+
+def test_reaction_sequence(started, clock):
+    ledger, pid = started
+    start = inf.StartReaction(pid, DOSE, symptoms="rigors")
+    wrong_roles(ledger, start)
+    assert "Symptoms: required" in refused(ledger, inf.StartReaction(pid, DOSE))
+    assert "there is no reaction 1" in refused(ledger, inf.GradeReaction(pid, DOSE, reaction=1, grade=2))
+    ledger.execute(start, "nina")
+    assert "Reaction 1 is still open" in refused(ledger, start)  # one open reaction at a time
+    steps = [
+        inf.GradeReaction(pid, DOSE, reaction=1, grade="2"),
+        inf.NotifyReaction(pid, DOSE, reaction=1, who="Dr Raman"),
+        inf.TreatReaction(pid, DOSE, reaction=1, treatment="none"),
+        inf.ResolveReaction(pid, DOSE, reaction=1, outcome="resume"),
+    ]
+    for cmd in steps:
+        wrong_roles(ledger, cmd)
+        assert "there is no reaction 2" in refused(ledger, type(cmd)(pid, DOSE, **{**_fields(cmd), "reaction": 2}))
+    assert "Grade: CTCAE" in refused(ledger, inf.GradeReaction(pid, DOSE, reaction=1, grade="5"))
+    ledger.execute(inf.RecordVitals(pid, DOSE, values=NORMAL, point="reaction:1"), "nina")
+    for cmd in steps:
+        clock.advance(minutes=1)
+        (ev,) = ledger.execute(cmd, "nina")
+        assert ev.data["reaction"] == 1
+    for cmd in steps:  # a resolved reaction takes no further step
+        assert "was resolved" in refused(ledger, cmd)
+    assert phase(ledger, pid) == inf.PAUSED
+    assert kinds(ledger, inf.ResumeInfusion(pid, DOSE)) == [inf.INFUSION_RESUMED]  # every step recorded (CONV-IRR-2)
+
+
+def _fields(cmd) -> dict:
+    import attrs
+
+    return {a.name: getattr(cmd, a.name) for a in attrs.fields(type(cmd)) if a.name not in ("pid", "dose_id")}
+
+
+def test_a_lower_grade_is_a_correction_and_a_severe_reaction_cannot_resume(started, clock):
+    ledger, pid = started
+    ledger.execute(inf.StartReaction(pid, DOSE, symptoms="stridor"), "nina")
+    ledger.execute(inf.GradeReaction(pid, DOSE, reaction=1, grade=3), "nina")
+    assert phase(ledger, pid) == inf.STOPPED  # CONV-IRR-1
+    assert "a lower grade is a prescriber's correction" in refused(ledger, inf.GradeReaction(pid, DOSE, reaction=1, grade=2))
+    assert kinds(ledger, inf.GradeReaction(pid, DOSE, reaction=1, grade=4)) == [inf.REACTION_GRADED]  # worse: allowed
+    assert "cannot resume" in refused(ledger, inf.ResolveReaction(pid, DOSE, reaction=1, outcome="resume"))
+    assert kinds(ledger, inf.ResolveReaction(pid, DOSE, reaction=1, outcome="stop")) == [inf.REACTION_RESOLVED]
+
+
+# -- G: the prescriber's grade correction ---------------------------------------------------------------
+
+
+def test_grade_correction_is_a_prescribers(started, clock):
+    ledger, pid = started
+    ledger.execute(inf.StartReaction(pid, DOSE, symptoms="stridor"), "nina")
+    ledger.execute(inf.GradeReaction(pid, DOSE, reaction=1, grade=3), "nina")
+    cmd = inf.CorrectGrade(pid, DOSE, reaction=1, grade="1", reason="it was a vasovagal episode")
+    for who in ("nina", "phil", "adam"):  # the role is read from the users log, never passed in
+        assert "Grade correction: only a prescriber" in refused(ledger, cmd, who)
+    assert "not an active user" in refused(ledger, cmd, "zed")
+    assert inf.grade_correction_signer(ledger.actor("nina")) == ("prescriber",)
+    assert inf.grade_correction_signer(ledger.actor("priya")) == ()
+    assert "Reason: required" in refused(ledger, inf.CorrectGrade(pid, DOSE, reaction=1, grade="1"), "priya")
+    assert "already Grade 3" in refused(ledger, inf.CorrectGrade(pid, DOSE, reaction=1, grade=3, reason="x"), "priya")
+    assert "no reaction 2" in refused(ledger, inf.CorrectGrade(pid, DOSE, reaction=2, grade=1, reason="x"), "priya")
+    (ev,) = ledger.execute(cmd, "priya")
+    assert ev.data["correction_reason"] and ev.data["corrected_by_role"] == "prescriber" and ev.actor == "priya"
+
+
+# -- k ----------------------------------------------------------------------------------------------
+
+
+def test_acknowledge_alert(started, clock):
+    ledger, pid = started
+    clock.advance(minutes=61)  # the infusion ended: an alert says so
+    st = inf.monitor(ledger.stream_events(ledger.patient(pid).stream), DOSE, clock.now())
+    alert = next(a for a in st.alerts if a.id.startswith("infusion-ended:"))
+    cmd = inf.AcknowledgeAlert(pid, DOSE, alert_id=alert.id)
+    wrong_roles(ledger, cmd)
+    assert "No such alert" in refused(ledger, inf.AcknowledgeAlert(pid, DOSE, alert_id="nothing:here"))
+    assert kinds(ledger, cmd) == [inf.ALERT_ACKNOWLEDGED]
+    (ev,) = ledger.execute(cmd, "nina")
+    assert ev.data == {"alert_id": alert.id, "at": ev.data["at"], "dose_id": DOSE}
+    assert "acknowledged already" in refused(ledger, cmd)
