@@ -230,3 +230,39 @@ def test_stab5_early_start_waits_for_a_pharmacists_confirmation(demo_ledger, clo
     assert any("STAB-5" in b for b in workflow.start_gate(ledger, pid, "c1d1").blockers)
     ledger.execute(prep.OverrideStability(pid, "c1d1", "STAB-5", "urgent start, bag at 21 °C"), "phil")
     assert not any("STAB-5" in b for b in workflow.start_gate(ledger, pid, "c1d1").blockers)
+
+
+async def test_the_screen_shows_the_decisions_refusals(app, clock):
+    """The screen decides nothing itself: a prescriber's calculation, a prescriber as the second
+    person and a nurse's syringe record are refused by core, and the screen shows its words."""
+    async with app.run_test(notifications=True) as pilot:
+        await sign_in(pilot, "priya")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.push_screen(PreparationScreen(pid, dose()))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.state().calculation is None
+        assert any("only a pharmacist or nurse" in n.message for n in app._notifications)
+
+        app.ledger.execute(prep.CalculateDose(pid, 1, 1), "phil")
+        screen.refill()
+        await pilot.press("v")
+        await pilot.pause()
+        v = app.screen
+        assert isinstance(v, VerifyScreen)
+        for f, value in (
+            ("user", "priya"),
+            ("pin", "1234"),
+            ("bsa_m2", "1.82"),
+            ("level_mg_m2", "0.8"),
+            ("dose_mg", "1.45"),
+            ("withdraw_ml", "5.80"),
+        ):
+            v.query_one(f"#f-{f}").value = value
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is v  # refused by the decision's dry run: priya is a prescriber in the users log
+        assert "a pharmacist or nurse must verify" in str(v.query_one("#e-user").render())
+        assert not screen.state().verifications
