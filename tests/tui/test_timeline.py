@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from bedside.core import schedule as sch
 from bedside.tui.screens.dialogs import AuthScreen, FieldsDialog
@@ -99,7 +99,7 @@ async def test_predose_screen_records_and_refuses_a_nurse_override(app, clock):
     async with app.run_test() as pilot:
         await sign_in(pilot, "nina")
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")  # OSEI: blasts 12,000/mm³
-        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
         app.push_screen(PredoseScreen(pid, 1, 1))
         await pilot.pause()
         screen = app.screen
@@ -135,8 +135,10 @@ async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
     clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
     async with app.run_test() as pilot:
         await sign_in(pilot, "nina")
-        p = app.ledger.register_patient("nina", {"name": "SCAN, Test", "dob": "1970-01-01", "mrn": "735005385000000011", "sex": "other"})
-        app.ledger.schedule_event("priya", p.id, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        p = app.ledger.register_patient(
+            "nina", {"name": "SCAN, Test", "dob": "1970-01-01", "mrn": "735005385000000011", "sex": "other"}
+        )
+        app.ledger.execute(sch.StartCycle(p.id, date(2025, 3, 3)), "priya")
         app.push_screen(PredoseScreen(p.id, 1, 1))
         await pilot.pause()
         await pilot.press("n")
@@ -164,7 +166,7 @@ async def test_print_the_calendar(app, clock):
     async with app.run_test() as pilot:
         await sign_in(pilot, "priya")
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
-        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
         app.push_screen(TimelineScreen(pid))
         await pilot.pause()
         await pilot.press("P")
@@ -212,7 +214,7 @@ async def test_a_dose_recorded_given_by_mistake_is_marked_in_error(app, clock):
     async with app.run_test() as pilot:
         await sign_in(pilot, "nina")
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
-        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
+        app.ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
         app.push_screen(TimelineScreen(pid))
         await pilot.pause()
         screen = app.screen
@@ -256,14 +258,13 @@ async def warnings_text(app, pilot, pid: str) -> str:
 
 async def test_a_weight_gain_after_the_first_dose_prompts_a_vod_review(app, clock):
     """MON-8: the warnings screen lists the next dose's VOD review prompt with its values."""
-    from decimal import Decimal
 
     clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
     ledger = app.ledger
     pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")  # 70 kg before treatment
     ledger.record("nina", pid, "measurement", {"height_cm": "170", "weight_kg": "70", "measured_on": "2025-03-03"})
-    ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
-    ledger.schedule_event("nina", pid, sch.DOSE_GIVEN, lambda tl: sch.check_give(tl, 1, 1, date(2025, 3, 3), Decimal("0.8"), "1.45"))
+    ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
+    ledger.execute(sch.RecordDoseGiven(pid, 1, 1, date(2025, 3, 3)), "nina")
     clock.set(datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
     ledger.record("nina", pid, "measurement", {"height_cm": "170", "weight_kg": "74", "measured_on": "2025-03-10"})
     async with app.run_test() as pilot:
@@ -287,13 +288,69 @@ async def test_a_dose_given_by_starting_its_infusion_is_not_offered_for_marking(
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
         ledger = app.ledger
         stream = ledger.patient(pid).stream
-        ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, date(2025, 3, 3)))
-        ledger.append(stream, lambda: [NewEvent(stream, sch.INFUSION_STARTED_KIND, "nina", clock.now(), {"dose_id": "c1d1", "at": "2025-03-03T09:00:00Z"}),
-                                       NewEvent(stream, sch.DOSE_GIVEN, "nina", clock.now(),
-                                                {"cycle": 1, "day": 1, "date": "2025-03-03", "level_mg_m2": "0.8", "dose_mg": "1.45"})])
+        ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
+        ledger.append(
+            stream,
+            lambda: [
+                NewEvent(
+                    stream, sch.INFUSION_STARTED_KIND, "nina", clock.now(), {"dose_id": "c1d1", "at": "2025-03-03T09:00:00Z"}
+                ),
+                NewEvent(
+                    stream,
+                    sch.DOSE_GIVEN,
+                    "nina",
+                    clock.now(),
+                    {"cycle": 1, "day": 1, "date": "2025-03-03", "level_mg_m2": "0.8", "dose_mg": "1.45"},
+                ),
+            ],
+        )
         app.push_screen(TimelineScreen(pid))
         await pilot.pause()
         await pilot.press("E")
         await pilot.pause()
         assert isinstance(app.screen, TimelineScreen)  # no dialog: the refusal is said at once
         assert any("starting its infusion" in n.message for n in app._notifications)
+
+
+async def test_the_dose_in_mg_comes_from_core_and_says_where_from(app, clock):
+    """g shows core's number: an estimate from the current BSA (so labelled) before any preparation."""
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        screen = app.screen
+        view = app.ledger.view(pid)
+        amount = sch.dose_amount(view, view.timeline.dose(1, 1))
+        assert amount.source == "estimate"
+        await pilot.press("g")
+        await pilot.pause()
+        title = str(app.screen.query_one(".box-title").render())
+        assert f"{amount.mg} mg" in title and "estimate from the current BSA" in title
+        await answer(pilot, app, {"date": "2025-03-03"})
+        assert screen.tl.dose(1, 1).dose_mg == amount.mg
+
+
+async def test_a_nurse_is_asked_for_a_prescriber_where_core_says_so(app, clock):
+    """L and D are a prescriber's (core/schedule/access.py): a nurse gets the sign-in, and a nurse
+    who signs in there is refused; nothing is recorded until a prescriber does."""
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.ledger.execute(sch.StartCycle(pid, date(2025, 3, 3)), "priya")
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("D")
+        await pilot.pause()
+        await answer(pilot, app, {"reason": "patient_choice", "note": "moving abroad"})
+        assert isinstance(app.screen, AuthScreen)
+        await answer(pilot, app, {"user": "noah", "pin": "1234"})
+        assert isinstance(app.screen, AuthScreen), "a nurse is refused"
+        await answer(pilot, app, {"user": "priya", "pin": "1234"})
+        assert app.screen is screen and screen.tl.discontinued
+        last = app.ledger.stream_events(app.ledger.patient(pid).stream)[-1]
+        assert (last.kind, last.actor) == (sch.TREATMENT_DISCONTINUED, "priya")

@@ -35,6 +35,7 @@ WORDS = {
     sch.OVERDUE: "overdue", sch.BLOCKED: "blocked",
 }  # fmt: skip
 DAY_COLUMNS = {1: 1, 2: 8, 3: 15}
+DECISIONS = [("Confirm", "confirmed"), ("Decline", "declined")]
 MORE_KEYS = "More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue · E latest entry in error · P print"
 
 
@@ -47,14 +48,6 @@ def cell(d: sch.Dose | None) -> Text:
     return t
 
 
-def need_text(label: str):
-    def validate(raw):
-        v = (raw.get("value") or "").strip()
-        return ({"value": v}, {}) if v else (None, {"value": f"{label}: required."})
-
-    return validate
-
-
 def parse_date_field(text: str, label: str) -> tuple[date | None, str | None]:
     text = (text or "").strip()
     if not DATE_RE.match(text):
@@ -65,12 +58,27 @@ def parse_date_field(text: str, label: str) -> tuple[date | None, str | None]:
         return None, f"{label}: {text} is not a real date."
 
 
-def date_only(field: str, label: str):
-    """A dialog validator for one date field."""
+def validator(**spec: tuple[str, str]):
+    """A dialog validator from ``field=(kind, words)``: "text" (required; words: the error), "choice"
+    (required), "option" (None when blank), "free" (optional text), "int" (whole number), "date" (the
+    words: its label), "date?" (optional date)."""
 
     def validate(raw):
-        on, err = parse_date_field(raw[field], label)
-        return ({field: on}, {}) if on else (None, {field: err})
+        out, errs = {}, {}
+        for name, (kind, words) in spec.items():
+            value = (raw.get(name) or "").strip()
+            if kind in ("date", "date?"):
+                out[name], err = (None, None) if kind == "date?" and not value else parse_date_field(value, words)
+            elif kind == "int":
+                out[name], err = (int(value), None) if value.isdigit() else (0, words)
+            elif kind in ("text", "free"):
+                out[name], err = value, (words if kind == "text" and not value else None)
+            else:  # a choice's value as chosen ("option": None when none is)
+                out[name] = raw.get(name) or (None if kind == "option" else raw.get(name))
+                err = words if kind == "choice" and not value else None
+            if err:
+                errs[name] = err
+        return (out, {}) if not errs else (None, errs)
 
     return validate
 
@@ -251,10 +259,10 @@ class TimelineScreen(PatientView):
     # -- actions -------------------------------------------------------------------------------
     @work(exclusive=True)
     async def action_start(self) -> None:
-        today = self.app.ledger.today()
         ans = await self.ask(
-            "Start cycle 1", [("day1", "Day 1 date (YYYY-MM-DD)", "text")], date_only("day1", "Cycle 1 Day 1"),
-            values={"day1": today.isoformat()}, note="Days 8 and 15 and the cycle length follow (SCHED-1, SCHED-4, SCHED-6).",
+            "Start cycle 1", [("day1", "Day 1 date (YYYY-MM-DD)", "text")], validator(day1=("date", "Cycle 1 Day 1")),
+            values={"day1": self.app.ledger.today().isoformat()},
+            note="Days 8 and 15 and the cycle length follow (SCHED-1, SCHED-4, SCHED-6).",
         )  # fmt: skip
         if ans:
             self.send(sch.StartCycle(self.pid, ans["day1"]))
@@ -270,7 +278,7 @@ class TimelineScreen(PatientView):
             return
         ans = await self.ask(
             f"Record {d.label} given: {d.level} mg/m² = {amount.text}", [("date", "Date given (YYYY-MM-DD)", "text")],
-            date_only("date", "Date given"), values={"date": self.app.ledger.today().isoformat()},
+            validator(date=("date", "Date given")), values={"date": self.app.ledger.today().isoformat()},
             note="Normally recorded by starting the infusion (i); use this for a dose documented elsewhere.",
         )  # fmt: skip
         if ans:
@@ -286,17 +294,9 @@ class TimelineScreen(PatientView):
             ("Hematologic (Day 1 only)", "hematologic"),
             ("Other", "other"),
         ]
-
-        def validate(raw):
-            errs = {}
-            if not (raw["reason"] or "").strip():
-                errs["reason"] = "Reason: required."
-            if not raw["toxicity"]:
-                errs["toxicity"] = "Cause: choose one."
-            return ({"reason": raw["reason"].strip(), "toxicity": raw["toxicity"]}, errs) if not errs else (None, errs)
-
+        fields = [("reason", "Reason", "text"), ("toxicity", "Cause", "choice", choices)]
         ans = await self.ask(
-            f"Hold {d.label}", [("reason", "Reason", "text"), ("toxicity", "Cause", "choice", choices)], validate
+            f"Hold {d.label}", fields, validator(reason=("text", "Reason: required."), toxicity=("choice", "Cause: choose one."))
         )
         if ans:
             self.send(sch.HoldDose(self.pid, d.cycle, d.day, ans["reason"], ans["toxicity"]))
@@ -307,7 +307,7 @@ class TimelineScreen(PatientView):
         if d is None:
             return
         ans = await self.ask(
-            f"Recovery for {d.label}", [("date", "Recovered on (YYYY-MM-DD)", "text")], date_only("date", "Recovery date"),
+            f"Recovery for {d.label}", [("date", "Recovered on (YYYY-MM-DD)", "text")], validator(date=("date", "Recovery date")),
             values={"date": self.app.ledger.today().isoformat()},
             note="Table 4 proposals follow from the interruption length (MOD-INT, UNVERIFIED).",
         )  # fmt: skip
@@ -319,17 +319,10 @@ class TimelineScreen(PatientView):
         d = self._dose_or_warn()
         if d is None:
             return
-
-        def validate(raw):
-            on, err = parse_date_field(raw["date"], "New date")
-            errs = {} if on else {"date": err}
-            if not (raw["reason"] or "").strip():
-                errs["reason"] = "Reason: required."
-            return ({"date": on, "reason": raw["reason"].strip()}, {}) if not errs else (None, errs)
-
         allowed = d.effective.text if d.effective else "none: a prescriber must decide"
         ans = await self.ask(
-            f"Move {d.label}", [("date", "New date (YYYY-MM-DD)", "text"), ("reason", "Reason", "text")], validate,
+            f"Move {d.label}", [("date", "New date (YYYY-MM-DD)", "text"), ("reason", "Reason", "text")],
+            validator(date=("date", "New date"), reason=("text", "Reason: required.")),
             note=f"Allowed: {allowed} (SCHED-2, SCHED-3, SCHED-7).",
         )  # fmt: skip
         if ans:
@@ -340,7 +333,7 @@ class TimelineScreen(PatientView):
         d = self._dose_or_warn()
         if d is None:
             return
-        ans = await self.ask(f"Omit {d.label}", [("value", "Reason", "text")], need_text("Reason"))
+        ans = await self.ask(f"Omit {d.label}", [("value", "Reason", "text")], validator(value=("text", "Reason: required.")))
         if ans:
             self.send(sch.OmitDose(self.pid, d.cycle, d.day, ans["value"]))
 
@@ -348,60 +341,32 @@ class TimelineScreen(PatientView):
     async def action_extend(self) -> None:
         choices = [("In CR/CRi", "cr_cri"), ("Recovery from toxicity", "toxicity_recovery"), ("Other (note)", "other")]
         lo, hi = rules.CYCLE1_MIN_EXTENDED_DAYS, rules.CYCLE1_MAX_DAYS
-
-        def validate(raw):
-            errs = {}
-            length = (raw["length"] or "").strip()
-            if not length.isdigit():
-                errs["length"] = f"Length: whole days, {lo} to {hi} (SCHED-4)."
-            if not raw["reason"]:
-                errs["reason"] = "Reason: choose one (SCHED-4)."
-            answer = {
-                "length": int(length) if length.isdigit() else 0,
-                "reason": raw["reason"],
-                "note": (raw["note"] or "").strip(),
-            }
-            return (answer, errs) if not errs else (None, errs)
-
         fields = [
             ("length", f"Length (days, {lo}–{hi})", "text"),
             ("reason", "Reason", "choice", choices),
             ("note", "Note", "text"),
         ]
-        ans = await self.ask("Extend cycle 1", fields, validate)
+        check = validator(length=("int", f"Length: whole days, {lo} to {hi} (SCHED-4)."),
+                          reason=("choice", "Reason: choose one (SCHED-4)."), note=("free", ""))  # fmt: skip
+        ans = await self.ask("Extend cycle 1", fields, check)
         if ans:
             self.send(sch.ExtendCycle(self.pid, ans["length"], ans["reason"], ans["note"]))
 
     @work(exclusive=True)
     async def action_response(self) -> None:
-        cycle = self.tl.current_cycle or 1
         responses = [("CR", "cr"), ("CRi", "cri"), ("Neither", "neither"), ("Not assessed", "not_assessed")]
         mrds = [("Negative", "negative"), ("Positive", "positive"), ("Unknown", "unknown")]
-
-        def validate(raw):
-            errs = {}
-            on, err = parse_date_field(raw["assessed_on"], "Assessed on")
-            if err:
-                errs["assessed_on"] = err
-            if not raw["response"]:
-                errs["response"] = "Response: choose one (RESP-4)."
-            if not raw["mrd"]:
-                errs["mrd"] = "MRD: choose one (RESP-3)."
-            c = (raw["cycle"] or "").strip()
-            if not c.isdigit():
-                errs["cycle"] = "Cycle: a number."
-            answer = {"cycle": int(c) if c.isdigit() else 0, "response": raw["response"], "mrd": raw["mrd"], "on": on}
-            return (answer, errs) if not errs else (None, errs)
-
         fields = [("cycle", "Cycle assessed", "text"), ("response", "Response", "choice", responses),
                   ("mrd", "MRD", "choice", mrds), ("assessed_on", "Assessed on (YYYY-MM-DD)", "text")]  # fmt: skip
+        check = validator(cycle=("int", "Cycle: a number."), response=("choice", "Response: choose one (RESP-4)."),
+                          mrd=("choice", "MRD: choose one (RESP-3)."), assessed_on=("date", "Assessed on"))  # fmt: skip
         ans = await self.ask(
-            "Response at the end of a cycle", fields, validate,
-            values={"cycle": str(cycle), "assessed_on": self.app.ledger.today().isoformat()},
+            "Response at the end of a cycle", fields, check,
+            values={"cycle": str(self.tl.current_cycle or 1), "assessed_on": self.app.ledger.today().isoformat()},
             note="CR: marrow blasts < 5%, full count recovery; CRi: incomplete recovery (RESP-1, RESP-2).",
         )  # fmt: skip
         if ans:
-            self.send(sch.RecordResponse(self.pid, ans["cycle"], ans["response"], ans["mrd"], ans["on"]))
+            self.send(sch.RecordResponse(self.pid, ans["cycle"], ans["response"], ans["mrd"], ans["assessed_on"]))
 
     @work(exclusive=True)
     async def action_decide(self) -> None:
@@ -410,11 +375,15 @@ class TimelineScreen(PatientView):
         if not props:
             self.notify("No proposal to decide here (levels: L; HSCT decision: intake).")
             return
-        ans = await self.ask("Decide a proposal", *decide_form(props))
+        choices = [(f"{p.id}: {p.text[:50]}", p.id) for p in props]
+        fields = [("proposal", "Proposal", "choice", choices), ("decision", "Decision", "choice", DECISIONS),
+                  ("reason", "Reason", "text"), ("date", "Date (date proposals)", "text")]  # fmt: skip
+        check = validator(proposal=("choice", "Proposal: choose one."), decision=("choice", "Decision: confirm or decline."),
+                          reason=("text", "Reason: required (CONV-OVR-1)."), date=("date?", "Date"))  # fmt: skip
+        ans = await self.ask("Decide a proposal", fields, check)
         if not ans:
             return
-        p = tl.proposal(ans["proposal"])
-        who = await self.acting_user("decide", proposal=p)
+        who = await self.acting_user("decide", proposal=tl.proposal(ans["proposal"]))
         if who is not None:
             self.send(sch.DecideProposal(self.pid, ans["proposal"], ans["decision"], ans["reason"], ans["date"]), who)
 
@@ -424,20 +393,18 @@ class TimelineScreen(PatientView):
         if d is None:
             return
         lv = sch.levels_for(self.tl, d.cycle)
-
         table = (("CR/CRi", rules.LEVELS_CR_CRI, "cr_cri"), ("Not in CR/CRi", rules.LEVELS_NO_CR, "no_cr_cri"))
-        rows = [(f"{name} row ({'/'.join(str(lv_[x]) for x in rules.DAYS)})", key) for name, lv_, key in table]
-        rows.append(("Keep the proposed levels", ""))
-
-        def validate(raw):
-            basis = (raw["basis"] or "").strip()
-            return ({"row": raw["row"] or None, "basis": basis}, {}) if basis else (None, {"basis": "Basis: required."})
-
+        rows = [(f"{name} row ({'/'.join(str(row[x]) for x in rules.DAYS)})", key) for name, row, key in table]
+        fields = [
+            ("row", "Table 1 row (not assessed)", "choice", [*rows, ("Keep the proposed levels", "")]),
+            ("basis", "Basis", "text"),
+        ]
         proposed = ", ".join(f"D{k} {v}" for k, v in lv.levels.items() if v is not None)
-        fields = [("row", "Table 1 row (not assessed)", "choice", rows), ("basis", "Basis", "text")]
         ans = await self.ask(
-            f"Confirm cycle {d.cycle} levels (prescriber)", fields, validate, note=f"Proposed: {proposed or 'none'} — {lv.basis}"
-        )
+            f"Confirm cycle {d.cycle} levels (prescriber)", fields,
+            validator(row=("option", ""), basis=("text", "Basis: required.")),
+            note=f"Proposed: {proposed or 'none'} — {lv.basis}",
+        )  # fmt: skip
         if not ans:
             return
         who = await self.acting_user("levels")
@@ -447,16 +414,9 @@ class TimelineScreen(PatientView):
     @work(exclusive=True)
     async def action_discontinue(self) -> None:
         reasons = [(r.replace("_", " "), r) for r in sch.DISCONTINUE_REASONS]
-
-        def validate(raw):
-            return (
-                ({"reason": raw["reason"], "note": (raw["note"] or "").strip()}, {})
-                if raw["reason"]
-                else (None, {"reason": "Reason: choose one."})
-            )
-
         ans = await self.ask(
-            "Discontinue permanently", [("reason", "Reason", "choice", reasons), ("note", "Note", "text")], validate,
+            "Discontinue permanently", [("reason", "Reason", "choice", reasons), ("note", "Note", "text")],
+            validator(reason=("choice", "Reason: choose one."), note=("free", "")),
             note="Permanent: no dose can be scheduled or given afterwards (§16.1).",
         )  # fmt: skip
         if not ans:
@@ -480,7 +440,8 @@ class TimelineScreen(PatientView):
             return
         what = sch.describe_entry(latest)
         ans = await self.ask(
-            f"Latest entry recorded in error? {what}", [("value", "What was wrong", "text")], need_text("What was wrong"),
+            f"Latest entry recorded in error? {what}", [("value", "What was wrong", "text")],
+            validator(value=("text", "What was wrong: required.")),
             note=f"Recorded by {latest.actor}, {when(latest.at)}. It stays in the record, marked in error with your name and "
             "reason; the timeline is then computed without it. Only the latest entry can be marked (then the one before).",
         )  # fmt: skip
@@ -530,29 +491,3 @@ class TimelineScreen(PatientView):
 
     def action_back(self) -> None:
         self.app.pop_screen()
-
-
-def decide_form(props: list[sch.Proposal]):
-    """The fields and validator of the decide dialog (d)."""
-    choices = [(f"{p.id}: {p.text[:50]}", p.id) for p in props]
-
-    def validate(raw):
-        errs = {}
-        if not raw["proposal"]:
-            errs["proposal"] = "Proposal: choose one."
-        if not raw["decision"]:
-            errs["decision"] = "Decision: confirm or decline."
-        if not (raw["reason"] or "").strip():
-            errs["reason"] = "Reason: required (CONV-OVR-1)."
-        on = None
-        if (raw["date"] or "").strip():
-            on, err = parse_date_field(raw["date"], "Date")
-            if err:
-                errs["date"] = err
-        answer = {"proposal": raw["proposal"], "decision": raw["decision"], "reason": raw["reason"].strip(), "date": on}
-        return (answer, errs) if not errs else (None, errs)
-
-    decisions = [("Confirm", "confirmed"), ("Decline", "declined")]
-    fields = [("proposal", "Proposal", "choice", choices), ("decision", "Decision", "choice", decisions),
-              ("reason", "Reason", "text"), ("date", "Date (date proposals)", "text")]  # fmt: skip
-    return fields, validate

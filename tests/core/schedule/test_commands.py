@@ -273,3 +273,18 @@ def test_access_says_who_may_act_and_why(ledger, pid):
     assert sch.access("in_error", priya, entry=entry).allowed
     a = sch.access("in_error", nina, entry=entry)
     assert (a.allowed, a.needs_role) == (False, "prescriber") and "recorded by priya" in a.why
+
+
+def test_confirm_levels_with_a_chosen_row_records_that_row(ledger, pid, clock):
+    """CONV-RESP-4: cycle 2 with no response assessed has no level until a prescriber picks the
+    Table 1 row; choosing it (L, a row, no levels typed) records the row's levels."""
+    started(ledger, pid)
+    for day, on in ((1, D1), (8, D1 + timedelta(days=7)), (15, D1 + timedelta(days=14))):
+        clock.set(clock.now().replace(year=on.year, month=on.month, day=on.day))
+        give(ledger, pid, 1, day, on)
+    assert ledger.view(pid).timeline.dose(2, 1).level is None
+    refused(run(ledger, sch.ConfirmLevels(pid, 2, "no marrow yet"), "priya"), r"choose the Table 1 row \(CONV-RESP-4\)")
+    p = accepted(run(ledger, sch.ConfirmLevels(pid, 2, "no marrow yet", row="cr_cri"), "priya"), sch.LevelsConfirmed)
+    assert (p.row, p.levels, p.custom) == ("cr_cri", {"1": "0.5", "8": "0.5", "15": "0.5"}, False)
+    ledger.execute(sch.ConfirmLevels(pid, 2, "no marrow yet", row="cr_cri"), "priya")
+    assert ledger.view(pid).timeline.dose(2, 1).level == Decimal("0.5")
