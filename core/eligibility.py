@@ -1,9 +1,9 @@
 """Facts from one job that forbid doses in another: read once, from the patient's whole record.
 
-A severe infusion reaction is recorded on the monitor (core/infusion.py), but it forbids every
+A severe infusion reaction is recorded on the monitor (core/infusion/), but it forbids every
 later dose (MOD-NH-3, CONV-IRR-1): the timeline (core/schedule.py turns it into a blocking
 proposal that only the discontinuation record answers), the pre-dose verdict (DISCONTINUE,
-core/predose_records.py) and the start gate (core/workflow.py, through both) all read it here, so
+core/predose_records.py) and the start gate (core/infusion/gate.py, through both) all read it here, so
 no path can offer a dose the reaction forbids.
 
 Pure: events (and the users' roles) in, values out.
@@ -181,21 +181,27 @@ def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
             text = str(exc)
         reasons.append(Reason(_ids(text, ("SCHED-6",)), text, "Give the earlier doses first (the timeline shows what is next)."))
         return Eligibility(dose_id, False, tuple(reasons))
-    if dose.state == sch.GIVEN:
-        reasons.append(Reason(("SCHED-1",), f"{dose.label} was given on {dose.given_on}.", "Nothing to give: choose the next dose."))
-    elif dose.state == sch.OMITTED:
-        reasons.append(Reason(_ids(dose.omit_reason or "", ("CONV-SCHED-7",)), f"{dose.label} was omitted ({dose.omit_reason}).",
-                              "Nothing to give: choose the next dose."))
-    elif dose.state == sch.NOT_APPLICABLE:
-        reasons.append(Reason(_ids(dose.note, ("CYC-4",)), f"{dose.label} does not apply: {dose.note}.", "Nothing to give."))
-    else:
-        try:
-            sch.check_give(tl, cycle, day, today, dose.level if dose.level is not None else "0", "1")
-        except ValueError as exc:
-            text = str(exc)
-            if not any(text.endswith(r.text) or r.text in text for r in reasons):
-                step = ("A prescriber decides the proposal on the timeline (d)." if "waiting for a decision" in text
-                        else "Record the recovery on the timeline (y) when it comes." if dose.state in (sch.HELD, sch.BLOCKED)
-                        else "See the timeline: the nearest allowed date, or the decision needed, is named above.")
-                reasons.append(Reason(_ids(text, ("SCHED-3",)), text, step))
+    reasons += _dose_reasons(sch, tl, dose, cycle, day, today, reasons)
     return Eligibility(dose_id, not reasons, tuple(reasons))
+
+
+def _dose_reasons(sch, tl, dose, cycle: int, day: int, today: _date, known: Sequence[Reason]) -> list[Reason]:
+    """The schedule's half: the dose's own state on the timeline, else ``schedule.check_give``'s
+    refusal (unless an earlier reason already says it)."""
+    if dose.state == sch.GIVEN:
+        return [Reason(("SCHED-1",), f"{dose.label} was given on {dose.given_on}.", "Nothing to give: choose the next dose.")]
+    if dose.state == sch.OMITTED:
+        return [Reason(_ids(dose.omit_reason or "", ("CONV-SCHED-7",)), f"{dose.label} was omitted ({dose.omit_reason}).",
+                       "Nothing to give: choose the next dose.")]
+    if dose.state == sch.NOT_APPLICABLE:
+        return [Reason(_ids(dose.note, ("CYC-4",)), f"{dose.label} does not apply: {dose.note}.", "Nothing to give.")]
+    try:
+        sch.check_give(tl, cycle, day, today, dose.level if dose.level is not None else "0", "1")
+    except ValueError as exc:
+        text = str(exc)
+        if not any(text.endswith(r.text) or r.text in text for r in known):
+            step = ("A prescriber decides the proposal on the timeline (d)." if "waiting for a decision" in text
+                    else "Record the recovery on the timeline (y) when it comes." if dose.state in (sch.HELD, sch.BLOCKED)
+                    else "See the timeline: the nearest allowed date, or the decision needed, is named above.")
+            return [Reason(_ids(text, ("SCHED-3",)), text, step)]
+    return []

@@ -1,4 +1,5 @@
-"""The infusion monitor (issue 7): phases, timers, vital signs, reactions and alerts, as a pure fold.
+"""The infusion monitor (issue 7): phases, timers, vital signs, reactions and alerts, as a pure fold;
+the monitor's commands and their decisions (issue 16).
 
 Sections 8–10, 15 (CTCAE-1), 16 (CONV-IRR-1 to 3, CONV-STAB-*, 16.1) and 11 (WARN-ALERT-1) of
 ``shared/clinical-reference.md``; worked examples T1, T3, T5 and T7 of §18.4. Pure functions: no
@@ -55,8 +56,17 @@ phase is computed from the data times, in time order (ties: log order).
 ``alert.acknowledged``   ``{alert_id, at, dose_id?}``
 
 ``reaction`` is the reaction's number within the dose (1, 2, …, in time order); without it an event
-belongs to the latest reaction started at or before it. Use :func:`event_data` to build valid
-``data``.
+belongs to the latest reaction started at or before it. Each kind has its typed payload class
+(core/infusion/events.py); :func:`event_data` checks the fields.
+
+The package
+-----------
+``events`` (payload classes), ``model`` (value types, MonitorState), ``course`` and ``fold`` (the
+pure fold: one handler per kind), ``state`` (the MonitorState from the fold), ``alerts``,
+``vitals`` (CONV-INPUT-1), ``data`` (event data checked field by field), ``reactions`` (the one
+reaction numbering), ``gate`` (the start gate), ``projection`` (the monitor's reading of a
+PatientView: folded once per view, the timers per tick) and ``commands`` (one command per monitor
+key, each with its decision; core/README.md has the table).
 
 Safety choices where the reference is silent (see each rule ID in the code): grade ≥ 3 or
 anaphylaxis stops the infusion at once and proposes permanent discontinuation (CONV-IRR-1); resume
@@ -67,11 +77,12 @@ as problems and raise an alert.
 
 from __future__ import annotations
 
-from __future__ import annotations
 
 from .alerts import check_resume
 from .data import acknowledgement_data, event_data, grade_correction_data, payload
-from .events import *  # noqa: F403
+from .events import (AlertAcknowledged, InfusionEnded, InfusionPaused, InfusionResumed, InfusionStarted,
+                     InfusionStopped, ObservationCompleted, ObservationIncomplete, ReactionGraded, ReactionNotified,
+                     ReactionResolved, ReactionStarted, ReactionTreated, VitalsRecorded)
 from .events import (ALERT_ACKNOWLEDGED, DOSE_KINDS, PAYLOADS, INFUSION_ENDED, INFUSION_PAUSED, INFUSION_RESUMED,
                      INFUSION_STARTED, INFUSION_STOPPED, KINDS, OBSERVATION_COMPLETED, OBSERVATION_INCOMPLETE,
                      REACTION_GRADED, REACTION_NOTIFIED, REACTION_RESOLVED, REACTION_STARTED, REACTION_TREATED,
@@ -90,3 +101,22 @@ from .commands import (  # noqa: E402  (last: registers the monitor's deciders)
     RecordVitals, ResolveReaction, ResumeInfusion, StartInfusion, StartReaction, StopInfusion, TreatReaction,
     grade_correction_signer, resume_warning,
 )
+
+__all__ = [
+    "ACTIVE_PHASES", "ALERT_ACKNOWLEDGED", "AcknowledgeAlert", "Alert", "AlertAcknowledged", "CompleteObservation",
+    "CorrectGrade", "DOSE_KINDS", "Deviation", "GradeReaction", "INFUSING", "INFUSION_ENDED", "INFUSION_PAUSED",
+    "INFUSION_RESUMED", "INFUSION_STARTED", "INFUSION_STOPPED", "InfusionEnded", "InfusionPaused",
+    "InfusionResumed", "InfusionStarted", "InfusionStopped", "KINDS", "MonitorSettings", "MonitorState",
+    "NOT_STARTED", "NotifyReaction", "OBSERVATION_COMPLETE", "OBSERVATION_COMPLETED", "OBSERVATION_INCOMPLETE",
+    "OBSERVATION_INCOMPLETE_PHASE", "OBSERVING", "OUTCOMES", "ObservationCompleted", "ObservationIncomplete",
+    "PAUSED", "PAYLOADS", "PHASES", "Pause", "PauseInfusion", "Permission", "Problem", "Proposal",
+    "REACTION_GRADED", "REACTION_NOTIFIED", "REACTION_RESOLVED", "REACTION_STARTED", "REACTION_STEPS",
+    "REACTION_TREATED", "ROUTES", "Reaction", "ReactionGraded", "ReactionNotified", "ReactionResolved",
+    "ReactionStarted", "ReactionTreated", "RecordLeftEarly", "RecordVitals", "ResolveReaction", "ResumeInfusion",
+    "SEVERITIES", "STOPPED", "StartInfusion", "StartReaction", "StopInfusion", "Timer", "TreatReaction",
+    "VITALS_ANCHORS", "VITALS_FIELDS", "VITALS_RECORDED", "VitalsDue", "VitalsPoint", "VitalsRecord",
+    "VitalsRecorded", "acknowledgement_data", "active_doses", "active_infusions", "check_resume", "dose_ids",
+    "event_data", "fact_time", "grade_correction_data", "grade_correction_signer", "is_severe", "monitor",
+    "monitor_at", "monitor_dose_ids", "monitor_facts", "payload", "reaction_numbers", "resume_warning",
+    "unusual_vitals", "validate_vitals",
+]

@@ -9,7 +9,7 @@ from ..events import iso_utc
 from .model import OBSERVING, PAUSED, SEVERITIES, STOPPED, Alert, MonitorState, _dur, _fmt, _grade_text, _utc
 
 if TYPE_CHECKING:
-    from .fold import _Fold
+    from .course import _Fold
 
 def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     """Reactions (CONV-IRR-1 to 3)."""

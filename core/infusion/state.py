@@ -16,7 +16,7 @@ from .model import (INFUSING, NOT_STARTED, OBSERVATION_COMPLETE, OBSERVATION_INC
                     _fmt, _grade_text)
 
 if TYPE_CHECKING:
-    from .fold import _Fold, _R
+    from .course import _Fold, _R
 
 Hm = Callable[[datetime | None], str]
 
