@@ -4,7 +4,6 @@
   contract of pyproject.toml, so it may not import a store, the demo data or the ledger) or one
   of the few :data:`NOT_ENGINES`: a new module has to be put on one side.
 - No module of ``core/`` is longer than about 600 lines, no function longer than a screen.
-- Every package is in ``[tool.setuptools] packages``, so ``pip install .`` (not only ``-e``) ships it.
 - The tui builds no event: no ``NewEvent``, no ``ledger.append`` (screens send commands through
   ``Ledger.execute``), no ``__import__``/``import_module`` (which the import contracts cannot see).
 """
@@ -77,20 +76,6 @@ def test_no_core_function_is_longer_than_a_screen():
                 if lines > MAX_FUNCTION_LINES:
                     long.append(f"{_rel(path)}:{node.lineno} {node.name} ({lines} lines)")
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines (split into readable helpers): {long}"
-
-
-def test_every_package_is_installed():
-    setuptools = pyproject()["tool"]["setuptools"]
-    listed = set(setuptools["packages"])
-    expected = set()
-    for name, folder in setuptools["package-dir"].items():
-        for init in (ROOT / folder).rglob("__init__.py"):
-            parts = init.parent.relative_to(ROOT / folder).parts
-            expected.add(".".join((name, *parts)))
-    missing = sorted(expected - listed)
-    assert not missing, f"packages that `pip install .` would leave out (add them to [tool.setuptools] packages): {missing}"
-    stale = sorted(listed - expected)
-    assert not stale, f"[tool.setuptools] packages names packages that are gone: {stale}"
 
 
 def _event_building(tree: ast.AST) -> Iterator[tuple[int, str]]:
