@@ -16,7 +16,7 @@ from .. import rules
 from ..clock import local_instant, to_local
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, require_role
 from ..events import iso_utc
-from ..intake import PATIENT_PREFIX
+from ..intake import DATE_RE, PATIENT_PREFIX
 from ..text import unsafe_message
 from .events import (
     BilirubinCauseRecorded,
@@ -64,11 +64,14 @@ class DoseCommand(PatientCommand):
 
 
 def iso_date(text: str, label: str) -> date:
-    """A typed date (YYYY-MM-DD); ValueError names the field."""
+    """A typed date (YYYY-MM-DD, as the timeline's date fields); ValueError names the field."""
+    text = (text or "").strip()
+    if not DATE_RE.match(text):
+        raise ValueError(f"{label}: a date as YYYY-MM-DD.")
     try:
-        return date.fromisoformat((text or "").strip())
-    except (TypeError, ValueError):
-        raise ValueError(f"{label}: a date as YYYY-MM-DD.") from None
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{label}: {text} is not a real date.") from None
 
 
 def premed_given_at(text: str, now: datetime) -> tuple[datetime, str]:
