@@ -23,7 +23,7 @@ def evaluate(
     ctx: DoseContext,
     patient_records: PatientRecords,
     today: date,
-    settings: PredoseSettings = PredoseSettings(),  # noqa: B008
+    settings: PredoseSettings = PredoseSettings(),
 ) -> Verdict:
     """Every pre-dose check for one dose, and the overall answer (strictest wins)."""
     if not isinstance(today, date) or isinstance(today, datetime):
