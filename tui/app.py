@@ -311,7 +311,7 @@ class BedsideApp(App[int]):
         """The watcher thread: once a second, read what other terminals wrote (PRAGMA
         data_version on SQLite, max(seq) on PostgreSQL: no read when unchanged) off the event
         loop, so a slow or lost server never freezes the screen; fold it in on the screens' thread."""
-        from bedside.core.store import StoreError
+        from bedside.core.store_errors import StoreError
 
         while not self._watcher_stop.wait(WATCH_SECONDS):
             if not self.ready:

@@ -56,7 +56,7 @@ def log_fault(exc: BaseException) -> Path | None:
 
 def describe(exc: BaseException) -> Fault | None:
     """The user's view of an exception; None for a fault in Bedside that tests must see raised."""
-    from bedside.core.store import ConcurrencyError, StoreError, StoreUnavailable
+    from bedside.core.store_errors import ConcurrencyError, StoreError, StoreUnavailable
 
     if isinstance(exc, StoreUnavailable):
         return Fault("The database cannot be used just now", str(exc), exc.retry)
