@@ -50,12 +50,20 @@ class SevereReaction:
 
     @property
     def text(self) -> str:
-        extra = (f"; the lower grade recorded by {self.corrected_by_other} does not lift it: only a prescriber's "
-                 "recorded grade correction does") if self.corrected_by_other else ""
+        extra = (
+            (
+                f"; the lower grade recorded by {self.corrected_by_other} does not lift it: only a prescriber's "
+                "recorded grade correction does"
+            )
+            if self.corrected_by_other
+            else ""
+        )
         return f"{self.label}: permanently discontinue BESPONSA (MOD-NH-3, CONV-IRR-1){extra}."
 
-    next_step = ("A prescriber records the permanent discontinuation (timeline, D). No override; only a prescriber's "
-                 "recorded correction of the grade, with a reason, changes this.")
+    next_step = (
+        "A prescriber records the permanent discontinuation (timeline, D). No override; only a prescriber's "
+        "recorded correction of the grade, with a reason, changes this."
+    )
 
 
 def _reaction_doses(events: Sequence[Event]) -> list[str]:
@@ -73,8 +81,13 @@ def severe_reactions(events: Sequence[Event], roles: Mapping[str, str] | None = 
     out: list[SevereReaction] = []
     for dose_id in _reaction_doses(events):
         state = monitor(events, dose_id, _ALL_RECORDED)
-        corrections = [ev for ev in events if ev.kind == REACTION_GRADED and ev.data.get("dose_id") == dose_id
-                       and str(ev.data.get("correction_reason") or "").strip()]
+        corrections = [
+            ev
+            for ev in events
+            if ev.kind == REACTION_GRADED
+            and ev.data.get("dose_id") == dose_id
+            and str(ev.data.get("correction_reason") or "").strip()
+        ]
         for r in state.reactions:
             severe_times = [(at, g) for at, g, _why in r.grade_history if is_severe(g)]
             if not severe_times:
@@ -98,7 +111,9 @@ DISCONTINUE = "DISCONTINUE"  # permanent: no override (CONV-OVR-1, §16.1)
 NOT_NOW = "NOT NOW"  # the schedule, a hold or a decision stands in the way today
 MAY_GIVE = "MAY GIVE"
 _DISCONTINUE_RULES = {  # schedule.DISCONTINUE_REASONS → the rule behind each (§16.1)
-    "vod": ("MOD-NH-1",), "severe_infusion_reaction": ("MOD-NH-3", "CONV-IRR-1"), "no_response_3_cycles": ("CYC-3",),
+    "vod": ("MOD-NH-1",),
+    "severe_infusion_reaction": ("MOD-NH-3", "CONV-IRR-1"),
+    "no_response_3_cycles": ("CYC-3",),
 }
 
 
@@ -139,8 +154,9 @@ def _parse_dose_id(dose_id: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
-             roles: Mapping[str, str] | None = None, tl=None) -> Eligibility:
+def may_give(
+    events: Sequence[Event], dose_id: str, now: datetime, today: _date, roles: Mapping[str, str] | None = None, tl=None
+) -> Eligibility:
     """May dose ``dose_id`` ("c1d8") be given now, and if not, why not (rule IDs), from the patient's
     whole record: the schedule (SCHED-*, CONV-SCHED-*, Table 4 proposals, levels), a discontinuation
     and a severe infusion reaction recorded on the monitor (MOD-NH-3, CONV-IRR-1), holds and the doses
@@ -149,38 +165,29 @@ def may_give(events: Sequence[Event], dose_id: str, now: datetime, today: _date,
 
     The timeline's state of the dose and ``schedule.check_give`` are the schedule's half of this
     answer; the pre-dose verdict (``predose_records.verdict``) and the start gate
-    (``workflow.start_gate``) add these reasons to their own, so no path says "may give" where
+    (``infusion.gate``, through ``workflow.start_gate``) add these reasons to their own, so no path says "may give" where
     this says no. The preparation of the bag is the start gate's own, further condition."""
     from . import schedule as sch  # the schedule imports this module's severe_reactions
 
     del now  # every fact here is dated; kept in the signature so callers pass the one clock
     key = _parse_dose_id(dose_id)
     if key is None:
-        return Eligibility(dose_id, False, (Reason(("SCHED-1",), f"{dose_id!r} is not a dose (C<n> D1, D8 or D15).",
-                                                   "Choose a dose on the timeline."),))
+        return Eligibility(
+            dose_id,
+            False,
+            (Reason(("SCHED-1",), f"{dose_id!r} is not a dose (C<n> D1, D8 or D15).", "Choose a dose on the timeline."),),
+        )
     cycle, day = key
     if tl is None:  # a caller that has folded the timeline (same events, today and roles) passes it
         tl = sch.timeline(events, today, roles)
     reasons: list[Reason] = []
     if tl.discontinued:
-        why = tl.discontinued_reason or ""
-        fallback = _DISCONTINUE_RULES.get(why.split(":", 1)[0], ("CONV-OVR-1",))
-        reasons.append(Reason(_ids(why, fallback),
-                              f"Treatment discontinued ({tl.discontinued_reason}): no further dose.",
-                              "None: a permanent discontinuation has no override; only a recorded correction of the facts changes it (§16.1).",
-                              DISCONTINUE))
-        return Eligibility(dose_id, False, tuple(reasons))
+        return Eligibility(dose_id, False, (_discontinued(tl),))
     for r in tl.severe_reactions:
         reasons.append(Reason(RULES, r.text, r.next_step, DISCONTINUE))
     dose = tl.dose(cycle, day)
     if dose is None:
-        try:
-            sch._need_dose(tl, cycle, day)
-            text = f"C{cycle} D{day} is not on the timeline."
-        except ValueError as exc:
-            text = str(exc)
-        reasons.append(Reason(_ids(text, ("SCHED-6",)), text, "Give the earlier doses first (the timeline shows what is next)."))
-        return Eligibility(dose_id, False, tuple(reasons))
+        return Eligibility(dose_id, False, (*reasons, _not_on_timeline(sch, tl, cycle, day)))
     reasons += _dose_reasons(sch, tl, dose, cycle, day, today, reasons)
     return Eligibility(dose_id, not reasons, tuple(reasons))
 
@@ -191,8 +198,13 @@ def _dose_reasons(sch, tl, dose, cycle: int, day: int, today: _date, known: Sequ
     if dose.state == sch.GIVEN:
         return [Reason(("SCHED-1",), f"{dose.label} was given on {dose.given_on}.", "Nothing to give: choose the next dose.")]
     if dose.state == sch.OMITTED:
-        return [Reason(_ids(dose.omit_reason or "", ("CONV-SCHED-7",)), f"{dose.label} was omitted ({dose.omit_reason}).",
-                       "Nothing to give: choose the next dose.")]
+        return [
+            Reason(
+                _ids(dose.omit_reason or "", ("CONV-SCHED-7",)),
+                f"{dose.label} was omitted ({dose.omit_reason}).",
+                "Nothing to give: choose the next dose.",
+            )
+        ]
     if dose.state == sch.NOT_APPLICABLE:
         return [Reason(_ids(dose.note, ("CYC-4",)), f"{dose.label} does not apply: {dose.note}.", "Nothing to give.")]
     try:
@@ -200,8 +212,32 @@ def _dose_reasons(sch, tl, dose, cycle: int, day: int, today: _date, known: Sequ
     except ValueError as exc:
         text = str(exc)
         if not any(text.endswith(r.text) or r.text in text for r in known):
-            step = ("A prescriber decides the proposal on the timeline (d)." if "waiting for a decision" in text
-                    else "Record the recovery on the timeline (y) when it comes." if dose.state in (sch.HELD, sch.BLOCKED)
-                    else "See the timeline: the nearest allowed date, or the decision needed, is named above.")
+            step = (
+                "A prescriber decides the proposal on the timeline (d)."
+                if "waiting for a decision" in text
+                else "Record the recovery on the timeline (y) when it comes."
+                if dose.state in (sch.HELD, sch.BLOCKED)
+                else "See the timeline: the nearest allowed date, or the decision needed, is named above."
+            )
             return [Reason(_ids(text, ("SCHED-3",)), text, step)]
     return []
+
+
+def _discontinued(tl) -> Reason:
+    why = tl.discontinued_reason or ""
+    fallback = _DISCONTINUE_RULES.get(why.split(":", 1)[0], ("CONV-OVR-1",))
+    return Reason(
+        _ids(why, fallback),
+        f"Treatment discontinued ({tl.discontinued_reason}): no further dose.",
+        "None: a permanent discontinuation has no override; only a recorded correction of the facts changes it (§16.1).",
+        DISCONTINUE,
+    )
+
+
+def _not_on_timeline(sch, tl, cycle: int, day: int) -> Reason:
+    try:
+        sch._need_dose(tl, cycle, day)
+        text = f"C{cycle} D{day} is not on the timeline."
+    except ValueError as exc:
+        text = str(exc)
+    return Reason(_ids(text, ("SCHED-6",)), text, "Give the earlier doses first (the timeline shows what is next).")

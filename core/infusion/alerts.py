@@ -11,6 +11,7 @@ from .model import OBSERVING, PAUSED, SEVERITIES, STOPPED, Alert, MonitorState, 
 if TYPE_CHECKING:
     from .course import _Fold
 
+
 def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     """Reactions (CONV-IRR-1 to 3)."""
     out: list[Alert] = []
@@ -18,7 +19,8 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
         if r.severe:
             out.append(
                 Alert(
-                    f"reaction-severe:{dose}:{r.number}:{r.grade}", "critical",
+                    f"reaction-severe:{dose}:{r.number}:{r.grade}",
+                    "critical",
                     f"Dose {dose}: infusion reaction {r.number} (started {hm(r.started_at)}) is {_grade_text(r.grade)} "
                     f"(CTCAE v{r.ctcae_version}).",
                     "Stop the infusion; it cannot resume. Permanent discontinuation of BESPONSA is proposed: a "
@@ -31,9 +33,11 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
             held = " The infusion stays paused until then (CONV-IRR-2)." if st.phase == PAUSED else ""
             out.append(
                 Alert(
-                    f"reaction-open:{dose}:{r.number}", "warning",
+                    f"reaction-open:{dose}:{r.number}",
+                    "warning",
                     f"Dose {dose}: infusion reaction {r.number} started at {hm(r.started_at)}"
-                    + (f" ({r.symptoms})" if r.symptoms else "") + "; not yet resolved.",
+                    + (f" ({r.symptoms})" if r.symptoms else "")
+                    + "; not yet resolved.",
                     f"Next step: record the {nxt}.{held} Observation continues until the reaction is recorded "
                     "as resolved (CONV-IRR-3).",
                     "IRR-1",
@@ -42,7 +46,8 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
         elif r.missing_steps:
             out.append(
                 Alert(
-                    f"reaction-record:{dose}:{r.number}", "warning",
+                    f"reaction-record:{dose}:{r.number}",
+                    "warning",
                     f"Dose {dose}: the record of reaction {r.number} (started {hm(r.started_at)}) lacks "
                     f"{', '.join(r.missing_steps)}.",
                     f"Record the {', '.join(r.missing_steps)} of reaction {r.number} (IRR-1, CTCAE-1).",
@@ -58,9 +63,11 @@ def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     if st.phase == OBSERVING and st.ended_at is not None:
         out.append(
             Alert(
-                f"infusion-ended:{dose}:{iso_utc(st.ended_at)}", "info",
+                f"infusion-ended:{dose}:{iso_utc(st.ended_at)}",
+                "info",
                 f"Dose {dose}: the infusion ended at {hm(st.ended_at)} after {_dur(st.running)} of running time"
-                + (f" and {_dur(st.paused)} paused" if st.paused else "") + ". Observation has started.",
+                + (f" and {_dur(st.paused)} paused" if st.paused else "")
+                + ". Observation has started.",
                 f"Record end-of-infusion vital signs; observe the patient until at least {hm(st.observation_min_end)} "
                 "(MON-1, MON-2).",
                 "MON-2",
@@ -69,7 +76,8 @@ def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     if st.phase == STOPPED and st.stopped_at is not None and st.observation_closed_at is None:
         out.append(
             Alert(
-                f"infusion-stopped:{dose}:{iso_utc(st.stopped_at)}", "warning",
+                f"infusion-stopped:{dose}:{iso_utc(st.stopped_at)}",
+                "warning",
                 f"Dose {dose}: the infusion was stopped at {hm(st.stopped_at)} after {_dur(st.running)} of running "
                 f"time ({st.stop_reason}).",
                 f"Observe the patient until at least {hm(st.observation_min_end)} and until every reaction is "
@@ -80,7 +88,8 @@ def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     if st.observation_open and st.observation_earliest_end is not None and st.now >= st.observation_earliest_end:
         out.append(
             Alert(
-                f"observation-may-end:{dose}:{iso_utc(st.observation_earliest_end)}", "info",
+                f"observation-may-end:{dose}:{iso_utc(st.observation_earliest_end)}",
+                "info",
                 f"Dose {dose}: observation may end (since {hm(st.observation_earliest_end)}; the infusion ended at "
                 f"{hm(st.infusion_end_at)}).",
                 "Record end-of-observation vital signs, then complete the observation (MON-2, MON-4).",
@@ -102,7 +111,8 @@ def _vitals_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                     f"vitals-{v.status}:{dose}:{v.key}:{due}",
                     "warning",
                     f"Dose {dose}: vital signs ({v.label}) {'are due' if v.status == 'due' else 'were due'} {when}"
-                    + (" and are not recorded" if v.status == "overdue" else "") + ".",
+                    + (" and are not recorded" if v.status == "overdue" else "")
+                    + ".",
                     "Record temperature, heart rate, blood pressure, respiratory rate and SpO2 now (MON-4).",
                     "MON-4",
                 )
@@ -110,9 +120,11 @@ def _vitals_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
         elif v.status == "missed":
             out.append(
                 Alert(
-                    f"vitals-missed:{dose}:{v.key}:{due}", "warning",
+                    f"vitals-missed:{dose}:{v.key}:{due}",
+                    "warning",
                     f"Dose {dose}: no vital signs were recorded for '{v.label}'"
-                    + (f" (due {hm(v.due_at)})" if v.due_at is not None else "") + ".",
+                    + (f" (due {hm(v.due_at)})" if v.due_at is not None else "")
+                    + ".",
                     "Record a set now if the patient is still here; enter a late set with its real time if one was "
                     "taken (MON-4).",
                     "MON-4",
@@ -127,8 +139,11 @@ def _problem_alerts(dose: str, f: _Fold) -> list[Alert]:
     for p in f.problems:
         out.append(
             Alert(
-                f"event-problem:{p.ref}", "warning", f"Dose {dose}: {p.text}",
-                "Check the record; if it is wrong, record a correction.", p.rule,
+                f"event-problem:{p.ref}",
+                "warning",
+                f"Dose {dose}: {p.text}",
+                "Check the record; if it is wrong, record a correction.",
+                p.rule,
             )
         )
     return out

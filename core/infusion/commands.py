@@ -22,9 +22,21 @@ from ..intake import PATIENT_PREFIX
 from ..schedule.events import DoseGiven  # recorded with the start (the schedule's payload)
 from .alerts import check_resume
 from .data import grade_correction_data, payload
-from .events import (AlertAcknowledged, InfusionPaused, InfusionResumed, InfusionStarted, InfusionStopped,
-                     ObservationCompleted, ObservationIncomplete, ReactionGraded, ReactionNotified, ReactionResolved,
-                     ReactionStarted, ReactionTreated, VitalsRecorded)
+from .events import (
+    AlertAcknowledged,
+    InfusionPaused,
+    InfusionResumed,
+    InfusionStarted,
+    InfusionStopped,
+    ObservationCompleted,
+    ObservationIncomplete,
+    ReactionGraded,
+    ReactionNotified,
+    ReactionResolved,
+    ReactionStarted,
+    ReactionTreated,
+    VitalsRecorded,
+)
 from .model import NOT_STARTED, MonitorSettings, MonitorState, Reaction, _grade_rank, _grade_text, _parse_grade, is_severe
 from .projection import monitor_at
 from .vitals import validate_vitals
@@ -95,13 +107,19 @@ def decide_start(state: State, cmd: StartInfusion, now: datetime, actor: Actor) 
     if isinstance(st, Refusal):
         return st
     view = state.view(cmd.pid)
-    g = gate(view.patient, view.events, cmd.dose_id, now, state.today, state.roles(), state.site.bsa_formula,
-             tl=view.timeline)
+    g = gate(view.patient, view.events, cmd.dose_id, now, state.today, state.roles(), state.site.bsa_formula, tl=view.timeline)
     if g.blockers or g.given is None:
         blockers = g.blockers or ("Schedule: the dose cannot be recorded as given.",)
         return refuse("Cannot start:\n" + "\n".join("✗ " + b for b in blockers))  # each blocker names its rules
-    started = _event(InfusionStarted.KIND, cmd, now, route=g.route, flush_min=g.flush_min,
-                     stability_deadline=g.stability_deadline, label_deadline=g.label_deadline)
+    started = _event(
+        InfusionStarted.KIND,
+        cmd,
+        now,
+        route=g.route,
+        flush_min=g.flush_min,
+        stability_deadline=g.stability_deadline,
+        label_deadline=g.label_deadline,
+    )
     if isinstance(started, Refusal):
         return started
     return [*started, DoseGiven.from_data(g.given)]
@@ -280,7 +298,9 @@ class ReactionStep(MonitorCommand):
     reaction: int = 0
 
 
-def _open_step(state: State, cmd: ReactionStep, now: datetime, actor: Actor, what: str) -> tuple[MonitorState, Reaction] | Refusal:
+def _open_step(
+    state: State, cmd: ReactionStep, now: datetime, actor: Actor, what: str
+) -> tuple[MonitorState, Reaction] | Refusal:
     st = _monitor(state, cmd, now, actor, what)
     if isinstance(st, Refusal):
         return st
@@ -308,8 +328,11 @@ def decide_grade(state: State, cmd: GradeReaction, now: datetime, actor: Actor) 
     _st, r = found
     new = _parse_grade(cmd.grade)
     if new is not None and r.grade is not None and _grade_rank(new) <= _grade_rank(r.grade):
-        return refuse(f"Grade: reaction {r.number} is {_grade_text(r.grade)} already; a lower grade is a prescriber's "
-                      "correction with a reason (G).", "CONV-IRR-1")
+        return refuse(
+            f"Grade: reaction {r.number} is {_grade_text(r.grade)} already; a lower grade is a prescriber's "
+            "correction with a reason (G).",
+            "CONV-IRR-1",
+        )
     return _event(ReactionGraded.KIND, cmd, now, grade=new if new is not None else cmd.grade, reaction=r.number)
 
 
@@ -360,8 +383,9 @@ def decide_resolved(state: State, cmd: ResolveReaction, now: datetime, actor: Ac
         return found
     r = found[1]
     if cmd.outcome == "resume" and is_severe(r.grade):
-        return refuse(f"Outcome: reaction {r.number} is {_grade_text(r.grade)}: the infusion cannot resume (CONV-IRR-1).",
-                      "CONV-IRR-1")
+        return refuse(
+            f"Outcome: reaction {r.number} is {_grade_text(r.grade)}: the infusion cannot resume (CONV-IRR-1).", "CONV-IRR-1"
+        )
     return _event(ReactionResolved.KIND, cmd, now, outcome=cmd.outcome, reaction=r.number)
 
 
@@ -388,8 +412,10 @@ def decide_correct_grade(state: State, cmd: CorrectGrade, now: datetime, actor: 
     st = _monitor(state, cmd, now, actor, "Grade correction")
     if isinstance(st, Refusal):
         return st
-    return refused_unless(lambda: [ReactionGraded.from_data(
-        grade_correction_data(st, cmd.reaction, cmd.grade, cmd.reason, actor.role or "", now))], "CONV-IRR-1")
+    return refused_unless(
+        lambda: [ReactionGraded.from_data(grade_correction_data(st, cmd.reaction, cmd.grade, cmd.reason, actor.role or "", now))],
+        "CONV-IRR-1",
+    )
 
 
 # -- k: acknowledge an alert -----------------------------------------------------------------------

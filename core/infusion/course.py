@@ -9,9 +9,9 @@ from typing import Any
 from .. import rules
 from ..events import Event
 from ..stability import observation_earliest_end
-from .model import REACTION_STEPS, MonitorSettings, Problem, VitalsRecord, Deviation, _grade_rank, _grade_text, is_severe
+from .model import REACTION_STEPS, Deviation, MonitorSettings, Problem, VitalsRecord, _grade_rank, _grade_text, is_severe
 
-__all__ = ["_Fold", "_R"]
+__all__ = ["_R", "_Fold"]
 
 
 class _R:
@@ -128,9 +128,7 @@ class _Fold:
         out: list[str] = []
         for r in self.reactions.values():
             if is_severe(r.grade):
-                out.append(
-                    f"reaction {r.number} is {_grade_text(r.grade)}: the infusion cannot resume (CONV-IRR-1)"
-                )
+                out.append(f"reaction {r.number} is {_grade_text(r.grade)}: the infusion cannot resume (CONV-IRR-1)")
                 continue
             missing = [s for s in self.missing_steps(r) if s != "outcome"]
             if missing:
@@ -180,13 +178,17 @@ class _Fold:
             return f"Observation completed at {when}, but the infusion has not ended; not applied.", "MON-2"
         open_r = self.open_reactions()
         if open_r:
-            return (f"Observation completed at {when} while reaction {open_r[0].number} was not resolved; not applied: "
-                    "observation lasts until it is (CONV-IRR-3)."), "CONV-IRR-3"
+            return (
+                f"Observation completed at {when} while reaction {open_r[0].number} was not resolved; not applied: "
+                "observation lasts until it is (CONV-IRR-3)."
+            ), "CONV-IRR-3"
         end = self.obs_end(self.obs_anchor())
         assert end is not None
         if t < end:
-            return (f"Observation completed at {when}, before it may end at {self.t(end)}; not applied. If the patient "
-                    "left, record 'observation incomplete' (MON-2)."), "MON-2"
+            return (
+                f"Observation completed at {when}, before it may end at {self.t(end)}; not applied. If the patient "
+                "left, record 'observation incomplete' (MON-2)."
+            ), "MON-2"
         return None
 
     def during(self) -> str:

@@ -9,13 +9,25 @@ from typing import Any
 from .. import rules
 from ..events import Payload, iso_utc
 from ..text import unsafe_message
-from .events import (DOSE_KINDS, PAYLOADS, INFUSION_PAUSED, INFUSION_STARTED, INFUSION_STOPPED, OBSERVATION_INCOMPLETE,
-                     REACTION_GRADED, REACTION_NOTIFIED, REACTION_RESOLVED, REACTION_STARTED, REACTION_TREATED,
-                     VITALS_RECORDED)
+from .events import (
+    DOSE_KINDS,
+    INFUSION_PAUSED,
+    INFUSION_STARTED,
+    INFUSION_STOPPED,
+    OBSERVATION_INCOMPLETE,
+    PAYLOADS,
+    REACTION_GRADED,
+    REACTION_NOTIFIED,
+    REACTION_RESOLVED,
+    REACTION_STARTED,
+    REACTION_TREATED,
+    VITALS_RECORDED,
+)
 from .model import OUTCOMES, ROUTES, Alert, MonitorState, _grade_text, _parse_grade, _text, _utc
 from .vitals import VITALS_FIELDS
 
 _MAX_TEXT = 500
+
 
 def _refuse_controls(fields: Mapping[str, Any], name: str, label: str) -> None:
     """Typed text with C0/C1, DEL or bidi controls is refused, naming the field (core/text.py)."""
@@ -121,9 +133,8 @@ def event_data(kind: str, dose_id: str, at: datetime, **fields: Any) -> dict[str
         raise ValueError("dose_id: required.")
     data: dict[str, Any] = {"dose_id": dose_id, "at": iso_utc(_utc("at", at))}
     reaction = fields.get("reaction")
-    if reaction is not None:
-        if isinstance(reaction, bool) or not isinstance(reaction, int) or reaction < 1:
-            raise ValueError("reaction: the reaction's number (1, 2, …).")
+    if reaction is not None and (isinstance(reaction, bool) or not isinstance(reaction, int) or reaction < 1):
+        raise ValueError("reaction: the reaction's number (1, 2, …).")
     extra = _FIELDS.get(kind)
     if extra is not None:
         data.update(extra(fields))
@@ -137,8 +148,9 @@ def payload(kind: str, dose_id: str, at: datetime, **fields: Any) -> Payload:
     return PAYLOADS[kind].from_data(event_data(kind, dose_id, at, **fields))
 
 
-def grade_correction_data(state: MonitorState, reaction: int, grade: object, reason: object, role: str,
-                          at: datetime) -> dict[str, Any]:
+def grade_correction_data(
+    state: MonitorState, reaction: int, grade: object, reason: object, role: str, at: datetime
+) -> dict[str, Any]:
     """``reaction.graded`` data correcting a reaction's grade (CONV-IRR-1, CONV-OVR-1, §16.1).
 
     The worst grade otherwise stands; only this recorded correction, by a prescriber, with a reason,

@@ -17,9 +17,20 @@ from attrs import frozen
 from ..events import Payload, event_type
 
 __all__ = [
-    "AlertAcknowledged", "InfusionEnded", "InfusionPaused", "InfusionResumed", "InfusionStarted", "InfusionStopped",
-    "ObservationCompleted", "ObservationIncomplete", "ReactionGraded", "ReactionNotified", "ReactionResolved",
-    "ReactionStarted", "ReactionTreated", "VitalsRecorded",
+    "AlertAcknowledged",
+    "InfusionEnded",
+    "InfusionPaused",
+    "InfusionResumed",
+    "InfusionStarted",
+    "InfusionStopped",
+    "ObservationCompleted",
+    "ObservationIncomplete",
+    "ReactionGraded",
+    "ReactionNotified",
+    "ReactionResolved",
+    "ReactionStarted",
+    "ReactionTreated",
+    "VitalsRecorded",
 ]
 
 
@@ -216,9 +227,24 @@ REACTION_RESOLVED = ReactionResolved.KIND
 ALERT_ACKNOWLEDGED = AlertAcknowledged.KIND
 
 #: Every class by kind, and the kinds that belong to one dose (all but the alert acknowledgement).
-PAYLOADS: dict[str, type[_Payload]] = {c.KIND: c for c in (
-    InfusionStarted, InfusionPaused, InfusionResumed, InfusionEnded, InfusionStopped, ObservationCompleted,
-    ObservationIncomplete, VitalsRecorded, ReactionStarted, ReactionGraded, ReactionNotified, ReactionTreated,
-    ReactionResolved, AlertAcknowledged)}
+PAYLOADS: dict[str, type[_Payload]] = {
+    c.KIND: c
+    for c in (
+        InfusionStarted,
+        InfusionPaused,
+        InfusionResumed,
+        InfusionEnded,
+        InfusionStopped,
+        ObservationCompleted,
+        ObservationIncomplete,
+        VitalsRecorded,
+        ReactionStarted,
+        ReactionGraded,
+        ReactionNotified,
+        ReactionTreated,
+        ReactionResolved,
+        AlertAcknowledged,
+    )
+}
 DOSE_KINDS = frozenset(PAYLOADS) - {ALERT_ACKNOWLEDGED}
 KINDS = frozenset(PAYLOADS)

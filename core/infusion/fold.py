@@ -12,21 +12,50 @@ from datetime import datetime, timedelta
 
 from .. import rules
 from ..events import Event
-from .events import (ALERT_ACKNOWLEDGED, DOSE_KINDS, INFUSION_ENDED, INFUSION_PAUSED, INFUSION_RESUMED,
-                     INFUSION_STARTED, INFUSION_STOPPED, OBSERVATION_COMPLETED, OBSERVATION_INCOMPLETE, REACTION_GRADED,
-                     REACTION_NOTIFIED, REACTION_RESOLVED, REACTION_STARTED, REACTION_TREATED, VITALS_RECORDED)
-from .model import (OUTCOMES, ROUTES, Deviation, MonitorSettings, MonitorState,
-                    VitalsRecord, _dur, _grade_rank, _grade_text, _parse_grade, _parse_time, _text, _utc,
-                    is_severe, _UTC)
-from .course import _Fold, _R
+from ..facts import strict_fact_time
+from .course import _R, _Fold
+from .events import (
+    ALERT_ACKNOWLEDGED,
+    DOSE_KINDS,
+    INFUSION_ENDED,
+    INFUSION_PAUSED,
+    INFUSION_RESUMED,
+    INFUSION_STARTED,
+    INFUSION_STOPPED,
+    OBSERVATION_COMPLETED,
+    OBSERVATION_INCOMPLETE,
+    REACTION_GRADED,
+    REACTION_NOTIFIED,
+    REACTION_RESOLVED,
+    REACTION_STARTED,
+    REACTION_TREATED,
+    VITALS_RECORDED,
+)
+from .model import (
+    _UTC,
+    OUTCOMES,
+    ROUTES,
+    Deviation,
+    MonitorSettings,
+    MonitorState,
+    VitalsRecord,
+    _dur,
+    _grade_rank,
+    _grade_text,
+    _parse_grade,
+    _parse_time,
+    _text,
+    _utc,
+    is_severe,
+)
 from .reactions import reaction_numbers
 from .vitals import VITALS_FIELDS
 
 
 def _data_time(ev: Event) -> datetime | None:
-    if "at" in ev.data:
-        return _parse_time(ev.data.get("at"))
-    return _parse_time(ev.at)
+    """The fact time the user entered (``at``), None when it does not read (CONV-TIME-1: such an
+    event is listed, not placed at a time nobody entered); when it was written if it names none."""
+    return strict_fact_time(ev, ("at",))
 
 
 def dose_ids(events: Iterable[Event]) -> list[str]:
@@ -38,9 +67,7 @@ def dose_ids(events: Iterable[Event]) -> list[str]:
     return list(out)
 
 
-def monitor(
-    events: Sequence[Event], dose_id: str, now: datetime, settings: MonitorSettings = MonitorSettings()
-) -> MonitorState:
+def monitor(events: Sequence[Event], dose_id: str, now: datetime, settings: MonitorSettings = MonitorSettings()) -> MonitorState:
     """The monitor state of dose ``dose_id`` at ``now``: a pure fold over the patient's events."""
     now = _utc("now", now)
     return fold_dose(events, dose_id, now, settings).at(now)
@@ -74,7 +101,9 @@ def fold_dose(events: Sequence[Event], dose_id: str, now: datetime, settings: Mo
     return Folded(f, acks, items[-1][0] if items else None)
 
 
-def _dose_items(f: _Fold, events: Sequence[Event], dose_id: str, now: datetime) -> tuple[set[str], list[tuple[datetime, int, Event]]]:
+def _dose_items(
+    f: _Fold, events: Sequence[Event], dose_id: str, now: datetime
+) -> tuple[set[str], list[tuple[datetime, int, Event]]]:
     """The acknowledged alert ids, and the dose's events with a readable time not later than now,
     in fact-time order (ties: log order); the others are listed as problems (CONV-TIME-1)."""
     acks: set[str] = set()
@@ -93,7 +122,9 @@ def _dose_items(f: _Fold, events: Sequence[Event], dose_id: str, now: datetime) 
             continue
         if t > now:
             f.problem(
-                ev, t, f"{ev.kind} ({ev.ref}) is recorded for {f.t(t)}, later than now: not applied; check the time.",
+                ev,
+                t,
+                f"{ev.kind} ({ev.ref}) is recorded for {f.t(t)}, later than now: not applied; check the time.",
                 "CONV-TIME-1",
             )
             continue
@@ -199,9 +230,12 @@ def _on_resumed(f: _Fold, ev: Event, t: datetime, seq: int, ctx: _Context) -> No
     if f.deadline is not None and projected > f.deadline:
         f.deviations.append(
             Deviation(
-                "resumed_past_deadline", t, ev.actor,
+                "resumed_past_deadline",
+                t,
+                ev.actor,
                 f"resumed at {f.t(t)}; projected end {f.t(projected)} is after the stability deadline {f.t(f.deadline)}",
-                "CONV-STAB-3", ev.actor,
+                "CONV-STAB-3",
+                ev.actor,
             )
         )
 
@@ -215,9 +249,12 @@ def _on_ended(f: _Fold, ev: Event, t: datetime, seq: int, ctx: _Context) -> None
         if f.run < f.target:
             f.deviations.append(
                 Deviation(
-                    "infusion_short", t, ev.actor,
+                    "infusion_short",
+                    t,
+                    ev.actor,
                     f"ended at {f.t(t)} after {_dur(f.run)} of running time; planned {_dur(f.target)}",
-                    "ADM-1", ev.actor,
+                    "ADM-1",
+                    ev.actor,
                 )
             )
     elif f.status == "ended" and not f.end_explicit and f.closed_at is None:
@@ -257,7 +294,8 @@ def _on_incomplete(f: _Fold, ev: Event, t: datetime, seq: int, ctx: _Context) ->
         f.close_kind = "incomplete"
     else:
         f.problem(
-            ev, t,
+            ev,
+            t,
             f"'Observation incomplete' at {f.t(t)} while the infusion is {f.during()}: record the stop of the infusion.",
             "MON-2",
         )
@@ -297,7 +335,10 @@ def _on_graded(f: _Fold, ev: Event, t: datetime, seq: int, ctx: _Context) -> Non
     grade = _parse_grade(d.get("grade"))
     if grade is None:
         f.problem(
-            ev, t, f"Grade {d.get('grade')!r} for reaction {n} is not 1–4 or anaphylaxis (CTCAE-1); not applied.", "CTCAE-1",
+            ev,
+            t,
+            f"Grade {d.get('grade')!r} for reaction {n} is not 1–4 or anaphylaxis (CTCAE-1); not applied.",
+            "CTCAE-1",
         )
         return
     version = str(d.get("ctcae_version") or rules.CTCAE_VERSION)
@@ -335,7 +376,8 @@ def _on_resolved(f: _Fold, ev: Event, t: datetime, seq: int, ctx: _Context) -> N
         return
     if outcome == "resume" and is_severe(ctx.final_grade.get(n)):
         f.problem(
-            ev, t,
+            ev,
+            t,
             f"Reaction {n} ({_grade_text(ctx.final_grade.get(n))}) recorded with outcome resume: a severe reaction "
             "cannot resume (CONV-IRR-1); treated as stop.",
             "CONV-IRR-1",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-
 from typing import TYPE_CHECKING, Any
 
 from attrs import frozen
@@ -22,6 +21,11 @@ from ..events import Event
 
 if TYPE_CHECKING:
     from ..intake import Patient
+
+
+SYRINGE_NOT_SET = (
+    "Syringe route: a pharmacist must record the set, priming and flush volume (PREP-9, UNVERIFIED; Preparation, s)."
+)
 
 
 @frozen
@@ -48,12 +52,21 @@ def start_gate(ledger: Any, pid: str, dose_id: str) -> StartGate:
     """Issue 7: only a verified, prepared dose that passed its pre-dose check may start (``ledger``:
     anything with the ledger's reading methods; the engines never import the ledger)."""
     p = ledger.patient(pid)
-    return gate(p, ledger.stream_events(p.stream), dose_id, ledger.clock.now(), ledger.today(), ledger.roles(),
-                ledger.site().bsa_formula)
+    return gate(
+        p, ledger.stream_events(p.stream), dose_id, ledger.clock.now(), ledger.today(), ledger.roles(), ledger.site().bsa_formula
+    )
 
 
-def gate(p: Patient, events: Sequence[Event], dose_id: str, now: datetime, today: date, roles: Mapping[str, str],
-         bsa_formula: str, tl: Any = None) -> StartGate:
+def gate(
+    p: Patient,
+    events: Sequence[Event],
+    dose_id: str,
+    now: datetime,
+    today: date,
+    roles: Mapping[str, str],
+    bsa_formula: str,
+    tl: Any = None,
+) -> StartGate:
     """The start gate as a pure function of the patient's record and the clock (issue 15): first the
     one answer to "may this dose be given now" (eligibility.may_give, every reason with its rule
     IDs), then the pre-dose verdict (which carries the same reasons), then the bag. ``tl``: the
@@ -80,21 +93,14 @@ def gate(p: Patient, events: Sequence[Event], dose_id: str, now: datetime, today
         deciding = [c.name for c in verdict.checks if c.blocking][:4]
         blockers.append(f"Pre-dose check is {verdict.overall}: " + "; ".join(deciding))
     if st.calculation is None:
-        return StartGate(tuple(blockers) + ("Not prepared: no calculation for this dose (Preparation, c).",))
+        return StartGate((*blockers, "Not prepared: no calculation for this dose (Preparation, c)."))
     blockers += _bag_blockers(st, p, bsa_formula, level)
     deadline, label_deadline, late = _deadline_blockers(st, now)
     blockers += late
     route = st.calculation.data.get("route", "bag")
     if route == "syringe" and st.syringe is None:
-        blockers.append("Syringe route: a pharmacist must record the set, priming and flush volume (PREP-9, UNVERIFIED; Preparation, s).")
-    given = None
-    try:
-        from ..schedule import check_give
-
-        given = check_give(tl, cycle, day, today, st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
-    except ValueError as exc:
-        if not el.reasons:  # a refusal may_give did not already name (the level of this calculation)
-            blockers.append(f"Schedule: {exc}")
+        blockers.append(SYRINGE_NOT_SET)
+    given = _given(tl, cycle, day, today, st, blockers if not el.reasons else None)
     return StartGate(tuple(blockers), route, st.flush_min, deadline, given, label_deadline)
 
 
@@ -103,7 +109,9 @@ def _bag_blockers(st: prep.PrepState, p: Patient, bsa_formula: str, level: Any) 
     blockers: list[str] = []
     stale = prep.stale_reasons(st, p.current("measurement"), bsa_formula, level)
     if stale:
-        blockers.append("Inputs changed since the calculation: " + "; ".join(stale) + " — recalculate and re-verify (CONV-VERIFY-1).")
+        blockers.append(
+            "Inputs changed since the calculation: " + "; ".join(stale) + " — recalculate and re-verify (CONV-VERIFY-1)."
+        )
     if not st.verified:
         blockers.append("Not verified: " + prep.status_words(st))
     if st.step_at("diluted") is None:
@@ -125,8 +133,26 @@ def _deadline_blockers(st: prep.PrepState, now: datetime) -> tuple[datetime | No
     # No override, the STAB-5 early start included, reaches past a label (L) limit (STAB-2).
     label = dl.label_limit
     if now + timedelta(minutes=dl.planned_min) > label.at:
-        blockers.append(f"Starting now the infusion would end after {to_local(label.at):%H:%M %Z} ({label.rule_id}, "
-                        "label limit, no override): discard and prepare again (CONV-STAB-3).")
+        blockers.append(
+            f"Starting now the infusion would end after {to_local(label.at):%H:%M %Z} ({label.rule_id}, "
+            "label limit, no override): discard and prepare again (CONV-STAB-3)."
+        )
     if dl.earliest_start and now < dl.earliest_start and st.override("STAB-5") is None:
-        blockers.append(f"Equilibrating: start no earlier than {to_local(dl.earliest_start):%H:%M %Z} (STAB-5; a pharmacist may confirm an earlier start: Preparation, O).")
+        blockers.append(
+            f"Equilibrating: start no earlier than {to_local(dl.earliest_start):%H:%M %Z} "
+            "(STAB-5; a pharmacist may confirm an earlier start: Preparation, O)."
+        )
     return dl.end_deadline, dl.label_limit.at, blockers
+
+
+def _given(tl: Any, cycle: int, day: int, today: date, st: prep.PrepState, blockers: list[str] | None) -> dict | None:
+    """The dose.given data to record with the start (schedule.check_give, with this calculation's
+    level and dose); its refusal is added to ``blockers`` (None: may_give already named why)."""
+    from ..schedule import check_give
+
+    try:
+        return check_give(tl, cycle, day, today, st.calculation.data["level_mg_m2"], st.calculation.data["dose_mg"])
+    except ValueError as exc:
+        if blockers is not None:  # a refusal may_give did not already name (the level of this calculation)
+            blockers.append(f"Schedule: {exc}")
+        return None

@@ -7,7 +7,7 @@ core/infusion/fold.py (rule IDs: shared/clinical-reference.md).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from attrs import field, frozen
@@ -15,7 +15,7 @@ from attrs import field, frozen
 from .. import rules
 from ..clock import as_utc, parse_aware
 
-_UTC = timezone.utc
+_UTC = UTC
 
 # --- phases -----------------------------------------------------------------------------------------
 NOT_STARTED = "NOT STARTED"
@@ -160,9 +160,7 @@ def _minutes(name: str) -> Any:
 class MonitorSettings:
     """Site settings for the monitor ([SITE], CONV-SITE-1). ``tz``: the zone clock times are shown in."""
 
-    vitals_schedule: tuple[VitalsPoint, ...] = field(
-        default=rules.VITALS_SCHEDULE_DEFAULT, converter=_schedule
-    )  # MON-4
+    vitals_schedule: tuple[VitalsPoint, ...] = field(default=rules.VITALS_SCHEDULE_DEFAULT, converter=_schedule)  # MON-4
     vitals_at_reactions: bool = rules.VITALS_AT_REACTIONS  # MON-4
     vitals_grace_min: int = field(
         default=rules.VITALS_OVERDUE_GRACE_MINUTES, validator=_minutes("vitals_grace_min")
@@ -394,8 +392,13 @@ class MonitorState:
         """
         if self.phase in (INFUSING, PAUSED):
             return Timer(
-                "infusion", self.running, self.target_running, self.running_left, self.started_at,
-                self.infusion_end_at, "MON-3",
+                "infusion",
+                self.running,
+                self.target_running,
+                self.running_left,
+                self.started_at,
+                self.infusion_end_at,
+                "MON-3",
             )
         if self.observation_open:
             anchor = self.phase_started_at

@@ -41,7 +41,9 @@ def monitor_dose_ids(view: Any) -> list[str]:
     return view.memo("infusion.dose_ids", lambda: dose_ids(view.events))
 
 
-def active_doses(views: Iterable[Any], now: datetime, settings: MonitorSettings = MonitorSettings()) -> list[tuple[str, str, MonitorState]]:
+def active_doses(
+    views: Iterable[Any], now: datetime, settings: MonitorSettings = MonitorSettings()
+) -> list[tuple[str, str, MonitorState]]:
     """The active-infusions board from the patients' views: as ``infusion.active_infusions``
     (INFUSING, PAUSED, OBSERVING, and STOPPED still observed), soonest phase end first."""
     out: list[tuple[str, str, MonitorState]] = []

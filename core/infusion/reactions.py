@@ -1,29 +1,20 @@
 """Reaction numbering: the one helper every reader of a dose's reactions uses (issue 16).
 
 A reaction's number is its place (1, 2, …) among the dose's ``reaction.started`` events ordered by
-fact time (the ``at`` the user entered; when it was written if the data holds none, or an
-unreadable one), ties by log order (``seq``). The monitor fold (core/infusion/fold.py), the printed
+fact time (core/facts.py: the ``at`` the user entered; when it was written if the data holds
+none, or an unreadable one), ties by log order (``seq``). The monitor fold (core/infusion/fold.py), the printed
 record (core/records.py) and the FHIR export (core/fhir.py) all number reactions this way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
-from ..clock import parse_aware
 from ..events import Event
-
+from ..facts import fact_time
 from .events import REACTION_STARTED
 
 __all__ = ["fact_time", "reaction_numbers"]
-
-
-def fact_time(ev: Event) -> datetime:
-    """When the fact happened: the ``at`` the user entered (an aware time, in UTC), else when the
-    event was written."""
-    t = parse_aware(ev.data.get("at")) if "at" in ev.data else None
-    return t if t is not None else ev.at
 
 
 def reaction_numbers(events: Iterable[Event], dose_id: str | None = None) -> dict[int, int]:

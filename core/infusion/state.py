@@ -11,12 +11,29 @@ from attrs import frozen
 from ..events import iso_utc
 from ..stability import infusion_end, observation_earliest_end
 from .alerts import _alerts, check_resume
-from .model import (INFUSING, NOT_STARTED, OBSERVATION_COMPLETE, OBSERVATION_INCOMPLETE_PHASE, OBSERVING, PAUSED,
-                    STOPPED, Alert, MonitorState, Pause, Permission, Proposal, Reaction, VitalsDue, VitalsPoint, _dur,
-                    _fmt, _grade_text)
+from .model import (
+    INFUSING,
+    NOT_STARTED,
+    OBSERVATION_COMPLETE,
+    OBSERVATION_INCOMPLETE_PHASE,
+    OBSERVING,
+    PAUSED,
+    STOPPED,
+    Alert,
+    MonitorState,
+    Pause,
+    Permission,
+    Proposal,
+    Reaction,
+    VitalsDue,
+    VitalsPoint,
+    _dur,
+    _fmt,
+    _grade_text,
+)
 
 if TYPE_CHECKING:
-    from .course import _Fold, _R
+    from .course import _R, _Fold
 
 Hm = Callable[[datetime | None], str]
 
@@ -89,9 +106,19 @@ def _phase_span(f: _Fold, phase: str, tm: _Times, now: datetime) -> dict[str, An
 def _reaction(f: _Fold, r: _R) -> Reaction:
     """A reaction, with the vitals step resolved against the recorded sets."""
     return Reaction(
-        number=r.number, started_at=r.started_at, symptoms=r.symptoms, during=r.during, grade=r.grade,
-        graded_at=r.graded_at, ctcae_version=r.version, grade_history=tuple(r.history), vitals_at=f.reaction_vitals(r),
-        notified=tuple(r.notified), treatments=tuple(r.treatments), resolved_at=r.resolved_at, outcome=r.outcome,
+        number=r.number,
+        started_at=r.started_at,
+        symptoms=r.symptoms,
+        during=r.during,
+        grade=r.grade,
+        graded_at=r.graded_at,
+        ctcae_version=r.version,
+        grade_history=tuple(r.history),
+        vitals_at=f.reaction_vitals(r),
+        notified=tuple(r.notified),
+        treatments=tuple(r.treatments),
+        resolved_at=r.resolved_at,
+        outcome=r.outcome,
     )
 
 
@@ -117,35 +144,66 @@ def _stability(f: _Fold, phase: str, end: datetime | None, now: datetime, hm: Hm
     assert end is not None
     deadline, dose = f.deadline, f.dose_id
     if deadline is None:
-        return ("No stability deadline is recorded for this bag: check the preparation record (CONV-STAB-1).", Alert(
-            f"stability-unknown:{dose}", "warning", f"Dose {dose}: the bag's stability deadline is not recorded.",
-            "Ask the pharmacist for the deadline (Table 6) before the infusion continues past it.", "CONV-STAB-1"))
-    dkey = iso_utc(deadline)
+        return (
+            "No stability deadline is recorded for this bag: check the preparation record (CONV-STAB-1).",
+            Alert(
+                f"stability-unknown:{dose}",
+                "warning",
+                f"Dose {dose}: the bag's stability deadline is not recorded.",
+                "Ask the pharmacist for the deadline (Table 6) before the infusion continues past it.",
+                "CONV-STAB-1",
+            ),
+        )
     if now > deadline:
-        return (f"The bag's stability deadline {hm(deadline)} has passed: stop the infusion and discard the rest "
-                "(CONV-STAB-3).", Alert(
-            f"stability-passed:{dose}:{dkey}", "critical",
+        return _deadline_passed(dose, deadline, now, hm)
+    if end > deadline:
+        return _deadline_over(dose, deadline, end, hm)
+    if deadline - now <= timedelta(minutes=f.settings.stability_alert_min):
+        return _deadline_near(dose, deadline, end, now, f.settings.stability_alert_min, hm)
+    return None, None
+
+
+def _deadline_passed(dose: str, deadline: datetime, now: datetime, hm: Hm) -> tuple[str, Alert]:
+    return (
+        f"The bag's stability deadline {hm(deadline)} has passed: stop the infusion and discard the rest (CONV-STAB-3).",
+        Alert(
+            f"stability-passed:{dose}:{iso_utc(deadline)}",
+            "critical",
             f"Dose {dose}: the bag's stability deadline {hm(deadline)} has passed "
             f"({_dur(now - deadline)} ago) and the infusion is not finished.",
             "Stop the infusion and discard the rest: product beyond stability is unusable (CONV-STAB-3, "
-            "Table 6). Tell the pharmacist.", "CONV-STAB-3"))
-    if end > deadline:
-        return (f"At this rate the infusion ends at {hm(end)}, after the bag's stability deadline "
-                f"{hm(deadline)} (CONV-STAB-3).", Alert(
-            f"stability-over:{dose}:{dkey}", "critical",
-            f"Dose {dose}: the infusion cannot end by the bag's stability deadline {hm(deadline)} "
-            f"(projected end {hm(end)}).",
+            "Table 6). Tell the pharmacist.",
+            "CONV-STAB-3",
+        ),
+    )
+
+
+def _deadline_over(dose: str, deadline: datetime, end: datetime, hm: Hm) -> tuple[str, Alert]:
+    return (
+        f"At this rate the infusion ends at {hm(end)}, after the bag's stability deadline {hm(deadline)} (CONV-STAB-3).",
+        Alert(
+            f"stability-over:{dose}:{iso_utc(deadline)}",
+            "critical",
+            f"Dose {dose}: the infusion cannot end by the bag's stability deadline {hm(deadline)} (projected end {hm(end)}).",
             "Do not continue past the deadline: ask the pharmacist; if the deadline stands, stop and discard "
-            "the rest (CONV-STAB-3). A pharmacist may override an UNVERIFIED STAB-4 limit with a reason.", "CONV-STAB-3"))
-    if deadline - now <= timedelta(minutes=f.settings.stability_alert_min):
-        return (f"The bag's stability deadline is {hm(deadline)}, in {_dur(deadline - now)}: the infusion must end "
-                "by then (CONV-STAB-3).", Alert(
-            f"stability-near:{dose}:{dkey}", "warning",
-            f"Dose {dose}: the bag's stability deadline {hm(deadline)} is within "
-            f"{f.settings.stability_alert_min} min (projected end {hm(end)}).",
-            "Avoid further pauses; the infusion must end by the deadline, otherwise stop and discard the "
-            "rest (CONV-STAB-3).", "CONV-STAB-3"))
-    return None, None
+            "the rest (CONV-STAB-3). A pharmacist may override an UNVERIFIED STAB-4 limit with a reason.",
+            "CONV-STAB-3",
+        ),
+    )
+
+
+def _deadline_near(dose: str, deadline: datetime, end: datetime, now: datetime, lead_min: int, hm: Hm) -> tuple[str, Alert]:
+    return (
+        f"The bag's stability deadline is {hm(deadline)}, in {_dur(deadline - now)}: the infusion must end "
+        "by then (CONV-STAB-3).",
+        Alert(
+            f"stability-near:{dose}:{iso_utc(deadline)}",
+            "warning",
+            f"Dose {dose}: the bag's stability deadline {hm(deadline)} is within {lead_min} min (projected end {hm(end)}).",
+            "Avoid further pauses; the infusion must end by the deadline, otherwise stop and discard the rest (CONV-STAB-3).",
+            "CONV-STAB-3",
+        ),
+    )
 
 
 def _can_resume(f: _Fold, phase: str, reactions: tuple[Reaction, ...], now: datetime, hm: Hm) -> Permission:
@@ -176,23 +234,67 @@ def _can_complete(f: _Fold, phase: str, obs_end: datetime | None, now: datetime,
         return Permission(False, f"Observation starts when the infusion ends ({phase}).")
     if open_reactions:
         return Permission(
-            False, f"Reaction {open_reactions[0].number} is not resolved: observation continues until it is (CONV-IRR-3).",
+            False,
+            f"Reaction {open_reactions[0].number} is not resolved: observation continues until it is (CONV-IRR-3).",
         )
     if obs_end is not None and now < obs_end:
         return Permission(
-            False, f"Observation may end at {hm(obs_end)} ({_dur(obs_end - now)} left; MON-2). If the patient "
-            "leaves earlier, record 'observation incomplete'."
+            False,
+            f"Observation may end at {hm(obs_end)} ({_dur(obs_end - now)} left; MON-2). If the patient "
+            "leaves earlier, record 'observation incomplete'.",
         )
     return Permission(True)
 
 
-def _permissions(f: _Fold, phase: str, tm: _Times, reactions: tuple[Reaction, ...], now: datetime, hm: Hm) -> dict[str, Permission]:
+def _permissions(
+    f: _Fold, phase: str, tm: _Times, reactions: tuple[Reaction, ...], now: datetime, hm: Hm
+) -> dict[str, Permission]:
     return dict(
         can_pause=Permission(True) if phase == INFUSING else Permission(False, f"The infusion is not running ({phase})."),
         can_resume=_can_resume(f, phase, reactions, now, hm),
-        can_stop=Permission(True) if phase in (INFUSING, PAUSED)
+        can_stop=Permission(True)
+        if phase in (INFUSING, PAUSED)
         else Permission(False, f"The infusion is not running or paused ({phase})."),
         can_complete_observation=_can_complete(f, phase, tm.obs_end, now, hm),
+    )
+
+
+def _fields(f: _Fold, now: datetime, tm: _Times, phase: str, reactions: tuple[Reaction, ...], hm: Hm) -> dict[str, Any]:
+    """Every MonitorState field but the alerts (and the two warnings, filled in by build_state)."""
+    return dict(
+        dose_id=f.dose_id,
+        now=now,
+        phase=phase,
+        started_at=f.started_at,
+        route=f.route,
+        flush_min=f.flush_min,
+        target_running=f.target,
+        running=tm.running,
+        paused=tm.paused,
+        elapsed=tm.elapsed,
+        pauses=tm.pauses,
+        **_phase_span(f, phase, tm, now),
+        infusion_end_at=tm.infusion_end_at,
+        ended_at=f.ended_at if f.status == "ended" else None,
+        stopped_at=f.stopped_at,
+        stop_reason=f.stop_reason,
+        observation_min_end=tm.obs_min_end,
+        observation_earliest_end=tm.obs_end,
+        observation_closed_at=f.closed_at,
+        observation_outcome=f.close_kind,
+        stability_deadline=f.deadline,
+        deadline_warning=None,
+        resume_warning=None,
+        vitals=tuple(f.vitals),
+        vitals_due=_vitals_due(f, now, tm.infusion_end_at, tm.obs_end),
+        reactions=reactions,
+        discontinuation=_discontinuation(reactions, hm),
+        **_permissions(f, phase, tm, reactions, now, hm),
+        alerts=(),
+        acknowledged=(),
+        deviations=tuple(f.deviations),
+        problems=tuple(f.problems),
+        settings=f.settings,
     )
 
 
@@ -206,26 +308,18 @@ def build_state(f: _Fold, now: datetime, acks: set[str]) -> MonitorState:
     phase = _phase(f)
     reactions = tuple(_reaction(f, r) for r in sorted(f.reactions.values(), key=lambda r: r.number))
     deadline_warning, stability_alert = _stability(f, phase, tm.infusion_end_at, now, hm)
-    fields: dict[str, Any] = dict(
-        dose_id=f.dose_id, now=now, phase=phase, started_at=f.started_at, route=f.route, flush_min=f.flush_min,
-        target_running=f.target, running=tm.running, paused=tm.paused, elapsed=tm.elapsed, pauses=tm.pauses,
-        **_phase_span(f, phase, tm, now),
-        infusion_end_at=tm.infusion_end_at, ended_at=f.ended_at if f.status == "ended" else None,
-        stopped_at=f.stopped_at, stop_reason=f.stop_reason, observation_min_end=tm.obs_min_end,
-        observation_earliest_end=tm.obs_end, observation_closed_at=f.closed_at, observation_outcome=f.close_kind,
-        stability_deadline=f.deadline, deadline_warning=deadline_warning, resume_warning=None,
-        vitals=tuple(f.vitals), vitals_due=_vitals_due(f, now, tm.infusion_end_at, tm.obs_end), reactions=reactions,
-        discontinuation=_discontinuation(reactions, hm), **_permissions(f, phase, tm, reactions, now, hm),
-        alerts=(), acknowledged=(), deviations=tuple(f.deviations), problems=tuple(f.problems), settings=f.settings,
-    )
+    fields = _fields(f, now, tm, phase, reactions, hm)
+    fields["deadline_warning"] = deadline_warning
     state = MonitorState(**fields)
     alerts = _alerts(f, state, stability_alert, hm)
-    return MonitorState(**{
-        **fields,
-        "resume_warning": check_resume(state, now) if phase == PAUSED else None,
-        "alerts": tuple(a for a in alerts if a.id not in acks),
-        "acknowledged": tuple(a for a in alerts if a.id in acks),
-    })
+    return MonitorState(
+        **{
+            **fields,
+            "resume_warning": check_resume(state, now) if phase == PAUSED else None,
+            "alerts": tuple(a for a in alerts if a.id not in acks),
+            "acknowledged": tuple(a for a in alerts if a.id in acks),
+        }
+    )
 
 
 # --- vital signs due (MON-4) ------------------------------------------------------------------------
@@ -269,10 +363,8 @@ def _point_due(f: _Fold, now: datetime, point: VitalsPoint, due: datetime | None
         return VitalsDue(key, point.label, f.started_at, status, done, f.started_at)
     # The window runs from the point's due time to the next scheduled point's due time.
     window_end = next((k for k in known if due is not None and k > due), None)
-    if due is not None:
-        done = f.vitals_for(key, due, window_end)
-    else:  # not yet known: only a set labelled for it counts
-        done = next((v.at for v in f.vitals if v.point == key), None)
+    # A point not yet known: only a set labelled for it counts.
+    done = f.vitals_for(key, due, window_end) if due is not None else next((v.at for v in f.vitals if v.point == key), None)
     if done is not None:
         return VitalsDue(key, point.label, due, "done", done, window_end)
     return VitalsDue(key, point.label, due, _status_for(f, now, due, window_end), None, window_end)

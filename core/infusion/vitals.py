@@ -71,9 +71,7 @@ def unusual_vitals(raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def validate_vitals(
-    raw: Mapping[str, Any], *, confirmed: Iterable[str] = ()
-) -> tuple[dict[str, Any] | None, dict[str, str]]:
+def validate_vitals(raw: Mapping[str, Any], *, confirmed: Iterable[str] = ()) -> tuple[dict[str, Any] | None, dict[str, str]]:
     """Validate one set of vital signs typed as strings.
 
     Returns ``(data, {})`` with ``temp_c`` as an exact decimal string and the others as ints, or

@@ -84,7 +84,10 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
         await pilot.press("k")
         await pilot.pause()
         assert len(screen.state().alerts) == n - 1
-        assert any(e.kind == inf.ALERT_ACKNOWLEDGED and e.actor == "nina" for e in app.ledger.stream_events(app.ledger.patient(pid).stream))
+        assert any(
+            e.kind == inf.ALERT_ACKNOWLEDGED and e.actor == "nina"
+            for e in app.ledger.stream_events(app.ledger.patient(pid).stream)
+        )
 
         await pilot.press("o")
         await pilot.pause()

@@ -63,7 +63,9 @@ async def test_killed_mid_infusion_comes_back_at_the_same_time(tmp_path):
     pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
     make_ready(ledger, clock, pid)
     started_at = clock.now()
-    proc = subprocess.Popen([sys.executable, "-c", RUN_APP, str(path), started_at.isoformat(), pid], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUN_APP, str(path), started_at.isoformat(), pid], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == inf.INFUSING
     finally:

@@ -46,8 +46,7 @@ class BoardScreen(Screen):
         ledger = self.app.ledger
         if getattr(self, "_candidates_seq", None) != ledger.last_seq:
             self._candidates = [
-                p.id for p in ledger.patients()
-                if any(e.kind == inf.INFUSION_STARTED for e in ledger.by_stream.get(p.stream, ()))
+                p.id for p in ledger.patients() if any(e.kind == inf.INFUSION_STARTED for e in ledger.by_stream.get(p.stream, ()))
             ]
             self._candidates_seq = ledger.last_seq
         views = [ledger.view(pid) for pid in self._candidates]
@@ -58,7 +57,14 @@ class BoardScreen(Screen):
         nxt = next((v for v in st.vitals_due if v.status in ("due", "overdue")), None)
         alert = f"! {len(st.alerts)} alert(s)" if st.alerts else ""
         due = f"vitals {nxt.status}" if nxt else alert
-        return (f"{p.name} {p.mrn}", dose.upper(), st.phase, hms(st.phase_left) if st.phase_left is not None else "open", clock_hm(st.phase_ends_at, st.now), due)
+        return (
+            f"{p.name} {p.mrn}",
+            dose.upper(),
+            st.phase,
+            hms(st.phase_left) if st.phase_left is not None else "open",
+            clock_hm(st.phase_ends_at, st.now),
+            due,
+        )
 
     def fill(self) -> None:
         t = self.query_one("#board", DataTable)
@@ -82,7 +88,7 @@ class BoardScreen(Screen):
         for pid, dose, st in items:
             key = f"{pid}|{dose}"
             row = self.row_for(pid, dose, st)
-            for i, (old, new) in enumerate(zip(self.rows[key], row)):
+            for i, (old, new) in enumerate(zip(self.rows[key], row, strict=True)):
                 if old != new:
                     t.update_cell(key, cols[i], literal(new))
             self.rows[key] = row

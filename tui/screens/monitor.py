@@ -19,8 +19,8 @@ from bedside.core.commands import Refusal
 
 from ..text import literal
 from ..widgets.countdown import LiveText, span
-from .dialogs import ConfirmScreen, FieldsDialog
 from .base import identity_line
+from .dialogs import ConfirmScreen, FieldsDialog
 
 
 def clock_hm(at: datetime | None, now: datetime) -> str:
@@ -136,7 +136,7 @@ class MonitorScreen(Screen):
         rule = self._PHASE_KEYS.get(action)
         if rule is None or not self.is_mounted:
             return True
-        return True if rule(self.state()) else False
+        return bool(rule(self.state()))
 
     def tick(self) -> None:
         self.refresh_all()
@@ -174,24 +174,13 @@ class MonitorScreen(Screen):
         t = Text()
         closed = st.observation_closed_at is not None
         if st.started_at:
-            # Wall clock only (the counters are the timer line above): this block is redrawn when
-            # its text changes, minutes at most.
-            if st.phase in (inf.INFUSING, inf.PAUSED):
-                t.append(f"Started {clock_hm(st.started_at, now)} · expected end {clock_hm(st.infusion_end_at, now)}"
-                         f" (start + 60 min + pauses {hm_only(st.paused)}, MON-3)\n")
-                t.append(f"Observation until ≥ {clock_hm(st.observation_min_end, now)} (MON-2)\n")
-            else:
-                ended = "stopped" if st.phase == inf.STOPPED else "ended"
-                t.append(f"Started {clock_hm(st.started_at, now)} · {ended} {clock_hm(st.infusion_end_at, now)}"
-                         f" (paused {hm_only(st.paused)})\n")
-                if closed:
-                    word = "complete" if st.observation_outcome == "completed" else "INCOMPLETE (patient left early, MON-2)"
-                    t.append(f"Observation {word} at {clock_hm(st.observation_closed_at, now)}\n")
-                else:
-                    t.append(f"Observation until ≥ {clock_hm(st.observation_earliest_end or st.observation_min_end, now)} (MON-2)\n")
+            self._wall_clock(t, st, now, closed)
         if st.stability_deadline and not closed:
             left = (st.stability_deadline - now).total_seconds()
-            t.append(f"Bag stable until {clock_hm(st.stability_deadline, now)} ({'in ' + span(left) if left >= 0 else 'PASSED'}) [CONV-STAB-1]\n")
+            t.append(
+                f"Bag stable until {clock_hm(st.stability_deadline, now)} "
+                f"({'in ' + span(left) if left >= 0 else 'PASSED'}) [CONV-STAB-1]\n"
+            )
         nxt = None if closed else next((v for v in st.vitals_due if v.status in ("due", "overdue", "pending")), None)
         if nxt:
             t.append(f"Next vitals: {nxt.label} {clock_hm(nxt.due_at, now)} — {nxt.status.upper()} [{nxt.rule}]\n")
@@ -201,6 +190,36 @@ class MonitorScreen(Screen):
             t.append(f" · grade {r.grade or '?'} · {'resolved (' + str(r.outcome) + ')' if r.resolved_at else 'OPEN'}\n")
         if st.discontinuation:
             t.append(f"⚠ {st.discontinuation.text} [{st.discontinuation.rule}]\n", style="bold")
+        self._more_keys(t, st)
+        for d in st.deviations:
+            t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
+            t.append(d.reason + "\n", style="dim")
+        return t
+
+    @staticmethod
+    def _wall_clock(t: Text, st: inf.MonitorState, now: datetime, closed: bool) -> None:
+        # Wall clock only (the counters are the timer line above): this block is redrawn when
+        # its text changes, minutes at most.
+        if st.phase in (inf.INFUSING, inf.PAUSED):
+            t.append(
+                f"Started {clock_hm(st.started_at, now)} · expected end {clock_hm(st.infusion_end_at, now)}"
+                f" (start + 60 min + pauses {hm_only(st.paused)}, MON-3)\n"
+            )
+            t.append(f"Observation until ≥ {clock_hm(st.observation_min_end, now)} (MON-2)\n")
+        else:
+            ended = "stopped" if st.phase == inf.STOPPED else "ended"
+            t.append(
+                f"Started {clock_hm(st.started_at, now)} · {ended} {clock_hm(st.infusion_end_at, now)}"
+                f" (paused {hm_only(st.paused)})\n"
+            )
+            if closed:
+                word = "complete" if st.observation_outcome == "completed" else "INCOMPLETE (patient left early, MON-2)"
+                t.append(f"Observation {word} at {clock_hm(st.observation_closed_at, now)}\n")
+            else:
+                t.append(f"Observation until ≥ {clock_hm(st.observation_earliest_end or st.observation_min_end, now)} (MON-2)\n")
+
+    @staticmethod
+    def _more_keys(t: Text, st: inf.MonitorState) -> None:
         regrade = " · G correct a grade (prescriber)" if any(r.grade is not None for r in st.reactions) else ""
         if st.phase in (inf.INFUSING, inf.PAUSED):
             t.append(f"More keys: l patient left early · t stop the infusion{regrade}\n", style="dim")
@@ -208,10 +227,6 @@ class MonitorScreen(Screen):
             t.append(f"More keys: l patient left early{regrade}\n", style="dim")
         elif regrade:
             t.append(f"More keys:{regrade[2:]}\n", style="dim")
-        for d in st.deviations:
-            t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
-            t.append(d.reason + "\n", style="dim")
-        return t
 
     def alert_text(self) -> Text:
         st = self.state()
@@ -257,7 +272,9 @@ class MonitorScreen(Screen):
         dry = self.app.ledger.decide(command, self.app.actor)  # the start gate, as core decides it now
         if isinstance(dry, Refusal):
             text = dry.text.removeprefix("Cannot start:\n")
-            await self.app.push_screen_wait(ConfirmScreen("Cannot start", text + "\n\n(press n)", rule="issue 7: verified, prepared, checked"))
+            await self.app.push_screen_wait(
+                ConfirmScreen("Cannot start", text + "\n\n(press n)", rule="issue 7: verified, prepared, checked")
+            )
             return
         # The dose counts as given when its infusion starts (SCHED-6): core records both together.
         self._execute(command)
@@ -279,7 +296,9 @@ class MonitorScreen(Screen):
             self.notify(st.can_resume.reason, severity="warning", timeout=10)
             return
         warning = st.resume_warning  # CONV-STAB-3, computed by core (inf.check_resume)
-        if warning and not await self.app.push_screen_wait(ConfirmScreen("Resume after the stability deadline?", warning + "\n\nResume anyway?", rule="CONV-STAB-3")):
+        if warning and not await self.app.push_screen_wait(
+            ConfirmScreen("Resume after the stability deadline?", warning + "\n\nResume anyway?", rule="CONV-STAB-3")
+        ):
             return
         self._execute(inf.ResumeInfusion(self.pid, self.dose_id, confirmed=bool(warning)))
 
@@ -302,7 +321,9 @@ class MonitorScreen(Screen):
         data = await self.app.push_screen_wait(FieldsDialog(title, fields, validate))
         if data is None:
             return False
-        return self._execute(inf.RecordVitals(self.pid, self.dose_id, values=seen["raw"], confirmed=seen["confirmed"], point=point))
+        return self._execute(
+            inf.RecordVitals(self.pid, self.dose_id, values=seen["raw"], confirmed=seen["confirmed"], point=point)
+        )
 
     @work(exclusive=True)
     async def action_vitals(self) -> None:
@@ -317,47 +338,78 @@ class MonitorScreen(Screen):
         st = self.state()
         open_r = next((r for r in st.reactions if r.resolved_at is None), None)
         if open_r is None:
-            d = await self.app.push_screen_wait(FieldsDialog("Infusion reaction: symptoms (the infusion pauses at once)", [("symptoms", "Symptoms", "text")],
-                                                             self._required("symptoms", "Symptoms: required.")))
-            if d is None or not self._execute(inf.StartReaction(self.pid, self.dose_id, symptoms=d["symptoms"])):
+            symptoms = await self._ask_text(
+                "Infusion reaction: symptoms (the infusion pauses at once)", "symptoms", "Symptoms", "Symptoms: required."
+            )
+            if symptoms is None or not self._execute(inf.StartReaction(self.pid, self.dose_id, symptoms=symptoms)):
                 return
             open_r = self.state().reactions[-1]
         n = open_r.number
-        if open_r.vitals_at is None:
-            if not await self.ask_vitals(point=f"reaction:{n}"):
-                return
+        if open_r.vitals_at is None and not await self.ask_vitals(point=f"reaction:{n}"):
+            return
         if open_r.grade is None and not await self._grade(n):
             return
         open_r = self._reaction_of(n)
         if not open_r.notified:
-            d = await self.app.push_screen_wait(FieldsDialog("Who was notified?", [("who", "Who (name, role)", "text")],
-                                                             self._required("who", "Who was notified: required.")))
-            if d is None or not self._execute(inf.NotifyReaction(self.pid, self.dose_id, reaction=n, who=d["who"])):
+            who = await self._ask_text("Who was notified?", "who", "Who (name, role)", "Who was notified: required.")
+            if who is None or not self._execute(inf.NotifyReaction(self.pid, self.dose_id, reaction=n, who=who)):
                 return
         if not open_r.treatments:
-            d = await self.app.push_screen_wait(FieldsDialog("Treatment given", [("treatment", "Treatment (or 'none')", "text")],
-                                                             self._required("treatment", "Treatment: required ('none' if none).")))
-            if d is None or not self._execute(inf.TreatReaction(self.pid, self.dose_id, reaction=n, treatment=d["treatment"])):
+            treatment = await self._ask_text(
+                "Treatment given", "treatment", "Treatment (or 'none')", "Treatment: required ('none' if none)."
+            )
+            if treatment is None or not self._execute(inf.TreatReaction(self.pid, self.dose_id, reaction=n, treatment=treatment)):
                 return
-        open_r = self._reaction_of(n)
-        severe = inf.is_severe(open_r.grade)
-        choices = [("Stop this infusion", "stop")] if severe else [("Resume at the same rate (CONV-IRR-2)", "resume"), ("Stop this infusion", "stop")]
-        d = await self.app.push_screen_wait(FieldsDialog("Outcome", [("outcome", "Outcome", "choice", choices)],
-                                                         lambda raw: ({"outcome": raw["outcome"]}, {} if raw["outcome"] else {"outcome": "Outcome: choose one."})))
-        if d is None:
-            return
-        self._execute(inf.ResolveReaction(self.pid, self.dose_id, reaction=n, outcome=d["outcome"]))
+        await self._outcome(n)
+
+    async def _ask_text(self, title: str, name: str, label: str, required: str) -> str | None:
+        """One text field in a dialog (None: cancelled)."""
+        d = await self.app.push_screen_wait(FieldsDialog(title, [(name, label, "text")], self._required(name, required)))
+        return None if d is None else d[name]
+
+    async def _outcome(self, n: int) -> None:
+        """Ask for reaction ``n``'s outcome (a severe reaction can only stop: CONV-IRR-1) and record it."""
+        severe = inf.is_severe(self._reaction_of(n).grade)
+        choices = (
+            [("Stop this infusion", "stop")]
+            if severe
+            else [("Resume at the same rate (CONV-IRR-2)", "resume"), ("Stop this infusion", "stop")]
+        )
+        d = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Outcome",
+                [("outcome", "Outcome", "choice", choices)],
+                lambda raw: ({"outcome": raw["outcome"]}, {} if raw["outcome"] else {"outcome": "Outcome: choose one."}),
+            )
+        )
+        if d is not None:
+            self._execute(inf.ResolveReaction(self.pid, self.dose_id, reaction=n, outcome=d["outcome"]))
 
     async def _grade(self, n: int) -> bool:
         """Ask for reaction ``n``'s CTCAE grade and record it."""
-        choices = [("Grade 1 — mild, transient", "1"), ("Grade 2 — interrupt, responds promptly", "2"), ("Grade 3 — severe, prolonged", "3"),
-                   ("Grade 4 — life-threatening", "4"), ("Anaphylaxis", "anaphylaxis")]
-        d = await self.app.push_screen_wait(FieldsDialog("CTCAE grade (v5, CTCAE-1)", [("grade", "Grade", "choice", choices)],
-                                                         lambda raw: ({"grade": raw["grade"]}, {} if raw["grade"] else {"grade": "Grade: choose one."})))
+        choices = [
+            ("Grade 1 — mild, transient", "1"),
+            ("Grade 2 — interrupt, responds promptly", "2"),
+            ("Grade 3 — severe, prolonged", "3"),
+            ("Grade 4 — life-threatening", "4"),
+            ("Anaphylaxis", "anaphylaxis"),
+        ]
+        d = await self.app.push_screen_wait(
+            FieldsDialog(
+                "CTCAE grade (v5, CTCAE-1)",
+                [("grade", "Grade", "choice", choices)],
+                lambda raw: ({"grade": raw["grade"]}, {} if raw["grade"] else {"grade": "Grade: choose one."}),
+            )
+        )
         if d is None or not self._execute(inf.GradeReaction(self.pid, self.dose_id, reaction=n, grade=d["grade"])):
             return False
         if self._reaction_of(n).severe:
-            self.notify("Severe or life-threatening: the infusion is stopped; permanent discontinuation needs a prescriber (CONV-IRR-1, MOD-NH-3).", severity="error", timeout=15)
+            self.notify(
+                "Severe or life-threatening: the infusion is stopped; permanent discontinuation needs a prescriber "
+                "(CONV-IRR-1, MOD-NH-3).",
+                severity="error",
+                timeout=15,
+            )
         return True
 
     @work(exclusive=True)
@@ -381,10 +433,14 @@ class MonitorScreen(Screen):
                 errors["reason"] = "Reason: required (why the recorded grade was wrong)."
             return ({"grade": raw.get("grade"), "reason": (raw.get("reason") or "").strip()}, errors)
 
-        d = await self.app.push_screen_wait(FieldsDialog(
-            f"Correct the grade of reaction {r.number} (now {r.grade}; CONV-IRR-1)",
-            [("grade", "Correct grade", "choice", choices), ("reason", "Reason", "text")], validate,
-            note="Only a prescriber's recorded correction replaces the grade; the old grade stays on the record."))
+        d = await self.app.push_screen_wait(
+            FieldsDialog(
+                f"Correct the grade of reaction {r.number} (now {r.grade}; CONV-IRR-1)",
+                [("grade", "Correct grade", "choice", choices), ("reason", "Reason", "text")],
+                validate,
+                note="Only a prescriber's recorded correction replaces the grade; the old grade stays on the record.",
+            )
+        )
         if d is None:
             return
         actor = self.app.actor
@@ -392,7 +448,9 @@ class MonitorScreen(Screen):
         if signer:
             from .dialogs import AuthScreen
 
-            user = await self.app.push_screen_wait(AuthScreen(signer, "A reaction's grade is corrected by a prescriber (CONV-IRR-1)."))
+            user = await self.app.push_screen_wait(
+                AuthScreen(signer, "A reaction's grade is corrected by a prescriber (CONV-IRR-1).")
+            )
             if user is None:
                 return
             actor = user.username
@@ -418,9 +476,12 @@ class MonitorScreen(Screen):
             self.notify("Observation is not open.", severity="warning")
             return
         self.app.push_screen(
-            FieldsDialog("Patient left before observation ended (MON-2 deviation)", [("reason", "Why", "text")],
-                         self._required("reason", "Why: required."),
-                         note="Recorded with your name and the time; the next pre-dose check shows it."),
+            FieldsDialog(
+                "Patient left before observation ended (MON-2 deviation)",
+                [("reason", "Why", "text")],
+                self._required("reason", "Why: required."),
+                note="Recorded with your name and the time; the next pre-dose check shows it.",
+            ),
             lambda d: d and self._execute(inf.RecordLeftEarly(self.pid, self.dose_id, reason=d["reason"])),
         )
 

@@ -30,8 +30,13 @@ def given_c1d1(store, clock, key):
     assert not gate.blockers, gate.blockers
     now = clock.now()
     stream = p.stream
-    ledger.append(stream, lambda: [NewEvent(stream, inf.INFUSION_STARTED, "nina", now, inf.event_data(inf.INFUSION_STARTED, "c1d1", now)),
-                                   NewEvent(stream, sch.DOSE_GIVEN, "nina", now, gate.given)])
+    ledger.append(
+        stream,
+        lambda: [
+            NewEvent(stream, inf.INFUSION_STARTED, "nina", now, inf.event_data(inf.INFUSION_STARTED, "c1d1", now)),
+            NewEvent(stream, sch.DOSE_GIVEN, "nina", now, gate.given),
+        ],
+    )
     return ledger, p
 
 
@@ -41,9 +46,15 @@ def react(ledger, clock, p, grade, actor="nina", correction: str | None = None):
     now = clock.now()
     events = []
     if correction is None:
-        events.append(NewEvent(stream, inf.REACTION_STARTED, actor, now, inf.event_data(inf.REACTION_STARTED, "c1d1", now, symptoms="rigors")))
+        events.append(
+            NewEvent(
+                stream, inf.REACTION_STARTED, actor, now, inf.event_data(inf.REACTION_STARTED, "c1d1", now, symptoms="rigors")
+            )
+        )
     extra = {"correction_reason": correction} if correction else {}
-    events.append(NewEvent(stream, inf.REACTION_GRADED, actor, now, inf.event_data(inf.REACTION_GRADED, "c1d1", now, grade=grade, **extra)))
+    events.append(
+        NewEvent(stream, inf.REACTION_GRADED, actor, now, inf.event_data(inf.REACTION_GRADED, "c1d1", now, grade=grade, **extra))
+    )
     ledger.append(stream, lambda: events)
 
 
@@ -90,7 +101,14 @@ def test_a_later_lower_grade_without_a_correction_does_not_lift_it(given_c1d1, c
     stream = p.stream
     clock.advance(minutes=1)
     now = clock.now()
-    ledger.append(stream, lambda: [NewEvent(stream, inf.REACTION_GRADED, "nina", now, inf.event_data(inf.REACTION_GRADED, "c1d1", now, grade=2, reaction=1))])
+    ledger.append(
+        stream,
+        lambda: [
+            NewEvent(
+                stream, inf.REACTION_GRADED, "nina", now, inf.event_data(inf.REACTION_GRADED, "c1d1", now, grade=2, reaction=1)
+            )
+        ],
+    )
     _tl, refused, verdict, _gate = paths(ledger, p)
     assert "CONV-IRR-1" in refused and verdict.overall == "DISCONTINUE"
 
@@ -124,8 +142,9 @@ def test_without_roles_no_correction_is_trusted(given_c1d1, clock):
 def test_the_discontinuation_record_answers_it(given_c1d1, clock):
     ledger, p = given_c1d1
     react(ledger, clock, p, 3)
-    ledger.schedule_event("priya", p.id, sch.TREATMENT_DISCONTINUED,
-                          lambda tl: sch.check_discontinue(tl, "severe_infusion_reaction", "", tl.today))
+    ledger.schedule_event(
+        "priya", p.id, sch.TREATMENT_DISCONTINUED, lambda tl: sch.check_discontinue(tl, "severe_infusion_reaction", "", tl.today)
+    )
     tl = ledger.timeline(p.id)
     assert tl.discontinued and not [x for x in tl.proposals if x.rule == "CONV-IRR-1"]
     assert any("discontinued" in b.lower() for b in start_gate(ledger, p.id, "c1d8").blockers)

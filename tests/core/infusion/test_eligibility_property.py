@@ -7,7 +7,6 @@ and the start gate never disagree about whether a dose may be given."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -19,18 +18,29 @@ from bedside.core import predose_records as pr
 from bedside.core import preparation as prep
 from bedside.core import schedule as sch
 from bedside.core.clock import FakeClock, local_date
-from bedside.core.demo import seed
+from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.eligibility import _RULE_ID, DISCONTINUE, may_give, severe_reactions
 from bedside.core.events import Event, NewEvent, iso_utc
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
-from bedside.core.demo import DEMO_KEY
 from bedside.core.workflow import gate
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 DOSES = ("c1d1", "c1d8", "c1d15", "c2d1")
-LABS = {"alp": "96", "alp_uln": "120", "alt": "31", "alt_uln": "40", "anc": "1.8", "ast": "28", "ast_uln": "40",
-        "bilirubin": "0.8", "bilirubin_uln": "1.2", "bilirubin_unit": "mg/dL", "platelet_transfusion": "no", "platelets": "112"}
+LABS = {
+    "alp": "96",
+    "alp_uln": "120",
+    "alt": "31",
+    "alt_uln": "40",
+    "anc": "1.8",
+    "ast": "28",
+    "ast_uln": "40",
+    "bilirubin": "0.8",
+    "bilirubin_uln": "1.2",
+    "bilirubin_unit": "mg/dL",
+    "platelet_transfusion": "no",
+    "platelets": "112",
+}
 ROLES = {"nina": "nurse", "phil": "pharmacist", "priya": "prescriber"}
 
 
@@ -87,44 +97,96 @@ def act(r: Record, action: tuple) -> None:
         elif name == "premeds":  # for every dose at once: the verdict can then say PROCEED on any day
             for dc, dd in ((int(x[1]), int(x[3:])) for x in DOSES):
                 for cls in ("corticosteroid", "antipyretic", "antihistamine"):
-                    r.put(pr.PREMED, {"cycle": dc, "day": dd, "drug_class": cls, "drug": cls, "dose": "std",
-                                      "given_at": iso_utc(r.now - timedelta(minutes=30))})
-                r.put(pr.IDENTITY, {"cycle": dc, "day": dd, "method": "typed", "name": r.p.name, "dob": r.p.identity["dob"], "mrn": r.p.mrn})
+                    r.put(
+                        pr.PREMED,
+                        {
+                            "cycle": dc,
+                            "day": dd,
+                            "drug_class": cls,
+                            "drug": cls,
+                            "dose": "std",
+                            "given_at": iso_utc(r.now - timedelta(minutes=30)),
+                        },
+                    )
+                r.put(
+                    pr.IDENTITY,
+                    {"cycle": dc, "day": dd, "method": "typed", "name": r.p.name, "dob": r.p.identity["dob"], "mrn": r.p.mrn},
+                )
                 r.put(pr.CHECKLIST, {"cycle": dc, "day": dd, "emergency_ready": True})
             r.put(pr.ECG, {"date": r.today.isoformat()})
             r.put(pr.ELECTROLYTES, {"date": r.today.isoformat()})
         elif name == "labs":  # a fresh panel after the previous dose (CONV-LAB-5)
             r.put("intake.labs", {**LABS, "collected_on": r.today.isoformat()})
-            r.put("intake.measurement", {"bsa_formula": "mosteller", "bsa_m2": "1.818118685772619068583692414562150312134",
-                                         "height_cm": "170", "weight_kg": "70", "measured_on": r.today.isoformat()})
+            r.put(
+                "intake.measurement",
+                {
+                    "bsa_formula": "mosteller",
+                    "bsa_m2": "1.818118685772619068583692414562150312134",
+                    "height_cm": "170",
+                    "weight_kg": "70",
+                    "measured_on": r.today.isoformat(),
+                },
+            )
         elif name == "prepare":
             dose = r.tl().dose(c, d)
             if dose is None or dose.level is None:
                 return
-            r.put_new(prep.calculation_event(r.p.stream, "phil", r.now, dose_id, c, d, dose.level, "Table 1",
-                                             r.p.current("measurement"), "mosteller"))
+            r.put_new(
+                prep.calculation_event(
+                    r.p.stream, "phil", r.now, dose_id, c, d, dose.level, "Table 1", r.p.current("measurement"), "mosteller"
+                )
+            )
             r.put_new(prep.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now, "reconstituted", r.now))
             r.put_new(prep.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now, "diluted", r.now, "refrigerated"))
-            r.put_new(prep.verification_event(r.prep(dose_id), r.p.stream, "nina", "nurse", r.now, r.prep(dose_id).calculation.expected()))
+            r.put_new(
+                prep.verification_event(
+                    r.prep(dose_id), r.p.stream, "nina", "nurse", r.now, r.prep(dose_id).calculation.expected()
+                )
+            )
         elif name == "fridge":
-            r.put_new(prep.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now,
-                                      "bag_refrigerated" if x % 2 else "bag_removed", r.now))
+            r.put_new(
+                prep.step_event(
+                    r.prep(dose_id),
+                    r.p.stream,
+                    "phil",
+                    "pharmacist",
+                    r.now,
+                    "bag_refrigerated" if x % 2 else "bag_removed",
+                    r.now,
+                )
+            )
         elif name == "infuse":
             g = gate(r.p, r.events, dose_id, r.now, r.today, r.roles, "mosteller")
             if g.blockers:
                 return
-            r.put(inf.INFUSION_STARTED, inf.event_data(inf.INFUSION_STARTED, dose_id, r.now, route=g.route, flush_min=g.flush_min,
-                                                       stability_deadline=g.stability_deadline, label_deadline=g.label_deadline))
+            r.put(
+                inf.INFUSION_STARTED,
+                inf.event_data(
+                    inf.INFUSION_STARTED,
+                    dose_id,
+                    r.now,
+                    route=g.route,
+                    flush_min=g.flush_min,
+                    stability_deadline=g.stability_deadline,
+                    label_deadline=g.label_deadline,
+                ),
+            )
             r.put(sch.DOSE_GIVEN, g.given)
         elif name == "react":
             r.put(inf.REACTION_STARTED, inf.event_data(inf.REACTION_STARTED, dose_id, r.now, symptoms="rigors"))
-            r.put(inf.REACTION_GRADED, inf.event_data(inf.REACTION_GRADED, dose_id, r.now, grade=[1, 2, 3, 4, "anaphylaxis"][x % 5]))
+            r.put(
+                inf.REACTION_GRADED, inf.event_data(inf.REACTION_GRADED, dose_id, r.now, grade=[1, 2, 3, 4, "anaphylaxis"][x % 5])
+            )
         elif name == "correct":
             mon = inf.monitor(r.events, dose_id, r.now)
             if not mon.reactions:
                 return
             actor, role = ("priya", "prescriber") if x % 2 else ("nina", "nurse")
-            r.put(inf.REACTION_GRADED, inf.grade_correction_data(mon, mon.reactions[-1].number, 1 + x % 2, "re-assessed", role, r.now), actor)
+            r.put(
+                inf.REACTION_GRADED,
+                inf.grade_correction_data(mon, mon.reactions[-1].number, 1 + x % 2, "re-assessed", role, r.now),
+                actor,
+            )
         elif name == "hold":
             r.put(sch.DOSE_HELD, sch.check_hold(r.tl(), c, d, "Grade 2 rash", "non_hematologic"))
         elif name == "recover":
@@ -133,7 +195,11 @@ def act(r: Record, action: tuple) -> None:
             props = [p for p in r.tl().proposals if p.needs_role == "prescriber"]
             if props:
                 p = props[x % len(props)]
-                r.put(sch.PROPOSAL_DECIDED, sch.check_decide(r.tl(), p.id, "confirmed" if x % 3 else "declined", "judgement", "prescriber"), "priya")
+                r.put(
+                    sch.PROPOSAL_DECIDED,
+                    sch.check_decide(r.tl(), p.id, "confirmed" if x % 3 else "declined", "judgement", "prescriber"),
+                    "priya",
+                )
         elif name == "discontinue":
             r.put(sch.TREATMENT_DISCONTINUED, sch.check_discontinue(r.tl(), "severe_infusion_reaction", "", r.today), "priya")
     except (ValueError, KeyError, AttributeError, TypeError):
@@ -141,8 +207,28 @@ def act(r: Record, action: tuple) -> None:
 
 
 ACTIONS = st.tuples(
-    st.sampled_from(["wait", "start", "premeds", "prepare", "fridge", "infuse", "react", "correct", "hold", "recover",
-                     "decide", "discontinue", "infuse", "premeds", "prepare", "labs", "labs", "wait"]),
+    st.sampled_from(
+        [
+            "wait",
+            "start",
+            "premeds",
+            "prepare",
+            "fridge",
+            "infuse",
+            "react",
+            "correct",
+            "hold",
+            "recover",
+            "decide",
+            "discontinue",
+            "infuse",
+            "premeds",
+            "prepare",
+            "labs",
+            "labs",
+            "wait",
+        ]
+    ),
     st.sampled_from(DOSES),
     st.integers(0, 30),
 )
@@ -184,11 +270,31 @@ def check_paths(r: Record) -> None:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.lists(ACTIONS, min_size=1, max_size=25))
-@example([("premeds", "c1d1", 0), ("labs", "c1d1", 0), ("prepare", "c1d1", 0), ("infuse", "c1d1", 0),
-          ("wait", "c1d1", 2), ("labs", "c1d1", 0), ("prepare", "c1d8", 0), ("premeds", "c1d8", 0),
-          ("wait", "c1d1", 3), ("wait", "c1d1", 2), ("wait", "c1d1", 2), ("labs", "c1d1", 0), ("premeds", "c1d8", 0),
-          ("react", "c1d1", 2), ("correct", "c1d1", 1), ("hold", "c1d8", 0), ("wait", "c1d1", 4), ("wait", "c1d1", 4),
-          ("recover", "c1d8", 0), ("decide", "c1d1", 1), ("decide", "c1d1", 1)])
+@example(
+    [
+        ("premeds", "c1d1", 0),
+        ("labs", "c1d1", 0),
+        ("prepare", "c1d1", 0),
+        ("infuse", "c1d1", 0),
+        ("wait", "c1d1", 2),
+        ("labs", "c1d1", 0),
+        ("prepare", "c1d8", 0),
+        ("premeds", "c1d8", 0),
+        ("wait", "c1d1", 3),
+        ("wait", "c1d1", 2),
+        ("wait", "c1d1", 2),
+        ("labs", "c1d1", 0),
+        ("premeds", "c1d8", 0),
+        ("react", "c1d1", 2),
+        ("correct", "c1d1", 1),
+        ("hold", "c1d8", 0),
+        ("wait", "c1d1", 4),
+        ("wait", "c1d1", 4),
+        ("recover", "c1d8", 0),
+        ("decide", "c1d1", 1),
+        ("decide", "c1d1", 1),
+    ]
+)
 def test_every_path_agrees_after_every_event(base, actions):
     r = Record(*base)
     act(r, ("start", "c1d1", 0))

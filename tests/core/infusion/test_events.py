@@ -30,7 +30,7 @@ def _fixture_events(tmp_path):
 def test_every_infusion_kind_has_one_class_and_the_old_names_are_its_kind():
     assert set(inf.PAYLOADS) == set(inf.KINDS) == set(inf.DOSE_KINDS) | {inf.ALERT_ACKNOWLEDGED}
     for kind, cls in inf.PAYLOADS.items():
-        assert EVENT_TYPES[kind] is cls and cls.KIND == kind
+        assert EVENT_TYPES[kind] is cls and kind == cls.KIND
     assert inf.INFUSION_STARTED == "infusion.started" and inf.ALERT_ACKNOWLEDGED == "alert.acknowledged"
 
 
@@ -60,8 +60,19 @@ def test_payloads_write_what_event_data_wrote():
         (inf.OBSERVATION_INCOMPLETE, {"reason": "left"}),
         (inf.OBSERVATION_INCOMPLETE, {"reason": "left", "who": "mother"}),
         (inf.VITALS_RECORDED, {"temp_c": "37.0", "hr": 80, "sys": 120, "dia": 75, "rr": 16, "spo2": 98}),
-        (inf.VITALS_RECORDED, {"temp_c": "39.5", "hr": 80, "sys": 120, "dia": 75, "rr": 16, "spo2": 98,
-                               "confirmed_unusual": ["temp_c"], "point": "reaction:1"}),
+        (
+            inf.VITALS_RECORDED,
+            {
+                "temp_c": "39.5",
+                "hr": 80,
+                "sys": 120,
+                "dia": 75,
+                "rr": 16,
+                "spo2": 98,
+                "confirmed_unusual": ["temp_c"],
+                "point": "reaction:1",
+            },
+        ),
         (inf.REACTION_STARTED, {"symptoms": "rash"}),
         (inf.REACTION_GRADED, {"grade": 2}),
         (inf.REACTION_GRADED, {"grade": "anaphylaxis", "reaction": 1, "correction_reason": "re-read"}),

@@ -3,7 +3,7 @@ WARN-ALERT-1 and the timelines T1, T5 and T7 of §18.4 (fake times throughout)."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from bedside.core import rules
 from bedside.core.events import Event
 from bedside.core.stability import PrepTimes, deadlines, infusion_end, observation_earliest_end
 
-UTC = timezone.utc
+UTC = UTC
 DOSE = "c1d8"
 
 
@@ -30,7 +30,9 @@ class Log:
         self.stream = stream
         self.events: list[Event] = []
 
-    def add(self, kind: str, when: datetime, *, dose: str = DOSE, written: datetime | None = None, actor: str = "nina", **fields: Any) -> Event:
+    def add(
+        self, kind: str, when: datetime, *, dose: str = DOSE, written: datetime | None = None, actor: str = "nina", **fields: Any
+    ) -> Event:
         data = inf.event_data(kind, dose, when, **fields)
         return self._append(kind, data, written or when, actor)
 
@@ -331,7 +333,11 @@ def test_observation_incomplete_is_a_deviation() -> None:
     assert s.observation_outcome == "incomplete" and not s.active
     (dev,) = s.deviations
     assert (dev.kind, dev.at, dev.who, dev.reason, dev.rule) == (
-        "observation_incomplete", at(13, 40), "noah", "patient discharged himself", "MON-2"
+        "observation_incomplete",
+        at(13, 40),
+        "noah",
+        "patient discharged himself",
+        "MON-2",
     )
 
 
@@ -527,7 +533,9 @@ def test_vitals_schedule_statuses() -> None:
 
 
 def test_site_schedule_offsets() -> None:
-    site = inf.MonitorSettings(vitals_schedule=[("before_start", 0), ("start", 15), ("end", 0), ("end", 30), ("observation_end", 0)])
+    site = inf.MonitorSettings(
+        vitals_schedule=[("before_start", 0), ("start", 15), ("end", 0), ("end", 30), ("observation_end", 0)]
+    )
     log = Log()
     log.vitals(at(12, 0))
     log.start(at(12, 10))
@@ -582,7 +590,10 @@ def test_validate_vitals() -> None:
 def test_event_data_validation() -> None:
     data = inf.event_data(inf.INFUSION_STARTED, DOSE, at(12, 10), route="bag", stability_deadline=at(15, 30))
     assert data == {
-        "dose_id": DOSE, "at": "2025-03-10T12:10:00.000000Z", "route": "bag", "flush_min": 0,
+        "dose_id": DOSE,
+        "at": "2025-03-10T12:10:00.000000Z",
+        "route": "bag",
+        "flush_min": 0,
         "stability_deadline": "2025-03-10T15:30:00.000000Z",
     }
     with pytest.raises(ValueError, match="Reason"):
@@ -695,12 +706,15 @@ def test_property_running_plus_paused_is_elapsed(seq: tuple[datetime, list[tuple
 # --- issue 15, defect 5: one consistent counter pair (MON-3, MON-2) ----------------------------------
 
 
-@pytest.mark.parametrize("now, counted, left", [
-    (at(10, 20), 20, 40),  # at the pause
-    (at(10, 49), 20, 40),  # paused: neither moves (MON-3: paused time excluded)
-    (at(11, 1), 31, 29),   # T5: resumed 10:50 at the same rate
-    (at(11, 29), 59, 1),
-])
+@pytest.mark.parametrize(
+    "now, counted, left",
+    [
+        (at(10, 20), 20, 40),  # at the pause
+        (at(10, 49), 20, 40),  # paused: neither moves (MON-3: paused time excluded)
+        (at(11, 1), 31, 29),  # T5: resumed 10:50 at the same rate
+        (at(11, 29), 59, 1),
+    ],
+)
 def test_timer_pair_after_a_pause_is_running_time_of_60_and_time_left(now, counted, left) -> None:
     """T5: the pair is running time of the 60 minutes and what is left; they always add up to 60,
     while the wall-clock start and the expected end (start + 60 min + pauses) are given apart."""
@@ -744,15 +758,18 @@ def test_timer_pair_in_observation_and_none_once_complete() -> None:
 # --- issue 15: a grade correction is a prescriber's, with a reason (CONV-IRR-1, CONV-OVR-1) ------------
 
 
-@pytest.mark.parametrize("role, reason, grade, error", [
-    ("nurse", "rash only", 2, "only a prescriber"),
-    ("pharmacist", "rash only", 2, "only a prescriber"),
-    ("prescriber", "   ", 2, "Reason: required"),
-    ("prescriber", "", 2, "Reason: required"),
-    ("prescriber", "rash only", 3, "already Grade 3"),
-    ("prescriber", "rash only", 7, "Grade: CTCAE"),
-    ("prescriber", "rash only", 2, None),
-])
+@pytest.mark.parametrize(
+    "role, reason, grade, error",
+    [
+        ("nurse", "rash only", 2, "only a prescriber"),
+        ("pharmacist", "rash only", 2, "only a prescriber"),
+        ("prescriber", "   ", 2, "Reason: required"),
+        ("prescriber", "", 2, "Reason: required"),
+        ("prescriber", "rash only", 3, "already Grade 3"),
+        ("prescriber", "rash only", 7, "Grade: CTCAE"),
+        ("prescriber", "rash only", 2, None),
+    ],
+)
 def test_grade_correction_needs_a_prescriber_and_a_reason(role, reason, grade, error) -> None:
     log = Log()
     log.start(at(10, 0))

@@ -90,7 +90,7 @@ def _check(backend: str, target: str, pids: list[str], outcomes: list[list[tuple
     the store holds one start and one dose.given per dose, and its chain is intact."""
     errors = [o[1] for side in outcomes for o in side if o[0] == "error"]
     assert not errors, errors[0]
-    for i, pid in enumerate(pids):
+    for i in range(len(pids)):
         got = sorted(side[i][0] for side in outcomes)
         assert got == ["ok", "refused"], (i, [side[i] for side in outcomes])
         won = next(side[i][1] for side in outcomes if side[i][0] == "ok")
@@ -102,8 +102,9 @@ def _check(backend: str, target: str, pids: list[str], outcomes: list[list[tuple
         for pid in pids:
             kinds = Counter(e.kind for e in store.read(PATIENT_PREFIX + pid))
             assert kinds[inf.INFUSION_STARTED] == 1 and kinds[DoseGiven.KIND] == 1, (pid, kinds)
-        report = verify_log(store, store.anchor.read() if store.anchor is not None else None,
-                            anchor_expected=store.anchor is not None)
+        report = verify_log(
+            store, store.anchor.read() if store.anchor is not None else None, anchor_expected=store.anchor is not None
+        )
         assert report.ok, report.problems
     finally:
         store.close()
@@ -177,8 +178,9 @@ def _race_processes(backend: str, target: str) -> None:
     pids, now = _ready_patients(backend, target, ROUNDS)
     ctx = multiprocessing.get_context("spawn")
     together, results = ctx.Barrier(len(USERS)), ctx.Queue()
-    procs = [ctx.Process(target=_terminal_process, args=(backend, target, u, pids, now.isoformat(), together, results))
-             for u in USERS]
+    procs = [
+        ctx.Process(target=_terminal_process, args=(backend, target, u, pids, now.isoformat(), together, results)) for u in USERS
+    ]
     for p in procs:
         p.start()
     got = {user: (out, lost) for user, out, lost in (results.get(timeout=180) for _ in procs)}
