@@ -15,8 +15,15 @@ from .auth import USERS_STREAM, SiteKey
 from .calc import bsa
 from .demo_users import DEMO_PIN, DEMO_USERS  # noqa: F401  (re-exported)
 from .clock import Clock, local_date
-from .events import NewEvent
+from .events import EVENT_TYPES, NewEvent, Payload
 from .store import EventStore
+
+from .auth.events import UserCreated
+from .infusion.events import InfusionStarted, VitalsRecorded
+from .intake.events import LabsRecorded, MeasurementRecorded
+from .predose.events import ChecklistRecorded, IdentityConfirmed, PremedGiven, VerdictRecorded
+from .preparation.events import PrepCalculated, PrepStep, PrepVerification
+from .schedule.events import CycleStarted, DoseGiven
 
 DEMO_KEY = SiteKey(None, bytes.fromhex("6465" * 16))
 _HASH_1234 = "$argon2id$v=19$m=7168,t=5,p=1$uDKZjxJX05VBtHyRygH4LQ$/evIgiHZablbzIP/D9Kw/FrrGi4qSKN5XdgMGKMvbfU"
@@ -54,6 +61,11 @@ def demo_patients(today: date) -> list[dict]:
             "blasts": {"collected_on": _d(today, -1), "wbc": "30", "blast_pct": "40"},
             "hsct": {"plan": "undecided"},
         },
+    ] + _later_patients(today)
+
+
+def _later_patients(today: date) -> list[dict]:
+    return [
         {
             "identity": {"name": "LINDQVIST, Maja", "dob": _d(today, -11 * 365 - 40), "mrn": "MRN-200518", "sex": "female"},
             "diagnosis": {"disease_status": "relapsed", "cd22": "positive", "allergies": "none known"},
@@ -90,14 +102,18 @@ def demo_patients(today: date) -> list[dict]:
     ]
 
 
+def _typed(cls: type[Payload], data: dict) -> Payload:
+    """The payload built from its class (an unknown key is a TypeError: the demo cannot drift)."""
+    return cls(**data)
+
+
 def seed_users(store: EventStore, clock: Clock) -> None:
     """Write the demo users (PIN 1234) to an empty users log."""
     now = clock.now()
     store.append(
         USERS_STREAM,
         0,
-        [NewEvent(USERS_STREAM, "user.created", "system", now, {"username": u, "full_name": n, "role": r, "pin_hash": _HASH_1234})
-         for u, n, r in DEMO_USERS],
+        [UserCreated(username=u, full_name=n, role=r, pin_hash=_HASH_1234).new(USERS_STREAM, "system", now) for u, n, r in DEMO_USERS],
     )
 
 
@@ -121,7 +137,7 @@ def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
             elif section == "blasts":
                 data["derived_from"] = "absolute"
             at = now - timedelta(days=10) + timedelta(minutes=len(events))
-            events.append(NewEvent(stream, intake.SECTIONS[section].kind, actors.get(section, "nina"), at, data))
+            events.append(_typed(EVENT_TYPES[intake.SECTIONS[section].kind], data).new(stream, actors.get(section, "nina"), at))
         if sections["identity"]["mrn"] == "MRN-100590":
             events += _treatment_in_progress(stream, now, today)
         final: list[NewEvent] = []
@@ -134,13 +150,14 @@ def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
                 d = calc_ev.data
                 expected = {"bsa_m2": str(bsa(Decimal(d["height_cm"]), Decimal(d["weight_kg"])).shown), "level_mg_m2": d["level_mg_m2"],
                             "dose_mg": d["dose_mg"], "withdraw_ml": d["withdraw_ml"]}
-                final.append(NewEvent(stream, "prep.verification", "noah", start - timedelta(minutes=10), {
-                    "dose_id": "c1d8", "calc_version": version, "entered": expected, "expected": expected, "matched": True, "mismatches": []}))
-                final.append(NewEvent(stream, "predose.verdict", "nina", start - timedelta(minutes=2), {"cycle": 1, "day": 8, "overall": "PROCEED", "deciding": []}))
+                final.append(_typed(PrepVerification, {"dose_id": "c1d8", "calc_version": version, "entered": expected, "expected": expected,
+                                                       "matched": True, "mismatches": []}).new(stream, "noah", start - timedelta(minutes=10)))
+                final.append(_typed(VerdictRecorded, {"cycle": 1, "day": 8, "overall": "PROCEED", "deciding": []}).new(stream, "nina", start - timedelta(minutes=2)))
                 deadline = start - timedelta(minutes=65) + timedelta(hours=4, minutes=15)
-                final.append(NewEvent(stream, "infusion.started", "nina", start, {"dose_id": "c1d8", "at": iso_utc(start), "route": "bag", "flush_min": 0,
-                                                                                 "stability_deadline": iso_utc(deadline)}))
-                final.append(NewEvent(stream, "dose.given", "nina", start, {"cycle": 1, "day": 8, "date": local_date(start).isoformat(), "level_mg_m2": "0.5", "dose_mg": d["dose_mg"]}))
+                final.append(_typed(InfusionStarted, {"dose_id": "c1d8", "at": iso_utc(start), "route": "bag", "flush_min": 0,
+                                                      "stability_deadline": iso_utc(deadline)}).new(stream, "nina", start))
+                final.append(_typed(DoseGiven, {"cycle": 1, "day": 8, "date": local_date(start).isoformat(), "level_mg_m2": "0.5",
+                                                "dose_mg": d["dose_mg"]}).new(stream, "nina", start))
             else:
                 final.append(item)
         store.append(stream, 0, final)
@@ -149,8 +166,8 @@ def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
 def _treatment_in_progress(stream: str, now: datetime, today: date) -> list[NewEvent]:
     """NAKAMURA: C1 D1 given a week ago; C1 D8 prepared, verified, checked and infusing for 20 min.
 
-    Kinds are written as strings (not imported from their modules) to keep the demo's start-up
-    light; tests fold these events with the real engines.
+    Each event is built from its typed payload class (core/<job>/events.py), as a command's
+    decision would build it, but with times in the past; tests fold them with the real engines.
     """
     from .calc import prepare
     from .events import iso_utc
@@ -159,33 +176,33 @@ def _treatment_in_progress(stream: str, now: datetime, today: date) -> list[NewE
     start = now - timedelta(minutes=20)
     t = start - timedelta(hours=1)
 
-    def ev(kind: str, actor: str, data: dict, at: datetime | None = None) -> NewEvent:
-        return NewEvent(stream, kind, actor, at or t, data)
+    def ev(cls: type[Payload], actor: str, data: dict, at: datetime | None = None) -> NewEvent:
+        return _typed(cls, data).new(stream, actor, at or t)
 
     out = [
-        ev("cycle.started", "priya", {"cycle": 1, "day1": d1.isoformat()}, now - timedelta(days=8)),
-        ev("dose.given", "nina", {"cycle": 1, "day": 1, "date": d1.isoformat(), "level_mg_m2": "0.8", "dose_mg": "1.50"}, now - timedelta(days=7)),
-        ev("intake.labs", "nina", {"collected_on": (today - timedelta(days=1)).isoformat(), "anc": "1.1", "platelets": "71", "platelet_transfusion": "no",
+        ev(CycleStarted, "priya", {"cycle": 1, "day1": d1.isoformat()}, now - timedelta(days=8)),
+        ev(DoseGiven, "nina", {"cycle": 1, "day": 1, "date": d1.isoformat(), "level_mg_m2": "0.8", "dose_mg": "1.50"}, now - timedelta(days=7)),
+        ev(LabsRecorded, "nina", {"collected_on": (today - timedelta(days=1)).isoformat(), "anc": "1.1", "platelets": "71", "platelet_transfusion": "no",
                                    "bilirubin_unit": "mg/dL", "bilirubin": "0.9", "bilirubin_uln": "1.2", "ast": "34", "ast_uln": "40", "alt": "30", "alt_uln": "40"}),
-        ev("intake.measurement", "nina", {"height_cm": "175", "weight_kg": "72.4", "measured_on": today.isoformat(), "bsa_formula": "mosteller",
+        ev(MeasurementRecorded, "nina", {"height_cm": "175", "weight_kg": "72.4", "measured_on": today.isoformat(), "bsa_formula": "mosteller",
                                           "bsa_m2": str(bsa(Decimal("175"), Decimal("72.4")).exact)}),
     ]
     m = {"height_cm": "175", "weight_kg": "72.4", "measured_on": today.isoformat()}
     p = prepare(Decimal(m["height_cm"]), Decimal(m["weight_kg"]), Decimal("0.5"))
-    calc_ev = ev("prep.calculated", "phil", {
+    calc_ev = ev(PrepCalculated, "phil", {
         "dose_id": "c1d8", "cycle": 1, "day": 8, "level_mg_m2": "0.5", "level_basis": "Table 1, cycle 1 Day 8 (DOSE-1)",
         "height_cm": m["height_cm"], "weight_kg": m["weight_kg"], "measured_on": m["measured_on"], "formula": "mosteller",
         "bsa_m2": str(p.bsa.exact), "dose_mg": str(p.dose_mg), "withdraw_ml": str(p.withdraw_ml), "vials": p.vials, "route": p.route,
         "final_volume_ml": str(p.final_volume_ml), "syringe_volume_ml": None, "unverified_rules": list(p.unverified_rules)})
     out.append(calc_ev)
-    out.append(ev("prep.step", "phil", {"dose_id": "c1d8", "step": "reconstituted", "at": iso_utc(t), "vials_kept": None, "reason": None}))
-    out.append(ev("prep.step", "phil", {"dose_id": "c1d8", "step": "diluted", "at": iso_utc(t + timedelta(minutes=15)), "vials_kept": "refrigerated", "reason": None}))
-    for k, v in (("predose.identity", {"method": "scanned", "name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590"}),
-                 ("predose.checklist", {"emergency_ready": True})):
+    out.append(ev(PrepStep, "phil", {"dose_id": "c1d8", "step": "reconstituted", "at": iso_utc(t), "vials_kept": None, "reason": None}))
+    out.append(ev(PrepStep, "phil", {"dose_id": "c1d8", "step": "diluted", "at": iso_utc(t + timedelta(minutes=15)), "vials_kept": "refrigerated", "reason": None}))
+    for k, v in ((IdentityConfirmed, {"method": "scanned", "name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590"}),
+                 (ChecklistRecorded, {"emergency_ready": True})):
         out.append(ev(k, "nina", {"cycle": 1, "day": 8, **v}))
     for cls, drug, dose in (("corticosteroid", "dexamethasone", "12 mg IV"), ("antipyretic", "paracetamol", "1000 mg PO"), ("antihistamine", "loratadine", "10 mg PO")):
-        out.append(ev("predose.premed", "nina", {"cycle": 1, "day": 8, "drug_class": cls, "drug": drug, "dose": dose, "given_at": iso_utc(start - timedelta(minutes=30))}))
-    out.append(ev("vitals.recorded", "nina", {"dose_id": "c1d8", "at": iso_utc(start - timedelta(minutes=5)), "temp_c": "36.7", "hr": 78, "sys": 124, "dia": 76, "rr": 15, "spo2": 98}))
+        out.append(ev(PremedGiven, "nina", {"cycle": 1, "day": 8, "drug_class": cls, "drug": drug, "dose": dose, "given_at": iso_utc(start - timedelta(minutes=30))}))
+    out.append(ev(VitalsRecorded, "nina", {"dose_id": "c1d8", "at": iso_utc(start - timedelta(minutes=5)), "temp_c": "36.7", "hr": 78, "sys": 124, "dia": 76, "rr": 15, "spo2": 98}))
     # verification and start are added by seed() once the calculation's version is known
     out.append(("VERIFY", calc_ev, start))
     return out
