@@ -38,7 +38,7 @@ from .events import (
     VitalsRecorded,
 )
 from .model import NOT_STARTED, MonitorSettings, MonitorState, Reaction, _grade_rank, _grade_text, _parse_grade, is_severe
-from .projection import monitor_at
+from .projection import monitor_at, monitor_dose_ids
 from .vitals import validate_vitals
 
 #: Who acts on the monitor: the clinical staff (an admin manages users and settings, not infusions).
@@ -91,7 +91,8 @@ def start_refusal(state: State, cmd: StartInfusion, now: datetime, actor: Actor)
     st = _monitor(state, cmd, now, actor, "Start the infusion")
     if isinstance(st, Refusal):
         return st
-    if st.phase != NOT_STARTED or st.started_at is not None:
+    # Any recorded start counts, even one whose entered time is later than now (listed as a problem).
+    if st.phase != NOT_STARTED or st.started_at is not None or cmd.dose_id in monitor_dose_ids(state.view(cmd.pid)):
         when = st.started_at.astimezone(local_tz()).strftime("%H:%M") if st.started_at else "?"
         return refuse(f"Already started: the infusion of {cmd.dose_id} started at {when} ({st.phase}).", "MON-3")
     return st

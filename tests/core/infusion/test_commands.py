@@ -284,3 +284,15 @@ def test_acknowledge_alert(started, clock):
     (ev,) = ledger.execute(cmd, "nina")
     assert ev.data == {"alert_id": alert.id, "at": ev.data["at"], "dose_id": DOSE}
     assert "acknowledged already" in refused(ledger, cmd)
+
+
+def test_a_start_recorded_for_a_later_time_still_refuses_a_second_start(ready, clock):
+    """The fold lists a start entered for a time later than now as a problem (CONV-TIME-1), but it
+    was recorded: the dose may not be started again."""
+    ledger, pid = ready
+    stream = ledger.patient(pid).stream
+    later = clock.now() + timedelta(hours=2)
+    data = inf.event_data(inf.INFUSION_STARTED, DOSE, later)
+    ledger.append(stream, lambda: [NewEvent(stream, inf.INFUSION_STARTED, "nina", clock.now(), data)])
+    assert phase(ledger, pid) == inf.NOT_STARTED
+    assert refused(ledger, inf.StartInfusion(pid, DOSE)).startswith("Already started")
