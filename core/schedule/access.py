@@ -56,12 +56,12 @@ def access(action: str, actor: Actor, *, proposal: Proposal | None = None, entry
     if not actor.known:
         return ActionAccess(False, None, f"'{actor.username}' is not an active user.")
     if action == "decide":
-        if proposal is None:
-            raise ValueError("access('decide') needs the proposal")
+        if proposal is None:  # decided meanwhile (another terminal), or never open
+            return ActionAccess(False, None, "That proposal is not open any more: look at the timeline again.")
         return _role(actor, proposal.needs_role, f"{proposal.id} needs a {proposal.needs_role} (CONV-OVR-1).")
     if action == "in_error":
         if entry is None:
-            raise ValueError("access('in_error') needs the entry")
+            return ActionAccess(False, None, "There is no schedule entry to enter in error.")
         role = void_needs(entry, actor.username, actor.role)
         what = describe_entry(entry)
         return ActionAccess(

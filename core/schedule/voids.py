@@ -58,7 +58,7 @@ class VoidedEntry:
 
 def voided_versions(events: Sequence[Event]) -> set[int]:
     """Versions of the entries recorded in error (each named by a later void event)."""
-    return {int(e.data["voids"]) for e in events if e.kind == SCHEDULE_VOIDED}
+    return {int(e.payload.voids) for e in events if e.kind == SCHEDULE_VOIDED}
 
 
 def describe_entry(ev: Event) -> str:
@@ -152,8 +152,6 @@ def check_void(
 def voided_entries(events: Sequence[Event]) -> tuple[VoidedEntry, ...]:
     """Every entry recorded in error, newest first, for the timeline and the printed record."""
     return tuple(
-        VoidedEntry(
-            str(e.data.get("entry", "")), str(e.data.get("recorded_by", "")), e.actor, e.at, str(e.data.get("reason", ""))
-        )
+        VoidedEntry(str(e.payload.entry), str(e.payload.recorded_by), e.actor, e.at, str(e.payload.reason))
         for e in sorted((e for e in events if e.kind == SCHEDULE_VOIDED), key=lambda e: e.version, reverse=True)
     )
