@@ -66,11 +66,17 @@ def _need_open(dose: Dose) -> None:
         raise ValueError(f"{dose.label} does not apply: {dose.note}.")
 
 
-def _text(value: str, what: str) -> str:
-    refused = unsafe_message(what, value)  # C0/C1, DEL, bidi controls are refused, not dropped (core/text.py)
+def _optional_text(value: str, what: str) -> str:
+    """``value`` with its edges trimmed; C0/C1, DEL and bidi controls are refused, not dropped (core/text.py)."""
+    refused = unsafe_message(what, value)
     if refused:
         raise ValueError(refused)
-    clean = "".join(ch for ch in str(value or "") if ch == " " or ch.isprintable()).strip()
+    return "".join(ch for ch in str(value or "") if ch == " " or ch.isprintable()).strip()
+
+
+def _text(value: str, what: str) -> str:
+    """:func:`_optional_text`, and required."""
+    clean = _optional_text(value, what)
     if not clean:
         raise ValueError(f"{what} is required.")
     return clean
@@ -306,9 +312,7 @@ def check_extend(tl: Timeline, length_days: int, reason: str, note: str = "") ->
         raise ValueError(f"Extension reason must be one of {', '.join(EXTENSION_REASONS)} (SCHED-4).")
     if (rules.EXTENDABLE_CYCLE + 1, 1) in tl.facts.given:
         raise ValueError("C2 D1 was given: cycle 1 is over and only cycle 1 may be extended (SCHED-4, SCHED-5).")
-    if unsafe_message("Note", note):
-        raise ValueError(unsafe_message("Note", note))
-    clean_note = "".join(ch for ch in str(note or "") if ch == " " or ch.isprintable()).strip()
+    clean_note = _optional_text(note, "Note")
     if reason == "other" and not clean_note:
         raise ValueError("Neither label reason applies: the prescriber records why (CONV-SCHED-3).")
     if reason == "cr_cri" and not any(r.response in IN_CR_CRI for r in tl.facts.responses):
@@ -362,9 +366,7 @@ def check_discontinue(tl: Timeline, reason: str, note: str, on_date: date) -> di
         raise ValueError(f"Treatment is already discontinued ({tl.discontinued_reason}).")
     if reason not in DISCONTINUE_REASONS:
         raise ValueError(f"reason must be one of {', '.join(DISCONTINUE_REASONS)}.")
-    if unsafe_message("Note", note):
-        raise ValueError(unsafe_message("Note", note))
-    clean = "".join(ch for ch in str(note or "") if ch == " " or ch.isprintable()).strip()
+    clean = _optional_text(note, "Note")
     if reason == "other" and not clean:
         raise ValueError("A discontinuation for another reason needs a note.")
     if not isinstance(on_date, date) or on_date > tl.today:
