@@ -6,8 +6,14 @@ from . import schedule as sch
 from .intake import Patient
 
 WORDS = {
-    sch.PLANNED: "planned", sch.DUE_TODAY: "due today", sch.IN_WINDOW: "in window", sch.GIVEN: "given",
-    sch.HELD: "held", sch.OMITTED: "omitted", sch.DELAYED: "delayed", sch.NOT_APPLICABLE: "n/a",
+    sch.PLANNED: "planned",
+    sch.DUE_TODAY: "due today",
+    sch.IN_WINDOW: "in window",
+    sch.GIVEN: "given",
+    sch.HELD: "held",
+    sch.OMITTED: "omitted",
+    sch.DELAYED: "delayed",
+    sch.NOT_APPLICABLE: "n/a",
     sch.OVERDUE: "overdue",
 }
 
@@ -22,7 +28,13 @@ def calendar_lines(p: Patient, tl: sch.Timeline) -> list[str]:
     ]
     for c in tl.cycles:
         for d in c.doses:
-            window = "—" if d.day == 1 else f"{d.window.start:%m-%d}..{d.window.end:%m-%d}" if d.window.end else f"from {d.window.start:%m-%d}"
+            window = (
+                "—"
+                if d.day == 1
+                else f"{d.window.start:%m-%d}..{d.window.end:%m-%d}"
+                if d.window.end
+                else f"from {d.window.start:%m-%d}"
+            )
             if d.effective is not None and d.effective != d.window and d.day != 1:
                 end = f"{d.effective.end:%m-%d}" if d.effective.end else ""
                 window += f" (eff {d.effective.start:%m-%d}..{end})"
