@@ -24,7 +24,7 @@ Modules:
 
 from __future__ import annotations
 
-from .access import ACTIONS, CLINICIANS, ActionAccess, DoseAmount, access, dose_amount
+from .access import ACTIONS, CLINICIANS, ActionAccess, DoseAmount, access, dose_amount, voided_of
 from .checks import (
     _need_dose,
     _text,

@@ -15,7 +15,7 @@ from ..commands import Actor
 from ..events import Event
 from .model import Dose, Proposal
 from .vocab import GIVEN
-from .voids import describe_entry, void_needs
+from .voids import VoidedEntry, describe_entry, void_needs, voided_entries
 
 CLINICIANS = ("nurse", "pharmacist", "prescriber")  # who records schedule entries (an admin does not)
 PRESCRIBER_ACTIONS = {
@@ -137,3 +137,8 @@ def _estimate(view: Any, dose: Dose) -> DoseAmount:
         "estimate",
         f"{p.dose_mg} mg (an estimate from the current BSA {p.bsa.shown} m², {formula}: no preparation calculated at this level)",
     )
+
+
+def voided_of(view: Any) -> tuple[VoidedEntry, ...]:
+    """The patient's entries recorded in error, newest first (read once per patient view)."""
+    return view.memo("schedule.voided", lambda: voided_entries(view.events))

@@ -114,9 +114,9 @@ def dose_lines(t: Text, d: sch.Dose) -> None:
         t.append(d.note + "\n", style="dim")
 
 
-def record_lines(t: Text, tl: sch.Timeline, events) -> None:
+def record_lines(t: Text, tl: sch.Timeline, voided) -> None:
     """Entries in error, cycles remaining with their limits, discontinuation and open proposals."""
-    for v in sch.voided_entries(events)[:3]:
+    for v in voided[:3]:
         t.append("In error: ", style="bold")
         t.append(f"{v.entry} (recorded by {v.recorded_by}); marked by {v.voided_by} {when(v.voided_at)}: ")
         t.append(v.reason + "\n")
@@ -220,7 +220,7 @@ class TimelineScreen(PatientView):
             t.append("Cycle 1 not started. b starts it on a chosen date (SCHED-6).\n")
         if d is not None:
             dose_lines(t, d)
-        record_lines(t, tl, view.events)
+        record_lines(t, tl, sch.voided_of(view))
         t.append(MORE_KEYS, style="dim")
         self.query_one("#tl-detail", Static).update(shown(t))
 
