@@ -402,23 +402,22 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
         hint = f" (demo patients: {', '.join(sorted(q.mrn for q in ledger.patients()))})" if demo else ""
         print(f"bedside: no patient with MRN {args.mrn!r}{hint}", file=sys.stderr)
         return 1
-    events = ledger.stream_events(p.stream)
-    users = {u.username: (u.full_name, u.role) for u in ledger.users().values()}
+    view = ledger.view(p.id)  # the patient's projection: the same folds the screens read
     now, tz = ledger.clock.now(), ledger.zone.zone  # the site's zone (its setting, else BEDSIDE_TZ, else the system's)
     try:
         if args.command == "print":
             from bedside.core import records
 
-            sys.stdout.write(records.administration_record(p, events, users, cycle=args.cycle, tz=tz, now=now))
+            sys.stdout.write(records.record_for(view, cycle=args.cycle, tz=tz, now=now))
         else:
             from bedside.core import fhir
             from bedside.core.text import json_inert
 
             # C1 controls and bidi overrides in stored text leave as \u escapes: same JSON, inert.
-            sys.stdout.write(json_inert(fhir.to_json(fhir.bundle(p, events, users, now=now, tz=tz))) + "\n")
-    except ValueError as exc:
+            sys.stdout.write(json_inert(fhir.to_json(fhir.bundle_for(view, now=now, tz=tz))) + "\n")
+    except ValueError as exc:  # a --cycle that is not on the timeline: a bad argument, in one line
         print(f"bedside: {exc}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

@@ -49,37 +49,31 @@ async def sign_in(pilot, user: str = "nina", pin: str = "1234") -> None:
 
 def make_ready(ledger, clock, pid, verified=True):
     """Walk a demo patient to a dose that may start: cycle 1 started today, pre-dose records,
-    a calculated, prepared and (optionally) verified bag."""
+    a calculated, prepared and (optionally) verified bag — each step a command, as the screens
+    send them (core/commands.py)."""
     from datetime import timedelta
-    from decimal import Decimal
 
-    from bedside.core import predose_records as pr
+    from bedside.core import predose as pd
     from bedside.core import preparation as prep
-    from bedside.core import schedule as sch
-    from bedside.core.events import NewEvent, iso_utc
+    from bedside.core.clock import fmt_local
+    from bedside.core.schedule.commands import StartCycle
 
     p = ledger.patient(pid)
-    stream = p.stream
     today = ledger.today()
-
-    def put(kind, data, actor="nina"):
-        ledger.append(stream, lambda: [NewEvent(stream, kind, actor, clock.now(), data)])
-
-    ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, today))
-    put(pr.IDENTITY, {"cycle": 1, "day": 1, "method": "typed", "name": p.name, "dob": p.identity["dob"], "mrn": p.mrn})
+    ledger.execute(StartCycle(pid, today), "priya")
+    ledger.execute(pd.ConfirmIdentity(pid, 1, 1, p.name, p.identity["dob"], p.mrn, "typed"), "nina")
+    given = fmt_local(clock.now() - timedelta(minutes=30), day=False)
     for cls, drug in (("corticosteroid", "dexamethasone"), ("antipyretic", "paracetamol"), ("antihistamine", "loratadine")):
-        put(pr.PREMED, {"cycle": 1, "day": 1, "drug_class": cls, "drug": drug, "dose": "std", "given_at": iso_utc(clock.now() - timedelta(minutes=30))})
-    put(pr.ECG, {"date": today.isoformat()})
-    put(pr.ELECTROLYTES, {"date": today.isoformat()})
-    put(pr.CHECKLIST, {"cycle": 1, "day": 1, "emergency_ready": True})
-    m = p.current("measurement")
-    ledger.append(stream, lambda: [prep.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")])
-    st = lambda: prep.fold(ledger.stream_events(stream), "c1d1")  # noqa: E731
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())])
+        ledger.execute(pd.RecordPremed(pid, 1, 1, cls, drug, "std", given), "nina")
+    ledger.execute(pd.RecordEcg(pid, today.isoformat()), "nina")
+    ledger.execute(pd.RecordElectrolytes(pid, today.isoformat()), "nina")
+    ledger.execute(pd.RecordChecklist(pid, 1, 1, True), "nina")
+    ledger.execute(prep.CalculateDose(pid, 1, 1), "phil")
+    ledger.execute(prep.Reconstitute(pid, "c1d1", clock.now()), "phil")
     clock.advance(minutes=10)
-    ledger.append(stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")])
+    ledger.execute(prep.Dilute(pid, "c1d1", clock.now(), "refrigerated"), "phil")
     if verified:
-        ledger.append(stream, lambda: [prep.verification_event(st(), stream, "nina", "nurse", clock.now(), st().calculation.expected())])
+        ledger.execute(prep.DoubleCheck(pid, "c1d1", **ledger.view(pid).prep("c1d1").calculation.expected()), "nina")
 
 
 async def open_ready_monitor(app, pilot, clock, mrn: str = "MRN-100231"):
