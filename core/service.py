@@ -1,8 +1,11 @@
 """The ledger: the one place where the store, the clock and the site key meet the folds.
 
-The shell (screens, command line) asks the ledger for state and hands it decided events; the
-ledger appends them (committed at once) and folds them in. It keeps an in-memory copy of the
-log and reads only what is new (``after_seq``), so another terminal's writes arrive cheaply.
+The shell (screens, command line) asks the ledger for state and sends it commands
+(:meth:`Ledger.execute`: fold, decide, append with the expected version, decide again on a lost
+race); the ledger appends what the decision returns (committed at once) and folds it in. It keeps
+an in-memory copy of the log and reads only what is new (``after_seq``), so another terminal's
+writes arrive cheaply. ``append`` (a builder of raw events) remains for the jobs not yet moved to
+commands, and for tests and the demo to set up a record.
 """
 
 from __future__ import annotations
