@@ -162,11 +162,9 @@ async def main(outdir: Path) -> list[Path]:
         pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
         today = ledger.today()
         d1 = today - timedelta(days=8)
-        ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, d1))
-        ledger.append(ledger.patient(pid).stream, lambda: [__import__("bedside.core.events", fromlist=["NewEvent"]).NewEvent(
-            ledger.patient(pid).stream, sch.DOSE_GIVEN, "nina", ledger.clock.now(),
-            {"cycle": 1, "day": 1, "date": d1.isoformat(), "level_mg_m2": "0.8", "dose_mg": "1.45"})])
-        ledger.schedule_event("priya", pid, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 8, "Grade 2 ALT increase", "non_hematologic"))
+        ledger.execute(sch.StartCycle(pid, d1), "priya")
+        ledger.execute(sch.RecordDoseGiven(pid, 1, 1, d1), "nina")
+        ledger.execute(sch.HoldDose(pid, 1, 8, "Grade 2 ALT increase", "non_hematologic"), "priya")
         await pilot.press("down", "enter", "t", "right")
 
     async def timeline_in_error(app, pilot):
@@ -189,7 +187,7 @@ async def main(outdir: Path) -> list[Path]:
         from bedside.core import schedule as sch
 
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100377")
-        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, app.ledger.today()))
+        app.ledger.execute(sch.StartCycle(pid, app.ledger.today()), "priya")
         await pilot.press("slash")
         await _type(pilot, "osei")
         await pilot.press("enter", "enter", "t", "c")
@@ -203,7 +201,7 @@ async def main(outdir: Path) -> list[Path]:
 
         await _sign_in(pilot, "phil")
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-200518")  # the child: syringe route
-        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, app.ledger.today()))
+        app.ledger.execute(sch.StartCycle(pid, app.ledger.today()), "priya")
         await pilot.press("slash")
         await _type(pilot, "lind")
         await pilot.press("enter", "enter", "t", "right", "p")  # Day 8: 0.43 mg, below the bag range
