@@ -256,3 +256,48 @@ async def test_a_new_search_starts_at_its_first_match_and_slash_can_be_typed(app
         await pilot.press("slash")
         await type_text(pilot, "12/3")
         assert app.screen.query_one("#search", Field).value == "12/3"  # a new search replaces the last one
+
+
+async def test_a_form_refused_on_the_record_as_it_stands_says_so_and_saves_nothing(app, tmp_path, clock):
+    """The form is checked again in core when it is saved: an MRN another terminal registered
+    after this form was filled in is refused there, next to the form, and nothing is saved."""
+    from bedside.core.demo import DEMO_KEY
+    from bedside.core.intake import RegisterPatient
+
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("n")
+        form = app.screen
+        await fill(pilot, form, {"name": "RACE, Ada", "dob": "1980-05-17", "mrn": "MRN-7007", "sex": "female"})
+        other = Ledger(SqliteStore(tmp_path / "demo.db"), clock, DEMO_KEY)  # another terminal, same database
+        other.execute(RegisterPatient({"name": "OTHER, Bo", "dob": "1970-01-01", "mrn": "mrn-7007", "sex": "male"}), "noah")
+        other.store.close()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form
+        assert text_of(form.query_one("#form-message", Static)) == "Not saved: MRN: MRN-7007 belongs to another patient already."
+        assert [p.name for p in app.ledger.patients() if "7007" in p.mrn] == ["OTHER, Bo"], "nothing saved"
+
+
+async def test_an_admin_screen_refusal_shows_next_to_the_form(app, tmp_path, clock):
+    from bedside.core.auth import AddUser
+    from bedside.core.demo import DEMO_KEY
+    from bedside.tui.screens.admin import AddUserScreen
+
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "adam")
+        await pilot.press("u")
+        await pilot.press("n")
+        dlg = app.screen
+        assert isinstance(dlg, AddUserScreen)
+        for fid, value in (("username", "ola"), ("full_name", "Ola Berg"), ("pin", "5555"), ("pin_again", "5555")):
+            dlg.query_one(f"#{fid}", Field).value = value
+        dlg.query_one("#role").value = "pharmacist"
+        other = Ledger(SqliteStore(tmp_path / "demo.db"), clock, DEMO_KEY)
+        other.execute(AddUser("ola", "Ola Other", "nurse", "1111"), "adam")
+        other.store.close()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dlg
+        assert text_of(dlg.query_one("#e-username", ErrorLine)) == "User name: 'ola' is already taken."
+        assert app.ledger.users()["ola"].role == "nurse"
