@@ -15,14 +15,17 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import auth, intake
+from . import (
+    all_commands,  # noqa: F401  (every command registered before the first execute)
+    auth,
+    intake,
+)
 from .clock import Clock, ZoneChoice, current_zone, local_date, set_site_zone
 from .commands import Actor, Command, Refusal, Refused, State, decide
 from .events import Event, NewEvent, canonical_json
 from .projection import PatientView
-from . import all_commands  # noqa: F401  (every command registered before the first execute)
 from .site import SITE_STREAM, SetSiteSetting, SiteSettings, fold_site
-from .store import ConcurrencyError, EventStore, StoreUncertain, StoreUnavailable
+from .store import ConcurrencyError, EventStore, StoreUnavailable, StoreUncertain
 
 MAX_RETRIES = 5
 # Ledger.execute: on a lost race, fold and decide again after a jittered, doubling back-off (8 writers
@@ -90,7 +93,7 @@ class Ledger:
             elif ev.stream == SITE_STREAM:
                 self._site = None
             elif ev.stream.startswith(intake.PATIENT_PREFIX):
-                pid = ev.stream[len(intake.PATIENT_PREFIX):]
+                pid = ev.stream[len(intake.PATIENT_PREFIX) :]
                 self._patients[pid] = intake.apply(self._patients.get(pid) or intake.Patient(pid), ev)
         if self._site is None:  # at boot, or a site setting arrived: apply its time zone
             self.zone = set_site_zone(self.site().time_zone)
@@ -155,7 +158,8 @@ class Ledger:
             raise StoreUnavailable(
                 "The connection to the database was lost while saving, and it is still unreachable: "
                 "whether this was saved is not known yet. When it is back, check the screen before entering it again.",
-                True, str(exc),
+                True,
+                str(exc),
             ) from again
         mine = [ev for ev in self.by_stream.get(stream, []) if ev.version > expected][: len(events)]
         same = len(mine) == len(events) and all(
@@ -164,7 +168,9 @@ class Ledger:
         )
         if same:
             return mine  # saved after all (already folded in by the refresh)
-        raise StoreUnavailable("The connection to the database was lost while saving. Nothing was saved; try again.", True, str(exc))
+        raise StoreUnavailable(
+            "The connection to the database was lost while saving. Nothing was saved; try again.", True, str(exc)
+        )
 
     # -- the one command path ------------------------------------------------------------------
     def actor(self, username: str) -> Actor:
@@ -229,7 +235,8 @@ class Ledger:
             return stored
         raise StoreUnavailable(
             "Too many terminals are saving to this record at the same moment; nothing was saved. Try again.",
-            True, f"{EXECUTE_ATTEMPTS} lost races on {stream}",
+            True,
+            f"{EXECUTE_ATTEMPTS} lost races on {stream}",
         )
 
     # -- convenience: each builds one command and executes it ------------------------------------
@@ -294,7 +301,18 @@ class Ledger:
         from .schedule import SCHEDULE_VOIDED, check_void
 
         stream = intake.PATIENT_PREFIX + pid
-        (ev,) = self.append(stream, lambda: [NewEvent(stream, SCHEDULE_VOIDED, actor, self.clock.now(), check_void(self.stream_events(stream), actor, role, reason, expected_version))])
+        (ev,) = self.append(
+            stream,
+            lambda: [
+                NewEvent(
+                    stream,
+                    SCHEDULE_VOIDED,
+                    actor,
+                    self.clock.now(),
+                    check_void(self.stream_events(stream), actor, role, reason, expected_version),
+                )
+            ],
+        )
         return ev
 
     def predose_verdict(self, pid: str, cycle: int, day: int):

@@ -17,13 +17,11 @@ Pure functions: no I/O, no Textual, no Rich.
 
 from __future__ import annotations
 
-__all__ = ["BIDI", "is_unsafe", "printable", "unsafe_message", "first_unsafe", "json_inert", "REPLACEMENT"]
+__all__ = ["BIDI", "REPLACEMENT", "first_unsafe", "is_unsafe", "json_inert", "printable", "unsafe_message"]
 
 #: Bidirectional formatting characters: embeddings/overrides, isolates, marks, the Arabic mark.
 BIDI = frozenset(
-    [chr(c) for c in range(0x202A, 0x202F)]
-    + [chr(c) for c in range(0x2066, 0x206A)]
-    + ["\u200e", "\u200f", "\u061c"]
+    [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)] + ["\u200e", "\u200f", "\u061c"]
 )
 #: Line and paragraph separators: split lines in Python and in some terminals.
 _SEPARATORS = frozenset(["\u2028", "\u2029"])
@@ -55,8 +53,9 @@ def printable(value: object, *, multiline: bool = False, escapes: bool = False) 
 
     ``multiline``: keep ``\\n`` (a field rendered over several lines on purpose; a ``\\r`` still
     shows as ``␍``). Without ``escapes`` each character becomes exactly one character, so the
-    result has the length of the input (styled spans over it stay where they were). ``escapes``: show each unsafe character (and any other
-    non-printable one but the space) as a backslash escape (``\\x1b``), for plain-text print-outs,
+    result has the length of the input (styled spans over it stay where they were). ``escapes``:
+    show each unsafe character (and any other non-printable one but the space) as a backslash
+    escape (``\\x1b``), for plain-text print-outs,
     instead of a control picture. ``None`` is shown as the empty string. Idempotent: printing
     the result again changes nothing.
     """

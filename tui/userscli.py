@@ -106,8 +106,15 @@ def cmd_list(ledger) -> int:
     for u in sorted(ledger.users().values(), key=lambda u: u.username):
         until = ledger.lock_ends(u.username)
         state = "locked" if until else ("inactive" if not u.active else "active")
-        rows.append((printable(u.username), auth.ROLE_LABELS.get(u.role, u.role), state,
-                     fmt_local(until, ledger.zone.zone, seconds=True) if until else "-", printable(u.full_name)))
+        rows.append(
+            (
+                printable(u.username),
+                auth.ROLE_LABELS.get(u.role, u.role),
+                state,
+                fmt_local(until, ledger.zone.zone, seconds=True) if until else "-",
+                printable(u.full_name),
+            )
+        )
     if len(rows) == 1:
         print("No users.")
         return 0

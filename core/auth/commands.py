@@ -180,5 +180,14 @@ def decide_deactivate(state: State, cmd: DeactivateUser, now: datetime, actor: A
     return [UserDeactivated(cmd.username)]
 
 
-__all__ = ["ROLES", "OS_ACTOR_PREFIX", "SignIn", "CreateFirstAdmin", "AddUser", "UnlockUser", "ChangePin",
-           "DeactivateUser", "sign_in_result"]
+__all__ = [
+    "OS_ACTOR_PREFIX",
+    "ROLES",
+    "AddUser",
+    "ChangePin",
+    "CreateFirstAdmin",
+    "DeactivateUser",
+    "SignIn",
+    "UnlockUser",
+    "sign_in_result",
+]

@@ -21,6 +21,8 @@ ROLE_LABELS = {"nurse": "Nurse", "pharmacist": "Pharmacist", "prescriber": "Pres
 MAX_FAILED_ATTEMPTS = 5  # consecutive failed tries before the first lock
 LOCKOUT_FIRST_DELAY = timedelta(minutes=1)  # the first lock; each further lock doubles it …
 LOCKOUT_MAX_DELAY = timedelta(minutes=60)  # … up to this
+
+
 #: The one answer to every refused sign-in (unknown name, wrong PIN, locked account): the same for
 #: all, so it may say how the lock works but never whether this account exists or is locked.
 def _minutes(d: timedelta) -> str:
@@ -114,7 +116,9 @@ def _failed(u: User, at: datetime) -> User:
     return evolve(u, failed=failed)
 
 
-def validate_new_user(username: str, full_name: str, role: str, pin: str, pin_again: str, existing: dict[str, User]) -> dict[str, str]:
+def validate_new_user(
+    username: str, full_name: str, role: str, pin: str, pin_again: str, existing: dict[str, User]
+) -> dict[str, str]:
     """Field → message for every problem; empty when the user may be created."""
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username):

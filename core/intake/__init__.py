@@ -11,7 +11,8 @@ Modules: ``events`` (the typed payloads), ``forms`` (the sections and their fiel
 
 from __future__ import annotations
 
-from .. import rules  # noqa: F401  (intake.rules: the input limits, as before)
+from .. import rules
+from .commands import CorrectEntry, RecordSection, RegisterPatient
 from .events import (
     CORRECTION_KIND,
     PATIENT_REGISTERED,
@@ -44,14 +45,49 @@ from .forms import (
 from .patient import Correction, Entry, Patient, apply, fold_patient, new_patient_id
 from .summary import age_years, form_values, measurement_bsa, raw_from_data, summary
 from .validate import FormResult, blasts_per_mm3, clean_text, validate
-from .commands import CorrectEntry, RecordSection, RegisterPatient  # noqa: E402  (registers the deciders)
 
 __all__ = [
-    "CORRECTION_KIND", "PATIENT_REGISTERED", "SECTION_PAYLOADS", "BlastsRecorded", "ConsentRecorded",
-    "DiagnosisRecorded", "EntryCorrected", "HsctPlanRecorded", "LabsRecorded", "MeasurementRecorded",
-    "PatientRegistered", "ReproductiveRecorded", "SectionPayload", "VodRiskRecorded", "DATE_RE", "INTAKE_ORDER",
-    "KIND_TO_SECTION", "MAX_AGE_YEARS", "MRN_RE", "NUMBER_RE", "PATIENT_PREFIX", "SECTIONS", "YES_NO", "FieldSpec",
-    "Section", "Correction", "Entry", "Patient", "apply", "fold_patient", "new_patient_id", "age_years", "form_values",
-    "measurement_bsa", "raw_from_data", "summary", "FormResult", "blasts_per_mm3", "clean_text", "validate",
-    "CorrectEntry", "RecordSection", "RegisterPatient",
+    "CORRECTION_KIND",
+    "DATE_RE",
+    "INTAKE_ORDER",
+    "KIND_TO_SECTION",
+    "MAX_AGE_YEARS",
+    "MRN_RE",
+    "NUMBER_RE",
+    "PATIENT_PREFIX",
+    "PATIENT_REGISTERED",
+    "SECTIONS",
+    "SECTION_PAYLOADS",
+    "YES_NO",
+    "BlastsRecorded",
+    "ConsentRecorded",
+    "CorrectEntry",
+    "Correction",
+    "DiagnosisRecorded",
+    "Entry",
+    "EntryCorrected",
+    "FieldSpec",
+    "FormResult",
+    "HsctPlanRecorded",
+    "LabsRecorded",
+    "MeasurementRecorded",
+    "Patient",
+    "PatientRegistered",
+    "RecordSection",
+    "RegisterPatient",
+    "ReproductiveRecorded",
+    "Section",
+    "SectionPayload",
+    "VodRiskRecorded",
+    "age_years",
+    "apply",
+    "blasts_per_mm3",
+    "clean_text",
+    "fold_patient",
+    "form_values",
+    "measurement_bsa",
+    "new_patient_id",
+    "raw_from_data",
+    "summary",
+    "validate",
 ]

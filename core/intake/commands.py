@@ -93,8 +93,9 @@ class CorrectEntry(Command):
         return cls(p.id, version, values, reason, confirmed)
 
 
-def _checked(section: str, values: Mapping[str, Any], confirmed: frozenset[str], state: State, dob: date | None,
-             taken_mrns: list[str]) -> dict[str, Any] | Refusal:
+def _checked(
+    section: str, values: Mapping[str, Any], confirmed: frozenset[str], state: State, dob: date | None, taken_mrns: list[str]
+) -> dict[str, Any] | Refusal:
     """The record a valid form stores (with what core derives), or the form's refusal."""
     result = validate(section, values, today=state.today, confirmed=confirmed, dob=dob, taken_mrns=taken_mrns)
     if result.errors:

@@ -77,8 +77,15 @@ SECTIONS: dict[str, Section] = {
             "Diagnosis",
             SECTION_PAYLOADS["diagnosis"].KIND,
             (
-                FieldSpec("disease_status", "R/R B-ALL", "choice", choices=(("relapsed", "Relapsed"), ("refractory", "Refractory"))),
-                FieldSpec("cd22", "CD22 status", "choice", choices=(("positive", "Positive"), ("negative", "Negative"), ("unknown", "Unknown"))),
+                FieldSpec(
+                    "disease_status", "R/R B-ALL", "choice", choices=(("relapsed", "Relapsed"), ("refractory", "Refractory"))
+                ),
+                FieldSpec(
+                    "cd22",
+                    "CD22 status",
+                    "choice",
+                    choices=(("positive", "Positive"), ("negative", "Negative"), ("unknown", "Unknown")),
+                ),
                 FieldSpec("allergies", "Allergies", "text", required=False, max_len=200, help="Free text; 'none known' if none"),
             ),
             "IND-1, IND-4, IND-5",
@@ -102,7 +109,13 @@ SECTIONS: dict[str, Section] = {
                 FieldSpec("collected_on", "Collected on", "date"),
                 FieldSpec("anc", "ANC (×10⁹/L)", "decimal", limit="anc"),
                 FieldSpec("platelets", "Platelets (×10⁹/L)", "decimal", limit="platelets"),
-                FieldSpec("platelet_transfusion", "Platelet transfusion before this count?", "choice", choices=YES_NO, help="MOD-HEM-5: counts must be independent of transfusion"),
+                FieldSpec(
+                    "platelet_transfusion",
+                    "Platelet transfusion before this count?",
+                    "choice",
+                    choices=YES_NO,
+                    help="MOD-HEM-5: counts must be independent of transfusion",
+                ),
                 FieldSpec("bilirubin_unit", "Bilirubin unit", "choice", choices=(("mg/dL", "mg/dL"), ("µmol/L", "µmol/L"))),
                 FieldSpec("bilirubin", "Total bilirubin", "decimal", limit="bilirubin"),
                 FieldSpec("bilirubin_uln", "Bilirubin ULN", "decimal", limit="uln"),
@@ -112,8 +125,14 @@ SECTIONS: dict[str, Section] = {
                 FieldSpec("alt_uln", "ALT ULN (U/L)", "decimal", limit="uln"),
                 FieldSpec("alp", "ALP (U/L)", "decimal", required=False, limit="alp"),
                 FieldSpec("alp_uln", "ALP ULN (U/L)", "decimal", required=False, limit="uln"),
-                FieldSpec("crcl", "CrCl (mL/min)", "decimal", required=False, limit="crcl",
-                          help="Optional; below 30 the warnings screen says so (CONV-RENAL-1, never blocks)"),
+                FieldSpec(
+                    "crcl",
+                    "CrCl (mL/min)",
+                    "decimal",
+                    required=False,
+                    limit="crcl",
+                    help="Optional; below 30 the warnings screen says so (CONV-RENAL-1, never blocks)",
+                ),
             ),
             "PRE-4, PRE-5, CONV-CALC-7, CONV-RENAL-1",
         ),
@@ -125,7 +144,9 @@ SECTIONS: dict[str, Section] = {
                 FieldSpec("collected_on", "Collected on", "date"),
                 FieldSpec("wbc", "WBC (×10⁹/L)", "decimal", required=False, limit="wbc", help="with blast % → count"),
                 FieldSpec("blast_pct", "Blasts (% of WBC)", "decimal", required=False, limit="blast_pct"),
-                FieldSpec("blasts_per_mm3", "Blast count (/mm³)", "decimal", required=False, limit=None, help="absolute count, not a %"),
+                FieldSpec(
+                    "blasts_per_mm3", "Blast count (/mm³)", "decimal", required=False, limit=None, help="absolute count, not a %"
+                ),
             ),
             "PRE-3",
         ),
@@ -145,7 +166,12 @@ SECTIONS: dict[str, Section] = {
             "HSCT plan",
             SECTION_PAYLOADS["hsct"].KIND,
             (
-                FieldSpec("plan", "HSCT plan", "choice", choices=(("planned", "Planned"), ("not_planned", "Not planned"), ("undecided", "Undecided"))),
+                FieldSpec(
+                    "plan",
+                    "HSCT plan",
+                    "choice",
+                    choices=(("planned", "Planned"), ("not_planned", "Not planned"), ("undecided", "Undecided")),
+                ),
             ),
             "CYC-1, CYC-2, CONV-CYC-1",
         ),
@@ -155,7 +181,18 @@ SECTIONS: dict[str, Section] = {
             SECTION_PAYLOADS["reproductive"].KIND,
             (
                 FieldSpec("potential", "Reproductive potential", "choice", choices=YES_NO),
-                FieldSpec("pregnancy_test", "Pregnancy test", "choice", required=False, choices=(("negative", "Negative"), ("positive", "Positive"), ("not_done", "Not done"), ("not_applicable", "Not applicable"))),
+                FieldSpec(
+                    "pregnancy_test",
+                    "Pregnancy test",
+                    "choice",
+                    required=False,
+                    choices=(
+                        ("negative", "Negative"),
+                        ("positive", "Positive"),
+                        ("not_done", "Not done"),
+                        ("not_applicable", "Not applicable"),
+                    ),
+                ),
                 FieldSpec("test_date", "Test date", "date", required=False),
                 FieldSpec("breastfeeding", "Breastfeeding", "choice", choices=YES_NO),
             ),

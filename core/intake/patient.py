@@ -83,13 +83,13 @@ def apply(p: Patient, ev: Event) -> Patient:
     p = evolve(p, version=ev.version)
     section = KIND_TO_SECTION.get(ev.kind)
     if section is not None:
-        return evolve(p, entries=p.entries + (Entry(section, ev.version, ev.actor, ev.at, dict(ev.data)),))
+        return evolve(p, entries=(*p.entries, Entry(section, ev.version, ev.actor, ev.at, dict(ev.data))))
     if ev.kind == EntryCorrected.KIND:
         c = ev.payload
         assert isinstance(c, EntryCorrected)
         new = dict(c.data)
         entries = tuple(
-            evolve(e, data=new, corrections=e.corrections + (Correction(ev.version, ev.actor, ev.at, c.reason, e.data, new),))
+            evolve(e, data=new, corrections=(*e.corrections, Correction(ev.version, ev.actor, ev.at, c.reason, e.data, new)))
             if e.version == c.corrects
             else e
             for e in p.entries

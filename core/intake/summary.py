@@ -10,6 +10,7 @@ from typing import Any
 from .. import rules
 from .forms import SECTIONS
 
+
 def raw_from_data(section: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """Form values for an existing record (to prefill a correction). A blast count computed from
     WBC and blast % is left out: the form takes one or the other (PRE-3), and saving the prefilled
@@ -59,7 +60,8 @@ def summary(section: str, data: Mapping[str, Any]) -> str:
         u = data.get("bilirubin_unit", "")
         return (
             f"{data['collected_on']}: ANC {data['anc']}, PLT {data['platelets']}, "
-            f"bili {data['bilirubin']}/{data['bilirubin_uln']} {u}, AST {data['ast']}/{data['ast_uln']}, ALT {data['alt']}/{data['alt_uln']}"
+            f"bili {data['bilirubin']}/{data['bilirubin_uln']} {u}, "
+            f"AST {data['ast']}/{data['ast_uln']}, ALT {data['alt']}/{data['alt_uln']}"
             + (f", CrCl {data['crcl']} mL/min" if data.get("crcl") not in (None, "") else "")
         )
     parts = []
@@ -71,4 +73,3 @@ def summary(section: str, data: Mapping[str, Any]) -> str:
             v = dict(f.choices).get(v, v)
         parts.append(f"{f.label}: {v}")
     return "; ".join(parts)
-

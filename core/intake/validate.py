@@ -45,7 +45,11 @@ def _parse_decimal(spec: FieldSpec, raw: str) -> tuple[Decimal | None, str | Non
         if not lo <= value <= hi:
             return None, f"{spec.label}: {text} is outside the allowed range {lo} to {hi} {unit}.", None
         if not ulo <= value <= uhi:
-            return value, None, f"{spec.label} {text} {unit} is unusual (usual {ulo} to {uhi}): confirm it is right."  # CONV-INPUT-1
+            return (
+                value,
+                None,
+                f"{spec.label} {text} {unit} is unusual (usual {ulo} to {uhi}): confirm it is right.",
+            )  # CONV-INPUT-1
     return value, None, None
 
 
@@ -113,24 +117,31 @@ def _field_value(spec: FieldSpec, value: Any, today: date, dob: date | None) -> 
             return None, refused, None
         text = clean_text(text)
     if not text.strip():
-        if spec.required:
-            return None, f"{spec.label}: required" + (f" ({spec.range_text})." if spec.range_text else "."), None
-        return None, None, None
+        return None, _required(spec), None
     if spec.kind == "decimal":
         v, err, conf = _parse_decimal(spec, text)
         return (None, err, None) if err else (str(v), None, conf)
     if spec.kind == "date":
-        d, err = _parse_date(spec, text, today)
-        if err is None and dob is not None and spec.name != "dob" and d is not None and d < dob:
-            err = f"{spec.label}: {d.isoformat()} is before the date of birth {dob.isoformat()}."
-        return (None, err, None) if err else (d.isoformat() if d else None, None, None)
-    if spec.kind == "choice":
-        if text not in [v for v, _l in spec.choices]:
-            return None, f"{spec.label}: choose one of {spec.range_text}.", None
-        return text, None, None
-    if len(text) > spec.max_len:
+        return _date_value(spec, text, today, dob)
+    if spec.kind == "choice" and text not in [v for v, _l in spec.choices]:
+        return None, f"{spec.label}: choose one of {spec.range_text}.", None
+    if spec.kind == "text" and len(text) > spec.max_len:
         return None, f"{spec.label}: at most {spec.max_len} characters (got {len(text)}).", None
     return text, None, None
+
+
+def _required(spec: FieldSpec) -> str | None:
+    """The message for an empty field: None if it may stay empty."""
+    if not spec.required:
+        return None
+    return f"{spec.label}: required" + (f" ({spec.range_text})." if spec.range_text else ".")
+
+
+def _date_value(spec: FieldSpec, text: str, today: date, dob: date | None) -> tuple[Any, str | None, None]:
+    d, err = _parse_date(spec, text, today)
+    if err is None and dob is not None and spec.name != "dob" and d is not None and d < dob:
+        err = f"{spec.label}: {d.isoformat()} is before the date of birth {dob.isoformat()}."
+    return (None, err, None) if err else (d.isoformat() if d else None, None, None)
 
 
 def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], taken_mrns: set[str]) -> None:
@@ -180,7 +191,9 @@ def _absolute_count_check(data: dict[str, Any], errors: dict[str, str]) -> None:
         errors["blasts_per_mm3"] = f"Blast count (/mm³): at most {hi:,} /mm³ (is this the WBC in ×10⁹/L or a %?)."
     elif v < rules.BLAST_COUNT_MIN_PLAUSIBLE_PER_MM3 and v != 0:
         # PRE-3: the count field refuses a bare percentage.
-        errors["blasts_per_mm3"] = f"Blast count (/mm³): {v} looks like a % or ×10⁹/L; enter /mm³ (1 ×10⁹/L = 1,000/mm³) or use WBC and %."
+        errors["blasts_per_mm3"] = (
+            f"Blast count (/mm³): {v} looks like a % or ×10⁹/L; enter /mm³ (1 ×10⁹/L = 1,000/mm³) or use WBC and %."
+        )
 
 
 def _reproductive_checks(data: dict[str, Any], errors: dict[str, str], _taken: set[str]) -> None:
@@ -203,4 +216,3 @@ def blasts_per_mm3(wbc_1e9_l: Decimal, pct: Decimal) -> Decimal:
     """PRE-3: WBC (×10⁹/L) × blast % ÷ 100 × 1,000 /mm³."""
     value = wbc_1e9_l * pct / 100 * rules.PER_MM3_PER_1E9_L
     return Decimal(format(value.normalize(), "f"))
-

@@ -20,7 +20,7 @@ from bedside.core.demo import DEMO_KEY
 from bedside.core.events import canonical_json
 from bedside.core.intake import RecordSection, RegisterPatient
 from bedside.core.service import Ledger
-from bedside.core.store import ConcurrencyError, SqliteStore, StoreUncertain, StoreUnavailable, verify_log
+from bedside.core.store import ConcurrencyError, SqliteStore, StoreUnavailable, StoreUncertain, verify_log
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 IDENTITY = {"name": "LOAD, Test", "dob": "1970-01-01", "mrn": "MRN-LOAD-1", "sex": "female"}
@@ -129,7 +129,9 @@ def test_a_lost_race_on_a_form_appends_once_after_the_winner(two, decisions):
     assert decisions == ["RecordSection", "RecordSection", "RecordSection"]
     assert a.store.appends[-2:] == [(stream, 1), (stream, 2)], "the retry expects the winner's version"
     assert [(e.version, e.actor, e.data["weight_kg"]) for e in a.stream_events(stream)[1:]] == [
-        (2, "phil", "70.0007"), (3, "nina", "70.0008")]
+        (2, "phil", "70.0007"),
+        (3, "nina", "70.0008"),
+    ]
     assert ev.version == 3
 
 
@@ -255,8 +257,10 @@ def _load_worker(backend: str, target: str, proc: int, pid: str, start, results)
 
 
 def _seed_load(store) -> str:
-    users = [auth.UserCreated(f"load{i}", f"Load {i}", "nurse", auth.DUMMY_PIN_HASH).new(auth.USERS_STREAM, "system", T0)
-             for i in range(PROCESSES)]
+    users = [
+        auth.UserCreated(f"load{i}", f"Load {i}", "nurse", auth.DUMMY_PIN_HASH).new(auth.USERS_STREAM, "system", T0)
+        for i in range(PROCESSES)
+    ]
     store.append(auth.USERS_STREAM, 0, users)
     ledger = Ledger(store, FakeClock(T0), DEMO_KEY)
     return ledger.register_patient("load0", IDENTITY).id
@@ -277,11 +281,14 @@ def _run_load(backend: str, target: str) -> None:
     outcome = dict(results.get(timeout=240) for _ in procs)
     for p in procs:
         p.join(timeout=60)
-    assert {i: v[0] for i, v in outcome.items()} == {i: "ok" for i in range(PROCESSES)}, \
-        "\n".join(v[0] for v in outcome.values() if v[0] != "ok")
+    assert {i: v[0] for i, v in outcome.items()} == {i: "ok" for i in range(PROCESSES)}, "\n".join(
+        v[0] for v in outcome.values() if v[0] != "ok"
+    )
     lost, worst = sum(v[1] for v in outcome.values()), max(v[2] for v in outcome.values())
-    print(f"{backend}: {PROCESSES}×{COMMANDS} commands, {lost} lost races decided again, at most {worst} for one command "
-          f"(of {service.EXECUTE_ATTEMPTS - 1} allowed)")
+    print(
+        f"{backend}: {PROCESSES}×{COMMANDS} commands, {lost} lost races decided again, at most {worst} for one command "
+        f"(of {service.EXECUTE_ATTEMPTS - 1} allowed)"
+    )
     _check_load(backend, target, pid)
 
 
@@ -295,8 +302,9 @@ def _check_load(backend: str, target: str, pid: str) -> None:
         assert per_actor == {f"load{i}": COMMANDS for i in range(PROCESSES)}, "none lost, none duplicated"
         distinct = {(e.actor, canonical_json(e.data)) for e in recorded}
         assert len(distinct) == PROCESSES * COMMANDS, "every command's own record, once"
-        report = verify_log(store, store.anchor.read() if store.anchor is not None else None,
-                            anchor_expected=store.anchor is not None)
+        report = verify_log(
+            store, store.anchor.read() if store.anchor is not None else None, anchor_expected=store.anchor is not None
+        )
         assert report.ok, report.problems
     finally:
         store.close()

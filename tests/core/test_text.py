@@ -87,7 +87,13 @@ def test_core_validators_refuse_controls_naming_the_field():
     assert sch._text("  patient asked  ", "An omission reason") == "patient asked"
 
 
-@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), TEXT), lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(TEXT, c, max_size=3)), max_leaves=8))
+@given(
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), TEXT),
+        lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(TEXT, c, max_size=3)),
+        max_leaves=8,
+    )
+)
 def test_json_inert_is_the_same_json_and_holds_no_unsafe_character(value):
     import json
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.widgets import DataTable, Static
 
 from bedside.core.auth import MAX_FAILED_ATTEMPTS, SIGNIN_REFUSED
-from bedside.core.store import SqliteStore
 from bedside.core.service import Ledger
+from bedside.core.store import SqliteStore
 from bedside.tui.app import BedsideApp
 from bedside.tui.screens.audit import AuditScreen
 from bedside.tui.screens.intake_form import FormScreen

@@ -51,7 +51,11 @@ def test_users_unlock_lifts_the_lock_and_records_the_os_user(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "Unlocked adam (was locked until" in r.stdout
     last = users_events(db)[-1]
-    assert (last.kind, last.data, last.actor) == ("user.unlocked", {"username": "adam"}, f"os:{pwd.getpwuid(os.geteuid()).pw_name}")
+    assert (last.kind, last.data, last.actor) == (
+        "user.unlocked",
+        {"username": "adam"},
+        f"os:{pwd.getpwuid(os.geteuid()).pw_name}",
+    )
     assert auth.fold_users(users_events(db))["adam"].is_locked(datetime.now(UTC)) is False
     assert not (tmp_path / "w.db.key").exists(), "no PIN is involved: the site key is not even created"
     r = run("users", "list", "--db", str(db))

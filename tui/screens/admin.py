@@ -96,7 +96,9 @@ class AddUserScreen(ModalScreen[bool]):
         v = {f.id: f.value for f in self.query(Field)}
         role_sel = self.query_one("#role", Select)
         role = "" if role_sel.value is Select.NULL else str(role_sel.value)
-        errors = auth.validate_new_user(v["username"].strip(), v["full_name"], role, v["pin"], v["pin_again"], self.app.ledger.users())
+        errors = auth.validate_new_user(
+            v["username"].strip(), v["full_name"], role, v["pin"], v["pin_again"], self.app.ledger.users()
+        )
         for fid in ("username", "full_name", "role", "pin", "pin_again"):
             self.query_one(f"#e-{fid}", ErrorLine).say(errors.get(fid, ""))
         if errors:
@@ -117,8 +119,9 @@ class AddUserScreen(ModalScreen[bool]):
 def zone_hint(choice: ZoneChoice) -> str:
     """What the site's local times are in now, and where that came from (CONV-TIME-1)."""
     now = f"Times and dose days now in {choice.name} (from {choice.source})."
-    return (f"⚠ {now} {choice.note[:1].upper()}{choice.note[1:]}." if choice.note else now) + \
-        " Empty: $BEDSIDE_TZ, else the system's zone."
+    return (
+        f"⚠ {now} {choice.note[:1].upper()}{choice.note[1:]}." if choice.note else now
+    ) + " Empty: $BEDSIDE_TZ, else the system's zone."
 
 
 class SettingsScreen(Screen):
@@ -131,7 +134,13 @@ class SettingsScreen(Screen):
         with Vertical(id="settings"):
             with Horizontal(classes="frow"):
                 yield Static("BSA formula", classes="flabel")
-                yield Select([(FORMULA_LABELS[f], f) for f in FORMULAS], value=site.bsa_formula, allow_blank=False, id="bsa_formula", compact=True)
+                yield Select(
+                    [(FORMULA_LABELS[f], f) for f in FORMULAS],
+                    value=site.bsa_formula,
+                    allow_blank=False,
+                    id="bsa_formula",
+                    compact=True,
+                )
             yield Static("CONV-BSA-2: default Mosteller. Applies to new measurements; each stores its formula.", classes="hint")
             with Horizontal(classes="frow"):
                 yield Static("Idle lock (minutes)", classes="flabel")

@@ -117,7 +117,9 @@ class FieldsDialog(ModalScreen[dict | None]):
         for name, *_r in self.fields:
             self.query_one(f"#e-{name}", ErrorLine).say(errors.get(name, ""))
         if errors:
-            self.set_focus(self.query_one(f"#f-{next(iter(errors))}")) if next(iter(errors)) in {f[0] for f in self.fields} else None
+            self.set_focus(self.query_one(f"#f-{next(iter(errors))}")) if next(iter(errors)) in {
+                f[0] for f in self.fields
+            } else None
             return
         self.dismiss(data)
 
@@ -215,14 +217,16 @@ class FaultScreen(ModalScreen[bool]):
             yield Static(literal(self.text))
             if self.detail:
                 yield Static(literal(self.detail), classes="hint")
-            yield Static("r = try again   escape = back (what you typed is kept)" if self.can_retry
-                         else "escape = back (what you typed is kept)", classes="hint")
+            yield Static(
+                "r = try again   escape = back (what you typed is kept)"
+                if self.can_retry
+                else "escape = back (what you typed is kept)",
+                classes="hint",
+            )
         yield Footer(compact=True)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "answer" and parameters == (True,) and not self.can_retry:
-            return False
-        return True
+        return not (action == "answer" and parameters == (True,) and not self.can_retry)
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)

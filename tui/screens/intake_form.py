@@ -90,7 +90,9 @@ class FormScreen(Screen[str | None]):
                 sel.value = value
             return sel
         placeholder = "YYYY-MM-DD" if spec.kind == "date" else (spec.range_text if spec.kind == "decimal" else spec.help)
-        return Field(value=value or "", placeholder=placeholder, id=wid, max_length=max(spec.max_len, 30) if spec.kind == "text" else 30)
+        return Field(
+            value=value or "", placeholder=placeholder, id=wid, max_length=max(spec.max_len, 30) if spec.kind == "text" else 30
+        )
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one(f"#f-{self.section.fields[0].name}"))
@@ -119,7 +121,9 @@ class FormScreen(Screen[str | None]):
             dob = ledger.patient(self.pid).dob
         if self.section.name == "identity":
             taken = [p.mrn for p in ledger.patients() if p.id != self.pid]
-        return intake.validate(self.section.name, self.raw_values(), today=ledger.today(), confirmed=confirmed, dob=dob, taken_mrns=taken)
+        return intake.validate(
+            self.section.name, self.raw_values(), today=ledger.today(), confirmed=confirmed, dob=dob, taken_mrns=taken
+        )
 
     def show_errors(self, errors: dict[str, str]) -> None:
         for spec in self.section.fields:
@@ -149,7 +153,9 @@ class FormScreen(Screen[str | None]):
             return
         if result.confirm and not result.ok:
             text = "\n".join(result.confirm.values())
-            if not await self.app.push_screen_wait(ConfirmScreen("Unusual values", text + "\n\nRecord them as typed?", rule="CONV-INPUT-1")):
+            if not await self.app.push_screen_wait(
+                ConfirmScreen("Unusual values", text + "\n\nRecord them as typed?", rule="CONV-INPUT-1")
+            ):
                 self.show_errors({k: v for k, v in result.confirm.items()})
                 return
             result = self._validate(frozenset(result.confirm))

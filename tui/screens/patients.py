@@ -63,11 +63,15 @@ class PatientListScreen(Screen):
             missing = p.missing_sections()
             status = "complete" if not missing else f"{len(missing)} to do"
             sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(p.identity.get("sex"), "")
-            table.add_row(literal(p.mrn), literal(p.name), literal(p.identity.get("dob", "")), sex, status, key=p.id)  # a str cell would be markup
+            table.add_row(
+                literal(p.mrn), literal(p.name), literal(p.identity.get("dob", "")), sex, status, key=p.id
+            )  # a str cell would be markup
             shown += 1
         total = len(self.app.ledger.patients())
         self.query_one("#patients-count", Static).update(
-            f"{shown} of {total} patients" + (" match" if query else "") + " · Enter opens · n registers a new patient · ctrl+l locks"
+            f"{shown} of {total} patients"
+            + (" match" if query else "")
+            + " · Enter opens · n registers a new patient · ctrl+l locks"
         )
         if shown:
             table.move_cursor(row=min(max(keep, 0), shown - 1))

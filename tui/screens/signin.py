@@ -88,7 +88,9 @@ class FirstAdminScreen(Screen):
 
     def action_create(self) -> None:
         values = {f.id: f.value for f in self.query(Field)}
-        errors = auth.validate_new_user(values["username"].strip(), values["full_name"], "admin", values["pin"], values["pin_again"], self.app.ledger.users())
+        errors = auth.validate_new_user(
+            values["username"].strip(), values["full_name"], "admin", values["pin"], values["pin_again"], self.app.ledger.users()
+        )
         for fid in ("username", "full_name", "pin", "pin_again"):
             self.query_one(f"#e-{fid}", ErrorLine).say(errors.get(fid, ""))
         if errors:

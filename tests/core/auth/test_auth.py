@@ -6,7 +6,6 @@ import pytest
 
 from bedside.core import auth
 from bedside.core.events import NewEvent
-from bedside.core.store import SqliteStore
 
 
 def test_pin_is_stored_only_as_a_slow_salted_hash(ledger):
@@ -71,12 +70,10 @@ def test_the_lock_lifts_by_itself_after_the_delay(ledger, clock, ann, offset, li
         assert r.message == auth.SIGNIN_REFUSED
 
 
-@pytest.mark.parametrize(
-    "n, minutes", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 32), (7, 60), (8, 60), (40, 60)]
-)
+@pytest.mark.parametrize("n, minutes", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16), (6, 32), (7, 60), (8, 60), (40, 60)])
 def test_lockout_delays_grow_and_are_capped(n, minutes):
     assert auth.lockout_delay(n) == timedelta(minutes=minutes)
-    assert auth.LOCKOUT_MAX_DELAY == timedelta(minutes=60)
+    assert timedelta(minutes=60) == auth.LOCKOUT_MAX_DELAY
 
 
 def test_each_further_lock_lasts_longer_until_a_success(ledger, clock, ann):
@@ -143,7 +140,9 @@ def _params(pin_hash: str) -> str:
 @pytest.mark.parametrize("username", ["nobody", "ann-typo", "gone", "", "x" * 500, "\x1b]0;pwned\x07", "ann ann"])
 def test_unknown_user_and_wrong_pin_say_the_same_and_do_the_same_work(ledger, clock, ann, hasher, username):
     ledger.add_user("ann", "gone", "Gone User", "nurse", "4821")
-    ledger.append(auth.USERS_STREAM, lambda: [NewEvent(auth.USERS_STREAM, "user.deactivated", "ann", clock.now(), {"username": "gone"})])
+    ledger.append(
+        auth.USERS_STREAM, lambda: [NewEvent(auth.USERS_STREAM, "user.deactivated", "ann", clock.now(), {"username": "gone"})]
+    )
     hasher.verified.clear()
     wrong = ledger.sign_in("ann", "0000")
     assert hasher.verified == [ann.pin_hash]
@@ -201,7 +200,20 @@ def test_lock_notice_says_until_when_in_the_site_zone():
 def _old_log(store, clock, extra=()):
     """The log as the old rule wrote it: 5 failures, then the account stayed locked (no event)."""
     t0 = clock.now()
-    evs = [NewEvent(auth.USERS_STREAM, "user.created", "system", t0, {"username": "ann", "full_name": "Ann", "role": "admin", "pin_hash": auth.hash_pin(auth.SiteKey(None, b"k" * 32), "4821")})]
+    evs = [
+        NewEvent(
+            auth.USERS_STREAM,
+            "user.created",
+            "system",
+            t0,
+            {
+                "username": "ann",
+                "full_name": "Ann",
+                "role": "admin",
+                "pin_hash": auth.hash_pin(auth.SiteKey(None, b"k" * 32), "4821"),
+            },
+        )
+    ]
     evs += [NewEvent(auth.USERS_STREAM, "user.signin_failed", "ann", t0 + i * MIN, {"username": "ann"}) for i in range(5)]
     evs += [NewEvent(auth.USERS_STREAM, kind, "root", t0 + 10 * MIN, {"username": "ann"}) for kind in extra]
     store.append(auth.USERS_STREAM, 0, evs)
@@ -226,7 +238,11 @@ def test_old_logs_still_fold(store, clock, extra, at, locked):
 
 def test_a_failure_decided_before_the_lock_was_seen_does_not_move_it(store, clock):
     fifth = _old_log(store, clock)
-    store.append(auth.USERS_STREAM, 6, [NewEvent(auth.USERS_STREAM, "user.signin_failed", "ann", fifth + timedelta(seconds=5), {"username": "ann"})])
+    store.append(
+        auth.USERS_STREAM,
+        6,
+        [NewEvent(auth.USERS_STREAM, "user.signin_failed", "ann", fifth + timedelta(seconds=5), {"username": "ann"})],
+    )
     u = auth.fold_users(store.read())["ann"]
     assert (u.failed, u.lockouts, u.locked_until) == (6, 1, fifth + MIN)
 

@@ -42,8 +42,14 @@ def test_the_fixture_users_log_decodes_and_round_trips(tmp_path):
         events = store.read(auth.USERS_STREAM)
     finally:
         store.close()
-    kinds = {auth.USER_CREATED, auth.USER_SIGNED_IN, auth.USER_SIGNIN_FAILED, auth.USER_UNLOCKED, auth.USER_PIN_CHANGED,
-             auth.USER_DEACTIVATED}
+    kinds = {
+        auth.USER_CREATED,
+        auth.USER_SIGNED_IN,
+        auth.USER_SIGNIN_FAILED,
+        auth.USER_UNLOCKED,
+        auth.USER_PIN_CHANGED,
+        auth.USER_DEACTIVATED,
+    }
     assert {e.kind for e in events} == kinds
     for ev in events:
         p = decode(ev)

@@ -68,7 +68,9 @@ def test_record_is_refused_for_an_unknown_or_deactivated_user(ledger, patient, d
 
 
 def test_record_is_refused_for_identity_an_unknown_patient_or_form_and_a_bad_form(ledger, patient):
-    assert refused(ledger, RecordSection(patient.id, "identity", GOOD["identity"]), "nina").startswith("Identity is set at registration")
+    assert refused(ledger, RecordSection(patient.id, "identity", GOOD["identity"]), "nina").startswith(
+        "Identity is set at registration"
+    )
     assert "no such patient" in refused(ledger, RecordSection("nobody", "labs", GOOD["labs"]), "nina")
     assert "no form named 'menu'" in refused(ledger, RecordSection(patient.id, "menu", {}), "nina")
     text = refused(ledger, RecordSection(patient.id, "labs", {**GOOD["labs"], "anc": "abc"}), "nina")
@@ -116,8 +118,11 @@ def test_correct_is_refused_without_an_entry_a_reason_or_a_valid_form(ledger, pa
     assert refused(ledger, CorrectEntry(patient.id, 9, GOOD["identity"], "typo"), "nina") == "no entry 9 to correct"
     assert refused(ledger, CorrectEntry(patient.id, 1, GOOD["identity"], "   "), "nina") == "Reason: a correction needs a reason."
     assert refused(ledger, CorrectEntry(patient.id, 1, GOOD["identity"], "typo\x1b[2J"), "nina").startswith(
-        "Reason: control characters are not allowed")
-    assert "Date of birth" in refused(ledger, CorrectEntry(patient.id, 1, {**GOOD["identity"], "dob": "2030-01-01"}, "typo"), "nina")
+        "Reason: control characters are not allowed"
+    )
+    assert "Date of birth" in refused(
+        ledger, CorrectEntry(patient.id, 1, {**GOOD["identity"], "dob": "2030-01-01"}, "typo"), "nina"
+    )
     other = RegisterPatient({**GOOD["identity"], "mrn": "MRN-2"})
     ledger.execute(other, "nina")
     text = refused(ledger, CorrectEntry(patient.id, 1, {**GOOD["identity"], "mrn": "MRN-2"}, "typo"), "nina")
@@ -127,7 +132,11 @@ def test_correct_is_refused_without_an_entry_a_reason_or_a_valid_form(ledger, pa
 def test_correct_is_accepted_and_keeps_the_old_values(ledger, patient):
     (ev,) = ledger.execute(CorrectEntry(patient.id, 1, {**GOOD["identity"], "name": "DOE, Janet"}, " typo "), "priya")
     assert ev.kind == "intake.corrected" and ev.data == {
-        "corrects": 1, "section": "identity", "reason": "typo", "data": {**GOOD["identity"], "name": "DOE, Janet"}}
+        "corrects": 1,
+        "section": "identity",
+        "reason": "typo",
+        "data": {**GOOD["identity"], "name": "DOE, Janet"},
+    }
     entry = ledger.patient(patient.id).entry(1)
     assert entry.data["name"] == "DOE, Janet" and entry.corrections[0].old["name"] == "DOE, Jane"
 

@@ -16,8 +16,19 @@ TODAY = date(2025, 3, 3)
 GOOD = {
     "identity": {"name": "DOE, Jane", "dob": "1970-01-01", "mrn": "MRN-1", "sex": "female"},
     "measurement": {"height_cm": "170", "weight_kg": "70", "measured_on": "2025-03-01"},
-    "labs": {"collected_on": "2025-03-02", "anc": "1.5", "platelets": "80", "platelet_transfusion": "no", "bilirubin_unit": "mg/dL",
-             "bilirubin": "0.9", "bilirubin_uln": "1.2", "ast": "30", "ast_uln": "40", "alt": "20", "alt_uln": "40"},
+    "labs": {
+        "collected_on": "2025-03-02",
+        "anc": "1.5",
+        "platelets": "80",
+        "platelet_transfusion": "no",
+        "bilirubin_unit": "mg/dL",
+        "bilirubin": "0.9",
+        "bilirubin_uln": "1.2",
+        "ast": "30",
+        "ast_uln": "40",
+        "alt": "20",
+        "alt_uln": "40",
+    },
     "blasts": {"collected_on": "2025-03-02", "wbc": "30", "blast_pct": "40"},
     "hsct": {"plan": "planned"},
     "reproductive": {"potential": "yes", "pregnancy_test": "negative", "test_date": "2025-03-01", "breastfeeding": "no"},
@@ -123,6 +134,7 @@ def test_any_input_gives_a_whole_record_or_named_errors(section, data):
 
 # --- the fold ------------------------------------------------------------------------------------
 
+
 def _events(kinds_and_data):
     from datetime import UTC, datetime, timedelta
 
@@ -134,11 +146,16 @@ def _events(kinds_and_data):
 
 
 def test_correction_keeps_the_old_value_visible():
-    evs = _events([
-        ("patient.registered", GOOD["identity"]),
-        ("intake.measurement", {**GOOD["measurement"], "bsa_formula": "mosteller"}),
-        ("intake.corrected", {"corrects": 2, "section": "measurement", "reason": "typo", "data": {**GOOD["measurement"], "weight_kg": "71"}}),
-    ])
+    evs = _events(
+        [
+            ("patient.registered", GOOD["identity"]),
+            ("intake.measurement", {**GOOD["measurement"], "bsa_formula": "mosteller"}),
+            (
+                "intake.corrected",
+                {"corrects": 2, "section": "measurement", "reason": "typo", "data": {**GOOD["measurement"], "weight_kg": "71"}},
+            ),
+        ]
+    )
     p = intake.fold_patient("p", evs)
     (entry,) = p.history("measurement")
     assert entry.data["weight_kg"] == "71"
