@@ -59,7 +59,7 @@ def _say(message: str) -> None:
 
 def run_users_command(args: argparse.Namespace) -> int:
     """Run ``users unlock`` / ``users list``; one line on any failure; returns the exit status."""
-    from bedside.core.store import StoreError
+    from bedside.core.store_errors import StoreError
     from bedside.tui.cli import UsageError, open_ledger, resolve_db
 
     try:
