@@ -180,6 +180,13 @@ async def test_first_run_asks_for_the_first_admin(tmp_path, clock, key):
         assert ledger.users()["root"].role == "admin"
 
 
+def fill_new_pharmacist(dlg) -> None:
+    """The Add user dialog, filled in for Ola Berg, pharmacist."""
+    for fid, value in (("username", "ola"), ("full_name", "Ola Berg"), ("pin", "5555"), ("pin_again", "5555")):
+        dlg.query_one(f"#{fid}", Field).value = value
+    dlg.query_one("#role").value = "pharmacist"
+
+
 async def test_admin_adds_a_user(app):
     from bedside.tui.screens.admin import AddUserScreen, UsersScreen
 
@@ -190,9 +197,7 @@ async def test_admin_adds_a_user(app):
         await pilot.press("n")
         dlg = app.screen
         assert isinstance(dlg, AddUserScreen)
-        for fid, value in (("username", "ola"), ("full_name", "Ola Berg"), ("pin", "5555"), ("pin_again", "5555")):
-            dlg.query_one(f"#{fid}", Field).value = value
-        dlg.query_one("#role").value = "pharmacist"
+        fill_new_pharmacist(dlg)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.ledger.users()["ola"].role == "pharmacist"
@@ -290,9 +295,7 @@ async def test_an_admin_screen_refusal_shows_next_to_the_form(app, tmp_path, clo
         await pilot.press("n")
         dlg = app.screen
         assert isinstance(dlg, AddUserScreen)
-        for fid, value in (("username", "ola"), ("full_name", "Ola Berg"), ("pin", "5555"), ("pin_again", "5555")):
-            dlg.query_one(f"#{fid}", Field).value = value
-        dlg.query_one("#role").value = "pharmacist"
+        fill_new_pharmacist(dlg)
         other = Ledger(SqliteStore(tmp_path / "demo.db"), clock, DEMO_KEY)
         other.execute(AddUser("ola", "Ola Other", "nurse", "1111"), "adam")
         other.store.close()

@@ -3,28 +3,13 @@ forbids it, accepted in a good one; roles come from the users log, never from th
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from bedside.core import auth
 from bedside.core.auth import AddUser, ChangePin, CreateFirstAdmin, DeactivateUser, SignIn, UnlockUser
-from bedside.core.commands import Refusal, decide
 from bedside.core.events import EVENT_TYPES, decode, unknown_keys
-from bedside.core.store import SqliteStore
 
-DB = Path(__file__).resolve().parents[2] / "fixtures" / "main-5f43dfd.db"
-
-
-def decided(ledger, cmd, actor):
-    return decide(ledger.state(), cmd, ledger.clock.now(), ledger.actor(actor))
-
-
-def refused(ledger, cmd, actor) -> str:
-    result = decided(ledger, cmd, actor)
-    assert isinstance(result, Refusal), result
-    return result.text
+from .helpers import fixture_events, refused
 
 
 def lock(ledger, name: str) -> None:
@@ -34,14 +19,7 @@ def lock(ledger, name: str) -> None:
 
 
 def test_the_fixture_users_log_decodes_and_round_trips(tmp_path):
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    store = SqliteStore(copy)
-    try:
-        events = store.read(auth.USERS_STREAM)
-    finally:
-        store.close()
+    events = fixture_events(tmp_path, auth.USERS_STREAM)
     kinds = {
         auth.USER_CREATED,
         auth.USER_SIGNED_IN,

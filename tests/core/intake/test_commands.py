@@ -9,20 +9,11 @@ from decimal import Decimal
 import pytest
 
 from bedside.core import auth, intake
-from bedside.core.commands import Refusal, Refused, decide
+from bedside.core.commands import Refused
 from bedside.core.intake import CorrectEntry, RecordSection, RegisterPatient
 
+from ..auth.helpers import refused
 from .test_intake import GOOD
-
-
-def decided(ledger, cmd, actor):
-    return decide(ledger.state(), cmd, ledger.clock.now(), ledger.actor(actor))
-
-
-def refused(ledger, cmd, actor) -> str:
-    result = decided(ledger, cmd, actor)
-    assert isinstance(result, Refusal), result
-    return result.text
 
 
 @pytest.fixture

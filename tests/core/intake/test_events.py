@@ -4,29 +4,16 @@ migration); each form's payload class holds every field of its form (and what co
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
-from pathlib import Path
 
 import attrs
 
 from bedside.core import intake
 from bedside.core.events import EVENT_TYPES, decode, unknown_keys
-from bedside.core.store import SqliteStore
 
-DB = Path(__file__).resolve().parents[2] / "fixtures" / "main-5f43dfd.db"
+from ..auth.helpers import fixture_events
+
 DERIVED = {"confirmed_unusual", "bsa_formula", "bsa_m2", "derived_from"}
-
-
-def _fixture_events(tmp_path):
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    store = SqliteStore(copy)
-    try:
-        return store.read()
-    finally:
-        store.close()
 
 
 def test_each_section_has_one_class_whose_kind_is_the_sections():
@@ -43,7 +30,7 @@ def test_each_section_has_one_class_whose_kind_is_the_sections():
 def test_the_fixture_database_decodes_and_round_trips(tmp_path):
     kinds = set(intake.KIND_TO_SECTION) | {intake.CORRECTION_KIND}
     seen = set()
-    for ev in _fixture_events(tmp_path):
+    for ev in fixture_events(tmp_path):
         if ev.kind not in kinds:
             continue
         seen.add(ev.kind)
