@@ -74,6 +74,9 @@ def run_users_command(args: argparse.Namespace) -> int:
     except StoreError as exc:
         _say(str(exc))
         return 2
+    except ValueError as exc:  # refused by core (the account went away meanwhile)
+        _say(str(exc))
+        return 1
     finally:
         ledger.store.close()
 
