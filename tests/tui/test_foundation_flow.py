@@ -304,3 +304,24 @@ async def test_an_admin_screen_refusal_shows_next_to_the_form(app, tmp_path, clo
         assert app.screen is dlg
         assert text_of(dlg.query_one("#e-username", ErrorLine)) == "User name: 'ola' is already taken."
         assert app.ledger.users()["ola"].role == "nurse"
+
+
+async def test_a_second_first_admin_is_refused_once_another_terminal_made_one(tmp_path, clock, key):
+    """Two terminals open the same empty database: the first admin is made once, and only while no
+    user exists (decided in core); the other terminal's form says so and signs no one in."""
+    from bedside.core.auth import CreateFirstAdmin
+
+    ledger = Ledger(SqliteStore(tmp_path / "empty.db"), clock, key)
+    app = BedsideApp(ledger)
+    async with app.run_test() as pilot:
+        assert isinstance(app.screen, FirstAdminScreen)
+        for fid, value in (("username", "root"), ("full_name", "Site Admin"), ("pin", "246810"), ("pin_again", "246810")):
+            app.screen.query_one(f"#{fid}", Field).value = value
+        other = Ledger(SqliteStore(tmp_path / "empty.db"), clock, key)
+        other.execute(CreateFirstAdmin("boss", "Other Admin", "135790"), "system")
+        other.store.close()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, FirstAdminScreen) and app.user is None
+        assert "has users already" in text_of(app.screen.query_one("#e-username", ErrorLine))
+        assert set(ledger.users()) == {"boss"}
