@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from attrs import field, frozen
 
 from . import rules
-from .clock import as_utc, to_local
+from .clock import as_utc, fmt_local, fmt_minutes
 
 __all__ = [
     "Deadlines",
@@ -63,15 +63,12 @@ def _minutes(name: str, value: object) -> int:
 
 
 def _hm(delta: timedelta) -> str:
-    total = int(delta.total_seconds() // 60)
-    sign = "−" if total < 0 else ""
-    h, m = divmod(abs(total), 60)
-    return f"{sign}{h} h {m:02d} min"
+    return fmt_minutes(delta, hours=True)
 
 
 def _t(moment: datetime) -> str:
     """Local time, with the zone named (stored in UTC, shown local)."""
-    return to_local(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return fmt_local(moment, zone=True)
 
 
 @frozen(kw_only=True)

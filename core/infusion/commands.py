@@ -16,7 +16,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from ..clock import local_tz
+from ..clock import fmt_local, local_tz
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, refused_unless, require_role
 from ..intake import PATIENT_PREFIX
 from ..schedule.events import DoseGiven  # recorded with the start (the schedule's payload)
@@ -93,7 +93,7 @@ def start_refusal(state: State, cmd: StartInfusion, now: datetime, actor: Actor)
         return st
     # Any recorded start counts, even one whose entered time is later than now (listed as a problem).
     if st.phase != NOT_STARTED or st.started_at is not None or cmd.dose_id in monitor_dose_ids(state.view(cmd.pid)):
-        when = st.started_at.astimezone(local_tz()).strftime("%H:%M") if st.started_at else "?"
+        when = fmt_local(st.started_at, day=False, missing="?")
         return refuse(f"Already started: the infusion of {cmd.dose_id} started at {when} ({st.phase}).", "MON-3")
     return st
 
@@ -309,7 +309,7 @@ def _open_step(
     if isinstance(r, Refusal):
         return r
     if r.resolved_at is not None:
-        return refuse(f"Reaction {r.number} was resolved at {r.resolved_at.astimezone(local_tz()):%H:%M}.", "IRR-1")
+        return refuse(f"Reaction {r.number} was resolved at {fmt_local(r.resolved_at, day=False)}.", "IRR-1")
     return st, r
 
 

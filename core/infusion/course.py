@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import rules
+from ..clock import fmt_local
 from ..events import Event
 from ..stability import observation_earliest_end
 from .model import REACTION_STEPS, Deviation, MonitorSettings, Problem, VitalsRecord, _grade_rank, _grade_text, is_severe
@@ -69,7 +70,7 @@ class _Fold:
         self.problems.append(Problem(ev.ref, ev.kind, at, text, rule))
 
     def t(self, when: datetime | None) -> str:
-        return "?" if when is None else when.astimezone(self.settings.tz).strftime("%Y-%m-%d %H:%M")
+        return fmt_local(when, self.settings.tz, missing="?")
 
     def advance(self, t: datetime) -> None:
         """The infusion ends by itself when its running time is reached (MON-2, MON-3)."""

@@ -13,7 +13,7 @@ from typing import Any
 from attrs import field, frozen
 
 from .. import rules
-from ..clock import as_utc, parse_aware
+from ..clock import as_utc, fmt_minutes, fmt_near, parse_aware
 
 _UTC = UTC
 
@@ -51,10 +51,7 @@ def _text(value: object) -> str:
 
 def _dur(delta: timedelta) -> str:
     """A duration in whole minutes, rounded down (e.g. ``1 h 05 min``, ``25 min``)."""
-    total = int(delta.total_seconds() // 60)
-    sign = "−" if total < 0 else ""
-    h, m = divmod(abs(total), 60)
-    return f"{sign}{h} h {m:02d} min" if h else f"{sign}{m} min"
+    return fmt_minutes(delta)
 
 
 def _grade_text(grade: int | str | None) -> str:
@@ -414,10 +411,4 @@ class MonitorState:
 
 
 def _fmt(when: datetime | None, tz: tzinfo, now: datetime) -> str:
-    if when is None:
-        return "unknown"
-    local = when.astimezone(tz)
-    text = local.strftime("%H:%M")
-    if local.date() != now.astimezone(tz).date():
-        text += local.strftime(" on %Y-%m-%d")
-    return text
+    return fmt_near(when, now, tz)

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bedside.core import infusion as inf
+from bedside.core.clock import fmt_clock, fmt_near, local_tz
+from bedside.core.commands import Refusal
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -13,10 +16,6 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from bedside.core import infusion as inf
-from bedside.core.clock import local_tz, to_local
-from bedside.core.commands import Refusal
-
 from ..text import literal
 from ..widgets.countdown import LiveText, span
 from .base import identity_line
@@ -24,22 +23,15 @@ from .dialogs import ConfirmScreen, FieldsDialog
 
 
 def clock_hm(at: datetime | None, now: datetime) -> str:
-    if at is None:
-        return "—"
-    local = to_local(at)
-    return local.strftime("%H:%M" if local.date() == to_local(now).date() else "%d %b %H:%M")
+    return fmt_near(at, now, missing="—", other_day="%d %b %H:%M")
 
 
 def hms(delta: timedelta | None) -> str:
-    if delta is None:
-        return "—"
-    s = max(int(delta.total_seconds()), 0)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return fmt_clock(delta)
 
 
 def hm_only(delta: timedelta) -> str:
-    m = max(int(delta.total_seconds()), 0) // 60
-    return f"{m // 60}:{m % 60:02d}"
+    return fmt_clock(delta, seconds=False)
 
 
 def settings() -> inf.MonitorSettings:

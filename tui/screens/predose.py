@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import predose as pd
 from bedside.core import rules
-from bedside.core.clock import to_local
+from bedside.core.clock import fmt_local, to_local
 from bedside.core.commands import Refusal
 
 from ..text import literal, shown
@@ -210,7 +210,7 @@ class PredoseScreen(PatientView):
                     ("time", "Given at (HH:MM)", "text"),
                 ],
                 validate,
-                values={"time": to_local(now).strftime("%H:%M")},
+                values={"time": fmt_local(now, day=False)},
                 note="Corticosteroid + antipyretic + antihistamine before every dose.",
             )
         )

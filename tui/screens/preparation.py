@@ -17,7 +17,7 @@ from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
 from bedside.core import rules
-from bedside.core.clock import local_instant, to_local
+from bedside.core.clock import fmt_local, local_instant, to_local
 from bedside.core.commands import Refusal
 
 from ..text import literal, shown
@@ -38,7 +38,7 @@ class DoseRef:
 
 
 def hm(at: datetime) -> str:
-    return to_local(at).strftime("%H:%M")
+    return fmt_local(at, day=False)
 
 
 class PreparationScreen(PatientView):
@@ -372,7 +372,7 @@ class StepScreen(ModalScreen[dict | None]):
             yield Static(f"Record: {prep.STEP_LABELS[self.step]}", classes="box-title")
             with Horizontal(classes="frow"):
                 yield Static("Time (HH:MM, today)", classes="flabel")
-                yield Field(value=to_local(self.now).strftime("%H:%M"), id="f-time", max_length=5, restrict=r"[0-9:]*")
+                yield Field(value=fmt_local(self.now, day=False), id="f-time", max_length=5, restrict=r"[0-9:]*")
             yield ErrorLine(id="e-time")
             if self.step == "diluted":
                 with Horizontal(classes="frow"):
