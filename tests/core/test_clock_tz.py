@@ -230,8 +230,9 @@ def test_a_dose_day_at_local_midnight_is_the_local_date(store, key):
     assert ledger.today() == date(2026, 3, 30)
     assert clock.local_tz().key == "Europe/Berlin"  # and every screen's local time follows
 
-    ledger.schedule_event("priya", "p1", sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, ledger.today()))
-    tl = ledger.timeline("p1")
+    p1 = ledger.register_patient("nina", {"name": "ZONE, Test", "dob": "1970-01-01", "mrn": "MRN-TZ1", "sex": "other"}).id
+    ledger.execute(sch.StartCycle(p1, ledger.today()), "priya")
+    tl = ledger.timeline(p1)
     assert tl.today == date(2026, 3, 30)
     d1 = tl.dose(1, 1)
     assert d1 is not None and d1.planned == date(2026, 3, 30)
@@ -243,7 +244,7 @@ def test_a_dose_day_at_local_midnight_is_the_local_date(store, key):
     assert given["date"] == "2026-03-30"
     ledger.set_site("adam", "time_zone", "")
     with pytest.raises(ValueError, match="in the future"):
-        sch.check_give(ledger.timeline("p1"), 1, 1, date(2026, 3, 30), d1.level, Decimal("1.00"))
+        sch.check_give(ledger.timeline(p1), 1, 1, date(2026, 3, 30), d1.level, Decimal("1.00"))
 
 
 def test_another_terminal_boots_with_the_site_zone_and_follows_a_change(tmp_path, key):

@@ -139,7 +139,7 @@ async def test_syringe_route_needs_the_pharmacists_flush_record(app, clock):
         pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-200518")  # 120 cm / 22 kg child
         from bedside.core import schedule as sch
 
-        app.ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, app.ledger.today()))
+        app.ledger.execute(sch.StartCycle(pid, app.ledger.today()), "priya")
         app.push_screen(PreparationScreen(pid, DoseRef(1, 8, Decimal("0.5"), "Table 1, cycle 1 Day 8 (DOSE-1)", "cycle 1 day 8")))
         await pilot.pause()
         screen = app.screen

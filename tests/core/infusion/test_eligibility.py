@@ -142,9 +142,7 @@ def test_without_roles_no_correction_is_trusted(given_c1d1, clock):
 def test_the_discontinuation_record_answers_it(given_c1d1, clock):
     ledger, p = given_c1d1
     react(ledger, clock, p, 3)
-    ledger.schedule_event(
-        "priya", p.id, sch.TREATMENT_DISCONTINUED, lambda tl: sch.check_discontinue(tl, "severe_infusion_reaction", "", tl.today)
-    )
+    ledger.execute(sch.DiscontinueTreatment(p.id, "severe_infusion_reaction"), "priya")
     tl = ledger.timeline(p.id)
     assert tl.discontinued and not [x for x in tl.proposals if x.rule == "CONV-IRR-1"]
     assert any("discontinued" in b.lower() for b in start_gate(ledger, p.id, "c1d8").blockers)

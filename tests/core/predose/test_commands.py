@@ -19,7 +19,7 @@ OSEI = "demo0002" + "0" * 24  # MRN-100377: blasts 12,000/mm³ (PRE-3 hold, a pr
 
 def started(ledger, pid: str = HARTMAN):
     """Cycle 1 started today (C1 D1 on the timeline)."""
-    ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, ledger.today()))
+    ledger.execute(sch.StartCycle(pid, ledger.today()), "priya")
     return ledger
 
 

@@ -13,7 +13,7 @@ HARTMAN = "demo0001" + "0" * 24
 
 
 def test_the_verdict_is_read_once_per_view_and_again_after_a_new_event(demo):
-    demo.schedule_event("priya", HARTMAN, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, demo.today()))
+    demo.execute(sch.StartCycle(HARTMAN, demo.today()), "priya")
     view = demo.view(HARTMAN)
     v = pd.predose_verdict(view, 1, 1)
     assert pd.predose_verdict(demo.view(HARTMAN), 1, 1) is v  # the same view, the same fold

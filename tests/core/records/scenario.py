@@ -76,7 +76,7 @@ def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231"
         infusion(inf.VITALS_RECORDED, **data)
 
     # make_ready, as tests/tui/conftest.py does it (the double-check by a second nurse)
-    ledger.schedule_event("priya", pid, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, today))
+    ledger.execute(sch.StartCycle(pid, today), "priya")
     put(pr.IDENTITY, {"cycle": 1, "day": 1, "method": "typed", "name": p.name, "dob": p.identity["dob"], "mrn": p.mrn})
     for cls, drug, dose in (
         ("corticosteroid", "dexamethasone", "12 mg IV"),
@@ -170,8 +170,6 @@ def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231"
     vitals("observation_end")
     clock.advance(minutes=1)
     infusion(inf.OBSERVATION_COMPLETED)
-    ledger.schedule_event(
-        "priya", pid, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 8, "[bold]ALT rising[/bold]", "non_hematologic")
-    )
-    ledger.schedule_event("priya", pid, sch.DOSE_OMITTED, lambda tl: sch.check_omit(tl, 1, 15, "patient choice: travel"))
+    ledger.execute(sch.HoldDose(pid, 1, 8, "[bold]ALT rising[/bold]", "non_hematologic"), "priya")
+    ledger.execute(sch.OmitDose(pid, 1, 15, "patient choice: travel"), "priya")
     return pid

@@ -163,9 +163,9 @@ def test_an_entry_marked_in_error_stays_on_the_record_marked(demo_db):
 
     ledger, _clock = demo_db
     p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
-    ledger.schedule_event("priya", p.id, sch.CYCLE_STARTED, lambda tl: sch.check_start(tl, ledger.today()))
-    ledger.schedule_event("nina", p.id, sch.DOSE_HELD, lambda tl: sch.check_hold(tl, 1, 1, "fever", "other"))
-    ledger.void_schedule_entry("nina", "nurse", p.id, "held the wrong patient [x]")
+    ledger.execute(sch.StartCycle(p.id, ledger.today()), "priya")
+    ledger.execute(sch.HoldDose(p.id, 1, 1, "fever", "other"), "nina")
+    ledger.execute(sch.VoidLatestEntry(p.id, "held the wrong patient [x]"), "nina")
     text = record(ledger, "MRN-100231")
     assert_fits(text)
     flat = " ".join(text.split())
