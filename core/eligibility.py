@@ -3,7 +3,7 @@
 A severe infusion reaction is recorded on the monitor (core/infusion/), but it forbids every
 later dose (MOD-NH-3, CONV-IRR-1): the timeline (core/schedule.py turns it into a blocking
 proposal that only the discontinuation record answers), the pre-dose verdict (DISCONTINUE,
-core/predose_records.py) and the start gate (core/infusion/gate.py, through both) all read it here, so
+core/predose/records.py) and the start gate (core/infusion/gate.py, through both) all read it here, so
 no path can offer a dose the reaction forbids.
 
 Pure: events (and the users' roles) in, values out.
@@ -164,7 +164,7 @@ def may_give(
     says whose grade corrections count (a prescriber's, CONV-IRR-1).
 
     The timeline's state of the dose and ``schedule.check_give`` are the schedule's half of this
-    answer; the pre-dose verdict (``predose_records.verdict``) and the start gate
+    answer; the pre-dose verdict (``predose.verdict``) and the start gate
     (``infusion.gate``, through ``workflow.start_gate``) add these reasons to their own, so no path says "may give" where
     this says no. The preparation of the bag is the start gate's own, further condition."""
     from . import schedule as sch  # the schedule imports this module's severe_reactions

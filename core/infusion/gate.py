@@ -72,7 +72,7 @@ def gate(
     IDs), then the pre-dose verdict (which carries the same reasons), then the bag. ``tl``: the
     timeline of the same events, date and roles, when the caller has it (a PatientView's)."""
     from ..eligibility import DISCONTINUE, may_give
-    from ..predose_records import verdict as predose_verdict
+    from ..predose import verdict as predose_verdict
     from ..schedule import timeline
 
     st = prep.fold(events, dose_id)

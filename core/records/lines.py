@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .. import infusion as inf
-from .. import predose_records as pr
+from .. import predose as pr
 from .. import preparation as prep
 from .. import schedule as sch
 from ..calc import FORMULA_LABELS

@@ -130,7 +130,7 @@ async def test_predose_screen_records_and_refuses_a_nurse_override(app, clock):
 
 
 async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
-    from bedside.core import predose_records as pr
+    from bedside.core import predose as pr
 
     clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
     async with app.run_test() as pilot:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bedside.core import infusion as inf
 from bedside.core import intake
-from bedside.core import predose_records as pr
+from bedside.core import predose as pr
 from bedside.core import preparation as prep
 from bedside.core import schedule as sch
 from bedside.core.clock import FakeClock, local_date

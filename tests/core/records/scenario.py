@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from bedside.core import infusion as inf
-from bedside.core import predose_records as pr
+from bedside.core import predose as pr
 from bedside.core import preparation as prep
 from bedside.core import schedule as sch
 from bedside.core import workflow
