@@ -113,7 +113,9 @@ Decide = Callable[[State, Any, datetime, Actor], Decision]
 DECIDERS: dict[type, Decide] = {}
 
 
-def decider(command_type: type[C]) -> Callable[[Callable[[State, C, datetime, Actor], Decision]], Callable[[State, C, datetime, Actor], Decision]]:
+def decider(
+    command_type: type[C],
+) -> Callable[[Callable[[State, C, datetime, Actor], Decision]], Callable[[State, C, datetime, Actor], Decision]]:
     """Register the one decision function of ``command_type``."""
 
     def register(fn: Callable[[State, C, datetime, Actor], Decision]) -> Callable[[State, C, datetime, Actor], Decision]:
@@ -175,7 +177,9 @@ def command_table() -> str:
         where = ((t.__doc__ or "").strip().splitlines() or [""])[0].split(":")[0]
         module = t.__module__.removeprefix("bedside.core.")
         events = ", ".join(f"`{e.KIND}`" for e in t.emits)
-        rows.append(f"| {where} | `{module}.{t.__name__}` | `{f.__module__.removeprefix('bedside.core.')}.{f.__name__}` | {events} |")
+        rows.append(
+            f"| {where} | `{module}.{t.__name__}` | `{f.__module__.removeprefix('bedside.core.')}.{f.__name__}` | {events} |"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -187,8 +191,12 @@ def write_readme(path: str) -> None:
     p = Path(path)
     text = p.read_text(encoding="utf-8")
     table = command_table()
-    p.write_text(re.sub(r"(<!-- commands:begin -->\n).*(<!-- commands:end -->)", lambda m: m.group(1) + table + m.group(2),
-                        text, flags=re.S), encoding="utf-8")
+    p.write_text(
+        re.sub(
+            r"(<!-- commands:begin -->\n).*(<!-- commands:end -->)", lambda m: m.group(1) + table + m.group(2), text, flags=re.S
+        ),
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":  # run as a script this module is __main__: use the registry of the real one

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Self, TypeVar
 
 from attrs import field, fields, frozen
@@ -83,9 +83,7 @@ class Event:
 
 
 def event_hash(prev_hash: str, seq: int, stream: str, version: int, kind: str, actor: str, at: str, data_json: str) -> str:
-    body = canonical_json(
-        {"seq": seq, "stream": stream, "version": version, "kind": kind, "actor": actor, "at": at}
-    )
+    body = canonical_json({"seq": seq, "stream": stream, "version": version, "kind": kind, "actor": actor, "at": at})
     h = hashlib.sha256()
     for part in (prev_hash, body, data_json):
         h.update(part.encode("utf-8"))

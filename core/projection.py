@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 class PatientView:
     """The folded record of one patient at one version of their stream (immutable once built)."""
 
-    def __init__(self, patient: Patient, events: Sequence[Event], today: date, users: Mapping[str, User],
-                 site: SiteSettings):
+    def __init__(self, patient: Patient, events: Sequence[Event], today: date, users: Mapping[str, User], site: SiteSettings):
         self.patient = patient
         self.events = tuple(events)
         self.today = today

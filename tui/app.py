@@ -54,8 +54,14 @@ class BedsideApp(App[int]):
         Binding("ctrl+l", "lock", "Lock", show=False),
     ]
 
-    def __init__(self, ledger: Ledger | None = None, demo: bool = False, idle_clock=time.monotonic,
-                 boot: Callable[[], Ledger] | None = None, first_run: bool = False):
+    def __init__(
+        self,
+        ledger: Ledger | None = None,
+        demo: bool = False,
+        idle_clock=time.monotonic,
+        boot: Callable[[], Ledger] | None = None,
+        first_run: bool = False,
+    ):
         """``ledger``, or ``boot``: a function that opens the database (and seeds the demo) in a
         thread while the first screen is already drawn, keeping that work off the start-up path."""
         no_color = "NO_COLOR" in os.environ
@@ -136,7 +142,6 @@ class BedsideApp(App[int]):
         """The last resort (an exception outside any action): no traceback on the terminal; it goes
         to the fault log and the app closes with one line saying so."""
         from rich.text import Text
-
         from textual.worker import WorkerFailed, active_worker
 
         from .faults import log_fault, raise_faults
@@ -150,7 +155,7 @@ class BedsideApp(App[int]):
             if worker is not None and name.startswith("action_") and worker.node is not None:
                 params = tuple(getattr(work, "args", ()))
                 node = worker.node
-                retry = lambda: self.call_later(self._dispatch_action, node, name[len("action_"):], params)  # noqa: E731
+                retry = lambda: self.call_later(self._dispatch_action, node, name[len("action_") :], params)  # noqa: E731
             if self.show_fault(error.error, retry):
                 return
         if raise_faults():
@@ -221,7 +226,7 @@ class BedsideApp(App[int]):
         try:
             assert self._boot is not None
             self._ledger = self._boot()
-        except BaseException as exc:  # shown by the ledger property on first use
+        except BaseException as exc:  # noqa: BLE001  (any failure, shown by the ledger property on first use)
             self._boot_error = exc
         finally:
             self._booted.set()
@@ -265,7 +270,9 @@ class BedsideApp(App[int]):
         zone = self.ledger.zone  # CONV-TIME-1: a fallback time zone is made visible, not silent
         if zone.note:
             self.sub_title = printable(f"{user.label} · ⚠ times in {zone.name}")
-            self.notify(f"Times and dose days are in {zone.name}: {zone.note}.", title="Time zone", severity="warning", timeout=20)
+            self.notify(
+                f"Times and dose days are in {zone.name}: {zone.note}.", title="Time zone", severity="warning", timeout=20
+            )
         self.switch_screen(PatientListScreen())
 
     async def action_sign_out(self) -> None:
@@ -371,9 +378,13 @@ class BedsideApp(App[int]):
         if self.store_problem is None:
             self.store_problem = str(exc)
             self.title = self._title_text()
-            self.notify("Bedside cannot reach the database. Saving will fail until it is back; other terminals' changes "
-                        "are not shown meanwhile. Bedside keeps trying every second.",
-                        title="Database unreachable", severity="error", timeout=30)
+            self.notify(
+                "Bedside cannot reach the database. Saving will fail until it is back; other terminals' changes "
+                "are not shown meanwhile. Bedside keeps trying every second.",
+                title="Database unreachable",
+                severity="error",
+                timeout=30,
+            )
 
     def _store_back(self) -> None:
         if self.store_problem is not None:
@@ -381,7 +392,9 @@ class BedsideApp(App[int]):
             self.title = self._title_text()
             self.notify("The database is reachable again.", title="Database back", timeout=8)
 
-    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True) -> None:
+    def notify(
+        self, message: str, *, title: str = "", severity="information", timeout: float | None = None, markup: bool = True
+    ) -> None:
         """Every toast (screens' and widgets' notify come here): shown literally, never as markup or
         a control sequence, since messages quote stored names and typed reasons (core/text.py)."""
         from bedside.core.text import printable

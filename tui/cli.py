@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 from contextlib import contextmanager
@@ -41,9 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Database: --db PATH_OR_URL, else $BEDSIDE_DB, else the user's data directory.",
     )
     p.add_argument("--version", action="version", version=f"bedside {_version()}")
-    p.add_argument("--db", metavar="PATH_OR_URL", help="the SQLite database (shared path for a ward server) or a postgresql:// URL")
+    p.add_argument(
+        "--db", metavar="PATH_OR_URL", help="the SQLite database (shared path for a ward server) or a postgresql:// URL"
+    )
     p.add_argument("--demo", action="store_true", help="run on a throw-away demo database (not for clinical use)")
-    p.add_argument("--speed", type=speed_value, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)")
+    p.add_argument(
+        "--speed", type=speed_value, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     v = sub.add_parser("verify-log", help="check that the whole event log is intact")
     v.add_argument("--db", metavar="PATH", dest="sub_db")
@@ -171,7 +176,7 @@ def run_app(args: argparse.Namespace) -> int:
         db = resolve_db(args.db)
         try:
             first_run = not has_users_any(db)
-        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        except Exception as exc:
             from bedside.core.store import StoreError, translate_sqlite_error
 
             known = exc if isinstance(exc, StoreError) else translate_sqlite_error(exc, str(db))
@@ -233,10 +238,8 @@ def _removed_on_signal(tmp: str | None, running: list | None = None):
     handled: list[int] = []
     previous = {}
     for sig in (signal.SIGHUP, signal.SIGTERM):
-        try:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread (an in-process test): nothing to do
             previous[sig] = signal.signal(sig, handler)
-        except (ValueError, OSError):  # not the main thread (an in-process test): nothing to do
-            pass
     try:
         yield
     finally:
@@ -495,6 +498,11 @@ def main(argv: list[str] | None = None) -> int:
     except (_store_error(), OSError) as exc:  # a --db that cannot be opened: one line, no traceback
         print(f"bedside: {_one_line(exc)}", file=sys.stderr)
         return 2
+    return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """The subcommands that open a database (or serve the demo), and the app itself."""
     if args.command == "verify-log":
         return cmd_verify_log(resolve_db(args.sub_db or args.db))
     if args.command == "serve":

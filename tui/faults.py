@@ -61,14 +61,20 @@ def describe(exc: BaseException) -> Fault | None:
     if isinstance(exc, StoreUnavailable):
         return Fault("The database cannot be used just now", str(exc), exc.retry)
     if isinstance(exc, ConcurrencyError):
-        return Fault("Another terminal is changing this record",
-                     "Another terminal saved to this patient at the same moment, several times over. Nothing of yours was saved. Try again.")
+        return Fault(
+            "Another terminal is changing this record",
+            "Another terminal saved to this patient at the same moment, several times over. "
+            "Nothing of yours was saved. Try again.",
+        )
     if isinstance(exc, StoreError):
         return Fault("The database refused this", f"{exc}. Nothing was saved.", True)
     if raise_faults():
         return None
     where = log_fault(exc)
     logged = f"The details were written to {where}." if where else "The details could not be written to the fault log."
-    return Fault("Something went wrong in Bedside",
-                 "This action stopped before it finished. Nothing was half-saved: every record is saved whole or "
-                 f"not at all. {logged} Tell IT, and check the screen before trying again.", True)
+    return Fault(
+        "Something went wrong in Bedside",
+        "This action stopped before it finished. Nothing was half-saved: every record is saved whole or "
+        f"not at all. {logged} Tell IT, and check the screen before trying again.",
+        True,
+    )

@@ -50,14 +50,18 @@ def add_serve_command(subparsers) -> argparse.ArgumentParser:
     )
     from bedside.tui.cli import speed_value, whole_number  # ASCII digits, a range; no NaN/inf
 
-    s.add_argument("--port", type=whole_number(1, 65535), default=DEFAULT_PORT, metavar="N", help=f"TCP port (default {DEFAULT_PORT})")
+    s.add_argument(
+        "--port", type=whole_number(1, 65535), default=DEFAULT_PORT, metavar="N", help=f"TCP port (default {DEFAULT_PORT})"
+    )
     s.add_argument(
         "--public-url",
         default=None,
         metavar="URL",
         help="the address browsers use, when it differs from http://HOST:PORT (e.g. listening on 0.0.0.0)",
     )
-    s.add_argument("--speed", type=speed_value, default=None, metavar="X", dest="serve_speed", help="demo clock speed (default 60)")
+    s.add_argument(
+        "--speed", type=speed_value, default=None, metavar="X", dest="serve_speed", help="demo clock speed (default 60)"
+    )
     s.add_argument("--db", metavar="PATH", dest="serve_db", help="refused: a real database is never served")
     return s
 
@@ -128,6 +132,12 @@ def _web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and _netloc(parts.scheme, parts.netloc) is not None
 
 
+def _speed(args: argparse.Namespace) -> float | None:
+    """The demo clock's speed: ``serve --speed``, else the top-level ``--speed``."""
+    speed = getattr(args, "serve_speed", None)
+    return getattr(args, "speed", None) if speed is None else speed
+
+
 def run_serve(args: argparse.Namespace) -> int:
     demo = bool(getattr(args, "serve_demo", False) or getattr(args, "demo", False))
     # Any --db at all is refused, even an empty one: only the demo is served.
@@ -135,9 +145,7 @@ def run_serve(args: argparse.Namespace) -> int:
     if not demo or db:
         print(REFUSAL, file=sys.stderr)
         return 2
-    speed = getattr(args, "serve_speed", None)
-    if speed is None:
-        speed = getattr(args, "speed", None)
+    speed = _speed(args)
     if speed is not None and not 0 < speed < float("inf"):
         print("bedside serve: --speed must be a positive number", file=sys.stderr)
         return 2
@@ -146,10 +154,15 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if not args.host.strip() or any(ch.isspace() or not ch.isprintable() for ch in args.host):
         # An empty host would make the server listen on every interface, unasked.
-        print(f"bedside serve: --host: an address or host name is required (default {DEFAULT_HOST}), got {args.host!r}", file=sys.stderr)
+        print(
+            f"bedside serve: --host: an address or host name is required (default {DEFAULT_HOST}), got {args.host!r}",
+            file=sys.stderr,
+        )
         return 2
     if args.public_url is not None and not _web_url(args.public_url):
-        print(f"bedside serve: --public-url: an http:// or https:// address is required, got {args.public_url!r}", file=sys.stderr)
+        print(
+            f"bedside serve: --public-url: an http:// or https:// address is required, got {args.public_url!r}", file=sys.stderr
+        )
         return 2
     if not _is_loopback(args.host):
         print(

@@ -23,7 +23,7 @@ def test_core_readme_has_the_current_command_table():
 
 def test_every_command_is_frozen_documented_and_emits_registered_events():
     assert DECIDERS, "no command registered"
-    for cmd, fn in DECIDERS.items():
+    for cmd in DECIDERS:
         assert issubclass(cmd, Command) and attrs.has(cmd), cmd
         first = (cmd.__doc__ or "").strip().splitlines()[0]
         assert ":" in first, f"{cmd.__name__}: the docstring's first line says 'Screen, key: what it does'"
@@ -34,5 +34,5 @@ def test_every_command_is_frozen_documented_and_emits_registered_events():
 
 def test_every_event_class_is_a_frozen_attrs_class():
     for kind, cls in EVENT_TYPES.items():
-        assert attrs.has(cls) and cls.KIND == kind
+        assert attrs.has(cls) and kind == cls.KIND
         assert cls.__setattr__ is not object.__setattr__, f"{cls.__name__} is not frozen"

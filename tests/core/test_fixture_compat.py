@@ -86,8 +86,12 @@ def test_a_database_written_by_main_5f43dfd_folds_to_the_same_state(db):
     missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
     differ = [name for name in want if name in got and want[name] != got[name]]
     if missing or extra or differ:
-        report = [f"{len(differ)} of {len(want)} sections differ from what main 5f43dfd folded"
-                  + (f"; missing now: {missing}" if missing else "") + (f"; new now: {extra}" if extra else "") + ":",
-                  *(f"  {name}" for name in differ)]
+        report = [
+            f"{len(differ)} of {len(want)} sections differ from what main 5f43dfd folded"
+            + (f"; missing now: {missing}" if missing else "")
+            + (f"; new now: {extra}" if extra else "")
+            + ":",
+            *(f"  {name}" for name in differ),
+        ]
         report += [_diff(name, want[name], got[name]) for name in differ]
         pytest.fail("\n".join(report), pytrace=False)

@@ -88,5 +88,7 @@ def pg_url():
 def test_first_run_on_postgresql(spawn, home, pg_url):
     first_run_then_sign_in(spawn, ["--db", pg_url], child_env(home))
     assert not (home / ".local/share/bedside/bedside.db").exists()
-    out = subprocess.run([str(BEDSIDE), "verify-log", "--db", pg_url], env=child_env(home), capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [str(BEDSIDE), "verify-log", "--db", pg_url], env=child_env(home), capture_output=True, text=True, timeout=30
+    )
     assert out.returncode == 0 and "INTACT" in out.stdout and "NOT INTACT" not in out.stdout, out

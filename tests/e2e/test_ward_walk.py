@@ -17,7 +17,7 @@ from datetime import date
 
 import pytest
 
-from .tty import BEDSIDE, FakeTime, Tty, child_env, require_faketime
+from .tty import BEDSIDE, FakeTime, Tty, child_env
 from .walk import MRN, NAME, open_monitor, record_vitals, sign_in, start_infusion, walk_to_ready
 
 COUNTS: dict[str, int] = {}

@@ -5,6 +5,7 @@ Not Textual's Pilot: the real console script, a real terminal, a real database o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -92,7 +93,9 @@ class Tty:
                 hit = what.search(text) if isinstance(what, re.Pattern) else (what if what in text else None)
                 if hit:
                     return hit
-                pytest.fail(f"bedside exited before {what!r} showed; the screen:{self.dump()}\nraw tail: {bytes(self.raw[-2000:])!r}")
+                pytest.fail(
+                    f"bedside exited before {what!r} showed; the screen:{self.dump()}\nraw tail: {bytes(self.raw[-2000:])!r}"
+                )
 
     def wait_gone(self, what: str, timeout: float = 15) -> None:
         end = time.monotonic() + timeout
@@ -119,7 +122,9 @@ class Tty:
                 return
 
     def assert_no_traceback(self) -> None:
-        assert b"Traceback" not in self.raw, f"a traceback reached the terminal:\n{bytes(self.raw).decode('utf-8', 'replace')[-4000:]}"
+        assert b"Traceback" not in self.raw, (
+            f"a traceback reached the terminal:\n{bytes(self.raw).decode('utf-8', 'replace')[-4000:]}"
+        )
 
     # -- writing ---------------------------------------------------------------------------
     def send(self, *keys: str) -> None:
@@ -157,18 +162,14 @@ class Tty:
         return self.child.exitstatus
 
     def kill9(self) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.child.close(force=True)
 
     def close(self) -> None:
         if self.child.isalive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.child.close(force=True)
 
 
@@ -183,8 +184,18 @@ def child_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 # -- a clock the test can move: libfaketime ---------------------------------------------------
-FAKETIME_LIB = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
-                                 "/usr/lib/faketime/libfaketime.so.1") if Path(p).exists()), None)
+FAKETIME_LIB = next(
+    (
+        p
+        for p in (
+            "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+            "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+            "/usr/lib/faketime/libfaketime.so.1",
+        )
+        if Path(p).exists()
+    ),
+    None,
+)
 
 
 def require_faketime() -> str:
@@ -209,8 +220,12 @@ class FakeTime:
         self.file.write_text("+0\n")
 
     def env(self) -> dict[str, str]:
-        return {"LD_PRELOAD": self.lib, "FAKETIME_TIMESTAMP_FILE": str(self.file), "FAKETIME_NO_CACHE": "1",
-                "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+        return {
+            "LD_PRELOAD": self.lib,
+            "FAKETIME_TIMESTAMP_FILE": str(self.file),
+            "FAKETIME_NO_CACHE": "1",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+        }
 
     def advance(self, seconds: int) -> None:
         self.offset_s += int(seconds)

@@ -77,7 +77,16 @@ def register_patient(t: Tty, name: str, dob: str, mrn: str, sex_index: int = 0) 
 
 
 #: The patient screen's section rows, in order (tui/screens/patient.py: identity, then core.intake.INTAKE_ORDER).
-SECTION_ROW = {"diagnosis": 1, "measurement": 2, "labs": 3, "blasts": 4, "vod_risk": 5, "hsct": 6, "reproductive": 7, "consent": 8}
+SECTION_ROW = {
+    "diagnosis": 1,
+    "measurement": 2,
+    "labs": 3,
+    "blasts": 4,
+    "vod_risk": 5,
+    "hsct": 6,
+    "reproductive": 7,
+    "consent": 8,
+}
 
 
 def record_section(t: Tty, section: str, title: str, steps: list, current_row: int) -> int:
@@ -142,7 +151,11 @@ def dialog(t: Tty, title: str, steps: list, done: str | None = None) -> None:
 MRN = "MRN-7001"
 NAME = "OSEI, Ama"
 DOB = "1980-05-17"
-STAFF = (("nina", "Nina Nurse", "nurse", "1111"), ("phil", "Phil Pharm", "pharmacist", "2222"), ("priya", "Priya Presc", "prescriber", "3333"))
+STAFF = (
+    ("nina", "Nina Nurse", "nurse", "1111"),
+    ("phil", "Phil Pharm", "pharmacist", "2222"),
+    ("priya", "Priya Presc", "prescriber", "3333"),
+)
 PIN = {user: pin for user, _n, _r, pin in STAFF}
 NAMES = {user: name for user, name, _r, _p in STAFF}
 
@@ -151,12 +164,31 @@ def intake_plan(today: str) -> list:
     return [
         ("diagnosis", "Diagnosis", [("choose", 0), ("choose", 0), ("type", "none known")]),  # relapsed, CD22 positive
         ("measurement", "Height and weight", [("type", "165"), ("type", "62"), ("type", today)]),
-        ("labs", "Labs", [("type", today), ("type", "1.5"), ("type", "100"), ("choose", 1), ("choose", 0), ("type", "0.8"), ("type", "1.2"),
-                          ("type", "30"), ("type", "40"), ("type", "30"), ("type", "40")]),  # no transfusion, mg/dL
+        (
+            "labs",
+            "Labs",
+            [
+                ("type", today),
+                ("type", "1.5"),
+                ("type", "100"),
+                ("choose", 1),
+                ("choose", 0),
+                ("type", "0.8"),
+                ("type", "1.2"),
+                ("type", "30"),
+                ("type", "40"),
+                ("type", "30"),
+                ("type", "40"),
+            ],
+        ),  # no transfusion, mg/dL
         ("blasts", "Peripheral blasts", [("type", today), ("type", "5"), ("type", "10")]),
         ("vod_risk", "VOD risk factors", []),
         ("hsct", "HSCT plan", [("choose", 1)]),  # not planned
-        ("reproductive", "Reproductive status", [("choose", 1), ("skip",), ("skip",), ("choose", 1)]),  # no potential, not breastfeeding
+        (
+            "reproductive",
+            "Reproductive status",
+            [("choose", 1), ("skip",), ("skip",), ("choose", 1)],
+        ),  # no potential, not breastfeeding
         ("consent", "Consent", [("choose", 0), ("type", today)]),
     ]
 

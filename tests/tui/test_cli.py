@@ -31,7 +31,12 @@ def test_verify_log_says_intact_then_not(tmp_path):
 def test_bedside_db_env_is_used(tmp_path):
     db = tmp_path / "env.db"
     SqliteStore(db).close()
-    r = subprocess.run([sys.executable, "-m", "bedside.tui.cli", "verify-log"], capture_output=True, text=True, env={"BEDSIDE_DB": str(db), "PATH": "/usr/bin"})
+    r = subprocess.run(
+        [sys.executable, "-m", "bedside.tui.cli", "verify-log"],
+        capture_output=True,
+        text=True,
+        env={"BEDSIDE_DB": str(db), "PATH": "/usr/bin"},
+    )
     assert r.returncode == 0 and str(db) in r.stdout
 
 

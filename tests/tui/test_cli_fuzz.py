@@ -53,9 +53,45 @@ GLOBAL_OPTIONS = COMMANDS[0][1]
 #: Values known to have crashed (or to sit on an edge): other digits, argparse's "--", NaN,
 #: huge numbers, a PostgreSQL URL (psycopg is made unimportable in the fuzz test).
 TRICKY = [
-    "", "--", "-", "³", "٣", "１", "nan", "NaN", "inf", "-inf", "-1", "0", "1e400", "9" * 40, " 1", "1\n",
-    "1", "2", "8", "15", "99", "100", "170", "70", "0.5", "60", "cr", "cri", "none", "25", "two-doses",
-    "dubois", "MRN-100590", ".", "x.db", "postgresql://u@127.0.0.1:1/d", "postgres://h/d", "\x1b[2J", "\u202e",
+    "",
+    "--",
+    "-",
+    "³",
+    "٣",
+    "１",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1e400",
+    "9" * 40,
+    " 1",
+    "1\n",
+    "1",
+    "2",
+    "8",
+    "15",
+    "99",
+    "100",
+    "170",
+    "70",
+    "0.5",
+    "60",
+    "cr",
+    "cri",
+    "none",
+    "25",
+    "two-doses",
+    "dubois",
+    "MRN-100590",
+    ".",
+    "x.db",
+    "postgresql://u@127.0.0.1:1/d",
+    "postgres://h/d",
+    "\x1b[2J",
+    "\u202e",
 ]
 # Real argv cannot hold NUL; a value must not name a path outside the example's directory.
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12).filter(
@@ -69,7 +105,9 @@ def argvs(draw) -> list[str]:
     path, options = draw(st.sampled_from(COMMANDS))
     token = st.one_of(st.sampled_from(options), VALUES) if options else VALUES
     head = draw(st.lists(st.one_of(st.sampled_from(GLOBAL_OPTIONS), VALUES), max_size=2))
-    tail = draw(st.lists(st.one_of(token, st.builds(lambda o, v: f"{o}={v}", st.sampled_from(options or ["--x"]), VALUES)), max_size=8))
+    tail = draw(
+        st.lists(st.one_of(token, st.builds(lambda o, v: f"{o}={v}", st.sampled_from(options or ["--x"]), VALUES)), max_size=8)
+    )
     return [*head, *path, *tail]
 
 
@@ -95,7 +133,7 @@ def option_argvs(draw) -> list[str]:
 @pytest.fixture
 def in_process(monkeypatch):
     """main(argv) with no app, no server, no PostgreSQL driver and no real database."""
-    import bedside.tui.serve as serve
+    from bedside.tui import serve
 
     monkeypatch.setattr(cli, "run_app", lambda args: 0)
     monkeypatch.setattr(serve, "run_serve", lambda args: 0)
@@ -148,6 +186,7 @@ def test_any_argv_exits_0_or_2_in_one_line_and_never_a_traceback(argv, in_proces
 
 # -- the cases that printed tracebacks, each through the installed command -------------------------
 
+
 def bedside(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     if not BEDSIDE.exists():
         pytest.skip("the bedside command is not installed in this environment")
@@ -181,7 +220,11 @@ def test_bad_input_is_one_line_naming_the_option(args, option, tmp_path):
 
 
 def test_an_unopenable_database_is_one_line(tmp_path):
-    for args in (["verify-log", "--db", str(tmp_path)], ["print", "record", "X", "--db", str(tmp_path)], ["db", "migrate", "--db", str(tmp_path)]):
+    for args in (
+        ["verify-log", "--db", str(tmp_path)],
+        ["print", "record", "X", "--db", str(tmp_path)],
+        ["db", "migrate", "--db", str(tmp_path)],
+    ):
         r = bedside(*args)
         assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.count("\n") == 1, (args, r.stderr)
 

@@ -29,25 +29,24 @@ def test_each_changed_line_is_its_own_region():
 
 
 def test_whole_repaint_when_unsafe():
-    assert changed_cells(Text("0:59"), Text("10:00"), 80) is None          # length changed
-    assert changed_cells(Text("ab"), Text("ab\ncd"), 80) is None            # lines changed
+    assert changed_cells(Text("0:59"), Text("10:00"), 80) is None  # length changed
+    assert changed_cells(Text("ab"), Text("ab\ncd"), 80) is None  # lines changed
     assert changed_cells(styled("ab", (0, 1)), styled("ab", (0, 2)), 80) is None  # styles moved
-    assert changed_cells(Text("漢a"), Text("漢b"), 80) is None              # wide characters
-    assert changed_cells(Text("x" * 20), Text("y" * 20), 10) is None        # would wrap
+    assert changed_cells(Text("漢a"), Text("漢b"), 80) is None  # wide characters
+    assert changed_cells(Text("x" * 20), Text("y" * 20), 10) is None  # would wrap
     # an unchanged line above that wraps moves the changed line down a row
     assert changed_cells(Text("x" * 20 + "\n0:10"), Text("x" * 20 + "\n0:12"), 10) is None
 
 
-@given(st.lists(st.text(alphabet="0123456789: ab", min_size=1, max_size=30), min_size=1, max_size=4),
-       st.data())
+@given(st.lists(st.text(alphabet="0123456789: ab", min_size=1, max_size=30), min_size=1, max_size=4), st.data())
 def test_cells_outside_the_regions_are_unchanged(lines, data):
     new_lines = [data.draw(st.text(alphabet="0123456789: ab", min_size=len(line), max_size=len(line))) for line in lines]
     old, new = Text("\n".join(lines)), Text("\n".join(new_lines))
     regions = changed_cells(old, new, 80)
     assert regions is not None
     covered = {(x, r.y) for r in regions for x in range(r.x, r.right)}
-    for y, (a, b) in enumerate(zip(lines, new_lines)):
-        for x, (ca, cb) in enumerate(zip(a, b)):
+    for y, (a, b) in enumerate(zip(lines, new_lines, strict=False)):
+        for x, (ca, cb) in enumerate(zip(a, b, strict=False)):
             if ca != cb:
                 assert (x, y) in covered
 

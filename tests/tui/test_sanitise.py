@@ -6,15 +6,14 @@ character into a form."""
 from __future__ import annotations
 
 import io
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 from rich.text import Text
 
 from bedside.core import intake
-from bedside.core.text import printable
 from bedside.core.events import NewEvent
+from bedside.core.text import printable
 from bedside.tui.screens.patient import PatientScreen
 from bedside.tui.screens.patients import PatientListScreen
 from bedside.tui.text import literal, shown
@@ -74,10 +73,10 @@ async def test_hostile_name_shows_literally_on_list_and_patient_screen(app, demo
 
 
 def test_print_record_of_a_hostile_name_has_no_escape_byte(tmp_path, monkeypatch):
+    from bedside.core.auth import SiteKey
     from bedside.core.clock import FakeClock
     from bedside.core.demo import seed
     from bedside.core.service import Ledger
-    from bedside.core.auth import SiteKey
     from bedside.core.store import SqliteStore
     from bedside.tui.cli import main
 
@@ -189,7 +188,7 @@ def test_intake_and_reason_refuse_controls_naming_the_field(ledger):
         r = intake.validate("identity", {**good, "name": bad}, today=date(2025, 3, 1))
         assert r.errors["name"].startswith("Full name: control characters are not allowed")
     p = ledger.register_patient("nina", intake.validate("identity", good, today=ledger.today()).data)
-    with pytest.raises(ValueError, match="^Reason: control characters are not allowed"):
+    with pytest.raises(ValueError, match=r"^Reason: control characters are not allowed"):
         ledger.correct("nina", p.id, 1, {**good, "name": "DOE, Janet"}, "typo\x1b[2J")
     assert ledger.patient(p.id).name == "DOE, Jane"  # nothing saved
 
@@ -219,7 +218,7 @@ async def test_a_toast_quoting_stored_text_is_literal(app, demo_ledger, clock):
 def test_site_name_refuses_controls_and_saves_nothing(demo_ledger):
     ledger = demo_ledger  # an admin (adam) sets it: SetSiteSetting is admins' only
     before = ledger.last_seq
-    with pytest.raises(ValueError, match="^Site name: control characters are not allowed"):
+    with pytest.raises(ValueError, match=r"^Site name: control characters are not allowed"):
         ledger.set_site("adam", "site_name", "Ward 7\x1b]0;pwned\x07")
     assert ledger.last_seq == before
     ledger.set_site("adam", "site_name", " Ward 7 ")

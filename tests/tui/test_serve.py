@@ -16,6 +16,7 @@ BEDSIDE_CHROMIUM to a Chromium/Chrome binary). Any other failure fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -82,18 +83,12 @@ def free_port() -> int:
 def stop_group(proc: subprocess.Popen) -> None:
     """Stop a process started with start_new_session=True, and its children (its group)."""
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)  # children left behind in the group
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=5)
 
 
@@ -252,9 +247,7 @@ async def open_page(devtools: DevTools, url: str) -> str:
 
 
 async def screen_text(devtools: DevTools, session: str) -> str | None:
-    result = await devtools.send(
-        "Runtime.evaluate", {"expression": SCREEN_TEXT_JS, "returnByValue": True}, session=session
-    )
+    result = await devtools.send("Runtime.evaluate", {"expression": SCREEN_TEXT_JS, "returnByValue": True}, session=session)
     if "exceptionDetails" in result:
         raise AssertionError(f"reading the terminal: {result['exceptionDetails']}")
     return result["result"].get("value")

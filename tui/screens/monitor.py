@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bedside.core import infusion as inf
-from bedside.core.clock import fmt_clock, fmt_near, local_tz
-from bedside.core.commands import Refusal
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -15,6 +12,10 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+
+from bedside.core import infusion as inf
+from bedside.core.clock import fmt_clock, fmt_near, local_tz
+from bedside.core.commands import Refusal
 
 from ..text import literal
 from ..widgets.countdown import LiveText, span

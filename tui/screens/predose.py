@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import predose as pd
 from bedside.core import rules
-from bedside.core.clock import fmt_local, to_local
+from bedside.core.clock import fmt_local
 from bedside.core.commands import Refusal
 
 from ..text import literal, shown
