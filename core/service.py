@@ -131,7 +131,10 @@ class Ledger:
 
     # -- writing -------------------------------------------------------------------------------
     def append(self, stream: str, decide: Callable[[], Sequence[NewEvent]]) -> list[Event]:
-        """Decide on the current state and append; on a lost race, re-read and decide again.
+        """Append raw events (tests that need a state no command makes, and imports); the app's one
+        writer is :meth:`execute` (tests/test_architecture.py: no screen calls this).
+
+        Decide on the current state and append; on a lost race, re-read and decide again.
 
         ``decide`` is called with the ledger refreshed; it may raise ValueError to refuse.
         """
@@ -284,40 +287,13 @@ class Ledger:
         (ev,) = self.execute(intake.CorrectEntry.of_record(self.patient(pid), version, data, reason), actor)
         return ev
 
-    # -- the treatment timeline ----------------------------------------------------------------
+    # -- reading a patient through their projection ---------------------------------------------
     def timeline(self, pid: str):
-        from .schedule import timeline
-
-        return timeline(self.stream_events(intake.PATIENT_PREFIX + pid), self.today(), self.roles())
-
-    def schedule_event(self, actor: str, pid: str, kind: str, decide: Callable[[Any], dict[str, Any]]) -> Event:
-        """Decide a schedule action on a freshly folded timeline and append it (ValueError refuses)."""
-        stream = intake.PATIENT_PREFIX + pid
-        (ev,) = self.append(stream, lambda: [NewEvent(stream, kind, actor, self.clock.now(), decide(self.timeline(pid)))])
-        return ev
-
-    def void_schedule_entry(self, actor: str, role: str, pid: str, reason: str, expected_version: int | None = None) -> Event:
-        """Mark the latest schedule entry as recorded in error (decided again on a fresh read)."""
-        from .schedule import SCHEDULE_VOIDED, check_void
-
-        stream = intake.PATIENT_PREFIX + pid
-        (ev,) = self.append(
-            stream,
-            lambda: [
-                NewEvent(
-                    stream,
-                    SCHEDULE_VOIDED,
-                    actor,
-                    self.clock.now(),
-                    check_void(self.stream_events(stream), actor, role, reason, expected_version),
-                )
-            ],
-        )
-        return ev
+        """The patient's treatment timeline today (their view's, folded once per version)."""
+        return self.view(pid).timeline
 
     def predose_verdict(self, pid: str, cycle: int, day: int):
-        from .predose_records import verdict
+        """The pre-dose verdict of one dose (core/predose, memoised on the patient's view)."""
+        from .predose import predose_verdict
 
-        p = self.patient(pid)
-        roles = {u.username: u.role for u in self.users().values()}
-        return verdict(p, self.stream_events(p.stream), self.timeline(pid), cycle, day, self.today(), roles)
+        return predose_verdict(self.view(pid), cycle, day)
