@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from attrs import frozen
 
 from ..events import Payload, event_type
+from ..intake.events import EntryCorrected, HsctPlanRecorded
 
 
 class _Payload(Payload):
@@ -197,9 +198,9 @@ PROPOSAL_DECIDED = ProposalDecided.KIND
 TREATMENT_DISCONTINUED = TreatmentDiscontinued.KIND
 SCHEDULE_VOIDED = ScheduleVoided.KIND
 # Kinds of other jobs the timeline reads (not imported: the timeline needs none of their code).
-INTAKE_HSCT = "intake.hsct"  # core/intake.py, section "hsct"
-INTAKE_CORRECTED = "intake.corrected"  # core/intake.py
-INFUSION_STARTED_KIND = "infusion.started"  # core/infusion (tests check it matches)
+INTAKE_HSCT = HsctPlanRecorded.KIND  # the intake's HSCT plan (the timeline reads it)
+INTAKE_CORRECTED = EntryCorrected.KIND
+INFUSION_STARTED_KIND = "infusion.started"  # core/infusion imports this package: tests check it is InfusionStarted.KIND
 
 KINDS = frozenset(
     {

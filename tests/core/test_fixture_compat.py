@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from bedside.core import clock
 from bedside.core.store import SqliteStore, verify_log
 from tests.fixtures.dump_states import dump_states
+from tests.fixtures.main_db import copy_fixture
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DB = FIXTURES / "main-5f43dfd.db"
@@ -35,10 +35,7 @@ def _own_zone(monkeypatch):
 @pytest.fixture
 def db(tmp_path) -> Path:
     """A copy of the fixture (opening a WAL database writes beside it; the committed one stays as made)."""
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    return copy
+    return copy_fixture(tmp_path)
 
 
 def _sections(states: dict) -> dict[str, object]:

@@ -3,13 +3,8 @@ it stands, its refusal's words, and the events of the database written by main a
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 from bedside.core.commands import Refusal, decide
-from bedside.core.store import SqliteStore
-
-DB = Path(__file__).resolve().parents[2] / "fixtures" / "main-5f43dfd.db"
+from tests.fixtures.main_db import fixture_events  # noqa: F401  (the auth and intake tests read it here)
 
 
 def decided(ledger, cmd, actor):
@@ -22,15 +17,3 @@ def refused(ledger, cmd, actor) -> str:
     result = decided(ledger, cmd, actor)
     assert isinstance(result, Refusal), result
     return result.text
-
-
-def fixture_events(tmp_path, stream: str | None = None):
-    """The fixture database's events (read from a copy: opening a store may write to it)."""
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    store = SqliteStore(copy)
-    try:
-        return store.read(stream)
-    finally:
-        store.close()

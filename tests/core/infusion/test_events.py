@@ -4,27 +4,15 @@ same JSON (no migration); the classes write what event_data wrote."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bedside.core import infusion as inf
 from bedside.core.events import EVENT_TYPES, decode, unknown_keys
-from bedside.core.store import SqliteStore
+from tests.fixtures.main_db import fixture_events as _fixture_events
 
 DB = Path(__file__).resolve().parents[2] / "fixtures" / "main-5f43dfd.db"
 T = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
-
-
-def _fixture_events(tmp_path):
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    store = SqliteStore(copy)
-    try:
-        return store.read()
-    finally:
-        store.close()
 
 
 def test_every_infusion_kind_has_one_class_and_the_old_names_are_its_kind():

@@ -4,28 +4,13 @@ write back exactly what they read (no migration)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import attrs
 
 from bedside.core import predose as pd
 from bedside.core.events import EVENT_TYPES, decode, unknown_keys
-from bedside.core.store import SqliteStore
+from tests.fixtures.main_db import fixture_events
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DB = FIXTURES / "main-5f43dfd.db"
-
-
-def stored_events(tmp_path):
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    store = SqliteStore(copy)
-    try:
-        return store.read()
-    finally:
-        store.close()
+stored_events = fixture_events
 
 
 def test_every_predose_kind_is_registered_once():

@@ -3,23 +3,13 @@ unknown key, and write back exactly the JSON they were read from (no database is
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bedside.core import preparation as prep
 from bedside.core.events import EVENT_TYPES, unknown_keys
-from bedside.core.store import SqliteStore
-
-FIXTURE = Path(__file__).parents[2] / "fixtures" / "main-5f43dfd.db"
+from tests.fixtures.main_db import fixture_events
 
 
 def test_every_stored_preparation_event_decodes_with_no_unknown_key(tmp_path):
-    copy = tmp_path / "old.db"
-    copy.write_bytes(FIXTURE.read_bytes())
-    store = SqliteStore(copy)
-    try:
-        events = [ev for ev in store.read() if ev.kind in prep.KINDS]
-    finally:
-        store.close()
+    events = [ev for ev in fixture_events(tmp_path) if ev.kind in prep.KINDS]
     assert {ev.kind for ev in events} == set(prep.KINDS)
     for ev in events:
         p = ev.payload

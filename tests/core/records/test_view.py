@@ -4,7 +4,6 @@ infusion, and on the database written by main 5f43dfd."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ from bedside.core import fhir, records
 from bedside.core.demo import DEMO_KEY
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
+from tests.fixtures.main_db import copy_fixture
 
 from .scenario import users_of, walk_full_infusion
 
@@ -55,10 +55,7 @@ def test_the_demo_prints_and_exports_the_same_from_the_view(demo_db, tz):
 
 def test_the_main_fixture_prints_and_exports_the_same_from_the_view(tmp_path, monkeypatch):
     monkeypatch.setattr(clock_mod, "_current", None)
-    db = tmp_path / "main.db"
-    shutil.copyfile(FIXTURES / "main-5f43dfd.db", db)
-    shutil.copyfile(FIXTURES / "main-5f43dfd.db.head", tmp_path / "main.db.head")
-    store = SqliteStore(db)
+    store = SqliteStore(copy_fixture(tmp_path, "main.db"))
     try:
         ledger = Ledger(store, _Fixed(FIXTURE_NOW), DEMO_KEY)
         assert _same_from_view_and_events(ledger, FIXTURE_NOW, ledger.zone.zone) == 6

@@ -8,22 +8,9 @@ from pathlib import Path
 
 from bedside.core import schedule as sch
 from bedside.core.events import EVENT_TYPES, decode, unknown_keys
-from bedside.core.store import SqliteStore
+from tests.fixtures.main_db import fixture_events as _fixture_events
 
 DB = Path(__file__).resolve().parents[2] / "fixtures" / "main-5f43dfd.db"
-
-
-def _fixture_events(tmp_path):
-    import shutil
-
-    copy = tmp_path / DB.name
-    shutil.copyfile(DB, copy)
-    shutil.copyfile(DB.with_name(DB.name + ".head"), copy.with_name(copy.name + ".head"))
-    store = SqliteStore(copy)
-    try:
-        return store.read()
-    finally:
-        store.close()
 
 
 def test_every_schedule_kind_has_one_class():
