@@ -138,6 +138,10 @@ def decode(ev: Event | NewEvent) -> Payload:
     """The typed payload of a stored (or about to be stored) event."""
     cls = EVENT_TYPES.get(ev.kind)
     if cls is None:
+        from . import all_commands  # noqa: F401  (every job's classes, imported on first need)
+
+        cls = EVENT_TYPES.get(ev.kind)
+    if cls is None:
         raise KeyError(f"unknown event kind {ev.kind!r}")
     return cls.from_data(ev.data)
 

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import (
-    all_commands,  # noqa: F401  (every command registered before the first execute)
-    auth,
-    intake,
-)
+# A job's commands and event classes register when their module is first imported (a screen
+# builds the command it sends, so its decision is registered by then); decode() imports the rest
+# on first sight of a kind it does not know. The first screen does not wait for every job.
+from . import auth, intake
 from .clock import Clock, ZoneChoice, current_zone, local_date, set_site_zone
 from .commands import Actor, Command, Refusal, Refused, State, decide
 from .events import Event, NewEvent, canonical_json
