@@ -11,8 +11,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bedside.core import intake
+from bedside.core import auth, intake
 from bedside.core.clock import fmt_local
+from bedside.core.site import SettingRecorded
 
 from ..text import literal
 from ..text import shown as shown_text
@@ -22,14 +23,16 @@ from .dialogs import TextScreen
 if TYPE_CHECKING:
     from bedside.core.events import Event  # an annotation only: the tui imports no event classes
 
-_KIND_WORDS = {
-    "patient.registered": "registered patient",
-    "intake.corrected": "corrected entry",
-    "user.created": "created user",
-    "user.signed_in": "signed in",
-    "user.signin_failed": "failed sign-in",
-    "user.unlocked": "unlocked user",
-    "site.setting": "changed setting",
+_KIND_WORDS = {  # the kinds from their event classes (core), the words the audit shows
+    intake.PatientRegistered.KIND: "registered patient",
+    intake.CORRECTION_KIND: "corrected entry",
+    auth.USER_CREATED: "created user",
+    auth.USER_SIGNED_IN: "signed in",
+    auth.USER_SIGNIN_FAILED: "failed sign-in",
+    auth.USER_UNLOCKED: "unlocked user",
+    auth.USER_PIN_CHANGED: "changed PIN",
+    auth.USER_DEACTIVATED: "deactivated user",
+    SettingRecorded.KIND: "changed setting",
 }
 
 

@@ -149,10 +149,7 @@ class PatientScreen(PatientView):
         from .dialogs import TextScreen
 
         ledger = self.app.ledger
-        users = {u.username: (u.full_name, u.role) for u in ledger.users().values()}
-        text = records.administration_record(
-            self.patient, ledger.stream_events(self.patient.stream), users, tz=local_tz(), now=ledger.clock.now()
-        )
+        text = records.record_for(ledger.view(self.pid), tz=local_tz(), now=ledger.clock.now())
         self.app.push_screen(TextScreen("Medication administration record (also: bedside print record MRN)", Text(text)))
 
     def action_back(self) -> None:
