@@ -28,7 +28,6 @@ CORE_MODULES = [
     "stability",
     "store",
     "warnings",
-    "workflow",
 ]
 
 

@@ -131,7 +131,7 @@ async def test_new_weight_voids_the_verification(app, clock):
 async def test_syringe_route_needs_the_pharmacists_flush_record(app, clock):
     """W9/W15-like small dose: the bag would be too dilute (PREP-8), so the syringe route is
     proposed; the start stays blocked until a pharmacist records set, priming and flush (PREP-9)."""
-    from bedside.core import workflow
+    from bedside.core.infusion import gate as workflow
     from bedside.tui.screens.dialogs import FieldsDialog
 
     async with app.run_test() as pilot:
@@ -215,7 +215,7 @@ async def test_a_nurse_asks_a_pharmacist_to_override_stab4(app, clock):
 
 
 def test_stab5_early_start_waits_for_a_pharmacists_confirmation(demo_ledger, clock):
-    from bedside.core import workflow
+    from bedside.core.infusion import gate as workflow
 
     from .conftest import make_ready
 

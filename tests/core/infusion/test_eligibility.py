@@ -12,7 +12,7 @@ from bedside.core import schedule as sch
 from bedside.core.demo import seed
 from bedside.core.eligibility import severe_reactions
 from bedside.core.events import NewEvent
-from bedside.core.workflow import start_gate
+from bedside.core.infusion.gate import start_gate
 
 from ...tui.conftest import make_ready
 

@@ -21,9 +21,9 @@ from bedside.core.clock import FakeClock, local_date
 from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.eligibility import _RULE_ID, DISCONTINUE, may_give, severe_reactions
 from bedside.core.events import Event, NewEvent, iso_utc
+from bedside.core.infusion.gate import gate
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
-from bedside.core.workflow import gate
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 DOSES = ("c1d1", "c1d8", "c1d15", "c2d1")

@@ -12,8 +12,8 @@ from bedside.core import infusion as inf
 from bedside.core import preparation as prep
 from bedside.core.demo import seed
 from bedside.core.events import Event
+from bedside.core.infusion.gate import start_gate
 from bedside.core.service import Ledger
-from bedside.core.workflow import start_gate
 
 from ...tui.conftest import make_ready
 

@@ -13,10 +13,10 @@ from bedside.core import infusion as inf
 from bedside.core import predose as pr
 from bedside.core import preparation as prep
 from bedside.core import schedule as sch
-from bedside.core import workflow
 from bedside.core.clock import FakeClock
 from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.events import NewEvent, iso_utc
+from bedside.core.infusion import gate as workflow
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 
