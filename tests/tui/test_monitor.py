@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bedside.core import infusion as inf
-from bedside.tui.screens.dialogs import ConfirmScreen, FieldsDialog
+from bedside.tui.screens.dialogs import FieldsDialog, MessageScreen
 from bedside.tui.screens.monitor import MonitorScreen
 
 from .conftest import make_ready, sign_in
@@ -35,9 +35,11 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
         # Not prepared: the start is refused and says why.
         await pilot.press("s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        assert screen.state().phase == inf.NOT_STARTED
+        assert isinstance(app.screen, MessageScreen)  # a refusal: one key closes it, nothing to answer
+        assert "[SCHED-6]" in app.screen.text and "issue" not in app.screen.text  # each reason cites its rule
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen and screen.state().phase == inf.NOT_STARTED
 
         make_ready(app.ledger, clock, pid)
         await pilot.press("v")

@@ -35,6 +35,29 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(value)
 
 
+class MessageScreen(ModalScreen[None]):
+    """A refusal or a notice to read, with one key to close it (enter or escape): nothing to decide."""
+
+    BINDINGS = [
+        Binding("enter", "close", "OK"),
+        Binding("escape", "close", "OK", show=False),
+    ]
+
+    def __init__(self, title: str, text: str):
+        super().__init__()
+        self.title_text, self.text = title, text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="box dialog"):
+            yield Static(literal(self.title_text), classes="box-title")
+            yield Static(literal(self.text))
+            yield Static("enter = OK", classes="hint")
+        yield Footer(compact=True)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class TextScreen(ModalScreen[None]):
     """A long text to read, scrolled by keyboard; escape closes."""
 

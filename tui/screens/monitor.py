@@ -20,7 +20,7 @@ from bedside.core.commands import Refusal
 from ..text import literal
 from ..widgets.countdown import LiveText, span
 from .base import identity_line
-from .dialogs import ConfirmScreen, FieldsDialog
+from .dialogs import ConfirmScreen, FieldsDialog, MessageScreen
 
 
 def clock_hm(at: datetime | None, now: datetime) -> str:
@@ -264,10 +264,8 @@ class MonitorScreen(Screen):
         command = inf.StartInfusion(self.pid, self.dose_id)
         dry = self.app.ledger.decide(command, self.app.actor)  # the start gate, as core decides it now
         if isinstance(dry, Refusal):
-            text = dry.text.removeprefix("Cannot start:\n")
-            await self.app.push_screen_wait(
-                ConfirmScreen("Cannot start", text + "\n\n(press n)", rule="issue 7: verified, prepared, checked")
-            )
+            # Each reason names its rules and what to do next (core/infusion/gate.py).
+            await self.app.push_screen_wait(MessageScreen("Cannot start", dry.text.removeprefix("Cannot start:\n")))
             return
         # The dose counts as given when its infusion starts (SCHED-6): core records both together.
         self._execute(command)
