@@ -240,4 +240,6 @@ def _not_on_timeline(sch, tl, cycle: int, day: int) -> Reason:
         text = f"C{cycle} D{day} is not on the timeline."
     except ValueError as exc:
         text = str(exc)
+    if not tl.cycles:  # nothing started yet: the first step is the cycle 1 start date
+        return Reason(_ids(text, ("SCHED-6",)), text, "Start cycle 1 on the timeline (b), choosing its Day 1.")
     return Reason(_ids(text, ("SCHED-6",)), text, "Give the earlier doses first (the timeline shows what is next).")
