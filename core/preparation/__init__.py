@@ -7,7 +7,6 @@ stability deadlines, a pharmacist's overrides, the syringe route and the blind d
 - :mod:`.checks`: each action's rules, returning its event or raising ValueError;
 - :mod:`.commands`: the screen's commands and their decisions (the role read from the users log);
 - :mod:`.view`: what the screen reads from the patient's projection (the level, staleness);
-- :mod:`.legacy`: the old ``*_event`` builders, for tests and fixtures written before commands.
 
 ``bedside.core.preparation`` re-exports the names other modules and tests import.
 """
@@ -44,14 +43,6 @@ from .events import (
     PrepStep,
     PrepSyringe,
     PrepVerification,
-)
-from .legacy import (
-    calculation_event,
-    override_event,
-    step_event,
-    syringe_event,
-    syringe_volume_event,
-    verification_event,
 )
 from .state import (
     OVERRIDABLE,
@@ -110,13 +101,11 @@ __all__ = [
     "SetSyringeVolume",
     "Step",
     "Verification",
-    "calculation_event",
     "calculation_stale",
     "check_syringe_volume",
     "dose_id",
     "dose_level",
     "fold",
-    "override_event",
     "override_refusal",
     "parse_verification",
     "prep_of",
@@ -125,11 +114,7 @@ __all__ = [
     "stale_reasons",
     "status_words",
     "step_command",
-    "step_event",
-    "syringe_event",
     "syringe_refusal",
-    "syringe_volume_event",
     "syringe_volume_range",
-    "verification_event",
     "verify_refusal",
 ]

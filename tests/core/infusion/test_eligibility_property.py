@@ -24,6 +24,7 @@ from bedside.core.events import Event, NewEvent, iso_utc
 from bedside.core.infusion.gate import gate
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
+from tests.core.preparation import builders as pb  # the old builders (test-only)
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 DOSES = ("c1d1", "c1d8", "c1d15", "c2d1")
@@ -132,20 +133,18 @@ def act(r: Record, action: tuple) -> None:
             if dose is None or dose.level is None:
                 return
             r.put_new(
-                prep.calculation_event(
+                pb.calculation_event(
                     r.p.stream, "phil", r.now, dose_id, c, d, dose.level, "Table 1", r.p.current("measurement"), "mosteller"
                 )
             )
-            r.put_new(prep.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now, "reconstituted", r.now))
-            r.put_new(prep.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now, "diluted", r.now, "refrigerated"))
+            r.put_new(pb.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now, "reconstituted", r.now))
+            r.put_new(pb.step_event(r.prep(dose_id), r.p.stream, "phil", "pharmacist", r.now, "diluted", r.now, "refrigerated"))
             r.put_new(
-                prep.verification_event(
-                    r.prep(dose_id), r.p.stream, "nina", "nurse", r.now, r.prep(dose_id).calculation.expected()
-                )
+                pb.verification_event(r.prep(dose_id), r.p.stream, "nina", "nurse", r.now, r.prep(dose_id).calculation.expected())
             )
         elif name == "fridge":
             r.put_new(
-                prep.step_event(
+                pb.step_event(
                     r.prep(dose_id),
                     r.p.stream,
                     "phil",

@@ -19,6 +19,7 @@ from bedside.core.events import NewEvent, iso_utc
 from bedside.core.infusion import gate as workflow
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
+from tests.core.preparation import builders as pb  # the old builders (test-only)
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 SYMPTOMS = "rigors and flushing [bold]x[/bold] *not markdown*"
@@ -100,21 +101,20 @@ def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231"
     m = p.current("measurement")
     ledger.append(
         stream,
-        lambda: [prep.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")],
+        lambda: [pb.calculation_event(stream, "phil", clock.now(), "c1d1", 1, 1, Decimal("0.8"), "Table 1", m, "mosteller")],
     )
 
     def st() -> prep.PrepState:
         return prep.fold(ledger.stream_events(stream), "c1d1")
 
-    ledger.append(
-        stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())]
-    )
+    ledger.append(stream, lambda: [pb.step_event(st(), stream, "phil", "pharmacist", clock.now(), "reconstituted", clock.now())])
     clock.advance(minutes=10)
     ledger.append(
-        stream, lambda: [prep.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")]
+        stream,
+        lambda: [pb.step_event(st(), stream, "phil", "pharmacist", clock.now(), "diluted", clock.now(), "refrigerated")],
     )
     ledger.append(
-        stream, lambda: [prep.verification_event(st(), stream, "noah", "nurse", clock.now(), st().calculation.expected())]
+        stream, lambda: [pb.verification_event(st(), stream, "noah", "nurse", clock.now(), st().calculation.expected())]
     )
 
     # the start, as the monitor screen records it (start gate, then start + dose given together)

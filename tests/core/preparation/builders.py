@@ -1,9 +1,9 @@
-"""The preparation's events as the code before the commands built them (issue 16).
+"""Test builders: the preparation's events as the code before the commands built them (issue 16).
 
-For tests and fixtures written before :mod:`.commands` only: each takes the actor's role from its
-caller, which no screen may do (screens send a command to ``Ledger.execute``; its decision reads
-the role from the users log). Each is the same check as the command's decision, built from the
-same event class."""
+For the tests that check the preparation's rules directly, without a ledger: each takes the actor's
+role from its caller, which no screen may do (screens send a command to ``Ledger.execute``; its
+decision reads the role from the users log). Each runs the same check as the command's decision
+(core/preparation/checks.py), built from the same event class. Not part of the app."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..events import NewEvent
-from . import checks
-from .state import PrepState
+from bedside.core.events import NewEvent
+from bedside.core.preparation import checks
+from bedside.core.preparation.state import PrepState
 
 
-def calculation_event(  # noqa: PLR0913 (the old signature)
+def calculation_event(
     stream: str,
     actor: str,
     at: datetime,
@@ -40,7 +40,7 @@ def syringe_volume_event(st: PrepState, stream: str, actor: str, actor_role: str
     return checks.syringe_volume(st, actor_role, volume_text).new(stream, actor, at)
 
 
-def step_event(  # noqa: PLR0913 (the old signature)
+def step_event(
     st: PrepState,
     stream: str,
     actor: str,
