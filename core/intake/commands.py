@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from attrs import field, frozen
+from attrs import Factory, field, frozen
 
 from ..auth.users import ROLES
 from ..calc import bsa as compute_bsa
@@ -22,7 +22,7 @@ from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse
 from ..text import unsafe_message
 from .events import SECTION_PAYLOADS, EntryCorrected, SectionPayload
 from .forms import INTAKE_ORDER, PATIENT_PREFIX, SECTIONS
-from .patient import Patient, new_patient_id
+from .patient import Patient, patient_id_for_mrn
 from .summary import form_values
 from .validate import clean_text, validate
 
@@ -37,7 +37,10 @@ class RegisterPatient(Command):
 
     values: Mapping[str, Any] = field(converter=_values)
     confirmed: frozenset[str] = field(default=frozenset(), converter=frozenset)
-    pid: str = field(factory=new_patient_id)
+    # The record's id follows from the MRN (the MRN is unique): two terminals registering one MRN at the same
+    # moment write to the same new stream, so the second loses the race, is decided again and is
+    # refused; random ids let both succeed, one patient with two records.
+    pid: str = field(default=Factory(lambda self: patient_id_for_mrn(str(self.values.get("mrn", ""))), takes_self=True))
     emits = (SECTION_PAYLOADS["identity"],)
 
     @property
@@ -118,6 +121,26 @@ def _payload(section: str, data: Mapping[str, Any]) -> SectionPayload:
     return SECTION_PAYLOADS[section](**data)  # a key the class does not declare is a TypeError, never dropped
 
 
+def _taken(state: State, cmd: RegisterPatient) -> Refusal:
+    """Why a registration's record exists already: the same MRN registered meanwhile (another
+    terminal), or the record first registered with this MRN now carries another one."""
+    mrn = str(cmd.values.get("mrn", "")).strip().upper()
+    p = state.patients.get(cmd.pid)
+    if p is not None and p.mrn.upper() == mrn:  # the form's own words for a taken MRN
+        taken = _checked("identity", cmd.values, cmd.confirmed, state, None, [p.mrn])
+        if isinstance(taken, Refusal):
+            return taken
+    if p is None or p.mrn.upper() == mrn:
+        return refuse(
+            f"MRN: {mrn} was registered just now (another terminal, or this one): its record exists already; "
+            "open it from the patient list."
+        )
+    return refuse(
+        f"MRN: the record first registered as {mrn} exists already, now under MRN {p.mrn} (corrected since): "
+        "check both records with an admin before registering this patient."
+    )
+
+
 def _other_mrns(state: State, pid: str) -> list[str]:
     return [p.mrn for p in state.patients.values() if p.id != pid]
 
@@ -133,7 +156,7 @@ def decide_register(state: State, cmd: RegisterPatient, now: datetime, actor: Ac
     if refused:
         return refused
     if state.events(cmd.stream):
-        return refuse("Register a patient: this record exists already.")
+        return _taken(state, cmd)
     data = _checked("identity", cmd.values, cmd.confirmed, state, None, _other_mrns(state, cmd.pid))
     return data if isinstance(data, Refusal) else [_payload("identity", data)]
 

@@ -3,6 +3,7 @@ values kept), as a pure step (:func:`apply`) the ledger runs on each new event."
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -107,3 +108,9 @@ def fold_patient(patient_id: str, events: Iterable[Event]) -> Patient:
 
 def new_patient_id() -> str:
     return uuid.uuid4().hex
+
+
+def patient_id_for_mrn(mrn: str) -> str:
+    """A new record's id from its MRN at registration (case and spaces as the MRN check compares them):
+    the same MRN gives the same id, so two registrations of it meet on one stream."""
+    return hashlib.sha256(("bedside-patient:" + mrn.strip().upper()).encode("utf-8")).hexdigest()[:32]

@@ -330,7 +330,7 @@ def test_a_retry_after_a_lost_race_keeps_the_same_patient_id(two):
     cmd = RegisterPatient({**IDENTITY, "mrn": "MRN-3"})
     b.refresh()
     a.store.before_append = lambda: b.execute(cmd, "nina")  # the same command lands first elsewhere
-    with pytest.raises(Refused, match="exists already"):
+    with pytest.raises(Refused, match="MRN-3 belongs to another patient already"):  # its record: the same id
         a.execute(cmd, "nina")
     assert [p.mrn for p in a.patients()].count("MRN-3") == 1
 
@@ -340,3 +340,28 @@ def test_the_clock_is_read_per_decision(two, clock):
     clock.advance(minutes=5)
     (ev,) = a.execute(RecordSection(pid, "measurement", measurement(10)), "nina")
     assert ev.at == T0 + timedelta(minutes=5)
+
+
+def test_two_terminals_registering_one_mrn_at_once_make_one_patient(two):
+    """Each terminal types the same MRN (different commands, no shared id): the record's id follows
+    from the MRN, so the second append loses the race, is decided again and is refused."""
+    a, b, _pid = two
+    typed = {**IDENTITY, "name": "TWIN, Same", "mrn": "mrn-77 "}
+    b.refresh()
+    a.store.before_append = lambda: b.register_patient("noah", {**typed, "mrn": "MRN-77"})
+    with pytest.raises(Refused, match="MRN: mrn-77 belongs to another patient already"):
+        a.register_patient("nina", typed)
+    a.refresh()
+    assert [p.mrn for p in a.patients()].count("MRN-77") == 1
+
+
+def test_an_mrn_corrected_away_cannot_silently_join_the_old_record(two):
+    """The record first registered as MRN-88 now carries MRN-89 (a correction): registering MRN-88
+    again would land on that record's stream, so it is refused with what to check, never merged."""
+    a, _b, _pid = two
+    p = a.register_patient("nina", {**IDENTITY, "mrn": "MRN-88"})
+    a.correct("nina", p.id, 1, {**IDENTITY, "mrn": "MRN-89"}, "typo in the MRN")
+    before = a.version(p.stream)
+    with pytest.raises(Refused, match="first registered as MRN-88 exists already, now under MRN MRN-89"):
+        a.register_patient("noah", {**IDENTITY, "name": "OTHER, Person", "mrn": "MRN-88"})
+    assert a.version(p.stream) == before and a.patient(p.id).mrn == "MRN-89"
