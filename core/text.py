@@ -48,6 +48,11 @@ def _escape(ch: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
+def with_article(noun: str) -> str:
+    """``noun`` with "a" or "an" as it is said ("an antipyretic", "a corticosteroid")."""
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
 def printable(value: object, *, multiline: bool = False, escapes: bool = False) -> str:
     """``value`` as text that is safe to put on a terminal, a printer or a title bar.
 

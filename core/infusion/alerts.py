@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from .course import _Fold
 
 
+#: What each reaction step records, as the next-step advice says it (IRR-1).
+_STEP_WORDS = {"vitals": "vital signs", "grade": "grade", "notified": "person notified", "treatment": "treatment",
+               "outcome": "outcome"}  # fmt: skip
+
+
 def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     """Reactions (CONV-IRR-1 to 3)."""
     out: list[Alert] = []
@@ -29,7 +34,7 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                 )
             )
         if r.state == "open":
-            nxt = r.next_step or "outcome"
+            nxt = _STEP_WORDS.get(r.next_step or "outcome", r.next_step or "outcome")
             held = " The infusion stays paused until then (CONV-IRR-2)." if st.phase == PAUSED else ""
             out.append(
                 Alert(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import rules
 from ..clock import to_local  # shown in the site's zone (CONV-TIME-1)
+from ..text import with_article
 from .base import _Base
 from .reading import _date, _dated, _dec, _fmt_date, _latest, _Window
 from .results import PRESCRIBER, R_HOLD, R_MISSING, R_NEEDS, R_PASS, _plain
@@ -41,7 +42,7 @@ class FirstDoseChecks(_Base):
                 result=R_HOLD,
                 value=value,
                 rule_ids=("PRE-1",),
-                action=f"Give and record a {cls} (drug, dose, time) before the start, "
+                action=f"Give and record {with_article(cls)} (drug, dose, time) before the start, "
                 "or a prescriber records a reasoned omission.",
                 overridable_by=PRESCRIBER,
                 override_rule="PRE-1",
