@@ -209,7 +209,3 @@ if __name__ == "__main__":  # run as a script this module is __main__: use the r
         _real.write_readme(str(Path(_real.__file__).with_name("README.md")))
     else:
         print(_real.command_table(), end="")
-
-
-def payload_of(data: Mapping[str, Any], cls: type[Payload]) -> Payload:
-    return cls.from_data(data)

@@ -138,18 +138,24 @@ class Ledger:
         ``decide`` is called with the ledger refreshed; it may raise ValueError to refuse.
         """
         for _ in range(MAX_RETRIES):
-            events = list(decide())
-            expected = self.version(stream)
-            try:
-                stored = self.store.append(stream, expected, events)
-            except ConcurrencyError:
-                self.refresh(force=True)
-                continue
-            except StoreUncertain as exc:
-                stored = self._committed_after_all(stream, expected, events, exc)
-            self._ingest(stored)
-            return stored
+            stored = self._append_once(stream, list(decide()))
+            if stored is not None:
+                return stored
+            self.refresh(force=True)
         raise ConcurrencyError(stream, self.version(stream), -1)
+
+    def _append_once(self, stream: str, events: Sequence[NewEvent]) -> list[Event] | None:
+        """Append at the stream's current version and fold the result in; None if another writer
+        appended first (the caller reads again and decides again)."""
+        expected = self.version(stream)
+        try:
+            stored = self.store.append(stream, expected, events)
+        except ConcurrencyError:
+            return None
+        except StoreUncertain as exc:
+            stored = self._committed_after_all(stream, expected, events, exc)
+        self._ingest(stored)
+        return stored
 
     def _committed_after_all(self, stream: str, expected: int, events: Sequence[NewEvent], exc: Exception) -> list[Event]:
         """The connection broke during a commit: re-read, and if our events are in the log they
@@ -226,15 +232,9 @@ class Ledger:
             events = [p.new(stream, actor, now) for p in result]
             if not events:
                 return []
-            expected = self.version(stream)
-            try:
-                stored = self.store.append(stream, expected, events)
-            except ConcurrencyError:
-                continue
-            except StoreUncertain as exc:
-                stored = self._committed_after_all(stream, expected, events, exc)
-            self._ingest(stored)
-            return stored
+            stored = self._append_once(stream, events)
+            if stored is not None:
+                return stored
         raise StoreUnavailable(
             "Too many terminals are saving to this record at the same moment; nothing was saved. Try again.",
             True,
