@@ -25,7 +25,7 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
             yield Static(literal(self.title_text), classes="box-title")
-            yield Static(literal(self.text))
+            yield Static(literal(self.text, multiline=True))  # the body has its own lines
             if self.rule:
                 yield Static(f"Rule: {self.rule}", classes="hint")
             yield Static("y = yes   n = no", classes="hint")
@@ -50,7 +50,7 @@ class MessageScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog"):
             yield Static(literal(self.title_text), classes="box-title")
-            yield Static(literal(self.text))
+            yield Static(literal(self.text, multiline=True))  # the body has its own lines
             yield Static("enter = OK", classes="hint")
         yield Footer(compact=True)
 
@@ -237,7 +237,7 @@ class FaultScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="box dialog fault"):
             yield Static(literal("⚠ " + self.title_text), classes="box-title")
-            yield Static(literal(self.text))
+            yield Static(literal(self.text, multiline=True))  # the body has its own lines
             if self.detail:
                 yield Static(literal(self.detail), classes="hint")
             yield Static(
