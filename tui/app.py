@@ -10,8 +10,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual._time import get_time  # the clock of every Key's .time (textual/message.py)
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.theme import Theme
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -23,6 +26,54 @@ DEMO_MARK = "DEMO — not for clinical use"
 IDLE_CHECK_SECONDS = 10
 WATCH_SECONDS = 1.0
 PRUNE_DELAY_SECONDS = 0.15
+#: A screen change not yet drawn after this long is taken as drawn (a screen closed before its
+#: first frame): keys are never held back for longer.
+SETTLE_LIMIT_SECONDS = 2.0
+
+#: The per-user theme preference (core/auth PREFERENCES "theme") → Textual's theme. NO_COLOR keeps
+#: "ansi-dark" (the terminal's own colours) whatever the user chose.
+THEMES = {"dark": "textual-dark", "light": "textual-light", "high-contrast": "bedside-high-contrast"}
+HIGH_CONTRAST = Theme(
+    name="bedside-high-contrast",
+    primary="#ffd700",
+    secondary="#00e5ff",
+    accent="#ffff00",
+    warning="#ffaf00",
+    error="#ff6b6b",
+    success="#5fff5f",
+    foreground="#ffffff",
+    background="#000000",
+    surface="#000000",
+    panel="#262626",
+    boost="#1a1a1a",
+    dark=True,
+    text_alpha=1.0,
+    variables={
+        "text-muted": "#ffffff",
+        "foreground-muted": "#e8e8e8",
+        "footer-key-foreground": "#ffff00",
+        "footer-description-foreground": "#ffffff",
+        "block-cursor-background": "#ffff00",
+        "block-cursor-foreground": "#000000",
+        "block-cursor-text-style": "bold",
+        "border": "#ffffff",
+        "border-blurred": "#bdbdbd",
+        "input-cursor-background": "#ffffff",
+        "input-cursor-foreground": "#000000",
+        "input-selection-background": "#ffd700 60%",
+    },
+)
+
+
+def _palette_commands():
+    from .palette import BedsideCommands
+
+    return BedsideCommands
+
+
+def _takes_text(widget) -> bool:
+    """A widget that takes typed characters (an Input, a TextArea): Textual's own test."""
+    return widget is not None and widget.check_consume_key("a", "a")
 
 
 def prune_watchers(objects) -> int:
@@ -48,10 +99,17 @@ def prune_watchers(objects) -> int:
 class BedsideApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "Bedside"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True  # ctrl+p, once signed in (check_action); the app's own commands only
+    COMMANDS = {_palette_commands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False),  # shown on sign-in and the patient list
         Binding("ctrl+l", "lock", "Lock", show=False),
+        # priority: also on dialogs; "?" only when the focus is not in a text field (check_action)
+        Binding("f1", "help", "Help", show=False, priority=True, tooltip="help: this list (also ? outside a text field)"),
+        Binding("question_mark", "help('?')", "Help", show=False, priority=True, key_display="?"),
+        Binding("ctrl+t", "next_theme", "Theme", show=False),
+        # Textual's own palette binding, in Bedside's words (the footer shows it on the right)
+        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True, tooltip="the command palette"),
     ]
 
     def __init__(
@@ -66,6 +124,7 @@ class BedsideApp(App[int]):
         thread while the first screen is already drawn, keeping that work off the start-up path."""
         no_color = "NO_COLOR" in os.environ
         super().__init__(ansi_color=True if no_color else None)
+        self.register_theme(HIGH_CONTRAST)
         if no_color:
             # The terminal's own colours and attributes carry the screen.
             self.theme = "ansi-dark"
@@ -87,6 +146,12 @@ class BedsideApp(App[int]):
         self._prune_timer: Timer | None = None
         self._gc_frozen = False
         self._boot_started = ledger is not None
+        # Screen changes, for keys typed while one is under way (see on_event)
+        self._change = 0
+        self._settling = False
+        self._changed_at = 0.0
+        self._settled_at = 0.0
+        self._rang_for = 0
 
     # -- faults underneath -------------------------------------------------------------------
     async def _dispatch_action(self, namespace, action_name: str, params) -> bool:
@@ -187,6 +252,16 @@ class BedsideApp(App[int]):
         if self._prune_timer is not None:
             self._prune_timer.stop()
         self._prune_timer = self.set_timer(PRUNE_DELAY_SECONDS, self.prune)
+        self._change += 1
+        self._settling = True
+        self._changed_at = get_time()
+        # Runs once the new screen has been composed, mounted and drawn (Screen._invoke_later).
+        self.call_after_refresh(self._change_drawn, self._change)
+
+    def _change_drawn(self, change: int) -> None:
+        if change == self._change:
+            self._settling = False
+            self._settled_at = get_time()
 
     def prune(self) -> int:
         """Once a screen change has settled (closed screens removed, footers recomposed): drop
@@ -273,6 +348,7 @@ class BedsideApp(App[int]):
             self.notify(
                 f"Times and dose days are in {zone.name}: {zone.note}.", title="Time zone", severity="warning", timeout=20
             )
+        self.apply_theme(user.preference("theme"))
         self.switch_screen(PatientListScreen())
 
     async def action_sign_out(self) -> None:
@@ -284,15 +360,124 @@ class BedsideApp(App[int]):
             gc.unfreeze()
             self._gc_frozen = False
         self.sub_title = ""
+        self.apply_theme(None)  # the sign-in screen in the default colours, not the last user's
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         await self.switch_screen(SignInScreen())
 
-    # -- idle lock ---------------------------------------------------------------------------
+    # -- keys typed while the screen changes -----------------------------------------------
     async def on_event(self, event: events.Event) -> None:
+        """Every event the app gets: a key (from the terminal, or bubbled back up unhandled) typed
+        before the screen now in front was drawn is dropped if it would run a binding there: the
+        user could not have meant the new screen (after the PIN's Enter, "a" typed during the check
+        would otherwise open the audit). Text typed into a field that has the focus is kept: such a
+        key is not a binding (Textual leaves out the keys a focused field consumes), nor is Enter or
+        an editing key of the field itself (tui/widgets/field.py hands keys typed after Enter on to
+        the next field)."""
         if isinstance(event, (events.Key, events.MouseDown)):
             self.last_input = self._idle_clock()
+        if isinstance(event, events.Key) and self._typed_during_change(event) and self._binds(event.key):
+            event.stop()
+            if self._rang_for != self._change:  # one bell per change: "that key was not taken"
+                self._rang_for = self._change
+                if self.ready and self.ledger.site().bell:  # a site may keep its terminals quiet
+                    self.bell()
+            return
         await super().on_event(event)
+
+    def _typed_during_change(self, event: events.Key) -> bool:
+        if self._settling and event.time - self._changed_at < SETTLE_LIMIT_SECONDS:
+            return True
+        return event.time < self._settled_at
+
+    def _binds(self, key: str) -> bool:
+        """Whether ``key`` would run a binding of the current screen (its focused widget, the screen,
+        the app), other than the focused text field's own (Enter, backspace, the arrows)."""
+        focused = self.focused
+        for node, bindings in self.screen._binding_chain:  # without the keys a focused field consumes
+            if bindings.key_to_bindings.get(key):
+                return not (node is focused and _takes_text(focused))
+        return False
+
+    # -- help, the command palette, themes ---------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command_palette":
+            return self.palette_allowed()
+        if action in ("lock", "sign_out", "board", "audit", "open_patient"):
+            return self.user is not None  # nothing before the sign-in
+        if action in ("next_theme", "set_theme"):
+            return self.user is not None and not self._no_color  # False: not offered at all
+        if action == "help" and parameters == ("?",):
+            return not _takes_text(self.screen.focused)  # "?" typed into a field stays there
+        return True
+
+    def palette_allowed(self) -> bool:
+        """Signed in, not locked, on a screen (not a dialog, not the lock): nothing in the palette
+        can pass the sign-in or a question a dialog is asking."""
+        return self.user is not None and not self.locked and not isinstance(self.screen, ModalScreen)
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        from .palette import BedsidePalette
+
+        if self.palette_allowed() and not CommandPalette.is_open(self):  # also a click on the header's icon
+            self.push_screen(BedsidePalette(placeholder="A patient's MRN or name, or a command…", id="--command-palette"))
+
+    def action_help(self, _key: str = "") -> None:
+        from textual.command import CommandPalette
+
+        from .screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)  # F1 again closes it
+        elif not CommandPalette.is_open(self):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_open_patient(self, pid: str) -> None:
+        from .screens.patient import PatientScreen
+
+        self.ledger.patient(pid)  # a patient of this record (KeyError otherwise)
+        self.push_screen(PatientScreen(pid))
+
+    def action_board(self) -> None:
+        from .screens.board import BoardScreen
+
+        self.push_screen(BoardScreen())
+
+    def action_audit(self) -> None:
+        from .screens.audit import AuditScreen
+
+        self.push_screen(AuditScreen())
+
+    def apply_theme(self, value: str | None) -> None:
+        """Show a theme preference (None: the default); NO_COLOR keeps the terminal's colours."""
+        if not self._no_color:
+            self.theme = THEMES.get(value or "dark", THEMES["dark"])
+
+    def action_set_theme(self, value: str) -> None:
+        """Record the signed-in user's theme (core/auth SetPreference) and show it."""
+        from bedside.core import auth
+
+        if self.user is None or self._no_color:
+            return
+        name = self.user.username
+        self.ledger.execute(auth.SetPreference(name, "theme", value), name)
+        self.user = self.ledger.users()[name]
+        self.apply_theme(value)
+        self.notify(f"Theme: {value.replace('-', ' ')}. Remembered for you at every sign-in.", title="Theme", timeout=4)
+
+    def action_next_theme(self) -> None:
+        """ctrl+t: the next theme of core/auth PREFERENCES, remembered for the user."""
+        from bedside.core import auth
+
+        if self.user is None:
+            return
+        values = auth.PREFERENCES["theme"]
+        now = self.user.preference("theme")
+        self.action_set_theme(values[(values.index(now) + 1) % len(values)] if now in values else values[0])
+
+    # -- idle lock ---------------------------------------------------------------------------
 
     def lock_if_idle(self) -> None:
         if self.user is None or self.locked or not self.ready:

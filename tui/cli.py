@@ -39,7 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bedside",
         description="Bedside: give BESPONSA (inotuzumab ozogamicin) safely, from a terminal.",
-        epilog="Database: --db PATH_OR_URL, else $BEDSIDE_DB, else the user's data directory.",
+        epilog=(
+            "Database: --db PATH_OR_URL, else $BEDSIDE_DB, else the user's data directory. "
+            "Mouse: the app takes the mouse (clicks) unless --no-mouse or BEDSIDE_MOUSE=0; without it the "
+            "terminal's own selection and copy work. In the app, F1 lists the keys of each screen and "
+            "ctrl+p opens the command palette."
+        ),
     )
     p.add_argument("--version", action="version", version=f"bedside {_version()}")
     p.add_argument(
@@ -48,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true", help="run on a throw-away demo database (not for clinical use)")
     p.add_argument(
         "--speed", type=speed_value, default=None, metavar="X", help="demo clock speed (default 60: an hour per minute)"
+    )
+    p.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="leave the mouse to the terminal, so its selection and copy work (also BEDSIDE_MOUSE=0); every action has a key",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     v = sub.add_parser("verify-log", help="check that the whole event log is intact")
@@ -146,6 +156,26 @@ def demo_tmpdir() -> str:
     return tempfile.mkdtemp(prefix=f"bedside-demo-{os.getpid()}-")
 
 
+#: BEDSIDE_MOUSE: these turn the app's mouse capture off, those leave it on (case-insensitive).
+MOUSE_OFF = ("0", "no", "off", "false")
+MOUSE_ON = ("", "1", "yes", "on", "true")
+
+
+def mouse_wanted(args: argparse.Namespace) -> bool:
+    """Whether the app captures the mouse: not with --no-mouse or BEDSIDE_MOUSE=0 (no, off, false);
+    any other value of BEDSIDE_MOUSE is refused in one line."""
+    import os
+
+    if getattr(args, "no_mouse", False):
+        return False
+    value = os.environ.get("BEDSIDE_MOUSE", "").strip().lower()
+    if value in MOUSE_OFF:
+        return False
+    if value in MOUSE_ON:
+        return True
+    raise UsageError(f"BEDSIDE_MOUSE: 0 (or no, off, false) turns the mouse off, 1 leaves it on; got {value!r}")
+
+
 def run_app(args: argparse.Namespace) -> int:
     import shutil
 
@@ -201,7 +231,7 @@ def run_app(args: argparse.Namespace) -> int:
         app = BedsideApp(demo=args.demo, boot=boot, first_run=first_run)
         running.append(app)
         with _removed_on_signal(tmp, running):
-            app.run()
+            app.run(mouse=args.mouse)
         return app.return_code or 0
     finally:
         for store in stores:
@@ -488,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         _check_zone_env()
         _check_pg_driver(args)
+        args.mouse = mouse_wanted(args) if args.command is None else True
         if args.command == "calc":
             return cmd_calc(args)
         if args.command in ("print", "export"):

@@ -7,12 +7,19 @@ session; so a serve without ``--demo`` is refused (exit 2).
 Each browser tab that connects gets its own ``bedside --demo`` process, with its own throw-away
 demo database. The default address is the loopback interface only. textual-serve itself is
 imported inside :func:`run_serve`, so the other commands start as fast as before.
+
+textual-serve's page links Google Fonts (Roboto Mono) although the package ships that font in its
+own static files: the page served here loads it from there instead (:func:`local_fonts_page`), so a
+demo fetches nothing from outside (a ward's network may not reach it, and it tells Google who
+watched). The header's icon is a plain "+" (tui/palette.py HEADER_ICON): Textual's "⭘" is in
+neither Roboto Mono nor the usual terminal fonts.
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import re
 import shlex
 import sys
 from urllib.parse import urlsplit
@@ -64,6 +71,32 @@ def add_serve_command(subparsers) -> argparse.ArgumentParser:
     )
     s.add_argument("--db", metavar="PATH", dest="serve_db", help="refused: a real database is never served")
     return s
+
+
+#: textual-serve's <link> to Google Fonts (templates/app_index.html).
+_FONT_LINK = re.compile(r"<link\s+rel=\"stylesheet\"\s+href=\"https://fonts\.googleapis\.com/[^\"]*\"\s*/?>", re.S)
+#: The same font from the package's own static/fonts (a Jinja template: config.static.url is the page's).
+_LOCAL_FONTS = """<link rel="preload" as="font" type="font/ttf" crossorigin
+      href="{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf" />
+    <style>
+      @font-face {
+        font-family: "Roboto Mono";
+        src: url("{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf") format("truetype");
+        font-weight: 100 700;
+        font-style: normal;
+      }
+      @font-face {
+        font-family: "Roboto Mono";
+        src: url("{{ config.static.url }}fonts/RobotoMono-Italic-VariableFont_wght.ttf") format("truetype");
+        font-weight: 100 700;
+        font-style: italic;
+      }
+    </style>"""
+
+
+def local_fonts_page(template: str) -> str:
+    """textual-serve's page template with its Google Fonts link replaced by the bundled Roboto Mono."""
+    return _FONT_LINK.sub(lambda _m: _LOCAL_FONTS, template)
 
 
 def _is_loopback(host: str) -> bool:
@@ -138,6 +171,30 @@ def _speed(args: argparse.Namespace) -> float | None:
     return getattr(args, "speed", None) if speed is None else speed
 
 
+def _demo_server_class(hosts: set[str]):
+    """textual-serve's Server, with the websocket's Origin and Host checked (:func:`origin_allowed`)
+    and the page's fonts served from the package itself (:func:`local_fonts_page`). ImportError
+    without textual-serve."""
+    import aiohttp_jinja2
+    import jinja2
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    class DemoServer(Server):
+        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+            if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host"), hosts):
+                raise web.HTTPForbidden(text="bedside serve: websocket from another site refused")
+            return await super().handle_websocket(request)
+
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            page = local_fonts_page((self.templates_path / "app_index.html").read_text(encoding="utf-8"))
+            aiohttp_jinja2.setup(app, loader=jinja2.DictLoader({"app_index.html": page}))
+            return app
+
+    return DemoServer
+
+
 def run_serve(args: argparse.Namespace) -> int:
     demo = bool(getattr(args, "serve_demo", False) or getattr(args, "demo", False))
     # Any --db at all is refused, even an empty one: only the demo is served.
@@ -177,21 +234,11 @@ def run_serve(args: argparse.Namespace) -> int:
             )
 
     try:
-        from aiohttp import web
-        from textual_serve.server import Server
+        server_class = _demo_server_class(allowed_hosts(args.host, args.port, args.public_url))
     except ImportError:
         print("bedside serve: needs textual-serve: pip install 'bedside[serve]' (or 'textual-serve>=1.1')", file=sys.stderr)
         return 2
-
-    hosts = allowed_hosts(args.host, args.port, args.public_url)
-
-    class DemoServer(Server):
-        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
-            if not origin_allowed(request.headers.get("Origin"), request.headers.get("Host"), hosts):
-                raise web.HTTPForbidden(text="bedside serve: websocket from another site refused")
-            return await super().handle_websocket(request)
-
-    server = DemoServer(app_command(speed), host=args.host, port=args.port, title=TITLE, public_url=args.public_url)
+    server = server_class(app_command(speed), host=args.host, port=args.port, title=TITLE, public_url=args.public_url)
     try:
         server.serve()
     except OSError as exc:  # port in use, address not available

@@ -19,7 +19,8 @@ name records nothing (no one can flood the log with made-up names, and a PIN typ
 field by mistake is not kept for ever).
 
 Modules: ``events`` (the typed payloads), ``users`` (the fold and the lockout rule), ``pins`` (the
-site key and argon2), ``commands`` (sign in, the first admin, add, unlock, change a PIN, deactivate).
+site key and argon2), ``commands`` (sign in, the first admin, add, unlock, change a PIN, deactivate,
+one's own preferences: :data:`PREFERENCES`, folded into :attr:`User.preferences`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .commands import (
     ChangePin,
     CreateFirstAdmin,
     DeactivateUser,
+    SetPreference,
     SignIn,
     UnlockUser,
     sign_in_result,
@@ -37,10 +39,12 @@ from .events import (
     USER_CREATED,
     USER_DEACTIVATED,
     USER_PIN_CHANGED,
+    USER_PREFERENCE_SET,
     USER_SIGNED_IN,
     USER_SIGNIN_FAILED,
     USER_UNLOCKED,
     PinChanged,
+    PreferenceSet,
     SignInFailed,
     UserCreated,
     UserDeactivated,
@@ -54,6 +58,7 @@ from .users import (
     LOCKOUT_MAX_DELAY,
     MAX_FAILED_ATTEMPTS,
     PIN_RE,
+    PREFERENCES,
     ROLE_LABELS,
     ROLES,
     SIGNIN_REFUSED,
@@ -77,6 +82,7 @@ __all__ = [
     "LOCKOUT_MAX_DELAY",
     "MAX_FAILED_ATTEMPTS",
     "PIN_RE",
+    "PREFERENCES",
     "ROLES",
     "ROLE_LABELS",
     "SIGNIN_REFUSED",
@@ -85,6 +91,7 @@ __all__ = [
     "USER_CREATED",
     "USER_DEACTIVATED",
     "USER_PIN_CHANGED",
+    "USER_PREFERENCE_SET",
     "USER_SIGNED_IN",
     "USER_SIGNIN_FAILED",
     "USER_UNLOCKED",
@@ -93,6 +100,8 @@ __all__ = [
     "CreateFirstAdmin",
     "DeactivateUser",
     "PinChanged",
+    "PreferenceSet",
+    "SetPreference",
     "SignIn",
     "SignInFailed",
     "SignInResult",

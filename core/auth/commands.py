@@ -1,4 +1,5 @@
-"""The users log's commands: sign in, the first admin, add a user, unlock, change a PIN, deactivate.
+"""The users log's commands: sign in, the first admin, add a user, unlock, change a PIN, deactivate,
+and one's own preferences.
 
 Who may do what is read from the users log (``actor.role``), never passed in. A sign-in's actor is
 the name typed: a failed try is recorded under it (only for a real, unlocked account), and an
@@ -16,9 +17,19 @@ from attrs import field, frozen
 
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, require_role
 from ..events import Event
-from .events import PinChanged, SignInFailed, UserCreated, UserDeactivated, UserSignedIn, UserUnlocked
+from .events import PinChanged, PreferenceSet, SignInFailed, UserCreated, UserDeactivated, UserSignedIn, UserUnlocked
 from .pins import DUMMY_PIN_HASH, check_pin, hash_pin
-from .users import ADMIN_ROLES, PIN_RE, ROLES, SIGNIN_REFUSED, USERS_STREAM, SignInResult, User, validate_new_user
+from .users import (
+    ADMIN_ROLES,
+    PIN_RE,
+    PREFERENCES,
+    ROLES,
+    SIGNIN_REFUSED,
+    USERS_STREAM,
+    SignInResult,
+    User,
+    validate_new_user,
+)
 
 #: ``bedside users unlock`` records its actor as ``os:<unix user>``: whoever may write the database
 #: files (a user name cannot hold a ":", so no account can pass for one).
@@ -180,6 +191,32 @@ def decide_deactivate(state: State, cmd: DeactivateUser, now: datetime, actor: A
     return [UserDeactivated(cmd.username)]
 
 
+@frozen
+class SetPreference(Command):
+    """Any screen once signed in, ctrl+t or the command palette: set one of one's own preferences (the theme)."""
+
+    username: str
+    name: str
+    value: str
+    stream: ClassVar[str] = USERS_STREAM
+    emits = (PreferenceSet,)
+
+
+@decider(SetPreference)
+def decide_preference(state: State, cmd: SetPreference, now: datetime, actor: Actor) -> Decision:
+    """Only one's own, only a known name and one of its values; the value it has already records nothing."""
+    if not actor.known or actor.username != cmd.username:
+        return refuse("Preferences: each user sets only their own, signed in.")
+    allowed = PREFERENCES.get(cmd.name)
+    if allowed is None:
+        return refuse(f"Preferences: no preference named {cmd.name!r}.")
+    if cmd.value not in allowed:
+        return refuse(f"Preferences: {cmd.name} is one of {', '.join(allowed)}; got {cmd.value!r}.")
+    if dict(state.users[cmd.username].preferences).get(cmd.name) == cmd.value:
+        return []
+    return [PreferenceSet(cmd.username, cmd.name, cmd.value)]
+
+
 __all__ = [
     "OS_ACTOR_PREFIX",
     "ROLES",
@@ -187,6 +224,7 @@ __all__ = [
     "ChangePin",
     "CreateFirstAdmin",
     "DeactivateUser",
+    "SetPreference",
     "SignIn",
     "UnlockUser",
     "sign_in_result",

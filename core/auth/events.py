@@ -64,9 +64,20 @@ class UserDeactivated(Payload):
     username: str
 
 
+@event_type("user.preference_set")
+@frozen
+class PreferenceSet(Payload):
+    """One of a user's own preferences (the colour theme): the latest of each name stands."""
+
+    username: str
+    name: str
+    value: str
+
+
 USER_CREATED = UserCreated.KIND
 USER_SIGNED_IN = UserSignedIn.KIND
 USER_SIGNIN_FAILED = SignInFailed.KIND
 USER_UNLOCKED = UserUnlocked.KIND
 USER_PIN_CHANGED = PinChanged.KIND
 USER_DEACTIVATED = UserDeactivated.KIND
+USER_PREFERENCE_SET = PreferenceSet.KIND

@@ -11,7 +11,7 @@ from attrs import evolve, frozen
 
 from ..events import Event, NewEvent, decode
 from ..text import unsafe_message
-from .events import PinChanged, SignInFailed, UserCreated, UserDeactivated, UserSignedIn, UserUnlocked
+from .events import PinChanged, PreferenceSet, SignInFailed, UserCreated, UserDeactivated, UserSignedIn, UserUnlocked
 
 USERS_STREAM = "users"
 ROLES = ("nurse", "pharmacist", "prescriber", "admin")
@@ -35,6 +35,9 @@ SIGNIN_REFUSED = (
     f"{_minutes(LOCKOUT_FIRST_DELAY)}, then longer (up to {_minutes(LOCKOUT_MAX_DELAY)}); an admin can unlock it."
 )
 PIN_RE = re.compile(r"^[0-9]{4,8}$")
+#: Each user's own preferences (not clinical, not a site setting): name → the values allowed, the
+#: first being the default. "theme": the screens' colours (a terminal with NO_COLOR keeps its own).
+PREFERENCES: dict[str, tuple[str, ...]] = {"theme": ("dark", "light", "high-contrast")}
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
 
 
@@ -48,6 +51,11 @@ class User:
     failed: int = 0  # consecutive failed tries since the last success, unlock or PIN change
     lockouts: int = 0  # locks in this run of failures (the next one lasts lockout_delay(lockouts + 1))
     locked_until: datetime | None = None  # the latest lock's end (it may have passed)
+    preferences: tuple[tuple[str, str], ...] = ()  # (name, value), sorted by name: the latest of each
+
+    def preference(self, name: str) -> str:
+        """The user's choice for ``name`` (core/auth/users.py PREFERENCES), else its default."""
+        return dict(self.preferences).get(name, PREFERENCES[name][0])
 
     @property
     def label(self) -> str:
@@ -99,6 +107,10 @@ def apply_user_event(u: User, ev: Event | NewEvent) -> User:
         return evolve(u, pin_hash=p.pin_hash, failed=0, lockouts=0, locked_until=None)
     if ev.kind == UserDeactivated.KIND:
         return evolve(u, active=False)
+    if ev.kind == PreferenceSet.KIND:
+        p = decode(ev)
+        assert isinstance(p, PreferenceSet)
+        return evolve(u, preferences=tuple(sorted({**dict(u.preferences), p.name: p.value}.items())))
     return u
 
 

@@ -61,3 +61,37 @@ def test_print_record_and_export_fhir_from_the_command_line(tmp_path):
     assert any(e["resource"]["resourceType"] == "MedicationAdministration" for e in bundle["entry"])
     r = run("print", "record", "NOPE", "--db", str(db))
     assert r.returncode == 1 and "no patient" in r.stderr
+
+
+def _run_app_with(monkeypatch, argv: list[str], env: dict[str, str] | None = None) -> tuple[int, list[dict]]:
+    """``bedside`` with the app's run() replaced by a recorder: the keyword arguments it got."""
+    from bedside.tui import cli
+    from bedside.tui.app import BedsideApp
+
+    calls: list[dict] = []
+    monkeypatch.setattr(BedsideApp, "run", lambda self, **kwargs: calls.append(kwargs))
+    monkeypatch.delenv("BEDSIDE_MOUSE", raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    return cli.main(argv), calls
+
+
+def test_no_mouse_runs_the_app_without_mouse_capture(monkeypatch):
+    assert _run_app_with(monkeypatch, ["--demo", "--no-mouse"]) == (0, [{"mouse": False}])
+    assert _run_app_with(monkeypatch, ["--demo"]) == (0, [{"mouse": True}])
+    for value in ("0", "off", "No", "false"):
+        assert _run_app_with(monkeypatch, ["--demo"], {"BEDSIDE_MOUSE": value}) == (0, [{"mouse": False}]), value
+    assert _run_app_with(monkeypatch, ["--demo"], {"BEDSIDE_MOUSE": "1"}) == (0, [{"mouse": True}])
+
+
+def test_a_bad_bedside_mouse_is_refused_in_one_line(monkeypatch, capsys):
+    assert _run_app_with(monkeypatch, ["--demo"], {"BEDSIDE_MOUSE": "sometimes"}) == (2, [])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "BEDSIDE_MOUSE" in err and "'sometimes'" in err
+
+
+def test_help_says_how_to_turn_the_mouse_off():
+    r = run("--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.split())
+    assert "--no-mouse" in text and "BEDSIDE_MOUSE=0" in text and "selection and copy" in text

@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -332,3 +333,33 @@ def test_app_command_runs_the_demo():
     cmd = serve.app_command(120)
     assert cmd.split()[-4:] == ["bedside.tui.cli", "--demo", "--speed", "120.0"]
     assert Path(sys.executable).name in cmd
+
+
+def test_the_page_links_no_font_from_outside():
+    """textual-serve's own page links Google Fonts; the page served here takes Roboto Mono from the
+    fonts textual-serve ships (its static/fonts), and links nothing outside the server."""
+    import re
+
+    import textual_serve
+
+    template = (Path(textual_serve.__file__).parent / "templates" / "app_index.html").read_text(encoding="utf-8")
+    assert "fonts.googleapis.com" in template, "textual-serve's page changed: look at local_fonts_page again"
+    page = serve.local_fonts_page(template)
+    links = re.findall(r"(?:href|src)\s*=\s*\"([^\"]+)\"|url\(\"?([^\")]+)", page)
+    urls = [a or b for a, b in links]
+    assert urls and not [u for u in urls if re.match(r"(https?:)?//", u)], urls
+    assert "fonts/RobotoMono-VariableFont_wght.ttf" in page
+    for name in ("RobotoMono-VariableFont_wght.ttf", "RobotoMono-Italic-VariableFont_wght.ttf"):
+        assert (Path(textual_serve.__file__).parent / "static" / "fonts" / name).is_file(), name
+
+
+def test_the_served_page_fetches_its_font_from_the_server_itself(served):
+    import re
+
+    url, _log = served
+    with urllib.request.urlopen(url, timeout=5) as r:
+        page = r.read().decode()
+    assert "googleapis" not in page and "https://" not in page
+    font = re.search(r"url\(\"([^\"]+RobotoMono-VariableFont_wght\.ttf)\"\)", page).group(1)
+    with urllib.request.urlopen(urllib.parse.urljoin(url, font), timeout=5) as r:
+        assert r.status == 200 and len(r.read()) > 10_000

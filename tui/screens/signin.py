@@ -11,6 +11,7 @@ from textual.widgets import Footer, Header, Static
 from bedside.core import auth
 from bedside.core.demo_users import DEMO_PIN, DEMO_USERS
 
+from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.field import ErrorLine, Field
 
@@ -21,7 +22,7 @@ class SignInScreen(Screen):
     BINDINGS = [Binding("enter", "sign_in", "Sign in", show=True, priority=False), Binding("ctrl+q", "app.quit", "Quit")]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         with Vertical(id="signin-box", classes="box"):
             yield Static("Sign in", classes="box-title")
             yield Static("User name", classes="flabel")
@@ -32,6 +33,7 @@ class SignInScreen(Screen):
             if self.app.demo:
                 names = ", ".join(u for u, _n, _r in DEMO_USERS)
                 yield Static(f"Demo users: {names} (PIN {DEMO_PIN})", classes="hint")
+            yield Static("F1 lists the keys of any screen.", classes="hint")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -67,7 +69,7 @@ class FirstAdminScreen(Screen):
     BINDINGS = [Binding("ctrl+s", "create", "Create admin")]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         with Vertical(id="admin-box", classes="box"):
             yield Static("New database: create the first admin", classes="box-title")
             for fid, label, kw in (
