@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from attrs import evolve, frozen
+from attrs import evolve, field, frozen
 
 from . import rules
 from .clock import zone
@@ -19,6 +19,34 @@ DEFAULT_LOCK_MINUTES = 15
 
 
 @frozen
+class PremedTemplate:
+    """One class of the site's premedication protocol: the drug and its dose and route, as an admin
+    typed them. PRE-2: a site template, offered in the nurse's premedication form (PRE-1) and
+    recorded only when the nurse saves it; the reference itself names no drug or dose."""
+
+    drug_class: str  # one of rules.PREMED_CLASSES
+    drug: str
+    dose: str  # dose and route, as typed
+
+
+def _template(item: object) -> PremedTemplate | None:
+    """One stored row of the protocol (an object with the template's fields), None if it is not one."""
+    if isinstance(item, PremedTemplate):
+        return item
+    if not isinstance(item, dict) or set(item) != {"drug_class", "drug", "dose"}:
+        return None
+    if not all(isinstance(v, str) for v in item.values()):
+        return None
+    return PremedTemplate(**item)
+
+
+def _templates(value: object) -> tuple[PremedTemplate, ...]:
+    """The protocol as stored (a list of rows) or already read; a row that is not one is left out."""
+    rows = value if isinstance(value, list | tuple) else ()
+    return tuple(t for t in map(_template, rows) if t is not None)
+
+
+@frozen
 class SiteSettings:
     bsa_formula: str = rules.BSA_DEFAULT_FORMULA  # CONV-BSA-2
     lock_minutes: int = DEFAULT_LOCK_MINUTES
@@ -26,9 +54,35 @@ class SiteSettings:
     bell: bool = True  # ring the terminal bell on a new alert (issue 7: a site can switch it off)
     # CONV-TIME-1: the IANA zone of the site's local time and dose days; "" = $BEDSIDE_TZ, else the system's
     time_zone: str = ""
+    # PRE-1, PRE-2: the site's premedication protocol, offered in the premedication form (issue 17)
+    premed_protocol: tuple[PremedTemplate, ...] = field(default=(), converter=_templates)
 
 
-SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name", "bell", "time_zone")
+SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name", "bell", "time_zone", "premed_protocol")
+
+
+def _protocol_value(value: object) -> list[dict[str, str]]:
+    """The premedication protocol to record: at most one row per class (PRE-1), each with both the
+    drug and its dose and route; empty rows are dropped. ValueError names the class and the field."""
+    if not isinstance(value, list | tuple):
+        raise ValueError("Premedication protocol: a row per class.")
+    rows: dict[str, dict[str, str]] = {}
+    for item in value:
+        t = _template(item)
+        if t is None or t.drug_class not in rules.PREMED_CLASSES:
+            raise ValueError(f"Premedication protocol: the classes are {', '.join(rules.PREMED_CLASSES)} (PRE-1).")
+        label = t.drug_class.capitalize()
+        if t.drug_class in rows:
+            raise ValueError(f"{label}: one row per class.")
+        drug, dose = t.drug.strip(), t.dose.strip()
+        for what, text in (("drug", drug), ("dose and route", dose)):
+            refused = unsafe_message(f"{label}, {what}", text)
+            if refused:
+                raise ValueError(refused)
+        if bool(drug) != bool(dose):
+            raise ValueError(f"{label}: both the drug and its dose and route, or neither.")
+        rows[t.drug_class] = {"drug_class": t.drug_class, "drug": drug, "dose": dose}
+    return [rows[c] for c in rules.PREMED_CLASSES if c in rows and rows[c]["drug"]]
 
 
 def check_setting(name: str, value: object) -> object:
@@ -36,6 +90,8 @@ def check_setting(name: str, value: object) -> object:
     if name == "time_zone":
         text = value.strip() if isinstance(value, str) else ""
         return zone(text, "Time zone").key if text else ""
+    if name == "premed_protocol":
+        return _protocol_value(value)
     if name == "site_name" and isinstance(value, str):
         refused = unsafe_message("Site name", value)  # shown on screens and print-outs (core/text.py)
         if refused:

@@ -31,7 +31,8 @@ Modules: ``results`` (Check, Verdict, precedence), ``inputs`` (DoseContext, Pati
 of checks each: labs and identity, counts, liver, toxicity, first dose, weight), ``overrides``,
 ``builder`` (:func:`evaluate`), ``events`` (the typed events), ``records`` (events → engine
 inputs, :func:`verdict`), ``view`` (the projection's accessor), ``commands`` (each pre-dose key's
-command and decision).
+command and decision), ``premeds`` (premedication in one form: :class:`RecordPremeds` and what the
+form offers), ``todos`` (what is left to do, in order: :func:`todo`, :func:`dose_todo`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ from .inputs import (
     Premed,
     Toxicity,
 )
+from .premeds import SITE_PROTOCOL, PremedOffer, PremedRow, RecordPremeds, premed_offer
 from .records import context_and_records, verdict
 from .results import (
     DISCONTINUE,
@@ -115,11 +117,13 @@ from .results import (
     Verdict,
     overall_of,
 )
+from .todos import BLOCKED_ORDER, TODO_ORDER, Todo, TodoItem, TodoKind, dose_todo, todo
 from .view import overridable, predose_verdict
 
 __all__ = [
     "BILIRUBIN_CAUSE_ROLE",
     "BILI_CAUSE",
+    "BLOCKED_ORDER",
     "CHECKLIST",
     "CLINICIANS",
     "DISCONTINUE",
@@ -146,6 +150,8 @@ __all__ = [
     "R_NEEDS",
     "R_PASS",
     "R_REDUCE",
+    "SITE_PROTOCOL",
+    "TODO_ORDER",
     "TOXICITY_GRADES",
     "TOX_RECORDED",
     "TOX_RESOLVED",
@@ -169,22 +175,29 @@ __all__ = [
     "PredoseSettings",
     "Premed",
     "PremedGiven",
+    "PremedOffer",
+    "PremedRow",
     "QtDrugRecorded",
     "RecordBilirubinCause",
     "RecordChecklist",
     "RecordEcg",
     "RecordElectrolytes",
     "RecordPremed",
+    "RecordPremeds",
     "RecordQtDrug",
     "RecordToxicity",
     "RecordVerdict",
     "ResolveToxicity",
+    "Todo",
+    "TodoItem",
+    "TodoKind",
     "Toxicity",
     "ToxicityRecorded",
     "ToxicityResolved",
     "Verdict",
     "VerdictRecorded",
     "context_and_records",
+    "dose_todo",
     "evaluate",
     "grade_anc",
     "grade_bilirubin",
@@ -195,5 +208,7 @@ __all__ = [
     "overridable",
     "predose_verdict",
     "premed_given_at",
+    "premed_offer",
+    "todo",
     "verdict",
 ]

@@ -30,7 +30,7 @@ class CountChecks(_Base):
         if plt_r is not None:
             v = _dec(plt_r.data["platelets"])
             parts.append(f"platelets {_plain(v)} (G{grade_platelets(v)})")
-        why = "cycle 1 Day 1: Table 2 starts at cycle 2" if ctx.first else f"Day {ctx.day}: within a cycle"
+        why = "C1 D1: Table 2 starts at cycle 2" if ctx.first else f"Day {ctx.day}: within a cycle"
         self.add(
             key="table2.not_applied",
             name="Counts (not a reason to hold)",
@@ -39,7 +39,7 @@ class CountChecks(_Base):
             rule_ids=("MOD-GEN-1", "MOD-HEM-6"),
             action="Counts are shown only: doses within a cycle are not held for neutropenia or thrombocytopenia (MOD-GEN-1)."
             if not ctx.first
-            else "Counts are shown; Table 2 applies from cycle 2 Day 1 (MOD-HEM-6).",
+            else "Counts are shown; Table 2 applies from C2 D1 (MOD-HEM-6).",
         )
 
     def _table2_baseline(self) -> tuple[Any, Any, str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .base import _Base
-from .reading import _LIVER, _LIVER_LABEL, _dec, _latest, _latest_any, _liver_of, _Rec, _Window
+from .reading import _LIVER, _LIVER_LABEL, _dec, _latest, _latest_any, _liver_of, _Rec, _title, _Window
 from .results import R_HOLD, R_INFO, R_MISSING, R_PASS, _plain, _ratio_text
 
+_COUNT_WORDS = {"anc": "an ANC", "platelets": "a platelet count"}
 _IDENTITY_MISSING = "Confirm at least two identifiers (name, date of birth, MRN) against the patient at this dose."
 
 
@@ -31,6 +32,9 @@ class LabChecks(_Base):
             if entered in (None, "") or stored in (None, ""):
                 continue
             (matched if same(entered, stored) else mismatched).append(label)
+        if ic.stated is not None:  # stated by the patient, compared by the user with the record shown
+            stated = [label for label in ("name", "date of birth") if label not in matched + mismatched]
+            (matched if ic.stated == "match" else mismatched).extend(f"{label} (stated)" for label in stated)
         return matched, mismatched
 
     def identity(self) -> None:
@@ -85,7 +89,7 @@ class LabChecks(_Base):
                     result=R_MISSING,
                     value=self._missing_lab_text(key, None),
                     rule_ids=rules_,
-                    action=f"Enter a {label} collected {self._where()}.",
+                    action=f"Enter {_COUNT_WORDS[key]} collected {self._where()}.",
                 )
                 continue
             v = _dec(r.data[key])
@@ -120,7 +124,7 @@ class LabChecks(_Base):
                 text = self._missing_lab_text(key, r)
                 self.add(
                     key=f"lab.{key}",
-                    name=f"{label} for this dose",
+                    name=f"{_title(label)} for this dose",
                     result=R_MISSING,
                     value=text,
                     rule_ids=rules_,
@@ -131,7 +135,7 @@ class LabChecks(_Base):
             found[key] = lv
             self.add(
                 key=f"lab.{key}",
-                name=f"{label} for this dose",
+                name=f"{_title(label)} for this dose",
                 result=R_PASS,
                 value=f"{label} {_plain(lv.value)} {lv.unit} (ULN {_plain(lv.uln)}; {_ratio_text(lv.value, lv.uln)} × ULN) "
                 f"on {lv.on.isoformat()}",

@@ -10,7 +10,7 @@ from typing import Any
 from .. import rules
 from .base import _Base
 from .grading import _baseline_abnormal, grade_bilirubin, grade_transaminase, grade_transaminase_v3
-from .reading import _LIVER, _LIVER_LABEL, _latest, _Liver, _liver_of
+from .reading import _LIVER, _LIVER_LABEL, _latest, _Liver, _liver_of, _title
 from .results import PRESCRIBER, R_HOLD, R_INFO, R_MISSING, R_PASS, _plain, _ratio_text
 
 _NH2_NAME = "Table 3: bilirubin and AST/ALT"
@@ -65,7 +65,7 @@ class LiverChecks(_Base):
             a for a in ("ast", "alt") if cur[a] is not None and cur[a].value > rules.TRANSAMINASE_ULN_FACTOR * cur[a].uln
         ]
         limits = (
-            f"hold while bilirubin > {_plain(rules.BILIRUBIN_ULN_FACTOR)} × ULN "
+            f"Hold while bilirubin > {_plain(rules.BILIRUBIN_ULN_FACTOR)} × ULN "
             f"and AST/ALT > {_plain(rules.TRANSAMINASE_ULN_FACTOR)} × ULN"
         )
         if bili_high and trans_high:
@@ -131,7 +131,7 @@ class LiverChecks(_Base):
         return label_hold
 
     def _grade(self, a: str, c: _Liver, b: _Liver | None) -> bool:
-        key, name = f"table3.grade.{a}", f"{_LIVER_LABEL[a]} grade (v{rules.CTCAE_VERSION})"
+        key, name = f"table3.grade.{a}", f"{_title(_LIVER_LABEL[a])} grade (v{rules.CTCAE_VERSION})"
         grader = grade_bilirubin if a == "bilirubin" else grade_transaminase
         g_now = grader(c.value, c.uln, b.value if b else None, b.uln if b else None)
         g_pre = grader(b.value, b.uln) if b else 0
@@ -172,7 +172,7 @@ class LiverChecks(_Base):
             if c is None or (a == "bilirubin" and gilbert):
                 continue
             factor = rules.BILIRUBIN_ULN_FACTOR if a == "bilirubin" else rules.TRANSAMINASE_ULN_FACTOR
-            key, name = f"table3.conv.{a}", f"{_LIVER_LABEL[a]} vs {_plain(factor)} × ULN"
+            key, name = f"table3.conv.{a}", f"{_title(_LIVER_LABEL[a])} vs {_plain(factor)} × ULN"
             rule_ids = ("CONV-LAB-1",) if a == "bilirubin" else ("CONV-LAB-1", "CONV-LAB-3", "MOD-NH-5")
             rule_ids += ("CONV-LAB-4", "CONV-LAB-6")
             txt = (

@@ -55,10 +55,10 @@ class ToxicityChecks(_Base):
                 key="discontinued",
                 name="Permanent discontinuation recorded",
                 result=R_DISCONTINUE,
-                value=f"{d.rule_id} by {d.user} ({d.role}) on {d.on.isoformat()}: {d.reason}",
+                value=f"{d.rule_id}{f' by {d.user}' if d.user else ''} ({d.role}) on {d.on.isoformat()}: {d.reason}",
                 date_used=d.on,
                 rule_ids=(d.rule_id,),
-                action="No further dose. Only a recorded correction changes this (16.1).",
+                action="No further dose. Only a recorded correction changes this (§16.1).",
             )
 
     def _pre_treatment_grades(self, anchor: date | None) -> dict[str, int]:

@@ -12,6 +12,9 @@ from .base import _Base
 from .reading import _dated, _dec, _latest, _latest_any, _liver_of, _Rec
 from .results import _PERCENT, PRESCRIBER, R_HOLD, R_INFO, R_MISSING, R_NEEDS, R_PASS, _local, _plain, _ratio_text, _show
 
+NO_CALCULATION = "no calculated dose for this dose"  # the weight check's value before a calculation (todo.py reads it)
+NOT_ANSWERED = "not answered"  # the emergency checklist's value until it is answered (PRE-10)
+
 
 class WeightChecks(_Base):
     # -- weight and height since the calculation (CONV-WT-1/2), low weight (CONV-BSA-5) ---------
@@ -28,7 +31,7 @@ class WeightChecks(_Base):
                 key="weight.change",
                 name="Weight since the dose calculation",
                 result=R_MISSING,
-                value="no calculated dose for this dose",
+                value=NO_CALCULATION,
                 rule_ids=rule_ids,
                 action="Calculate and double-check the dose from a current measurement.",
             )
@@ -200,7 +203,7 @@ class WeightChecks(_Base):
                 key="emergency",
                 name="Emergency drugs and equipment available",
                 result=R_INFO,
-                value={True: "yes", False: "NO", None: "not answered"}[ans],
+                value={True: "yes", False: "NO", None: NOT_ANSWERED}[ans],
                 rule_ids=("PRE-10",),
                 action="" if ans else "Check resuscitation drugs and equipment; the answer is recorded and never blocks.",
             )

@@ -17,7 +17,7 @@ from ..clock import local_instant, to_local
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, require_role
 from ..events import iso_utc
 from ..intake import DATE_RE, PATIENT_PREFIX
-from ..text import unsafe_message
+from ..text import unsafe_message, with_article
 from .events import (
     BilirubinCauseRecorded,
     ChecklistRecorded,
@@ -143,13 +143,21 @@ def _verdict(state: State, cmd: DoseCommand) -> Verdict | Refusal:
 
 @frozen
 class ConfirmIdentity(DoseCommand):
-    """Pre-dose, n: record the identifiers confirmed with the patient and the wristband at this dose (typed or scanned)."""
+    """Pre-dose, n: record the identifiers confirmed with the patient and the wristband at this dose (typed or scanned).
+
+    The MRN typed or scanned from the wristband, and the name and date of birth typed as the patient
+    states them, or ``stated``: "match" (the patient stated both and the user compared them with the
+    record shown) or "mismatch" (they do not match: recorded, and the check holds)."""
 
     name: str = ""
     dob: str = ""
     mrn: str = ""
     method: str = "typed"
+    stated: str = ""  # "" (name and date of birth typed) | "match" | "mismatch"
     emits = (IdentityConfirmed,)
+
+
+STATED_ANSWERS = {"match": "+stated", "mismatch": "+stated-mismatch"}
 
 
 @decider(ConfirmIdentity)
@@ -163,7 +171,14 @@ def decide_identity(state: State, cmd: ConfirmIdentity, now: datetime, actor: Ac
 
         if cmd.method not in IDENTITY_METHODS:
             raise ValueError(f"How: one of {', '.join(IDENTITY_METHODS)}.")
-        name, dob = _text("Full name", cmd.name), iso_date(cmd.dob, "Date of birth")
+        if cmd.stated and cmd.stated not in STATED_ANSWERS:
+            raise ValueError("Name and date of birth as stated: match or do not match.")
+        if cmd.stated:  # name and date of birth stated and compared, not typed: both may be left empty
+            name = _text("Full name", cmd.name, required=False) or None
+            dob_text = (cmd.dob or "").strip()
+            dob = iso_date(dob_text, "Date of birth").isoformat() if dob_text else None
+        else:
+            name, dob = _text("Full name", cmd.name), iso_date(cmd.dob, "Date of birth").isoformat()
         if not (cmd.mrn or "").strip():
             raise ValueError("MRN: required.")
         bad = unsafe_message("MRN", cmd.mrn.strip("\r\n"), allow="\x1d")  # a scanned wristband's GS1 separator
@@ -172,10 +187,8 @@ def decide_identity(state: State, cmd: ConfirmIdentity, now: datetime, actor: Ac
         scan = read_identifier(cmd.mrn)
         if scan.error:
             raise ValueError(f"MRN: {scan.error}")
-        method = "scanned" if scan.gs1 else cmd.method
-        return [
-            IdentityConfirmed(cycle=cmd.cycle, day=cmd.day, name=name, dob=dob.isoformat(), mrn=scan.identifier, method=method)
-        ]
+        method = ("scanned" if scan.gs1 else cmd.method) + STATED_ANSWERS.get(cmd.stated, "")
+        return [IdentityConfirmed(cycle=cmd.cycle, day=cmd.day, name=name, dob=dob, mrn=scan.identifier, method=method)]
 
     return _checked(build)
 
@@ -262,7 +275,7 @@ def decide_override(state: State, cmd: OverrideCheck, now: datetime, actor: Acto
     if not overridable(c):
         return refuse("This check cannot be overridden (§16.1): enter new data or correct the facts.", "CONV-OVR-1")
     if actor.role != c.overridable_by:
-        return refuse(f"{c.name}: only a {c.overridable_by} may override (CONV-OVR-1).", "CONV-OVR-1")
+        return refuse(f"{c.name}: only {with_article(c.overridable_by)} may override (CONV-OVR-1).", "CONV-OVR-1")
     try:
         reason = _text("Reason", cmd.reason)
     except ValueError as exc:

@@ -24,7 +24,20 @@ class IdentityConfirmed(Payload):
     name: str | None = None
     dob: str | None = None  # ISO date as typed
     mrn: str | None = None
-    method: str = "typed"  # "typed" | "scanned"
+    method: str = "typed"  # "typed" | "scanned", then "+stated" or "+stated-mismatch" (STATED_METHODS)
+
+
+#: ``IdentityConfirmed.method`` for name and date of birth stated by the patient and compared by the
+#: user with the record (not typed): the typing method of the MRN, then this suffix.
+STATED_METHODS = {"+stated": "match", "+stated-mismatch": "mismatch"}
+
+
+def split_method(method: str) -> tuple[str, str | None]:
+    """("typed"|"scanned", "match"|"mismatch"|None) from a stored identity method."""
+    for suffix, stated in STATED_METHODS.items():
+        if method.endswith(suffix):
+            return method[: -len(suffix)], stated
+    return method, None
 
 
 @event_type("predose.premed")

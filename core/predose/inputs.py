@@ -106,10 +106,15 @@ class Premed:
 
 @frozen(kw_only=True)
 class IdentityConfirmation:
-    """The identifiers typed or scanned at this dose; the engine compares them with the record."""
+    """The identifiers typed or scanned at this dose; the engine compares them with the record.
+
+    ``stated``: the patient stated their name and date of birth and the user compared them with the
+    record shown ("match" or "mismatch"), recorded instead of typing them (with a scanned wristband:
+    two identifiers for one scan and one key); None when name and date of birth were typed."""
 
     user: str
     method: str = field(validator=in_(("typed", "scanned")))
+    stated: str | None = field(default=None, validator=in_((None, "match", "mismatch")))
     name: str | None = None
     dob: date | None = field(default=None, validator=_opt_date)
     mrn: str | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from attrs import evolve
 
+from ..text import with_article
 from .base import _Base
 from .inputs import Override
 from .results import R_DISCONTINUE, R_INFO, R_PASS, Check
@@ -14,9 +15,9 @@ from .results import R_DISCONTINUE, R_INFO, R_PASS, Check
 def _refused_why(c: Check, o: Override) -> str | None:
     """Why ``o`` does not apply to ``c`` (None: it applies)."""
     if c.overridable_by is None:
-        return f"{c.name}: label hold or no override allowed (CONV-LAB-6, 16.1)"
+        return f"{c.name}: label hold or no override allowed (CONV-LAB-6, §16.1)"
     if o.role != c.overridable_by:
-        return f"{c.name}: only a {c.overridable_by} may override; {o.user} is a {o.role}" + (
+        return f"{c.name}: only {with_article(c.overridable_by)} may override; {o.user} is {with_article(o.role)}" + (
             " (a nurse can never override)" if o.role == "nurse" else ""
         )
     if not o.reason.strip():

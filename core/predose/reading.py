@@ -145,6 +145,11 @@ _LIVER = ("bilirubin", "ast", "alt")
 _LIVER_LABEL = {"bilirubin": "total bilirubin", "ast": "AST", "alt": "ALT", "alp": "ALP"}
 
 
+def _title(label: str) -> str:
+    """A label at the start of a name: "Total bilirubin …", "AST …"."""
+    return label[:1].upper() + label[1:]
+
+
 def _unit(analyte: str, data: Mapping[str, Any]) -> str:
     if analyte == "bilirubin":
         return str(data.get("bilirubin_unit") or "(unit not recorded)")

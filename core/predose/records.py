@@ -127,8 +127,14 @@ class _Reader:
     def _dose_event(self, ev: Event) -> None:
         d = ev.payload
         if isinstance(d, pe.IdentityConfirmed):
+            method, stated = pe.split_method(d.method)
             self.identity = IdentityConfirmation(
-                user=ev.actor, method=d.method, name=d.name, dob=date.fromisoformat(d.dob) if d.dob else None, mrn=d.mrn
+                user=ev.actor,
+                method=method,
+                stated=stated,
+                name=d.name,
+                dob=date.fromisoformat(d.dob) if d.dob else None,
+                mrn=d.mrn,
             )
         elif isinstance(d, pe.PremedGiven):
             self.premeds.append(Premed(drug_class=d.drug_class, drug=d.drug, dose=d.dose, given_at=parse_utc(d.given_at)))

@@ -8,13 +8,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
-from bedside.core import auth
+from bedside.core import auth, rules
 from bedside.core.calc import FORMULA_LABELS, FORMULAS
 from bedside.core.clock import ZoneChoice, to_local
 from bedside.core.site import SetSiteSetting, check_setting
 
+from ..palette import HEADER_ICON
 from ..text import literal
-from ..widgets.field import ErrorLine, Field
+from ..widgets.field import Choice, ErrorLine, Field
 
 
 class UsersScreen(Screen):
@@ -25,7 +26,7 @@ class UsersScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static("Users", classes="screen-title")
         yield DataTable(id="users", cursor_type="row")
         yield Footer(compact=True)
@@ -85,7 +86,7 @@ class AddUserScreen(ModalScreen[bool]):
                 if fid == "full_name":
                     with Horizontal(classes="frow"):
                         yield Static("Role", classes="flabel")
-                        yield Select([(auth.ROLE_LABELS[r], r) for r in auth.ROLES], prompt="choose…", id="role", compact=True)
+                        yield Choice([(auth.ROLE_LABELS[r], r) for r in auth.ROLES], id="role")
                     yield ErrorLine(id="e-role")
         yield Footer(compact=True)
 
@@ -129,12 +130,12 @@ class SettingsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         site = self.app.ledger.site()
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static("Site settings", classes="screen-title")
         with Vertical(id="settings"):
             with Horizontal(classes="frow"):
                 yield Static("BSA formula", classes="flabel")
-                yield Select(
+                yield Choice(
                     [(FORMULA_LABELS[f], f) for f in FORMULAS],
                     value=site.bsa_formula,
                     allow_blank=False,
@@ -152,13 +153,48 @@ class SettingsScreen(Screen):
             yield ErrorLine(id="e-site_name")
             with Horizontal(classes="frow"):
                 yield Static("Bell on new alerts", classes="flabel")
-                yield Select([("On", True), ("Off", False)], value=site.bell, allow_blank=False, id="bell", compact=True)
+                yield Choice([("On", True), ("Off", False)], value=site.bell, allow_blank=False, id="bell", compact=True)
             with Horizontal(classes="frow"):
                 yield Static("Time zone (IANA)", classes="flabel")
                 yield Field(value=site.time_zone, id="time_zone", max_length=64, restrict=r"[A-Za-z0-9/_+\-]*")
             yield ErrorLine(id="e-time_zone")
             yield Static(literal(zone_hint(self.app.ledger.zone)), id="zone-hint", classes="hint")
+            yield from self._premed_rows(site)
         yield Footer(compact=True)
+
+    def _premed_rows(self, site) -> ComposeResult:
+        """The premedication protocol (PRE-1, PRE-2): a row per class, drug and dose and route."""
+        protocol = {t.drug_class: t for t in site.premed_protocol}
+        yield Static(
+            "Premedication protocol (PRE-1, PRE-2): offered in the nurse's premedication form; "
+            "nothing is recorded until the nurse saves it.",
+            classes="hint",
+        )
+        for cls in rules.PREMED_CLASSES:
+            t = protocol.get(cls)
+            with Horizontal(classes="frow"):
+                yield Static(cls.capitalize(), classes="flabel")
+                for what, value, hint in (("drug", t.drug if t else "", "drug"), ("dose", t.dose if t else "", "dose and route")):
+                    yield Field(value=value, placeholder=hint, id=f"pm-{cls}-{what}", max_length=80, classes="pm-field")
+        yield ErrorLine(id="e-premed_protocol")
+
+    def _premed_protocol(self) -> list | None:
+        """The protocol as typed, checked as core records it (None: refused, said under the rows)."""
+        rows = [
+            {
+                "drug_class": cls,
+                "drug": self.query_one(f"#pm-{cls}-drug", Field).value,
+                "dose": self.query_one(f"#pm-{cls}-dose", Field).value,
+            }
+            for cls in rules.PREMED_CLASSES
+        ]
+        try:
+            value = check_setting("premed_protocol", rows)
+        except ValueError as exc:
+            self.query_one("#e-premed_protocol", ErrorLine).say(str(exc))
+            return None
+        self.query_one("#e-premed_protocol", ErrorLine).say("")
+        return value
 
     def action_save(self) -> None:
         ledger = self.app.ledger
@@ -180,18 +216,23 @@ class SettingsScreen(Screen):
             self.query_one("#e-site_name", ErrorLine).say(str(exc))
             return
         self.query_one("#e-site_name", ErrorLine).say("")
+        protocol = self._premed_protocol()
+        if protocol is None:
+            return
         new = {
             "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
             "lock_minutes": int(minutes_text),
             "site_name": site_name,
             "bell": bool(self.query_one("#bell", Select).value),
             "time_zone": time_zone,
+            "premed_protocol": protocol,
         }
-        changed = [k for k, v in new.items() if getattr(site, k) != v]
+        now = {k: check_setting(k, getattr(site, k)) if k == "premed_protocol" else getattr(site, k) for k in new}
+        changed = [k for k, v in new.items() if now[k] != v]
         for k in changed:
             ledger.execute(SetSiteSetting(k, new[k]), self.app.actor)
         self.query_one("#zone-hint", Static).update(literal(zone_hint(ledger.zone)))
-        self.notify(f"{len(changed)} setting(s) saved." if changed else "Nothing changed.")
+        self.notify(f"{len(changed)} setting{'' if len(changed) == 1 else 's'} saved." if changed else "Nothing changed.")
 
     def action_back(self) -> None:
         self.app.pop_screen()
