@@ -160,11 +160,12 @@ from .model import (
     VitalsDue,
     VitalsPoint,
     VitalsRecord,
+    dose_label,
     is_severe,
 )
 from .projection import active_doses, monitor_at, monitor_dose_ids, monitor_facts
 from .reactions import fact_time, reaction_numbers
-from .vitals import VITALS_FIELDS, unusual_vitals, validate_vitals
+from .vitals import VITALS_FIELDS, unusual_vitals, validate_vitals, vitals_taken_at
 
 __all__ = [
     "ACTIVE_PHASES",
@@ -245,6 +246,7 @@ __all__ = [
     "active_infusions",
     "check_resume",
     "dose_ids",
+    "dose_label",
     "event_data",
     "fact_time",
     "grade_correction_data",
@@ -259,4 +261,5 @@ __all__ = [
     "resume_warning",
     "unusual_vitals",
     "validate_vitals",
+    "vitals_taken_at",
 ]

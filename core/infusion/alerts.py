@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..events import iso_utc
-from .model import OBSERVING, PAUSED, SEVERITIES, STOPPED, Alert, MonitorState, _dur, _fmt, _grade_text, _utc
+from .model import OBSERVING, PAUSED, SEVERITIES, STOPPED, Alert, MonitorState, _dur, _fmt, _grade_text, _utc, dose_label
 
 if TYPE_CHECKING:
     from .course import _Fold
@@ -17,8 +17,15 @@ _STEP_WORDS = {"vitals": "vital signs", "grade": "grade", "notified": "person no
                "outcome": "outcome"}  # fmt: skip
 
 
+def _steps_words(steps: tuple[str, ...]) -> str:
+    """Reaction steps in words: "the grade, the person notified and the treatment"."""
+    words = [f"the {_STEP_WORDS.get(s, s)}" for s in steps]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     """Reactions (CONV-IRR-1 to 3)."""
+    label = dose_label(dose)
     out: list[Alert] = []
     for r in st.reactions:
         if r.severe:
@@ -26,10 +33,11 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                 Alert(
                     f"reaction-severe:{dose}:{r.number}:{r.grade}",
                     "critical",
-                    f"Dose {dose}: infusion reaction {r.number} (started {hm(r.started_at)}) is {_grade_text(r.grade)} "
+                    f"{label}: infusion reaction {r.number} (started {hm(r.started_at)}) is {_grade_text(r.grade)} "
                     f"(CTCAE v{r.ctcae_version}).",
-                    "Stop the infusion; it cannot resume. Permanent discontinuation of BESPONSA is proposed: a "
-                    "prescriber must record it before any further dose (CONV-IRR-1, MOD-NH-3).",
+                    "Stop the infusion; it cannot resume: a severe or life-threatening reaction means permanent "
+                    "discontinuation of BESPONSA (MOD-NH-3, CONV-IRR-1). A prescriber must record it before any "
+                    "further dose.",
                     "CONV-IRR-1",
                 )
             )
@@ -40,11 +48,11 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                 Alert(
                     f"reaction-open:{dose}:{r.number}",
                     "warning",
-                    f"Dose {dose}: infusion reaction {r.number} started at {hm(r.started_at)}"
+                    f"{label}: infusion reaction {r.number} started at {hm(r.started_at)}"
                     + (f" ({r.symptoms})" if r.symptoms else "")
                     + "; not yet resolved.",
-                    f"Next step: record the {nxt}.{held} Observation continues until the reaction is recorded "
-                    "as resolved (CONV-IRR-3).",
+                    f"Next step: record the {nxt}; each step goes on the reaction's record (IRR-1).{held} "
+                    "Observation continues until the reaction is recorded as resolved (CONV-IRR-3).",
                     "IRR-1",
                 )
             )
@@ -53,9 +61,10 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                 Alert(
                     f"reaction-record:{dose}:{r.number}",
                     "warning",
-                    f"Dose {dose}: the record of reaction {r.number} (started {hm(r.started_at)}) lacks "
-                    f"{', '.join(r.missing_steps)}.",
-                    f"Record the {', '.join(r.missing_steps)} of reaction {r.number} (IRR-1, CTCAE-1).",
+                    f"{label}: the record of reaction {r.number} (started {hm(r.started_at)}) lacks "
+                    f"{_steps_words(r.missing_steps)}.",
+                    f"Record {_steps_words(r.missing_steps)} of reaction {r.number}: a reaction's record needs "
+                    "every step (IRR-1, CTCAE-1).",
                     "IRR-1",
                 )
             )
@@ -64,17 +73,18 @@ def _reaction_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
 
 def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     """Phase ended (MON-2) and observation may end (MON-2, CONV-IRR-3)."""
+    label = dose_label(dose)
     out: list[Alert] = []
     if st.phase == OBSERVING and st.ended_at is not None:
         out.append(
             Alert(
                 f"infusion-ended:{dose}:{iso_utc(st.ended_at)}",
                 "info",
-                f"Dose {dose}: the infusion ended at {hm(st.ended_at)} after {_dur(st.running)} of running time"
+                f"{label}: the infusion ended at {hm(st.ended_at)} after {_dur(st.running)} of running time"
                 + (f" and {_dur(st.paused)} paused" if st.paused else "")
                 + ". Observation has started.",
-                f"Record end-of-infusion vital signs; observe the patient until at least {hm(st.observation_min_end)} "
-                "(MON-1, MON-2).",
+                f"Record end-of-infusion vital signs; observe the patient until at least {hm(st.observation_min_end)}: "
+                "reactions are watched for during and for at least 1 hour after the infusion (MON-1, MON-2).",
                 "MON-2",
             )
         )
@@ -83,10 +93,11 @@ def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
             Alert(
                 f"infusion-stopped:{dose}:{iso_utc(st.stopped_at)}",
                 "warning",
-                f"Dose {dose}: the infusion was stopped at {hm(st.stopped_at)} after {_dur(st.running)} of running "
+                f"{label}: the infusion was stopped at {hm(st.stopped_at)} after {_dur(st.running)} of running "
                 f"time ({st.stop_reason}).",
-                f"Observe the patient until at least {hm(st.observation_min_end)} and until every reaction is "
-                "resolved (MON-1, CONV-IRR-3); record vital signs.",
+                f"Record vital signs; observe the patient until at least {hm(st.observation_min_end)} and until "
+                "every reaction is resolved: reactions are watched for for at least 1 hour after the infusion "
+                "(MON-1, CONV-IRR-3).",
                 "MON-1",
             )
         )
@@ -95,9 +106,10 @@ def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
             Alert(
                 f"observation-may-end:{dose}:{iso_utc(st.observation_earliest_end)}",
                 "info",
-                f"Dose {dose}: observation may end (since {hm(st.observation_earliest_end)}; the infusion ended at "
+                f"{label}: observation may end (since {hm(st.observation_earliest_end)}; the infusion ended at "
                 f"{hm(st.infusion_end_at)}).",
-                "Record end-of-observation vital signs, then complete the observation (MON-2, MON-4).",
+                "Record end-of-observation vital signs, then complete the observation: the patient may leave once "
+                "it is recorded (MON-2, MON-4).",
                 "MON-2",
             )
         )
@@ -106,6 +118,7 @@ def _phase_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
 
 def _vitals_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
     """Vital signs (MON-4)."""
+    label = dose_label(dose)
     out: list[Alert] = []
     for v in st.vitals_due:
         due = iso_utc(v.due_at) if v.due_at is not None else "-"
@@ -115,10 +128,11 @@ def _vitals_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                 Alert(
                     f"vitals-{v.status}:{dose}:{v.key}:{due}",
                     "warning",
-                    f"Dose {dose}: vital signs ({v.label}) {'are due' if v.status == 'due' else 'were due'} {when}"
+                    f"{label}: vital signs ({v.label}) {'are due' if v.status == 'due' else 'were due'} {when}"
                     + (" and are not recorded" if v.status == "overdue" else "")
                     + ".",
-                    "Record temperature, heart rate, blood pressure, respiratory rate and SpO2 now (MON-4).",
+                    "Record temperature, heart rate, blood pressure, respiratory rate and SpO2 now: the site's "
+                    "schedule asks for a set at this point (MON-4).",
                     "MON-4",
                 )
             )
@@ -127,11 +141,11 @@ def _vitals_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
                 Alert(
                     f"vitals-missed:{dose}:{v.key}:{due}",
                     "warning",
-                    f"Dose {dose}: no vital signs were recorded for '{v.label}'"
+                    f"{label}: no vital signs were recorded for '{v.label}'"
                     + (f" (due {hm(v.due_at)})" if v.due_at is not None else "")
                     + ".",
-                    "Record a set now if the patient is still here; enter a late set with its real time if one was "
-                    "taken (MON-4).",
+                    "Record a set now if the patient is still here; if one was taken, enter it late with the time it "
+                    "was taken: the site's schedule asks for a set at this point (MON-4).",
                     "MON-4",
                 )
             )
@@ -140,14 +154,15 @@ def _vitals_alerts(dose: str, st: MonitorState, hm: Any) -> list[Alert]:
 
 def _problem_alerts(dose: str, f: _Fold) -> list[Alert]:
     """Events that did not fit."""
+    label = dose_label(dose)
     out: list[Alert] = []
     for p in f.problems:
         out.append(
             Alert(
                 f"event-problem:{p.ref}",
                 "warning",
-                f"Dose {dose}: {p.text}",
-                "Check the record; if it is wrong, record a correction.",
+                f"{label}: {p.text}",
+                "Check this entry with whoever made it: the monitor shows the infusion without it.",
                 p.rule,
             )
         )

@@ -37,9 +37,19 @@ from .events import (
     ReactionTreated,
     VitalsRecorded,
 )
-from .model import NOT_STARTED, MonitorSettings, MonitorState, Reaction, _grade_rank, _grade_text, _parse_grade, is_severe
+from .model import (
+    NOT_STARTED,
+    MonitorSettings,
+    MonitorState,
+    Reaction,
+    _grade_rank,
+    _grade_text,
+    _parse_grade,
+    dose_label,
+    is_severe,
+)
 from .projection import monitor_at, monitor_dose_ids
-from .vitals import validate_vitals
+from .vitals import validate_vitals, vitals_taken_at
 
 #: Who acts on the monitor: the clinical staff (an admin manages users and settings, not infusions).
 CLINICIANS = ("nurse", "pharmacist", "prescriber")
@@ -94,7 +104,7 @@ def start_refusal(state: State, cmd: StartInfusion, now: datetime, actor: Actor)
     # Any recorded start counts, even one whose entered time is later than now (listed as a problem).
     if st.phase != NOT_STARTED or st.started_at is not None or cmd.dose_id in monitor_dose_ids(state.view(cmd.pid)):
         when = fmt_local(st.started_at, day=False, missing="?")
-        return refuse(f"Already started: the infusion of {cmd.dose_id} started at {when} ({st.phase}).", "MON-3")
+        return refuse(f"Already started: the infusion of {dose_label(cmd.dose_id)} started at {when} ({st.phase}).", "MON-3")
     return st
 
 
@@ -242,11 +252,12 @@ def _pairs(values: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> tuple[tuple
 
 @frozen
 class RecordVitals(MonitorCommand):
-    """Monitor, v: record a set of vital signs as typed (unusual values only when confirmed, CONV-INPUT-1)."""
+    """Monitor, v: record a set of vital signs as typed, taken now or at a typed time (unusual values only when confirmed)."""
 
     values: tuple[tuple[str, Any], ...] = field(default=(), converter=_pairs)  # field name → the typed text
     confirmed: tuple[str, ...] = field(default=(), converter=lambda c: tuple(sorted(c)))  # unusual fields confirmed
     point: str | None = None  # the schedule point, e.g. "reaction:1" (MON-4)
+    time: str = ""  # when the set was taken, HH:MM as typed (the site's time, today); "" = now
     emits = (VitalsRecorded,)
 
 
@@ -258,9 +269,13 @@ def decide_vitals(state: State, cmd: RecordVitals, now: datetime, actor: Actor) 
     data, errors = validate_vitals(dict(cmd.values), confirmed=cmd.confirmed)
     if data is None:
         return refuse(" ".join(errors.values()), "CONV-INPUT-1")
+    try:
+        taken = vitals_taken_at(cmd.time, now)
+    except ValueError as exc:
+        return refuse(str(exc), "MON-4", "CONV-TIME-1")
     if cmd.point:
         data["point"] = cmd.point
-    return _event(VitalsRecorded.KIND, cmd, now, **data)
+    return _event(VitalsRecorded.KIND, cmd, taken, **data)
 
 
 # -- e, G: the reaction sequence -------------------------------------------------------------------
@@ -269,7 +284,7 @@ def decide_vitals(state: State, cmd: RecordVitals, now: datetime, actor: Actor) 
 def _reaction(st: MonitorState, number: int) -> Reaction | Refusal:
     r = next((x for x in st.reactions if x.number == number), None)
     if r is None:
-        return refuse(f"Reaction: there is no reaction {number} on dose {st.dose_id}.", "IRR-1")
+        return refuse(f"Reaction: there is no reaction {number} on {dose_label(st.dose_id)}.", "IRR-1")
     return r
 
 

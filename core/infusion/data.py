@@ -23,7 +23,7 @@ from .events import (
     REACTION_TREATED,
     VITALS_RECORDED,
 )
-from .model import OUTCOMES, ROUTES, Alert, MonitorState, _grade_text, _parse_grade, _text, _utc
+from .model import OUTCOMES, ROUTES, Alert, MonitorState, _grade_text, _parse_grade, _text, _utc, dose_label
 from .vitals import VITALS_FIELDS
 
 _MAX_TEXT = 500
@@ -164,7 +164,7 @@ def grade_correction_data(
         raise ValueError("Reason: required (why the recorded grade was wrong; CONV-IRR-1).")
     r = next((x for x in state.reactions if x.number == reaction), None)
     if r is None:
-        raise ValueError(f"Reaction: there is no reaction {reaction} on dose {state.dose_id}.")
+        raise ValueError(f"Reaction: there is no reaction {reaction} on {dose_label(state.dose_id)}.")
     if r.grade is None:
         raise ValueError(f"Reaction {reaction} is not graded yet: grade it (e) rather than correct it.")
     new = _parse_grade(grade)

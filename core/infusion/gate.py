@@ -18,6 +18,7 @@ from attrs import frozen
 from .. import preparation as prep
 from ..clock import to_local
 from ..events import Event
+from .model import dose_label
 
 if TYPE_CHECKING:
     from ..intake import Patient
@@ -85,7 +86,7 @@ def gate(
     if dose is None or el.verdict == DISCONTINUE:
         if el.verdict == DISCONTINUE:
             blockers.insert(0, f"{DISCONTINUE}: no further dose can be given.")
-        return StartGate(tuple(blockers) or (f"{dose_id} is not on the timeline [SCHED-6].",))
+        return StartGate(tuple(blockers) or (f"{dose_label(dose_id)} is not on the timeline [SCHED-6].",))
     cycle, day = key  # type: ignore[misc]
     level = dose.level
     verdict = predose_verdict(p, events, tl, cycle, day, today, dict(roles))

@@ -30,6 +30,7 @@ from .model import (
     _dur,
     _fmt,
     _grade_text,
+    dose_label,
 )
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def _stability(f: _Fold, phase: str, end: datetime | None, now: datetime, hm: Hm
             Alert(
                 f"stability-unknown:{dose}",
                 "warning",
-                f"Dose {dose}: the bag's stability deadline is not recorded.",
+                f"{dose_label(dose)}: the bag's stability deadline is not recorded.",
                 "Ask the pharmacist for the deadline (Table 6) before the infusion continues past it.",
                 "CONV-STAB-1",
             ),
@@ -169,7 +170,7 @@ def _deadline_passed(dose: str, deadline: datetime, now: datetime, hm: Hm) -> tu
         Alert(
             f"stability-passed:{dose}:{iso_utc(deadline)}",
             "critical",
-            f"Dose {dose}: the bag's stability deadline {hm(deadline)} has passed "
+            f"{dose_label(dose)}: the bag's stability deadline {hm(deadline)} has passed "
             f"({_dur(now - deadline)} ago) and the infusion is not finished.",
             "Stop the infusion and discard the rest: product beyond stability is unusable (CONV-STAB-3, "
             "Table 6). Tell the pharmacist.",
@@ -184,7 +185,8 @@ def _deadline_over(dose: str, deadline: datetime, end: datetime, hm: Hm) -> tupl
         Alert(
             f"stability-over:{dose}:{iso_utc(deadline)}",
             "critical",
-            f"Dose {dose}: the infusion cannot end by the bag's stability deadline {hm(deadline)} (projected end {hm(end)}).",
+            f"{dose_label(dose)}: the infusion cannot end by the bag's stability deadline {hm(deadline)} "
+            f"(projected end {hm(end)}).",
             "Do not continue past the deadline: ask the pharmacist; if the deadline stands, stop and discard "
             "the rest (CONV-STAB-3). A pharmacist may override an UNVERIFIED STAB-4 limit with a reason.",
             "CONV-STAB-3",
@@ -199,7 +201,8 @@ def _deadline_near(dose: str, deadline: datetime, end: datetime, now: datetime, 
         Alert(
             f"stability-near:{dose}:{iso_utc(deadline)}",
             "warning",
-            f"Dose {dose}: the bag's stability deadline {hm(deadline)} is within {lead_min} min (projected end {hm(end)}).",
+            f"{dose_label(dose)}: the bag's stability deadline {hm(deadline)} is within {lead_min} min "
+            f"(projected end {hm(end)}).",
             "Avoid further pauses; the infusion must end by the deadline, otherwise stop and discard the rest (CONV-STAB-3).",
             "CONV-STAB-3",
         ),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .. import rules
+from ..clock import fmt_local, local_instant, to_local
 
 # Vital signs: (data field, label, INPUT_LIMITS key, decimals allowed). CONV-INPUT-1.
 VITALS_FIELDS: tuple[tuple[str, str, str, bool], ...] = (
@@ -18,6 +20,7 @@ VITALS_FIELDS: tuple[tuple[str, str, str, bool], ...] = (
     ("rr", "Respiratory rate (/min)", "resp_rate", False),
     ("spo2", "SpO2 (%)", "spo2", False),
 )
+_TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 _DECIMAL_RE = re.compile(r"^[0-9]{1,3}(\.[0-9]{1,2})?$")
 _INT_RE = re.compile(r"^[0-9]{1,3}$")
 
@@ -94,3 +97,25 @@ def validate_vitals(raw: Mapping[str, Any], *, confirmed: Iterable[str] = ()) ->
     if unusual:
         data["confirmed_unusual"] = sorted(unusual)
     return data, {}
+
+
+def vitals_taken_at(text: str | None, now: datetime) -> datetime:
+    """When a set of vital signs was taken, typed as HH:MM (24 h, the site's time, today): empty,
+    or the minute it is now, is ``now`` itself (so a set taken just after the infusion ended is not
+    moved before its end by the lost seconds). A time the clocks skipped is refused, one they
+    repeated is the earlier (CONV-TIME-1); a time after now is refused (a late entry keeps the
+    time it was taken, MON-4). ValueError names the field."""
+    text = (text or "").strip()
+    if not text:
+        return now
+    m = _TIME_RE.match(text)
+    if not m:
+        raise ValueError("Taken at: HH:MM (24 h, the site's time), e.g. 09:05.")
+    wall = time(int(m[1]), int(m[2]))
+    local_now = to_local(now)
+    if wall == local_now.time().replace(second=0, microsecond=0):
+        return now
+    at, _note = local_instant(local_now.date(), wall, "Taken at")
+    if at > now:
+        raise ValueError(f"Taken at: {text} is later than now ({fmt_local(now, day=False)}).")
+    return at

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from bedside.core import infusion as inf
-from bedside.tui.screens.dialogs import FieldsDialog, MessageScreen
+from bedside.tui.screens.dialogs import ConfirmScreen, FieldsDialog, MessageScreen
 from bedside.tui.screens.monitor import MonitorScreen
 
 from .conftest import make_ready, sign_in
@@ -85,6 +85,10 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
         n = len(st.alerts)
         await pilot.press("k")
         await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and st.alerts[0].text in app.screen.text  # names it
+        assert len(screen.state().alerts) == n  # nothing recorded before the y
+        await pilot.press("y")
+        await pilot.pause()
         assert len(screen.state().alerts) == n - 1
         assert any(
             e.kind == inf.ALERT_ACKNOWLEDGED and e.actor == "nina"
@@ -96,6 +100,9 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
         assert screen.state().phase == inf.OBSERVING, "observation cannot end before the hour (MON-2)"
         clock.advance(minutes=60)
         await pilot.press("o")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and "completed the observation of C1 D1" in app.screen.text
+        await pilot.press("y")
         await pilot.pause()
         assert screen.state().phase == inf.OBSERVATION_COMPLETE
 
@@ -110,7 +117,7 @@ async def test_active_infusions_board_lists_the_running_dose_and_opens_its_monit
         board = app.screen
         assert isinstance(board, BoardScreen)
         (row,) = board.rows.values()
-        assert row[0] == "NAKAMURA, Ren MRN-100590" and row[2] == inf.INFUSING and row[3] == "0:40:00"
+        assert row[0] == "NAKAMURA, Ren MRN-100590" and row[1] == "C1 D8" and row[2] == inf.INFUSING and row[3] == "0:40:00"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen) and app.screen.dose_id == "c1d8"

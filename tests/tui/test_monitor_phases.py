@@ -50,7 +50,7 @@ async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observat
         assert screen.state().phase == inf.OBSERVING
         assert screen.timer_text().startswith("Observing 0:00:00 of 1:00:00   Left 1:00:00")
         clock.advance(minutes=60)
-        await pilot.press("o")
+        await pilot.press("o", "y")  # o asks; y records (a stray o alone records nothing)
         await pilot.pause()
         assert screen.state().phase == inf.OBSERVATION_COMPLETE
         timer = screen.timer_text()

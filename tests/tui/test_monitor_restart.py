@@ -109,4 +109,4 @@ async def test_a_pause_in_one_terminal_shows_in_the_other(tmp_path):
         await pilot.pause()
         assert app.screen.state().phase == inf.PAUSED
         assert "PAUSED" in str(app.screen.query_one("#mon-phase").render())
-        assert "bathroom" in str(app.screen.query_one("#mon-phase").render())
+        assert "bathroom" in str(app.screen.query_one("#mon-detail").render())  # the reason, under the phase

@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from bedside.core import infusion as inf
 from bedside.core.clock import local_tz
 
+from ..palette import HEADER_ICON
 from ..text import literal
 from .monitor import clock_hm, hms
 
@@ -18,7 +19,7 @@ class BoardScreen(Screen):
     BINDINGS = [Binding("enter", "open", "Open monitor", show=True), Binding("escape", "back", "Back")]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static("Active infusions (handoff board)", classes="screen-title")
         yield DataTable(id="board", cursor_type="row")
         yield Static("", id="board-count", classes="hint")
@@ -55,11 +56,12 @@ class BoardScreen(Screen):
     def row_for(self, pid: str, dose: str, st: inf.MonitorState) -> tuple:
         p = self.app.ledger.patient(pid)
         nxt = next((v for v in st.vitals_due if v.status in ("due", "overdue")), None)
-        alert = f"! {len(st.alerts)} alert(s)" if st.alerts else ""
-        due = f"vitals {nxt.status}" if nxt else alert
+        n = len(st.alerts)
+        alert = f"! {n} alert{'' if n == 1 else 's'}" if n else ""
+        due = " · ".join(x for x in (f"vitals {nxt.status}" if nxt else "", alert) if x)
         return (
             f"{p.name} {p.mrn}",
-            dose.upper(),
+            inf.dose_label(dose),
             st.phase,
             hms(st.phase_left) if st.phase_left is not None else "open",
             clock_hm(st.phase_ends_at, st.now),

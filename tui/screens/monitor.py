@@ -3,20 +3,24 @@ reactions as a guided sequence, and alerts that stay until acknowledged."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
+from textual.renderables.bar import Bar as BarRenderable
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Digits, Footer, Header, ProgressBar, Static
 
 from bedside.core import infusion as inf
 from bedside.core.clock import fmt_clock, fmt_near, local_tz
 from bedside.core.commands import Refusal
 
+from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.countdown import LiveText, span
 from .base import identity_line
@@ -37,6 +41,93 @@ def hm_only(delta: timedelta) -> str:
 
 def settings() -> inf.MonitorSettings:
     return inf.MonitorSettings(tz=local_tz())
+
+
+class PlainBar(BarRenderable):
+    """A progress bar readable without colour: the part done heavy (━), the rest light (─)."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = self.width or options.max_width
+        done = max(0, min(width, round(self.highlight_range[1])))
+        bar = Text(end="")
+        bar.append("━" * done, style=console.get_style(self.highlight_style))
+        bar.append("─" * (width - done), style=console.get_style(self.background_style))
+        yield bar
+
+
+class PhaseBar(ProgressBar):
+    """The phase's progress in whole minutes (no ETA: the end's clock time is shown beside it)."""
+
+    BAR_RENDERABLE = PlainBar
+
+
+#: The phase box's class, for its colour; the phase is always written in words as well.
+PHASE_CLASS = {
+    inf.NOT_STARTED: "-idle",
+    inf.INFUSING: "-running",
+    inf.PAUSED: "-held",
+    inf.OBSERVING: "-observing",
+    inf.STOPPED: "-stopped",
+    inf.OBSERVATION_COMPLETE: "-done",
+    inf.OBSERVATION_INCOMPLETE_PHASE: "-stopped",
+}
+
+#: The monitor key that does what an alert asks, by the alert id's kind (core/infusion/alerts.py).
+ALERT_KEYS = {
+    "reaction-open": "e",
+    "reaction-record": "e",
+    "vitals-due": "v",
+    "vitals-overdue": "v",
+    "vitals-missed": "v",
+    "infusion-ended": "v",
+    "infusion-stopped": "v",
+    "observation-may-end": "o",
+}
+
+
+#: Deviations and outcomes as words (core/infusion/model.py Deviation.kind, Reaction.outcome).
+DEVIATION_WORDS = {
+    "observation_incomplete": "patient left before observation ended",
+    "infusion_short": "infusion shorter than its running time",
+    "resumed_past_deadline": "resumed past the bag's stability deadline",
+    "resumed_with_reaction": "resumed with a reaction not resolved",
+}
+OUTCOME_WORDS = {"resume": "outcome: resume the infusion", "stop": "outcome: stop the infusion"}
+
+
+def big_numbers(st: inf.MonitorState) -> tuple[str, str, str, str] | None:
+    """What the large digits show: (digits, label, ends, rule) of the phase's one timer, or None
+    when no counter runs (not started, observation closed). Whole minutes left, rounded up (so
+    "1" is the last minute), because the large digits change once a minute; the timer line
+    below them keeps the seconds."""
+    tm = st.timer
+    if tm is None:
+        return None
+    if tm.left is None:
+        return "--", "minutes left: open", "until the reaction is resolved", tm.rule
+    minutes = math.ceil(tm.left.total_seconds() / 60)
+    ends = f"ends at {clock_hm(tm.expected_end, st.now)}" if tm.expected_end is not None else ""
+    return str(minutes), "minute left" if minutes == 1 else "minutes left", ends, tm.rule
+
+
+def bar_minutes(st: inf.MonitorState) -> tuple[str, int, int] | None:
+    """The progress bar: (label, whole minutes counted, minutes of the target) or None."""
+    tm = st.timer
+    if tm is None or tm.target is None:
+        return None
+    label = "Infusion" if tm.kind == "infusion" else "Observation"
+    total = max(1, math.ceil(tm.target.total_seconds() / 60))
+    return label, min(total, int(tm.counted.total_seconds() // 60)), total
+
+
+class VitalsDialog(FieldsDialog):
+    """The vital-signs form: Enter moves on, and Enter on the last field records (as ctrl+s), so a
+    set costs v, one Enter per value and one more (the time, prefilled with now)."""
+
+    async def on_input_submitted(self, event) -> None:
+        event.stop()
+        if event.input.id == f"f-{self.fields[-1][0]}":
+            await self.run_action("save")  # through the app's fault handling
 
 
 class MonitorScreen(Screen):
@@ -74,13 +165,20 @@ class MonitorScreen(Screen):
         return self._cache
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         # Grouped so that a second's repaint of the timer line leaves the other groups' lines alone
         # (the compositor renders every widget whose container overlaps the changed cells).
         with Vertical(id="mon-top"):
             yield Static(id="identity", classes="identity")
             yield Static(id="mon-dose", classes="screen-title")
-            yield LiveText(self.phase_text, id="mon-phase", classes="phase", interval=None)
+        # The phase in words and the minutes left in large digits: these change once a minute.
+        with Horizontal(id="mon-big"):
+            yield Static(id="mon-phase")
+            yield Digits("", id="mon-left")
+            yield Static(id="mon-left-label")
+        with Horizontal(id="mon-bar"):
+            yield Static(id="mon-bar-label")
+            yield PhaseBar(total=60, show_eta=False, id="mon-progress")
         # One line; a second repaints only the cells that changed (a digit or two).
         yield LiveText(self.timer_line, id="mon-timer", classes="timer", interval=None)
         with Vertical(id="mon-bottom"):
@@ -94,7 +192,9 @@ class MonitorScreen(Screen):
         self._timer = self.set_interval(1, self.tick)
         p = self.app.ledger.patient(self.pid)
         self.query_one("#identity", Static).update(identity_line(p, self.app.ledger.today()))
-        self.query_one("#mon-dose", Static).update(literal(f"Infusion monitor · {self.label or self.dose_id}"))
+        self.query_one("#mon-dose", Static).update(literal(f"Infusion monitor · {self.label or inf.dose_label(self.dose_id)}"))
+        self._shown: dict[str, object] = {}
+        self.refresh_big()
 
     def ledger_changed(self) -> None:
         self.refresh_all()
@@ -109,6 +209,7 @@ class MonitorScreen(Screen):
     def refresh_all(self) -> None:
         for w in self._live:
             w.tick()
+        self.refresh_big()
         phase = self.state().phase
         if getattr(self, "_keys_phase", None) != phase:  # the footer shows only this phase's keys
             self._keys_phase = phase
@@ -135,14 +236,41 @@ class MonitorScreen(Screen):
         self.refresh_all()
 
     # -- the live lines (each its own widget: only a changed line is redrawn) -------------------
-    def phase_text(self) -> Text:
+    def _changed(self, key: str, value: object) -> bool:
+        """Whether ``value`` differs from what is shown under ``key`` (then it is remembered):
+        a widget is updated only when what it shows changes, so an idle second writes nothing here."""
+        if self._shown.get(key, ...) == value:
+            return False
+        self._shown[key] = value
+        return True
+
+    def refresh_big(self) -> None:
+        """The phase box, the large minutes left, the end's clock time and the progress bar."""
+        if not self.is_mounted or not hasattr(self, "_shown"):
+            return
         st = self.state()
-        t = Text()
-        t.append(f" {st.phase} ", style="bold reverse")
-        if st.phase == inf.PAUSED and st.pauses:
-            t.append(" reason: ")
-            t.append(st.pauses[-1].reason)
-        return t
+        if self._changed("phase", st.phase):
+            box = self.query_one("#mon-phase", Static)
+            box.set_classes(PHASE_CLASS.get(st.phase, "-idle"))
+            if self.app.has_class("-no-color"):  # a solid reverse-video block: no colour to fill it
+                width = box.styles.width.cells if box.styles.width and box.styles.width.cells else 26
+                box.update(Text("\n".join((" " * width, st.phase.center(width), " " * width)), style="bold reverse"))
+            else:
+                box.update(st.phase)
+        big = big_numbers(st)
+        if self._changed("big", big):
+            digits, label = self.query_one("#mon-left", Digits), self.query_one("#mon-left-label", Static)
+            digits.display = label.display = big is not None
+            if big is not None:
+                digits.update(big[0])
+                label.update(Text(f"{big[1]}\n{big[2]}\n({big[3]})"))
+        bar = bar_minutes(st)
+        if self._changed("bar", bar):
+            row = self.query_one("#mon-bar", Horizontal)
+            row.display = bar is not None
+            if bar is not None:
+                self.query_one("#mon-bar-label", Static).update(bar[0])
+                self.query_one("#mon-progress", PhaseBar).update(total=bar[2], progress=bar[1])
 
     def timer_text(self) -> str:
         return self.query_one("#mon-timer", LiveText).text.plain
@@ -166,6 +294,9 @@ class MonitorScreen(Screen):
         now = st.now
         t = Text()
         closed = st.observation_closed_at is not None
+        if st.phase == inf.PAUSED and st.pauses:
+            t.append(f"Paused at {clock_hm(st.pauses[-1].started_at, now)}: ", style="bold")
+            t.append(st.pauses[-1].reason + "\n")
         if st.started_at:
             self._wall_clock(t, st, now, closed)
         if st.stability_deadline and not closed:
@@ -180,12 +311,14 @@ class MonitorScreen(Screen):
         for r in st.reactions:
             t.append(f"Reaction {r.number} at {clock_hm(r.started_at, now)}: ", style="bold")
             t.append(r.symptoms)
-            t.append(f" · grade {r.grade or '?'} · {'resolved (' + str(r.outcome) + ')' if r.resolved_at else 'OPEN'}\n")
+            grade = "not graded yet" if r.grade is None else ("anaphylaxis" if r.grade == "anaphylaxis" else f"Grade {r.grade}")
+            outcome = f"resolved at {clock_hm(r.resolved_at, now)} ({OUTCOME_WORDS.get(str(r.outcome), r.outcome)})"
+            t.append(f" · {grade} · {outcome if r.resolved_at else 'OPEN'}\n")
         if st.discontinuation:
             t.append(f"⚠ {st.discontinuation.text} [{st.discontinuation.rule}]\n", style="bold")
         self._more_keys(t, st)
         for d in st.deviations:
-            t.append(f"Deviation: {d.kind} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
+            t.append(f"Deviation: {DEVIATION_WORDS.get(d.kind, d.kind)} at {clock_hm(d.at, now)} ({d.who}): ", style="dim")
             t.append(d.reason + "\n", style="dim")
         return t
 
@@ -222,21 +355,30 @@ class MonitorScreen(Screen):
             t.append(f"More keys:{regrade[2:]}\n", style="dim")
 
     def alert_text(self) -> Text:
+        """The first alert in full (what happened, what to do and why, the key that does it, the
+        rule): k acknowledges that one. The next two in one line each, so the details and the keys
+        stay on an 80x24 screen."""
         st = self.state()
         t = Text()
         if not st.alerts:
             return t
-        for i, a in enumerate(st.alerts[:3]):
-            mark = "!!" if a.severity == "critical" else "!"
-            t.append(f"{mark} ALERT: ", style="bold reverse" if i == 0 else "bold")
-            t.append(f"{a.text} → {a.action} [{a.rule}]\n")
+        for a in st.alerts:
             if a.id not in self._rung and self.app.ledger.site().bell:
                 self._rung.add(a.id)
                 self.app.bell()
-        if len(st.alerts) > 3:
-            t.append(f"… {len(st.alerts) - 3} more; k acknowledges the first.\n")
-        else:
-            t.append("k acknowledges the first alert.", style="dim")
+        first = st.alerts[0]
+        t.append("!! ALERT" if first.severity == "critical" else "! ALERT", style="bold reverse")
+        key = ALERT_KEYS.get(first.id.split(":", 1)[0])
+        rule = "" if f"{first.rule})" in first.action else f" [{first.rule}]"
+        t.append(f" {first.text} → {first.action}" + (f" Key {key}." if key else "") + rule + "\n")
+        width = max(20, self.app.size.width - 2)  # the alerts line spans the screen (padding 0 1)
+        for a in st.alerts[1:3]:
+            line = Text(("!! " if a.severity == "critical" else "! ") + f"Also: {a.text}", style="bold")
+            line.truncate(width, overflow="ellipsis")
+            t.append_text(line)
+            t.append("\n")
+        more = f"{len(st.alerts) - 3} more; " if len(st.alerts) > 3 else ""
+        t.append(f"{more}k acknowledges the first alert (it asks first).", style="dim")
         return t
 
     # -- actions: each sends a command; core decides and records (core/infusion/commands.py) -------
@@ -294,26 +436,40 @@ class MonitorScreen(Screen):
         self._execute(inf.ResumeInfusion(self.pid, self.dose_id, confirmed=bool(warning)))
 
     async def ask_vitals(self, point: str | None = None) -> bool:
-        """Ask for a set of vital signs; unusual values need a second ctrl+s (CONV-INPUT-1)."""
-        fields = [(name, label, "text") for name, label, *_r in inf.VITALS_FIELDS]
+        """Ask for a set of vital signs, taken now (the time is editable for a late entry); Enter on
+        the last field records it; unusual values need a second ctrl+s (CONV-INPUT-1)."""
+        fields = [(name, label, "text") for name, label, *_r in inf.VITALS_FIELDS] + [("time", "Taken at (HH:MM)", "text")]
         seen: dict = {}
+        now = self.app.ledger.clock.now()
+        prefill = clock_hm(now, now)  # left as it is, the set is taken when it is recorded
 
         def validate(raw):
+            raw = dict(raw)
+            typed_time = raw.pop("time", "")
             unusual = inf.unusual_vitals(raw)
             confirmed = unusual.keys() if seen.get("raw") == raw else ()
             seen["raw"] = dict(raw)
             seen["confirmed"] = tuple(confirmed)
+            seen["time"] = "" if typed_time.strip() == prefill else typed_time
             data, errors = inf.validate_vitals(raw, confirmed=confirmed)
             if errors and set(errors) <= set(unusual):
                 errors = {k: v + " Press ctrl+s again to confirm." for k, v in errors.items()}
+            try:
+                inf.vitals_taken_at(seen["time"], self.app.ledger.clock.now())
+            except ValueError as exc:
+                errors["time"] = str(exc)
             return data, errors
 
         title = "Vital signs" + (f" (reaction {point.split(':')[1]})" if point and point.startswith("reaction:") else "")
-        data = await self.app.push_screen_wait(FieldsDialog(title, fields, validate))
+        note = "Enter moves on; Enter on the time records the set. The time is now: change it for a late entry."
+        dialog = VitalsDialog(title, fields, validate, note=note, values={"time": prefill})
+        data = await self.app.push_screen_wait(dialog)
         if data is None:
             return False
         return self._execute(
-            inf.RecordVitals(self.pid, self.dose_id, values=seen["raw"], confirmed=seen["confirmed"], point=point)
+            inf.RecordVitals(
+                self.pid, self.dose_id, values=seen["raw"], confirmed=seen["confirmed"], point=point, time=seen["time"]
+            )
         )
 
     @work(exclusive=True)
@@ -447,21 +603,53 @@ class MonitorScreen(Screen):
             actor = user.username
         self._execute(inf.CorrectGrade(self.pid, self.dose_id, reaction=r.number, grade=d["grade"], reason=d["reason"]), actor)
 
+    def _who(self) -> str:
+        """The signed-in user, as a confirmation names them."""
+        user = self.app.user
+        return user.label if user else self.app.actor
+
+    def _now(self) -> str:
+        now = self.app.ledger.clock.now()
+        return clock_hm(now, now)
+
+    def _confirm(self, title: str, text: str, rule: str, command) -> None:
+        """Ask y/n in a dialog naming what will be recorded; only y records ``command``. The dialog is
+        on the screen stack before this returns, so keys typed right after the one that opened it go
+        to the dialog (where they mean nothing), never to this screen again."""
+        self.app.push_screen(ConfirmScreen(title, text, rule=rule), lambda ok: ok and self._execute(command))
+
     def action_acknowledge(self) -> None:
+        """k: acknowledge the first alert, after a y in a dialog that names it (a burst of keys once
+        acknowledged an alert: k opens the question, only y answers it)."""
         st = self.state()
         if not st.alerts:
             self.notify("No alert to acknowledge.")
             return
-        self._execute(inf.AcknowledgeAlert(self.pid, self.dose_id, alert_id=st.alerts[0].id))
+        alert = st.alerts[0]
+        text = (
+            f"{alert.text}\n→ {alert.action}\n\n"
+            f"y records that {self._who()} acknowledged this alert at {self._now()}; it does not come back for "
+            "this fact (WARN-ALERT-1). Acknowledging does not do what the alert asks."
+        )
+        self._confirm(
+            "Acknowledge this alert?", text, alert.rule, inf.AcknowledgeAlert(self.pid, self.dose_id, alert_id=alert.id)
+        )
 
     def action_complete(self) -> None:
+        """o: complete the observation, after a y (the patient may then leave; MON-2)."""
         st = self.state()
         if not st.can_complete_observation.allowed:
             self.notify(st.can_complete_observation.reason, severity="warning", timeout=10)
             return
-        self._execute(inf.CompleteObservation(self.pid, self.dose_id))
+        text = (
+            f"y records that {self._who()} completed the observation of {inf.dose_label(self.dose_id)} at "
+            f"{self._now()}: the patient may leave. It cannot be reopened; a later reaction is still recorded "
+            "against this dose (MON-2, CONV-IRR-3)."
+        )
+        self._confirm("Complete the observation?", text, "MON-2", inf.CompleteObservation(self.pid, self.dose_id))
 
     def action_left_early(self) -> None:
+        """l: the patient left before observation ended: a reason, then ctrl+s records the deviation."""
         st = self.state()
         if not st.observation_open:
             self.notify("Observation is not open.", severity="warning")
@@ -471,18 +659,27 @@ class MonitorScreen(Screen):
                 "Patient left before observation ended (MON-2 deviation)",
                 [("reason", "Why", "text")],
                 self._required("reason", "Why: required."),
-                note="Recorded with your name and the time; the next pre-dose check shows it.",
+                note=f"ctrl+s records that the patient left at {self._now()}: the observation of "
+                f"{inf.dose_label(self.dose_id)} is INCOMPLETE, recorded by {self._who()} with why; the next "
+                "pre-dose check shows it.",
             ),
             lambda d: d and self._execute(inf.RecordLeftEarly(self.pid, self.dose_id, reason=d["reason"])),
         )
 
     def action_stop(self) -> None:
+        """t: stop the infusion: a reason, then ctrl+s records the stop (it cannot be resumed)."""
         st = self.state()
         if not st.can_stop.allowed:
             self.notify(st.can_stop.reason, severity="warning")
             return
         self.app.push_screen(
-            FieldsDialog("Stop this infusion", [("reason", "Reason", "text")], self._required("reason", "Reason: required.")),
+            FieldsDialog(
+                "Stop this infusion",
+                [("reason", "Reason", "text")],
+                self._required("reason", "Reason: required."),
+                note=f"ctrl+s records that {self._who()} stopped the infusion of {inf.dose_label(self.dose_id)} at "
+                f"{self._now()}: it cannot be resumed; observation continues (MON-1).",
+            ),
             lambda d: d and self._execute(inf.StopInfusion(self.pid, self.dose_id, reason=d["reason"])),
         )
 

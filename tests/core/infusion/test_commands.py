@@ -3,6 +3,7 @@ forbids it, accepted in a good state (core/infusion/commands.py; roles read from
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -200,6 +201,31 @@ def test_vitals(started):
     assert ev.data["hr"] == 80 and ev.data["temp_c"] == "37.0" and "point" not in ev.data
 
 
+def test_vitals_taken_at_a_typed_time(started, clock):
+    """A late entry keeps the time the set was taken (MON-4); the minute it is now, or nothing, is now
+    itself; a time later than now, or not HH:MM, is refused naming the field."""
+    ledger, pid = started
+    clock.advance(minutes=20, seconds=30)  # 08:30:30 (UTC site zone in the tests)
+    now = clock.now()
+    assert inf.vitals_taken_at("", now) == now and inf.vitals_taken_at(now.strftime("%H:%M"), now) == now
+    assert inf.vitals_taken_at("8:05", now) == now.replace(minute=5, second=0)
+    for bad, words in (("08:31", "later than now"), ("8.05", "HH:MM"), ("24:00", "HH:MM"), ("x", "HH:MM")):
+        with pytest.raises(ValueError, match=words):
+            inf.vitals_taken_at(bad, now)
+        assert "Taken at" in refused(ledger, inf.RecordVitals(pid, DOSE, values=NORMAL, time=bad))
+    (ev,) = ledger.execute(inf.RecordVitals(pid, DOSE, values=NORMAL, time="08:15"), "nina")
+    assert ev.data["at"] == "2025-03-03T08:15:00.000000Z" and ev.at == now  # the fact's time; written now
+    (ev,) = ledger.execute(inf.RecordVitals(pid, DOSE, values=NORMAL), "nina")
+    assert ev.data["at"] == "2025-03-03T08:30:30.000000Z"
+
+
+def test_a_dose_is_shown_as_users_read_it(started):
+    ledger, pid = started
+    assert inf.dose_label("c1d8") == "C1 D8" and inf.dose_label("c12d15") == "C12 D15" and inf.dose_label("odd") == "odd"
+    assert "the infusion of C1 D1 started at" in refused(ledger, inf.StartInfusion(pid, DOSE))
+    assert "no reaction 3 on C1 D1" in refused(ledger, inf.GradeReaction(pid, DOSE, reaction=3, grade=2))
+
+
 # -- e: the reaction sequence -------------------------------------------------------------------------
 
 
@@ -296,3 +322,52 @@ def test_a_start_recorded_for_a_later_time_still_refuses_a_second_start(ready, c
     ledger.append(stream, lambda: [NewEvent(stream, inf.INFUSION_STARTED, "nina", clock.now(), data)])
     assert phase(ledger, pid) == inf.NOT_STARTED
     assert refused(ledger, inf.StartInfusion(pid, DOSE)).startswith("Already started")
+
+
+# -- the alerts' words (WARN-ALERT-1) ----------------------------------------------------------------
+
+STORED_ID = re.compile(r"\bc\d+d\d+\b")
+
+
+def alerts_now(ledger, pid) -> list[inf.Alert]:
+    return list(inf.monitor(ledger.stream_events(ledger.patient(pid).stream), DOSE, ledger.clock.now()).alerts)
+
+
+def check(alert: inf.Alert) -> None:
+    words = f"{alert.text} {alert.action}"
+    assert not STORED_ID.search(words), words
+    assert alert.text.startswith("C1 D1: "), alert.text
+    assert alert.action and alert.action[0].isupper(), alert  # what to do, as a sentence
+    assert alert.rule and re.fullmatch(r"[A-Z][A-Z0-9-]+(, [A-Z][A-Z0-9-]+)*", alert.rule), alert.rule
+    assert re.search(r"\([A-Z]+-[A-Z0-9-]+", alert.action) or "Table 6" in alert.action or alert.rule, alert
+
+
+def test_every_alert_of_a_whole_dose_says_what_to_do_and_cites_its_rule(started, clock):
+    ledger, pid = started
+    seen: dict[str, inf.Alert] = {}
+
+    def collect() -> None:
+        for a in alerts_now(ledger, pid):
+            check(a)
+            seen.setdefault(a.id.split(":", 1)[0], a)
+
+    collect()
+    clock.advance(minutes=10)
+    ledger.execute(inf.StartReaction(pid, DOSE, symptoms="rigors"), "nina")
+    collect()  # reaction-open: the next step in words
+    assert "record the vital signs" in seen["reaction-open"].action
+    for cmd in (
+        inf.RecordVitals(pid, DOSE, values=NORMAL, point="reaction:1"),
+        inf.GradeReaction(pid, DOSE, reaction=1, grade=3),
+    ):
+        result = decide(ledger.state(), cmd, clock.now(), ledger.actor("nina"))
+        assert not isinstance(result, Refusal), result.text
+        ledger.execute(cmd, "nina")
+    collect()  # reaction-severe and the stop it caused
+    ledger.execute(inf.ResolveReaction(pid, DOSE, reaction=1, outcome="stop"), "nina")
+    collect()  # reaction-record: what its record lacks, in words
+    assert "lacks the person notified and the treatment." in seen["reaction-record"].text
+    clock.advance(minutes=70)
+    collect()  # observation may end, vitals missed or overdue
+    assert {"reaction-severe", "reaction-open", "reaction-record", "infusion-stopped"} <= set(seen), sorted(seen)
+    assert "permanent discontinuation" in seen["reaction-severe"].action

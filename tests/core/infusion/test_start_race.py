@@ -96,7 +96,7 @@ def _check(backend: str, target: str, pids: list[str], outcomes: list[list[tuple
         won = next(side[i][1] for side in outcomes if side[i][0] == "ok")
         lost = next(side[i][1] for side in outcomes if side[i][0] == "refused")
         assert won == f"{inf.INFUSION_STARTED},{DoseGiven.KIND}"
-        assert lost.startswith("Already started: the infusion of c1d1 started at"), lost
+        assert lost.startswith("Already started: the infusion of C1 D1 started at"), lost
     store = _open(backend, target)
     try:
         for pid in pids:
