@@ -37,10 +37,13 @@ from .forms import (
     MRN_RE,
     NUMBER_RE,
     PATIENT_PREFIX,
+    PREGNANCY_RESULTS,
     SECTIONS,
     YES_NO,
     FieldSpec,
     Section,
+    dates_to_fill,
+    form_defaults,
 )
 from .patient import Correction, Entry, Patient, apply, fold_patient, new_patient_id
 from .summary import age_years, form_values, measurement_bsa, raw_from_data, summary
@@ -56,6 +59,7 @@ __all__ = [
     "NUMBER_RE",
     "PATIENT_PREFIX",
     "PATIENT_REGISTERED",
+    "PREGNANCY_RESULTS",
     "SECTIONS",
     "SECTION_PAYLOADS",
     "YES_NO",
@@ -83,7 +87,9 @@ __all__ = [
     "apply",
     "blasts_per_mm3",
     "clean_text",
+    "dates_to_fill",
     "fold_patient",
+    "form_defaults",
     "form_values",
     "measurement_bsa",
     "new_patient_id",

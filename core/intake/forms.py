@@ -7,6 +7,9 @@ form against it (CONV-INPUT-1 for the usual and allowed ranges of :data:`bedside
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
 from attrs import frozen
 
@@ -18,6 +21,7 @@ NUMBER_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,4})?$")
 DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MRN_RE = re.compile(r"^[A-Za-z0-9-]{3,20}$")
 MAX_AGE_YEARS = rules.MAX_AGE_YEARS
+LAB_UNIT = "lab unit"  # the unit of rules.INPUT_LIMITS for a result in the lab's own unit
 
 
 @frozen
@@ -30,12 +34,32 @@ class FieldSpec:
     limit: str | None = None  # key of rules.INPUT_LIMITS
     help: str = ""
     max_len: int = 200
+    #: A date that is normally today (measured, collected, consented): the form starts with today's
+    #: date in the site's zone (CONV-TIME-1), editable. Never a clinical value: only when it happened.
+    today: bool = False
+    #: Today's date fills this (empty) date once the named choice takes one of these values: a
+    #: pregnancy test's date when its result is chosen (PRE-7).
+    today_when: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def unit_text(self) -> str:
+        """`` kg`` after a number of this field; nothing for a result in the lab's own unit (the
+        label names it, or the form asks for it)."""
+        unit = rules.INPUT_LIMITS[self.limit][-1] if self.limit else LAB_UNIT
+        return "" if unit == LAB_UNIT else f" {unit}"
+
+    @property
+    def hint(self) -> str:
+        """What an empty field shows: the allowed range, the date format, or the help."""
+        if self.kind == "date":
+            return "YYYY-MM-DD"
+        return self.range_text if self.limit else self.help
 
     @property
     def range_text(self) -> str:
         if self.limit:
-            lo, hi, *_rest, unit = rules.INPUT_LIMITS[self.limit]
-            return f"{lo} to {hi} {unit}"
+            lo, hi, *_rest, _unit = rules.INPUT_LIMITS[self.limit]
+            return f"{lo} to {hi}{self.unit_text}"
         if self.kind == "date":
             return "a date YYYY-MM-DD, not in the future"
         if self.choices:
@@ -56,6 +80,8 @@ class Section:
 
 
 YES_NO = (("yes", "Yes"), ("no", "No"))
+#: The pregnancy test answers that are a result, and need the test's date (PRE-7).
+PREGNANCY_RESULTS = ("negative", "positive")
 
 SECTIONS: dict[str, Section] = {
     s.name: s
@@ -97,7 +123,7 @@ SECTIONS: dict[str, Section] = {
             (
                 FieldSpec("height_cm", "Height (cm)", "decimal", limit="height_cm"),
                 FieldSpec("weight_kg", "Weight (kg)", "decimal", limit="weight_kg"),
-                FieldSpec("measured_on", "Measured on", "date"),
+                FieldSpec("measured_on", "Measured on", "date", today=True),
             ),
             "DOSE-2, CONV-BSA-2",
         ),
@@ -106,7 +132,7 @@ SECTIONS: dict[str, Section] = {
             "Labs",
             SECTION_PAYLOADS["labs"].KIND,
             (
-                FieldSpec("collected_on", "Collected on", "date"),
+                FieldSpec("collected_on", "Collected on", "date", today=True),
                 FieldSpec("anc", "ANC (×10⁹/L)", "decimal", limit="anc"),
                 FieldSpec("platelets", "Platelets (×10⁹/L)", "decimal", limit="platelets"),
                 FieldSpec(
@@ -141,7 +167,7 @@ SECTIONS: dict[str, Section] = {
             "Peripheral blasts",
             SECTION_PAYLOADS["blasts"].KIND,
             (
-                FieldSpec("collected_on", "Collected on", "date"),
+                FieldSpec("collected_on", "Collected on", "date", today=True),
                 FieldSpec("wbc", "WBC (×10⁹/L)", "decimal", required=False, limit="wbc", help="with blast % → count"),
                 FieldSpec("blast_pct", "Blasts (% of WBC)", "decimal", required=False, limit="blast_pct"),
                 FieldSpec(
@@ -193,7 +219,7 @@ SECTIONS: dict[str, Section] = {
                         ("not_applicable", "Not applicable"),
                     ),
                 ),
-                FieldSpec("test_date", "Test date", "date", required=False),
+                FieldSpec("test_date", "Test date", "date", required=False, today_when=("pregnancy_test", PREGNANCY_RESULTS)),
                 FieldSpec("breastfeeding", "Breastfeeding", "choice", choices=YES_NO),
             ),
             "PRE-7, WARN-EFT-1, WARN-LACT-1",
@@ -204,7 +230,7 @@ SECTIONS: dict[str, Section] = {
             SECTION_PAYLOADS["consent"].KIND,
             (
                 FieldSpec("consent", "Consent to treatment", "choice", choices=(("given", "Given"), ("declined", "Declined"))),
-                FieldSpec("consent_date", "Consent date", "date"),
+                FieldSpec("consent_date", "Consent date", "date", today=True),
                 FieldSpec("note", "Note", "text", required=False, max_len=200),
             ),
             "PRE-8",
@@ -214,3 +240,21 @@ SECTIONS: dict[str, Section] = {
 
 INTAKE_ORDER = ("diagnosis", "measurement", "labs", "blasts", "vod_risk", "hsct", "reproductive", "consent")
 KIND_TO_SECTION = {s.kind: s.name for s in SECTIONS.values()}
+
+
+def form_defaults(section: str, today: date) -> dict[str, str]:
+    """What a new form of ``section`` starts with: today's date in each date that is normally today
+    (``today`` is the site's local date, CONV-TIME-1); nothing clinical is ever filled in."""
+    return {f.name: today.isoformat() for f in SECTIONS[section].fields if f.today}
+
+
+def dates_to_fill(section: str, raw: Mapping[str, Any], today: date) -> dict[str, str]:
+    """The empty dates that today's date fills now that the form holds ``raw`` (``today_when``)."""
+    out: dict[str, str] = {}
+    for f in SECTIONS[section].fields:
+        if f.today_when is None or str(raw.get(f.name) or "").strip():
+            continue
+        choice, values = f.today_when
+        if raw.get(choice) in values:
+            out[f.name] = today.isoformat()
+    return out

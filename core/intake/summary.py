@@ -49,7 +49,7 @@ def summary(section: str, data: Mapping[str, Any]) -> str:
     sec = SECTIONS[section]
     if section == "measurement":
         b = measurement_bsa(data)
-        return f"{data['height_cm']} cm, {data['weight_kg']} kg on {data['measured_on']}; BSA {b.shown} m² ({b.formula})"
+        return f"{data['height_cm']} cm, {data['weight_kg']} kg on {data['measured_on']}; BSA {b.shown} m² ({b.label})"
     if section == "vod_risk":
         on = [f.label for f in sec.fields if data.get(f.name)]
         return "; ".join(on) if on else "none of the listed factors"

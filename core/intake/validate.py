@@ -16,7 +16,7 @@ from attrs import field, frozen
 
 from .. import rules
 from ..text import unsafe_message
-from .forms import DATE_RE, MAX_AGE_YEARS, MRN_RE, NUMBER_RE, SECTIONS, FieldSpec
+from .forms import DATE_RE, MAX_AGE_YEARS, MRN_RE, NUMBER_RE, PREGNANCY_RESULTS, SECTIONS, FieldSpec
 
 
 @frozen
@@ -41,14 +41,15 @@ def _parse_decimal(spec: FieldSpec, raw: str) -> tuple[Decimal | None, str | Non
     except InvalidOperation:  # pragma: no cover - the regex already guards this
         return None, f"{spec.label}: not a number.", None
     if spec.limit:
-        lo, hi, ulo, uhi, unit = rules.INPUT_LIMITS[spec.limit]
+        lo, hi, ulo, uhi, _unit = rules.INPUT_LIMITS[spec.limit]
+        unit = spec.unit_text
         if not lo <= value <= hi:
-            return None, f"{spec.label}: {text} is outside the allowed range {lo} to {hi} {unit}.", None
+            return None, f"{spec.label}: {text} is outside the allowed range {lo} to {hi}{unit}.", None
         if not ulo <= value <= uhi:
             return (
                 value,
                 None,
-                f"{spec.label} {text} {unit} is unusual (usual {ulo} to {uhi}): confirm it is right.",
+                f"{spec.label} {text}{unit} is unusual (usual {ulo} to {uhi}): confirm it is right.",
             )  # CONV-INPUT-1
     return value, None, None
 
@@ -198,7 +199,7 @@ def _absolute_count_check(data: dict[str, Any], errors: dict[str, str]) -> None:
 
 def _reproductive_checks(data: dict[str, Any], errors: dict[str, str], _taken: set[str]) -> None:
     result = data.get("pregnancy_test")
-    if result in ("negative", "positive") and "test_date" not in data and "test_date" not in errors:
+    if result in PREGNANCY_RESULTS and "test_date" not in data and "test_date" not in errors:
         errors["test_date"] = "Test date: required with a pregnancy test result (PRE-7)."
     if data.get("potential") == "yes" and result is None and "pregnancy_test" not in errors:
         errors["pregnancy_test"] = "Pregnancy test: choose Negative, Positive or Not done (PRE-7)."

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Select, Static
+
+from bedside.core.text import with_article
 
 from ..text import literal, shown
 
@@ -59,9 +62,19 @@ class MessageScreen(ModalScreen[None]):
 
 
 class TextScreen(ModalScreen[None]):
-    """A long text to read, scrolled by keyboard; escape closes."""
+    """A long text to read, scrolled by keyboard; escape closes.
+
+    The text gets :data:`TEXT_WIDTH` columns (the printed record is 80 wide): in a box where the
+    terminal has room for one, else across the whole terminal, without a border or scroll bar, the
+    position said in words under it.
+    """
 
     BINDINGS = [Binding("escape", "close", "Close"), Binding("q", "close", "Close", show=False)]
+
+    #: Columns of text: the printed record's width (core/records).
+    TEXT_WIDTH = 80
+    #: The box around it: border, padding and scroll bar.
+    BOX_EXTRA = 6
 
     def __init__(self, title: str, body, rule: str = ""):
         super().__init__()
@@ -74,18 +87,60 @@ class TextScreen(ModalScreen[None]):
                 yield Static(literal(self.body, multiline=True) if isinstance(self.body, str) else shown(self.body))
             if self.rule:
                 yield Static(f"Source: {self.rule}", classes="hint")
+            yield Static("", id="reader-position", classes="hint")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one(VerticalScroll))
+        scroll = self.query_one(VerticalScroll)
+        self.set_focus(scroll)
+        self.watch(scroll, "scroll_y", lambda _y: self.show_position(), init=False)
+        self.fit()
+
+    def on_resize(self, _event) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        full = self.app.size.width < self.TEXT_WIDTH + self.BOX_EXTRA
+        box = self.query_one(".reader")
+        box.set_class(full, "-full")
+        box.styles.width = "100%" if full else self.TEXT_WIDTH + self.BOX_EXTRA
+        self.call_after_refresh(self.show_position)
+
+    def show_position(self) -> None:
+        """Where the reader is in the text, in words (the scroll bar is hidden when the text has
+        the whole terminal width)."""
+        scroll = self.query_one(VerticalScroll)
+        total = scroll.virtual_size.height
+        seen = scroll.scrollable_content_region.height
+        top = round(scroll.scroll_y)
+        if total <= seen:
+            text = "escape closes"
+        else:
+            text = f"lines {top + 1}–{min(top + seen, total)} of {total} · ↑ ↓ PgUp PgDn scroll · escape closes"
+        self.query_one("#reader-position", Static).update(text)
 
     def action_close(self) -> None:
         self.dismiss(None)
 
 
+def fit_labels(screen, labels: list[str], cap: int) -> None:
+    """Size a form's label column to its longest label, at most ``cap`` cells (a longer label wraps
+    onto a second line: never cut off)."""
+    if labels:
+        width = min(max(cell_len(label) for label in labels) + 2, cap)
+        for widget in screen.query(".flabel"):
+            widget.styles.width = width
+
+
 class FieldsDialog(ModalScreen[dict | None]):
     """A small form in a dialog. ``validate(raw)`` returns ``(data, errors)``; errors stay next to
-    their fields and nothing is returned until the form is valid."""
+    their fields and nothing is returned until the form is valid.
+
+    A field is ``(name, label, kind, *rest)``: kind "text"; "choice" with its ``[(label, value)]``
+    options (a :class:`~bedside.tui.widgets.field.Choice`); "date" (YYYY-MM-DD) or "time" (HH:MM),
+    which start as the site's today and now unless ``values`` says otherwise (editable, like any
+    field). The focus starts on the first empty field.
+    """
 
     BINDINGS = [Binding("ctrl+s", "save", "Record"), Binding("escape", "cancel", "Cancel")]
 
@@ -96,9 +151,8 @@ class FieldsDialog(ModalScreen[dict | None]):
 
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
-        from textual.widgets import Select
 
-        from ..widgets.field import ErrorLine, Field
+        from ..widgets.field import Choice, ErrorLine, Field
 
         with Vertical(classes="box dialog"):
             yield Static(literal(self.title_text), classes="box-title")
@@ -108,25 +162,42 @@ class FieldsDialog(ModalScreen[dict | None]):
                 with Horizontal(classes="frow"):
                     yield Static(literal(label), classes="flabel")
                     if kind == "choice":
-                        sel = Select(rest[0], prompt="choose…", id=f"f-{name}", compact=True)
+                        sel = Choice(rest[0], id=f"f-{name}")
                         if self.values.get(name) is not None:
                             sel.value = self.values[name]
                         yield sel
                     else:
-                        yield Field(value=str(self.values.get(name, "")), id=f"f-{name}", max_length=200)
+                        yield Field(
+                            value=str(self.values.get(name, self.default(kind))),
+                            placeholder=PLACEHOLDERS.get(kind, ""),
+                            id=f"f-{name}",
+                            max_length=200,
+                        )
                 yield ErrorLine(id=f"e-{name}")
             yield Static("ctrl+s records · escape cancels", classes="hint")
         yield Footer(compact=True)
 
+    def default(self, kind: str) -> str:
+        """A date field starts as today, a time field as now, in the site's zone (CONV-TIME-1)."""
+        from bedside.core.clock import fmt_local
+
+        ledger = self.app.ledger
+        if kind == "date":
+            return ledger.today().isoformat()
+        if kind == "time":
+            return fmt_local(ledger.clock.now(), ledger.zone.zone, day=False)
+        return ""
+
     def on_mount(self) -> None:
-        self.set_focus(self.query_one(f"#f-{self.fields[0][0]}"))
+        fit_labels(self, [f[1] for f in self.fields], 36)
+        widgets = [self.query_one(f"#f-{f[0]}") for f in self.fields]
+        empty = [w for w in widgets if w.value in ("", Select.NULL)]
+        self.set_focus((empty or widgets)[0])
 
     def on_input_submitted(self, event) -> None:
         event.stop()  # the field already moved the focus on
 
     def raw(self) -> dict:
-        from textual.widgets import Select
-
         out = {}
         for name, *_r in self.fields:
             w = self.query_one(f"#f-{name}")
@@ -139,15 +210,19 @@ class FieldsDialog(ModalScreen[dict | None]):
         data, errors = self.validate(self.raw())
         for name, *_r in self.fields:
             self.query_one(f"#e-{name}", ErrorLine).say(errors.get(name, ""))
+        names = [f[0] for f in self.fields]
         if errors:
-            self.set_focus(self.query_one(f"#f-{next(iter(errors))}")) if next(iter(errors)) in {
-                f[0] for f in self.fields
-            } else None
+            first = next((n for n in names if n in errors), None)
+            if first is not None:
+                self.set_focus(self.query_one(f"#f-{first}"))
             return
         self.dismiss(data)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+PLACEHOLDERS = {"date": "YYYY-MM-DD", "time": "HH:MM"}
 
 
 class AuthScreen(ModalScreen[object]):
@@ -196,7 +271,7 @@ class AuthScreen(ModalScreen[object]):
             err.say(result.message)
             return
         if result.user.role not in self.roles:
-            err.say(f"{result.user.label} is not a {' or '.join(self.roles)}.")
+            err.say(f"{result.user.label} is not {with_article(' or '.join(self.roles))}.")
             return
         self.dismiss(result.user)
 

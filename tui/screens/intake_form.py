@@ -20,9 +20,10 @@ from textual.widgets import Checkbox, Footer, Header, Select, Static
 from bedside.core import intake
 from bedside.core.commands import Command
 
+from ..palette import HEADER_ICON
 from ..text import literal, shown, when
-from ..widgets.field import ErrorLine, Field
-from .dialogs import ConfirmScreen
+from ..widgets.field import Choice, ErrorLine, Field, Tick
+from .dialogs import ConfirmScreen, fit_labels
 
 
 class FormScreen(Screen[str | None]):
@@ -41,15 +42,16 @@ class FormScreen(Screen[str | None]):
 
     # -- layout --------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(self._title(), classes="screen-title", id="form-title")
-        prefill: dict[str, Any] = {}
         if self.correcting is not None:
             prefill = intake.raw_from_data(self.section.name, self.correcting.data)
+        else:  # a new record: today's date where the date is normally today (editable)
+            prefill = intake.form_defaults(self.section.name, self.app.ledger.today())
         with VerticalScroll(id="form"):
             for spec in self.section.fields:
                 with Horizontal(classes="frow"):
-                    yield Static(spec.label + ("" if spec.required or spec.kind == "bool" else " (optional)"), classes="flabel")
+                    yield Static(self._label(spec), classes="flabel")
                     yield self._widget(spec, prefill.get(spec.name))
                 yield ErrorLine(id=f"e-{spec.name}")
             if self.correcting is not None:
@@ -67,7 +69,10 @@ class FormScreen(Screen[str | None]):
 
         t = Text()
         if self.correcting is not None:
-            t.append(f"Correct {self.section.title.lower()} recorded {when(self.correcting.at)} by ")
+            title = self.section.title
+            if not title.split()[0].isupper():  # "height and weight", but "VOD risk factors"
+                title = title[:1].lower() + title[1:]
+            t.append(f"Correct {title} recorded {when(self.correcting.at)} by ")
             t.append(self.correcting.actor)
         elif self.pid is None:
             t.append("Register a patient")
@@ -79,26 +84,43 @@ class FormScreen(Screen[str | None]):
             t.append(f"{p.name} · {p.mrn}")
         return shown(t)
 
+    @staticmethod
+    def _label(spec: intake.FieldSpec) -> str:
+        return spec.label + ("" if spec.required or spec.kind == "bool" else " (optional)")
+
     def _widget(self, spec: intake.FieldSpec, value: Any):
         wid = f"f-{spec.name}"
         if spec.kind == "bool":
-            return Checkbox("", bool(value), id=wid)
+            return Tick("", bool(value), id=wid)
         if spec.kind == "choice":
-            options = [(label, v) for v, label in spec.choices]
-            sel: Select[str] = Select(options, prompt="choose…", id=wid, compact=True, allow_blank=True)
+            sel = Choice([(label, v) for v, label in spec.choices], id=wid, allow_blank=True)
             if value:
                 sel.value = value
             return sel
-        placeholder = "YYYY-MM-DD" if spec.kind == "date" else (spec.range_text if spec.kind == "decimal" else spec.help)
         return Field(
-            value=value or "", placeholder=placeholder, id=wid, max_length=max(spec.max_len, 30) if spec.kind == "text" else 30
+            value=value or "", placeholder=spec.hint, id=wid, max_length=max(spec.max_len, 30) if spec.kind == "text" else 30
         )
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one(f"#f-{self.section.fields[0].name}"))
+        fit_labels(self, [self._label(spec) for spec in self.section.fields], 44)
+        self.set_focus(self.first_empty())
+
+    def first_empty(self):
+        """Where typing starts: the first field still empty (a date already filled with today is
+        passed over; shift+tab goes back to it), else the first field."""
+        widgets = [self.query_one(f"#f-{spec.name}") for spec in self.section.fields]
+        empty = [w for w in widgets if isinstance(w, Field | Choice) and w.value in ("", Select.NULL)]
+        return (empty or widgets)[0]
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()  # the field already moved the focus on
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """A choice that makes a date due (a pregnancy test result): that date starts as today."""
+        if self.correcting is not None:
+            return
+        for name, value in intake.dates_to_fill(self.section.name, self.raw_values(), self.app.ledger.today()).items():
+            self.query_one(f"#f-{name}", Field).value = value
 
     # -- reading and saving ---------------------------------------------------------------------
     def raw_values(self) -> dict[str, Any]:

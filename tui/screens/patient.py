@@ -9,8 +9,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import intake
 
+from ..palette import HEADER_ICON
 from ..text import literal, shown, when
-from .base import PatientView
+from .base import PatientView, room_of, set_table
 
 
 class PatientScreen(PatientView):
@@ -27,37 +28,50 @@ class PatientScreen(PatientView):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(id="identity", classes="identity")
         yield DataTable(id="sections", cursor_type="row")
         yield Static(id="detail", classes="detail")
         yield Footer(compact=True)
 
+    #: The rows: identity, then the intake sections in the order they are usually recorded.
+    ROWS = ("identity", *intake.INTAKE_ORDER)
+
     def on_mount(self) -> None:
         table = self.query_one("#sections", DataTable)
-        table.add_columns("Section", "Status", "Latest")
         self.refill()
+        self.move_to_missing()  # a new patient: Enter opens the first form still to do
         self.set_focus(table)
 
     def fill(self) -> None:
         p = self.patient
         table = self.query_one("#sections", DataTable)
         keep = table.cursor_row
-        table.clear()
-        for name in ("identity", *intake.INTAKE_ORDER):
-            sec = intake.SECTIONS[name]
+        rows = []
+        for name in self.ROWS:
             hist = p.history(name)
             if hist:
-                latest = hist[-1]
-                status = "✓ recorded" + (" ✎" if latest.corrections else "")
-                full = intake.summary(name, latest.data)
-                text = literal(full if len(full) <= 44 else full[:43] + "…")
+                status = "✓ recorded" + (" ✎" if hist[-1].corrections else "")
+                text = literal(intake.summary(name, hist[-1].data))  # cut to the column; whole in the detail
             else:
-                status = "✗ missing"
-                text = Text("—", style="dim")
-            table.add_row(sec.title, status, text, key=name)
+                status, text = "✗ missing", Text("—", style="dim")
+            rows.append((name, (intake.SECTIONS[name].title, status, text)))
+        # Section and Status as wide as their words; Latest takes the rest of the width.
+        set_table(table, ("Section", "Status", "Latest"), rows, room_of(table, padding=1), flex=2)
         table.move_cursor(row=max(keep, 0))
         self.show_detail()
+
+    def missing_after(self, name: str | None) -> str | None:
+        """The next section still to record after ``name`` (from the top if none after it)."""
+        missing = [n for n in self.ROWS if n != "identity" and not self.patient.history(n)]
+        later = [n for n in missing if name is None or self.ROWS.index(n) > self.ROWS.index(name)]
+        return (later or missing or [None])[0]
+
+    def move_to_missing(self, after: str | None = None) -> None:
+        """Put the cursor on the next section still to record (if any), so Enter opens it."""
+        name = self.missing_after(after)
+        if name is not None:
+            self.query_one("#sections", DataTable).move_cursor(row=self.ROWS.index(name))
 
     def current_section(self) -> str:
         table = self.query_one("#sections", DataTable)
@@ -108,7 +122,13 @@ class PatientScreen(PatientView):
         if name == "identity":
             self.notify("Identity is set at registration; use x to correct it.", severity="warning")
             return
-        self.app.push_screen(FormScreen(name, self.pid))
+
+        def saved(pid: str | None) -> None:
+            if pid is not None:  # recorded: on to the next section still to do
+                self.refill()
+                self.move_to_missing(after=name)
+
+        self.app.push_screen(FormScreen(name, self.pid), saved)
 
     def action_correct(self) -> None:
         from .intake_form import FormScreen

@@ -9,8 +9,10 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from bedside.core import auth, intake
 
+from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.field import Field
+from .base import room_of, set_table
 
 
 class PatientListScreen(Screen):
@@ -29,7 +31,7 @@ class PatientListScreen(Screen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static("Patients", classes="screen-title")
         yield Field(placeholder="/ search name or MRN", id="search", max_length=60)
         yield DataTable(id="patients", cursor_type="row", zebra_stripes=False)
@@ -37,10 +39,12 @@ class PatientListScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#patients", DataTable)
-        table.add_columns("MRN", "Name", "DOB", "Sex", "Intake")
         self.fill()
-        self.set_focus(table)
+        self.set_focus(self.query_one("#patients", DataTable))
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.call_after_refresh(self.fill)  # the columns fit the new width
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "search" and self.focused is not None and self.focused.id == "search":
@@ -55,18 +59,17 @@ class PatientListScreen(Screen):
         query = self.query_one("#search", Field).value.strip().casefold()
         keep = table.cursor_row if query == getattr(self, "_query", query) else 0  # a new search starts at its first match
         self._query = query
-        table.clear()
-        shown = 0
+        rows = []
         for p in self.app.ledger.patients():
             if query and query not in p.name.casefold() and query not in p.mrn.casefold():
                 continue
             missing = p.missing_sections()
             status = "complete" if not missing else f"{len(missing)} to do"
             sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(p.identity.get("sex"), "")
-            table.add_row(
-                literal(p.mrn), literal(p.name), literal(p.identity.get("dob", "")), sex, status, key=p.id
-            )  # a str cell would be markup
-            shown += 1
+            # literal: a str cell would be markup; a long name is cut with "…", never pushing the rest off
+            rows.append((p.id, (literal(p.mrn), literal(p.name), literal(p.identity.get("dob", "")), sex, status)))
+        set_table(table, ("MRN", "Name", "DOB", "Sex", "Intake"), rows, room_of(table, padding=1), flex=None)
+        shown = len(rows)
         total = len(self.app.ledger.patients())
         self.query_one("#patients-count", Static).update(
             f"{shown} of {total} patients"

@@ -212,3 +212,25 @@ def test_creatinine_clearance_is_optional_and_range_checked():
     assert "CrCl 25 mL/min" in intake.summary("labs", r.data)
     r = intake.validate("labs", {**GOOD["labs"], "crcl": "900"}, today=TODAY)
     assert r.data is None and "CrCl" in r.errors["crcl"] and "400" in r.errors["crcl"]
+
+
+def test_a_new_form_starts_with_todays_date_where_the_date_is_normally_today():
+    assert intake.form_defaults("measurement", TODAY) == {"measured_on": "2025-03-03"}
+    assert intake.form_defaults("labs", TODAY) == {"collected_on": "2025-03-03"}
+    assert intake.form_defaults("consent", TODAY) == {"consent_date": "2025-03-03"}
+    assert intake.form_defaults("identity", TODAY) == {}, "a date of birth is never today"
+    assert intake.form_defaults("reproductive", TODAY) == {}, "no test, no test date"
+
+
+def test_a_pregnancy_test_result_needs_a_date_and_gets_today():
+    raw = {"potential": "yes", "pregnancy_test": "negative", "test_date": ""}
+    assert intake.dates_to_fill("reproductive", raw, TODAY) == {"test_date": "2025-03-03"}
+    assert intake.dates_to_fill("reproductive", {**raw, "test_date": "2025-03-01"}, TODAY) == {}, "a typed date stays"
+    assert intake.dates_to_fill("reproductive", {**raw, "pregnancy_test": "not_done"}, TODAY) == {}
+
+
+def test_a_result_in_the_labs_own_unit_is_not_called_lab_unit():
+    r = intake.validate("labs", {**GOOD["labs"], "bilirubin": "200"}, today=TODAY)
+    assert r.errors["bilirubin"] == "Total bilirubin: 200 is outside the allowed range 0 to 100."
+    assert intake.SECTIONS["labs"].field("ast").hint == "0 to 50000"
+    assert intake.SECTIONS["labs"].field("anc").hint == "0 to 200 × 10⁹/L"
