@@ -118,6 +118,7 @@ from .vocab import (
     STATES,
     TABLE4_DOSE_RULES,
     TOXICITIES,
+    TOXICITY_WORDS,
 )
 from .voids import (
     DECISION_KINDS,

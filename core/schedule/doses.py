@@ -11,7 +11,18 @@ from attrs import frozen
 
 from .. import rules
 from .model import DecisionFact, Dose, Facts, Interruption, Proposal, Window
-from .vocab import DELAYED, DUE_TODAY, HELD, IN_WINDOW, OVERDUE, PLANNED, SCOPE_DOSE, SCOPE_NONE, TABLE4_DOSE_RULES
+from .vocab import (
+    DELAYED,
+    DUE_TODAY,
+    HELD,
+    IN_WINDOW,
+    OVERDUE,
+    PLANNED,
+    SCOPE_DOSE,
+    SCOPE_NONE,
+    TABLE4_DOSE_RULES,
+    TOXICITY_WORDS,
+)
 
 
 @frozen
@@ -101,7 +112,12 @@ def sched3(facts: Facts, n: int, planned: date, earliest: date) -> Proposal:
 def open_dose(s: Slot, it: Interruption | None) -> tuple[Dose, list[Proposal]]:
     """A dose not yet given, omitted or dropped: its planned date, effective window and state."""
     if it is not None and it.recovered is None:
-        return s.dose(it.start, None, HELD, f"held from {it.start.isoformat()}: {it.reason} ({it.toxicity})"), []
+        return s.dose(
+            it.start,
+            None,
+            HELD,
+            f"held from {it.start.isoformat()}: {it.reason} ({TOXICITY_WORDS.get(it.toxicity, it.toxicity)})",
+        ), []
     if it is not None:
         return _recovered(s, it)
     if s.d == 1:

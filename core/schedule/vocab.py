@@ -7,6 +7,7 @@ from datetime import timedelta
 from .. import rules
 
 TOXICITIES = ("hematologic", "non_hematologic", "other")
+TOXICITY_WORDS = {"hematologic": "hematologic toxicity", "non_hematologic": "non-hematologic toxicity", "other": "other cause"}
 RESPONSES = ("cr", "cri", "neither", "not_assessed")  # RESP-4
 IN_CR_CRI = frozenset({"cr", "cri"})  # DOSE-4: CR and CRi alike
 MRD_VALUES = ("negative", "positive", "unknown")  # RESP-4

@@ -266,3 +266,17 @@ async def test_the_screen_shows_the_decisions_refusals(app, clock):
         assert app.screen is v  # refused by the decision's dry run: priya is a prescriber in the users log
         assert "a pharmacist or nurse must verify" in str(v.query_one("#e-user").render())
         assert not screen.state().verifications
+
+
+async def test_the_screen_fits_80_columns_and_its_keys_stay_whole(app, clock):
+    from bedside.tui.screens.preparation import MORE_KEYS
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, _pid = await open_prep(app, pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        lines = [strip.text for strip in app.screen._compositor.render_strips()]
+        text = "\n".join(lines)
+        assert "Preparation · C1 D1 · 0.8 mg/m²" in text
+        assert all(item in text for item in MORE_KEYS)  # no key and its words broken over two lines
+        assert "→ 1.82 m²" in screen.query_one("#trail").render().plain  # W1 at display precision

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+
+import pytest
 
 from bedside.core import schedule as sch
 from bedside.tui.screens.dialogs import AuthScreen, FieldsDialog
@@ -111,7 +114,7 @@ async def test_predose_screen_records_and_refuses_a_nurse_override(app, clock):
 
         await pilot.press("n")
         await pilot.pause()
-        await answer(pilot, app, {"name": "OSEI, Kwame", "dob": "1991-09-30", "mrn": "MRN-100377", "method": "scanned"})
+        await answer(pilot, app, {"name": "OSEI, Kwame", "dob": "1991-09-30", "mrn": "MRN-100377", "stated": "typed"})
         assert screen.verdict().check("identity").result == "pass"
 
         # A nurse cannot override the PRE-3 hold: a prescriber must sign in.
@@ -146,7 +149,7 @@ async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
         dlg = app.screen
         dlg.query_one("#f-name").value = "SCAN, Test"
         dlg.query_one("#f-dob").value = "1970-01-01"
-        dlg.query_one("#f-method").value = "typed"
+        dlg.query_one("#f-stated").value = "typed"
         dlg.query_one("#f-mrn").focus()
         await pilot.pause()
         # What a keyboard-wedge scanner types: symbology prefix, AI 8018, GS separator, AI 10.
@@ -157,6 +160,33 @@ async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
         ev = [e for e in app.ledger.stream_events(p.stream) if e.kind == pr.IDENTITY][-1]
         assert ev.data["mrn"] == "735005385000000011" and ev.data["method"] == "scanned"
         assert app.screen.verdict().check("identity").result == "pass"
+
+
+async def test_a_wristband_scan_and_the_stated_name_and_dob_confirm_identity_in_four_keys(app, clock):
+    """n, the scan (the scanner's Enter moves on), the stated name and DOB compared with the record
+    ("match"), ctrl+s: two identifiers, the MRN scanned and the name and DOB stated (issue 17)."""
+    from bedside.core import predose as pr
+
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nina")
+        p = app.ledger.register_patient("nina", {"name": "SCAN, Two", "dob": "1970-01-01", "mrn": "MRN-4242", "sex": "other"})
+        app.ledger.execute(sch.StartCycle(p.id, date(2025, 3, 3)), "priya")
+        app.push_screen(PredoseScreen(p.id, 1, 1))
+        await pilot.pause()
+        assert app.screen.verdict().check("identity").result == "missing"
+        await pilot.press("n")
+        await pilot.pause()
+        assert "SCAN, Two · 1970-01-01" in " ".join(str(s.render()) for s in app.screen.query("Static"))
+        await pilot.press(*"MRN-4242", "enter")  # the wedge scanner's burst
+        await pilot.pause()
+        app.screen.query_one("#f-stated").value = "match"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        ev = [e for e in app.ledger.stream_events(p.stream) if e.kind == pr.IDENTITY][-1]
+        assert ev.data["mrn"] == "MRN-4242" and ev.data["method"] == "typed+stated" and ev.data["name"] is None
+        check = app.screen.verdict().check("identity")
+        assert check.result == "pass" and "name (stated)" in check.value, check
 
 
 async def test_print_the_calendar(app, clock):
@@ -354,3 +384,51 @@ async def test_a_nurse_is_asked_for_a_prescriber_where_core_says_so(app, clock):
         assert app.screen is screen and screen.tl.discontinued
         last = app.ledger.stream_events(app.ledger.patient(pid).stream)[-1]
         assert (last.kind, last.actor) == (sch.TREATMENT_DISCONTINUED, "priya")
+
+
+def screen_lines(app) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def test_the_header_lines_up_with_its_columns_right_after_cycle_one_starts(app, clock):
+    """Issue 17: after b and ctrl+s the header row used to keep the widths of the empty table."""
+    clock.set(datetime(2025, 3, 3, 9, 0, tzinfo=UTC))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot, "priya")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100231")
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # the date offered: today
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.tl.started
+        lines = screen_lines(app)
+        header = next(line for line in lines if line.lstrip().startswith("Cycle "))
+        row = next(line for line in lines if line.lstrip().startswith("C1 "))
+        for label, cell_start in (("Day 1", "◉ 03-03"), ("Day 8", "○ 03-10"), ("Day 15", "○ 03-17"), ("Ends", "03-23")):
+            assert header.index(label) == row.index(cell_start), (label, header, row)
+        assert "…" not in header + row  # nothing cut at 80 columns
+
+
+@pytest.mark.parametrize("width", [80, 200])
+async def test_the_table_fits_and_grows_and_the_keys_stay_whole(app, clock, width):
+    from bedside.tui.screens.timeline import MORE_KEYS
+
+    async with app.run_test(size=(width, 40)) as pilot:
+        await sign_in(pilot, "nina")
+        pid = next(p.id for p in app.ledger.patients() if p.mrn == "MRN-100590")  # two cycles in the demo
+        app.push_screen(TimelineScreen(pid))
+        await pilot.pause()
+        lines = screen_lines(app)
+        assert app.screen.query_one("#cycles").row_count == 2
+        rows = [line for line in lines if re.match(r" C[12] +[✓○◉]", line)]
+        assert len(rows) == 2 and not any("…" in r for r in rows)
+        assert all(len(r.rstrip()) <= width for r in rows)
+        if width == 200:
+            assert "given" in rows[0] and "planned" in rows[1]  # the states in words where they fit
+        text = "\n".join(lines)
+        assert all(item in text for item in MORE_KEYS)  # each key and its words on one line
+        assert not re.search(r"\bc\d+d\d+\b", text)
+        assert "esc Back" in lines[-1]  # the footer is not cut at 80 columns

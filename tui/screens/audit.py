@@ -1,56 +1,67 @@
-"""The audit trail: every event with who, what and when; filter by keyboard; either order."""
+"""The audit trail: every event with who, what and when, in time order, its fields in words (core's
+``records.audit``); filter by keyboard; either order; the highlighted event in full below."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from bedside.core import auth, intake
+from bedside.core import intake
 from bedside.core.clock import fmt_local
-from bedside.core.site import SettingRecorded
+from bedside.core.records import audit as words
 
+from ..palette import HEADER_ICON
 from ..text import literal
 from ..text import shown as shown_text
 from ..widgets.field import Field
+from .base import cell_width, room_of, set_table
 from .dialogs import TextScreen
 
 if TYPE_CHECKING:
     from bedside.core.events import Event  # an annotation only: the tui imports no event classes
 
-_KIND_WORDS = {  # the kinds from their event classes (core), the words the audit shows
-    intake.PatientRegistered.KIND: "registered patient",
-    intake.CORRECTION_KIND: "corrected entry",
-    auth.USER_CREATED: "created user",
-    auth.USER_SIGNED_IN: "signed in",
-    auth.USER_SIGNIN_FAILED: "failed sign-in",
-    auth.USER_UNLOCKED: "unlocked user",
-    auth.USER_PIN_CHANGED: "changed PIN",
-    auth.USER_DEACTIVATED: "deactivated user",
-    SettingRecorded.KIND: "changed setting",
-}
+SECONDS_FROM = 100  # cells across from which the table's times show their seconds (the pane always does)
+MIN_DETAILS = 16  # cells the Details column needs to be worth showing (the pane below shows it all)
 
 
 def describe(ev: Event) -> str:
-    if ev.kind in _KIND_WORDS:
-        words = _KIND_WORDS[ev.kind]
-    elif ev.kind in intake.KIND_TO_SECTION:
-        words = "recorded " + intake.SECTIONS[intake.KIND_TO_SECTION[ev.kind]].title.lower()
-    else:
-        words = ev.kind
-    if ev.kind == "intake.corrected":
-        words += f" #{ev.data.get('corrects')}"
-    return words
+    """The event in a few words (core: ``records.audit.what``)."""
+    return words.what(ev)
 
 
 def details(ev: Event) -> str:
-    d = {k: v for k, v in ev.data.items() if k != "pin_hash"}
-    return json.dumps(d, ensure_ascii=False, sort_keys=True)
+    """The event's fields on one line, at display precision (core: ``records.audit.summary``)."""
+    return words.summary(ev)
+
+
+def event_text(ev: Event, full: bool = False) -> Text:
+    """The event in words with the whole stored value of each field (in the pane one after the
+    other, wrapped; ``full``: one a line, and where it is stored: sequence, reference, UTC, hash)."""
+    t = Text()
+    t.append(f"{describe(ev)}", style="bold")
+    t.append(f" · {ev.actor} · {fmt_local(ev.at, seconds=True)}\n")
+    for i, f in enumerate(words.event_fields(ev)):
+        if i and not full:
+            t.append(" · ", style="dim")
+        t.append(f"{f.label}: ", style="bold")
+        t.append(f.full + ("\n" if full else ""))
+    if full:
+        t.append("\n")
+        for label, value in (
+            ("Event", f"{ev.seq} ({ev.ref})"),
+            ("Kind", ev.kind),
+            ("When (UTC)", ev.at.isoformat()),
+            ("Hash", ev.hash[:16] + "…"),
+        ):
+            t.append(f"{label}: ", style="dim")
+            t.append(f"{value}\n", style="dim")
+    return shown_text(t)
 
 
 class AuditScreen(Screen):
@@ -68,56 +79,86 @@ class AuditScreen(Screen):
         self.newest_first = True
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(id="audit-title", classes="screen-title")
         yield Field(placeholder="/ filter: user, event, MRN, text", id="audit-filter", max_length=60)
         yield DataTable(id="audit", cursor_type="row")
+        with VerticalScroll(id="audit-detail-box", classes="detail"):
+            yield Static(id="audit-detail")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#audit", DataTable)
-        table.add_columns("When (local)", "Who", "What", "Patient", "Details")
         self.fill()
-        self.set_focus(table)
+        self.set_focus(self.query_one("#audit", DataTable))
 
     def events(self) -> list[Event]:
-        """The patient's events (their projection, ``ledger.view``), or the whole log."""
+        """The patient's events (their projection, ``ledger.view``), or the whole log, in time order
+        (the order they were stored where two share a time)."""
         ledger = self.app.ledger
-        if self.pid:
-            return list(ledger.view(self.pid).events)
-        return list(ledger.events)
+        evs = list(ledger.view(self.pid).events) if self.pid else list(ledger.events)
+        return sorted(evs, key=lambda e: (e.at, e.seq))
+
+    def _mrn(self, ev: Event) -> str:
+        if not ev.stream.startswith(intake.PATIENT_PREFIX):
+            return ""
+        try:
+            return self.app.ledger.patient(ev.stream[len(intake.PATIENT_PREFIX) :]).mrn
+        except KeyError:
+            return "?"
 
     def fill(self) -> None:
-        ledger = self.app.ledger
         table = self.query_one("#audit", DataTable)
         query = self.query_one("#audit-filter", Field).value.strip().casefold()
-        table.clear()
+        room = room_of(table) - table.styles.scrollbar_size_vertical  # room for a scrollbar
+        seconds = room >= SECONDS_FROM
         evs = self.events()
         if self.newest_first:
-            evs = list(reversed(evs))
-        shown = 0
+            evs.reverse()
+        labels = ["When (local)", "Who", "What"] + ([] if self.pid else ["Patient"]) + ["Details"]
+        rows = []
         for ev in evs:
-            mrn = ""
-            if ev.stream.startswith(intake.PATIENT_PREFIX):
-                try:
-                    mrn = ledger.patient(ev.stream[len(intake.PATIENT_PREFIX) :]).mrn
-                except KeyError:
-                    mrn = "?"
-            what = describe(ev)
+            cells = [fmt_local(ev.at, seconds=seconds), ev.actor, describe(ev)] + ([] if self.pid else [self._mrn(ev)])
             det = details(ev)
-            row = (fmt_local(ev.at, seconds=True), ev.actor, what, mrn, det)
-            if query and not any(query in str(c).casefold() for c in row):
+            if query and not any(query in c.casefold() for c in [*cells, det, fmt_local(ev.at, seconds=True)]):
                 continue
-            table.add_row(row[0], literal(ev.actor), literal(what), literal(mrn), literal(det[:200]), key=str(ev.seq))
-            shown += 1
-        patient = ledger.view(self.pid).patient if self.pid else None
-        scope = "whole database" if patient is None else f"{patient.name} · {patient.mrn}"
+            rows.append((str(ev.seq), [literal(c) for c in cells] + [literal(det)]))
+        fixed = sum(max([cell_width(label)] + [cell_width(r[1][i]) for r in rows]) + 2 for i, label in enumerate(labels[:-1]))
+        if room - fixed < MIN_DETAILS + 2:  # too narrow for the fields: the pane below shows them
+            labels, rows = labels[:-1], [(key, cells[:-1]) for key, cells in rows]
+        keep = table.cursor_row
+        set_table(table, labels, rows, room, flex=len(labels) - 1 if labels[-1] == "Details" else None)
+        if rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+        self._title(len(rows), len(evs))
+        self.show_detail()
+
+    def _title(self, shown: int, total: int) -> None:
+        patient = self.app.ledger.view(self.pid).patient if self.pid else None
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append("Audit · ")
+        title.append("whole database" if patient is None else f"{patient.name} · {patient.mrn}")
         order = "newest first" if self.newest_first else "oldest first"
-        title = Text()
-        title.append("Audit — ")
-        title.append(scope)
-        title.append(f" — {shown} of {len(evs)} events, {order}; times in local time (stored UTC)")
+        title.append(f" · {shown} of {total} events, {order}")
         self.query_one("#audit-title", Static).update(shown_text(title))
+
+    def selected(self) -> Event | None:
+        table = self.query_one("#audit", DataTable)
+        if not table.row_count:  # the row under the cursor now (a filter may have run since)
+            return None
+        seq = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return next((e for e in self.app.ledger.events if e.seq == seq), None)
+
+    def show_detail(self) -> None:
+        ev = self.selected()
+        text = event_text(ev) if ev is not None else Text("No event matches the filter.")
+        self.query_one("#audit-detail", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self.call_after_refresh(self.fill)
 
     def ledger_changed(self) -> None:
         self.fill()
@@ -140,27 +181,9 @@ class AuditScreen(Screen):
         self.fill()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        table = event.data_table
-        if not table.row_count:  # the row under the cursor now (a filter may have run since)
-            return
-        seq = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        ev = next(e for e in self.app.ledger.events if e.seq == seq)
-        body = Text()
-        for label, value in (
-            ("Event", f"{ev.seq} ({ev.ref})"),
-            ("Kind", ev.kind),
-            ("Who", ev.actor),
-            ("When (local)", fmt_local(ev.at, seconds=True)),
-            ("When (UTC)", ev.at.isoformat()),
-            ("Hash", ev.hash[:16] + "…"),
-        ):
-            body.append(f"{label}: ", style="bold")
-            body.append(f"{value}\n")
-        body.append("\n")
-        body.append(
-            json.dumps({k: v for k, v in ev.data.items() if k != "pin_hash"}, ensure_ascii=False, indent=2, sort_keys=True)
-        )
-        self.app.push_screen(TextScreen("Event", shown_text(body)))
+        ev = self.selected()
+        if ev is not None:
+            self.app.push_screen(TextScreen(f"Event {ev.seq}: {describe(ev)}", event_text(ev, full=True)))
 
     def action_back(self) -> None:
         self.app.pop_screen()

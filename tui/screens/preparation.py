@@ -17,13 +17,20 @@ from textual.widgets import Footer, Header, Select, Static
 
 from bedside.core import preparation as prep
 from bedside.core import rules
+from bedside.core.calc import FORMULA_LABELS
 from bedside.core.clock import fmt_local, local_instant, to_local
 from bedside.core.commands import Refusal
 
+from ..palette import HEADER_ICON
 from ..text import literal, shown
 from ..widgets.countdown import LiveText, span
-from ..widgets.field import ErrorLine, Field
-from .base import PatientView
+from ..widgets.field import Choice, ErrorLine, Field
+from .base import PatientView, key_lines, room_of
+
+MORE_KEYS = (
+    "f bag into the refrigerator", "o out to equilibrate", "x discard", "s syringe set, priming and flush",
+    "V syringe volume", "O pharmacist override (STAB-4, STAB-5)",
+)  # fmt: skip
 
 
 class DoseRef:
@@ -69,7 +76,7 @@ class PreparationScreen(PatientView):
         return self.view().prep(self.dose.id)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(id="identity", classes="identity")
         yield Static(id="prep-title", classes="screen-title")
         with VerticalScroll(id="prep-trail"):
@@ -93,8 +100,8 @@ class PreparationScreen(PatientView):
         self.query_one("#prep-title", Static).update(
             shown(
                 Text.assemble(
-                    ("Preparation ", "bold"),
-                    f"Cycle {self.dose.cycle} Day {self.dose.day} · {self.dose.level} mg/m² · ",
+                    ("Preparation", "bold"),
+                    f" · C{self.dose.cycle} D{self.dose.day} · {self.dose.level} mg/m² · ",
                     self.dose.basis,
                 )
             )
@@ -143,11 +150,8 @@ class PreparationScreen(PatientView):
                     style="bold",
                 )
                 status.append(o["reason"])
-        status.append(
-            "\nMore keys: f bag into fridge · o out to equilibrate · x discard · s syringe details · "
-            "O pharmacist override (STAB-4, STAB-5)",
-            style="dim",
-        )
+        status.append("\n")
+        status.append_text(key_lines("More keys: ", MORE_KEYS, room_of(self.query_one("#prep-status"), padding=2), "dim"))
         return status
 
     def _syringe_status(self, st: prep.PrepState, status: Text) -> None:
@@ -377,14 +381,12 @@ class StepScreen(ModalScreen[dict | None]):
             if self.step == "diluted":
                 with Horizontal(classes="frow"):
                     yield Static("Vials kept until dilution", classes="flabel")
-                    yield Select(
+                    yield Choice(
                         [
                             ("Refrigerated 2–8 °C, protected from light", "refrigerated"),
                             ("Room temperature (pharmacist)", "room_temperature"),
                         ],
-                        prompt="choose…",
                         id="f-vials",
-                        compact=True,
                     )
                 yield ErrorLine(id="e-vials")
                 yield Static(
@@ -451,7 +453,7 @@ class VerifyScreen(ModalScreen[tuple | None]):
             yield Static(
                 literal(
                     f"Source inputs: height {d['height_cm']} cm, weight {d['weight_kg']} kg (measured {d.get('measured_on')}), "
-                    f"formula {d['formula']}, {self.dose.blind_basis}"
+                    f"formula {FORMULA_LABELS.get(d['formula'], d['formula'])}, {self.dose.blind_basis}"
                     + (f"; syringe route, final volume {d['final_volume_ml']} mL (PREP-9)" if d.get("route") == "syringe" else "")
                     + ". Re-derive the numbers yourself (CONV-VERIFY-1)."
                 )

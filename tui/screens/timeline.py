@@ -21,8 +21,9 @@ from bedside.core import rules
 from bedside.core import schedule as sch
 from bedside.core.intake import DATE_RE
 
+from ..palette import HEADER_ICON
 from ..text import literal, shown, when
-from .base import PatientView
+from .base import PatientView, cell_width, key_lines, room_of, set_table
 from .dialogs import FieldsDialog
 
 SYMBOL = {
@@ -35,17 +36,39 @@ WORDS = {
     sch.OVERDUE: "overdue", sch.BLOCKED: "blocked",
 }  # fmt: skip
 DAY_COLUMNS = {1: 1, 2: 8, 3: 15}
+COLUMNS = ("Cycle", "Day 1", "Day 8", "Day 15", "Ends")
 DECISIONS = [("Confirm", "confirmed"), ("Decline", "declined")]
-MORE_KEYS = "More keys: b start C1 · m move · o omit · x extend C1 · L levels · D discontinue · E latest entry in error · P print"
+MORE_KEYS = (
+    "b start C1", "g record given", "R response", "m move", "o omit", "x extend C1", "L confirm levels",
+    "D discontinue", "E mark the latest entry in error", "P print the calendar",
+)  # fmt: skip
+LEGEND = "Each dose: state, planned date (MM-DD), level in mg/m² (r reduced, ? not set)."
 
 
-def cell(d: sch.Dose | None) -> Text:
+#: A hold's cause, stored by value, shown and chosen by its words (the timeline's h dialog).
+HOLD_CAUSES = {
+    "non_hematologic": "Non-hematologic toxicity",
+    "hematologic": "Hematologic (Day 1 only)",
+    "other": "Other",
+}
+
+
+def cell(d: sch.Dose | None, words: bool = False) -> Text:
+    """A dose in the table: its symbol, planned date (month-day) and level; with ``words`` (a wide
+    terminal) the state in words too."""
     if d is None:
         return Text("")
     t = Text(f"{SYMBOL.get(d.state, '?')} {d.planned:%m-%d}")
     lvl = d.level if d.level is not None else "?"
     t.append(f" {lvl}" + ("r" if d.reduced else ""))
+    if words:
+        t.append(f" {WORDS.get(d.state, d.state)}", style="dim")
     return t
+
+
+def proposal_label(pr: sch.Proposal) -> str:
+    """A proposal as users read it: its rule and dose ("MOD-INT-1 C1 D8"), not its stored id."""
+    return pr.rule + (f" C{pr.cycle} D{pr.day}" if pr.cycle is not None and pr.day is not None else "")
 
 
 def parse_date_field(text: str, label: str) -> tuple[date | None, str | None]:
@@ -94,7 +117,7 @@ def dose_lines(t: Text, d: sch.Dose) -> None:
     if d.effective is not None and d.effective != d.window:
         t.append(f"  effective {d.effective.text} [SCHED-7]")
     t.append("\n")
-    t.append(f"Level {d.level if d.level is not None else '—'} mg/m²: ")
+    t.append(f"Level {d.level if d.level is not None else '—'} mg/m² · ")
     t.append(d.level_basis)
     if not d.level_confirmed:
         t.append("  (a prescriber must confirm: L)", style="bold")
@@ -103,10 +126,11 @@ def dose_lines(t: Text, d: sch.Dose) -> None:
         t.append(f"Given {d.given_on} by {d.given_by}, {d.dose_mg} mg\n")
     if d.held_from:
         t.append(f"Held from {d.held_from}: ")
-        t.append(f"{d.hold_reason} ({d.toxicity})")
+        t.append(f"{d.hold_reason} ({sch.TOXICITY_WORDS.get(d.toxicity or '', d.toxicity or 'no cause')})")
         t.append(f"; recovered {d.recovered_on}" if d.recovered_on else "; not recovered")
         if d.interruption_days is not None:
-            t.append(f"; interruption {d.interruption_days} days [CONV-SCHED-5]")
+            n = d.interruption_days
+            t.append(f"; interruption {n} day{'' if n == 1 else 's'} [CONV-SCHED-5]")
         t.append("\n")
     if d.omit_reason:
         t.append("Omitted: " + d.omit_reason + "\n")
@@ -126,28 +150,30 @@ def record_lines(t: Text, tl: sch.Timeline, voided) -> None:
     if tl.discontinued:
         t.append(f"DISCONTINUED {tl.discontinued_on}: {tl.discontinued_reason}\n", style="bold reverse")
     for pr in tl.proposals:
-        t.append(f"⚠ {pr.id}: ", style="bold")
+        t.append(f"⚠ {proposal_label(pr)}: ", style="bold")
         t.append(pr.text)
         t.append(f" ({pr.needs_role}{', UNVERIFIED' if pr.unverified else ''}; d decides)\n")
 
 
 class TimelineScreen(PatientView):
     BINDINGS = [
-        Binding("b", "start", "Start C1", show=False),
-        Binding("g", "give", "Give"),
-        Binding("h", "hold", "Hold"),
-        Binding("y", "recover", "Recov"),
-        Binding("m", "move", "Move", show=False),
-        Binding("o", "omit", "Omit", show=False),
-        Binding("x", "extend", "Extend C1", show=False),
-        Binding("R", "response", "Resp"),
-        Binding("d", "decide", "Decide"),
-        Binding("L", "levels", "Levels", show=False),
-        Binding("D", "discontinue", "Stop Tx", show=False),
-        Binding("E", "in_error", "In error", show=False),
+        # The footer (80 columns, with the palette's key) shows a dose's usual path; the rest are
+        # listed under "More keys" on the screen, and all of them in the help.
         Binding("c", "check", "Check"),
         Binding("p", "prepare", "Prep"),
         Binding("i", "monitor", "Monitor"),
+        Binding("h", "hold", "Hold"),
+        Binding("y", "recover", "Recovered"),
+        Binding("d", "decide", "Decide"),
+        Binding("b", "start", "Start C1", show=False),
+        Binding("g", "give", "Record given", show=False),
+        Binding("R", "response", "Response", show=False),
+        Binding("m", "move", "Move", show=False),
+        Binding("o", "omit", "Omit", show=False),
+        Binding("x", "extend", "Extend C1", show=False),
+        Binding("L", "levels", "Levels", show=False),
+        Binding("D", "discontinue", "Discontinue", show=False),
+        Binding("E", "in_error", "In error", show=False),
         Binding("P", "calendar", "Print", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -162,7 +188,7 @@ class TimelineScreen(PatientView):
         return self.view.timeline
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=HEADER_ICON)
         yield Static(id="identity", classes="identity")
         yield Static(id="tl-status", classes="screen-title")
         yield DataTable(id="cycles", cursor_type="cell")
@@ -172,7 +198,6 @@ class TimelineScreen(PatientView):
 
     def on_mount(self) -> None:
         t = self.query_one("#cycles", DataTable)
-        t.add_columns("Cycle", "Day 1", "Day 8", "Day 15", "Ends")
         self.refill()
         t.move_cursor(row=0, column=1)
         self.set_focus(t)
@@ -182,21 +207,27 @@ class TimelineScreen(PatientView):
         self.query_one("#tl-status", Static).update(literal(tl.status))
         t = self.query_one("#cycles", DataTable)
         keep = t.cursor_coordinate
-        t.clear()
-        for c in tl.cycles:
-            doses = {d.day: d for d in c.doses}
-            ext = f" ({c.length_days} d)" if c.extended_length else ""
-            t.add_row(
-                f"C{c.number}",
-                cell(doses.get(1)),
-                cell(doses.get(8)),
-                cell(doses.get(15)),
-                f"{c.end:%m-%d}{ext}",
-                key=str(c.number),
-            )
+        room = room_of(t)
+        rows = self._rows(tl, words=True)
+        if (
+            sum(max([cell_width(label)] + [cell_width(cells[i]) for _k, cells in rows]) + 2 for i, label in enumerate(COLUMNS))
+            > room
+        ):
+            rows = self._rows(tl, words=False)  # the states in words only where they fit
+        set_table(t, COLUMNS, rows, room)  # explicit widths: the header lines up at once
         if t.row_count:
             t.move_cursor(row=min(keep.row, t.row_count - 1), column=max(1, min(keep.column, 3)))
         self.show_detail()
+
+    @staticmethod
+    def _rows(tl: sch.Timeline, words: bool) -> list[tuple[str, list[Text]]]:
+        rows = []
+        for c in tl.cycles:
+            doses = {d.day: d for d in c.doses}
+            ext = f" ({c.length_days} d)" if c.extended_length else ""
+            days = [cell(doses.get(day), words) for day in DAY_COLUMNS.values()]
+            rows.append((str(c.number), [Text(f"C{c.number}"), *days, Text(f"{c.end:%m-%d}{ext}")]))
+        return rows
 
     def selected(self) -> sch.Dose | None:
         t = self.query_one("#cycles", DataTable)
@@ -221,8 +252,10 @@ class TimelineScreen(PatientView):
         if d is not None:
             dose_lines(t, d)
         record_lines(t, tl, sch.voided_of(view))
-        t.append(MORE_KEYS, style="dim")
-        self.query_one("#tl-detail", Static).update(shown(t))
+        detail = self.query_one("#tl-detail", Static)
+        t.append(LEGEND + "\n", style="dim")
+        t.append_text(key_lines("More keys: ", MORE_KEYS, room_of(detail, padding=2), style="dim"))
+        detail.update(shown(t))
 
     # -- helpers -------------------------------------------------------------------------------
     def send(self, command, actor: str | None = None) -> bool:
@@ -289,11 +322,7 @@ class TimelineScreen(PatientView):
         d = self._dose_or_warn()
         if d is None:
             return
-        choices = [
-            ("Non-hematologic toxicity", "non_hematologic"),
-            ("Hematologic (Day 1 only)", "hematologic"),
-            ("Other", "other"),
-        ]
+        choices = [(label, value) for value, label in HOLD_CAUSES.items()]
         fields = [("reason", "Reason", "text"), ("toxicity", "Cause", "choice", choices)]
         ans = await self.ask(
             f"Hold {d.label}", fields, validator(reason=("text", "Reason: required."), toxicity=("choice", "Cause: choose one."))
@@ -375,7 +404,7 @@ class TimelineScreen(PatientView):
         if not props:
             self.notify("No proposal to decide here (levels: L; HSCT decision: intake).")
             return
-        choices = [(f"{p.id}: {p.text[:50]}", p.id) for p in props]
+        choices = [(f"{proposal_label(p)}: {p.text[:50]}", p.id) for p in props]
         fields = [("proposal", "Proposal", "choice", choices), ("decision", "Decision", "choice", DECISIONS),
                   ("reason", "Reason", "text"), ("date", "Date (date proposals)", "text")]  # fmt: skip
         check = validator(proposal=("choice", "Proposal: choose one."), decision=("choice", "Decision: confirm or decline."),
