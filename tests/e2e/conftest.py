@@ -32,3 +32,14 @@ def spawn(home):
             t.close()
     for t in ttys:
         t.assert_no_traceback()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The key budgets the walks measured (tests/e2e/budgets.py), printed with every run."""
+    from .budgets import report
+
+    lines = report()
+    if lines:
+        terminalreporter.section("key budgets (issue 17)")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -17,29 +17,73 @@ from datetime import date
 
 import pytest
 
+from .budgets import INTAKE, NURSE, PREMED, VITALS, spend
 from .tty import BEDSIDE, FakeTime, Tty, child_env
-from .walk import MRN, NAME, open_monitor, record_vitals, sign_in, start_infusion, walk_to_ready
+from .walk import MRN, NAME, nurse_to_proceed, open_monitor, record_vitals, sign_in, start_infusion, walk_to_prepared
 
 COUNTS: dict[str, int] = {}
+INTAKE_KEYS: dict[str, tuple[int, int]] = {}
 
 
 @pytest.fixture(scope="session")
-def ready_db(tmp_path_factory):
-    """A real SQLite database (with its .head and .key) walked to a dose ready to start."""
-    base = tmp_path_factory.mktemp("ready")
+def prepared_db(tmp_path_factory):
+    """A real SQLite database (with its .head and .key) walked to a dose prepared and verified,
+    today's labs in (tests.e2e.walk.walk_to_prepared); COUNTS["intake"] holds the intake's keys."""
+    base = tmp_path_factory.mktemp("prepared")
     home = base / "home"
     home.mkdir()
     db = base / "ward.db"
     t = Tty(["--db", str(db)], child_env(home))
     try:
-        walk_to_ready(t, date.today().isoformat())
+        INTAKE_KEYS["intake"] = walk_to_prepared(t, date.today().isoformat())
         t.send("ctrl+q")
         assert t.wait_exit() == 0
         t.assert_no_traceback()
     finally:
         t.close()
-    COUNTS["walk to ready"] = t.keys_sent
+    COUNTS["walk to prepared"] = t.keys_sent
     return db
+
+
+@pytest.fixture(scope="session")
+def ready_db(prepared_db, tmp_path_factory):
+    """A copy of the prepared database on which the nurse has walked the pre-dose check to PROCEED."""
+    db = copy_db(prepared_db, tmp_path_factory.mktemp("ready"))
+    home = db.parent / "home"
+    home.mkdir()
+    t = Tty(["--db", str(db)], child_env(home))
+    try:
+        nurse_to_proceed(t)
+        t.send("ctrl+q")
+        assert t.wait_exit() == 0
+        t.assert_no_traceback()
+    finally:
+        t.close()
+    COUNTS["walk to ready"] = COUNTS["walk to prepared"] + t.keys_sent
+    return db
+
+
+def test_intake_budget(prepared_db):
+    """Registration and the full intake of a new patient, through the terminal: ≤ 90 keys besides
+    the values' characters (issue 17)."""
+    start = (0, 0)
+    spend(INTAKE, start, INTAKE_KEYS["intake"])
+
+
+def test_nurse_budget_sign_in_to_start(prepared_db, spawn, tmp_path):
+    """The nurse, on a dose prepared and verified with today's labs in: sign in, open the patient,
+    the pre-dose check to PROCEED (the wristband scanned), premedication, start: ≤ 30 keys."""
+    db = copy_db(prepared_db, tmp_path)
+    t = spawn(["--db", str(db)])
+    start = t.tally()
+    premed = nurse_to_proceed(t)
+    spend(PREMED, *premed)
+    t.send("i")
+    t.wait_for("Infusion monitor")
+    start_infusion(t)
+    spend(NURSE, start, t.tally())
+    t.send("ctrl+q")
+    assert t.wait_exit() == 0
 
 
 def copy_db(src, dst_dir):
@@ -61,7 +105,9 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     env = child_env(home, **clock.env())
     t = spawn(["--db", str(db)], env)
     open_monitor(t)
+    before = t.tally()
     record_vitals(t)  # before start (MON-4)
+    spend(VITALS, before, t.tally())
     start_infusion(t)
     t.wait_for(re.compile(r"Running 0:0\d:\d\d of 1:00:00"))
 
@@ -76,6 +122,8 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     clock.advance(61 * 60)  # past the observation hour (MON-2)
     t.settle(1.2)
     t.send("o")
+    t.arrive("Complete the observation?")  # a consequential key asks first (issue 17)
+    t.send("y")
     t.wait_for("OBSERVATION COMPLETE")
     assert "OBSERVING" not in t.screen(), t.dump()
     COUNTS["infusion and observation"] = t.keys_sent

@@ -28,6 +28,9 @@ KEYS = {
     "ctrl+s": "\x13",
     "ctrl+q": "\x11",
     "ctrl+l": "\x0c",
+    "ctrl+o": "\x0f",
+    "ctrl+p": "\x10",
+    "f1": "\x1bOP",
     "f5": "\x1b[15~",
     "up": "\x1b[A",
     "down": "\x1b[B",
@@ -47,7 +50,8 @@ class Tty:
         self.screen_ = pyte.Screen(COLS, ROWS)
         self.stream = pyte.ByteStream(self.screen_)
         self.raw = bytearray()
-        self.keys_sent = 0
+        self.keys_sent = 0  # every key pressed: a named key is one, literal text one per character
+        self.value_chars = 0  # of those, the characters of typed values (literal text)
         self.child = pexpect.spawn(str(BEDSIDE), args, env=env, cwd=cwd, dimensions=(ROWS, COLS), timeout=None)
 
     # -- reading ---------------------------------------------------------------------------
@@ -113,6 +117,13 @@ class Tty:
             if not self.pump(0.2, first=True):
                 return
 
+    def arrive(self, what: str | re.Pattern, timeout: float = 15) -> re.Match | str:
+        """wait_for, then settle: the app drops a command key typed before the screen now in front
+        was drawn (tui/app.py, issue 17), as a user would not press one before seeing the screen."""
+        hit = self.wait_for(what, timeout)
+        self.settle(0.15)
+        return hit
+
     def settle(self, quiet: float = 0.3, timeout: float = 5) -> None:
         """Read until the app has written nothing for ``quiet`` seconds (the screen is drawn)."""
         end = time.monotonic() + timeout
@@ -138,7 +149,26 @@ class Tty:
             else:
                 self.child.send(seq)
             self.keys_sent += 1 if key in KEYS else len(key)
+            self.value_chars += 0 if key in KEYS or len(key) == 1 else len(key)  # one letter: a command key
             self.pump(0.02)
+
+    def key(self, ch: str) -> None:
+        """One printable key that is a choice, not a value (a drop-down's option by its letter):
+        a key, no value characters."""
+        self.child.send(ch)
+        self.keys_sent += 1
+        self.pump(0.02)
+
+    def scan(self, code: str) -> None:
+        """A keyboard-wedge scanner: the code and its Enter in one burst; one key for the user (a
+        trigger pull), so it counts as one key and no value characters."""
+        self.child.send(code + "\r")
+        self.keys_sent += 1
+        self.pump(0.02)
+
+    def tally(self) -> tuple[int, int]:
+        """(keys, value characters) sent so far: take two and subtract to count one task."""
+        return self.keys_sent, self.value_chars
 
     def send_drawn(self, key: str, timeout: float = 5) -> None:
         """Send one key and read until the app has drawn its answer (some output, then quiet)."""

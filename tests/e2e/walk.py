@@ -10,12 +10,13 @@ ADMIN = ("root", "Site Admin", "246810")
 
 
 def choose(t: Tty, index: int) -> None:
-    """Pick option ``index`` (0-based, after the blank prompt) of the focused Select."""
+    """Pick option ``index`` (0-based, after the blank prompt) of the focused drop-down: space opens
+    it, arrows, Enter chooses (a letter would choose it in one key: see :func:`section`)."""
     prompts = t.screen().count("choose…")
     for _attempt in range(3):
         t.settle(0.05)
         before = t.screen()
-        t.send("enter")
+        t.send("space")
         t.wait_change(before)  # the overlay is open
         t.settle(0.05)
         t.send(*["down"] * (index + 1))
@@ -31,23 +32,23 @@ def choose(t: Tty, index: int) -> None:
 
 
 def create_first_admin(t: Tty) -> None:
-    t.wait_for(re.compile("first admin", re.I))
+    t.arrive(re.compile("first admin", re.I))
     user, name, pin = ADMIN
     t.send(user, "enter", name, "enter", pin, "enter", pin, "ctrl+s")
-    t.wait_for("0 of 0 patients")
+    t.arrive("0 of 0 patients")
 
 
 def sign_in(t: Tty, user: str, pin: str, name: str) -> None:
-    t.wait_for(re.compile("Sign in", re.I))
-    t.wait_for("User name")
+    t.arrive(re.compile("Sign in", re.I))
+    t.arrive("User name")
     t.send(user, "enter", pin, "enter")
-    t.wait_for(f"{name} (")
+    t.arrive(f"{name} (")
 
 
 def sign_out(t: Tty) -> None:
     t.send("f5")
-    t.wait_for(re.compile("Sign in", re.I))
-    t.wait_for("User name")
+    t.arrive(re.compile("Sign in", re.I))
+    t.arrive("User name")
 
 
 ROLE_INDEX = {"nurse": 0, "pharmacist": 1, "prescriber": 2, "admin": 3}
@@ -56,64 +57,49 @@ ROLE_INDEX = {"nurse": 0, "pharmacist": 1, "prescriber": 2, "admin": 3}
 def add_user(t: Tty, user: str, name: str, role: str, pin: str) -> None:
     """On the Users screen: n, the fields in order (Enter moves on), the role Select, ctrl+s."""
     t.send("n")
-    t.wait_for("Add a user")
+    t.arrive("Add a user")
     t.settle(0.15)
     t.send(user, "enter", name, "enter")
     choose(t, ROLE_INDEX[role])
     t.settle(0.15)
     t.send("tab", pin, "enter", pin, "ctrl+s")
-    t.wait_for(f"User {user} added")
+    t.arrive(f"User {user} added")
 
 
-def register_patient(t: Tty, name: str, dob: str, mrn: str, sex_index: int = 0) -> None:
+def register_patient(t: Tty, name: str, dob: str, mrn: str, sex: str = "f") -> None:
     t.send("n")
-    t.wait_for("Register a patient")
+    t.arrive("Register a patient")
     t.settle(0.15)
     t.send(name, "enter", dob, "enter", mrn, "enter")
-    choose(t, sex_index)
+    t.key(sex)  # type-to-select: f Female, m Male, o Other
     t.send("ctrl+s")
-    t.wait_for(f"Registered {mrn}")
-    t.wait_for("Consent")
+    t.arrive(f"Registered {mrn}")
+    t.arrive("Consent")
 
 
-#: The patient screen's section rows, in order (tui/screens/patient.py: identity, then core.intake.INTAKE_ORDER).
-SECTION_ROW = {
-    "diagnosis": 1,
-    "measurement": 2,
-    "labs": 3,
-    "blasts": 4,
-    "vod_risk": 5,
-    "hsct": 6,
-    "reproductive": 7,
-    "consent": 8,
-}
-
-
-def record_section(t: Tty, section: str, title: str, steps: list, current_row: int) -> int:
-    """From the patient screen with the cursor on ``current_row``: go to the section, Enter, fill, ctrl+s.
-
-    ``steps`` are ("type", text) — a text field, Enter moves on; ("choose", i) — a Select, then Tab;
-    ("skip",) — Tab past an optional field. Returns the row the cursor is on afterwards."""
-    row = SECTION_ROW[section]
-    t.send(*(["down"] * (row - current_row) if row >= current_row else ["up"] * (current_row - row)))
+def section(t: Tty, title: str, steps: list) -> None:
+    """On the patient screen, whose cursor is on the next missing section: Enter opens it, the
+    ``steps``, ctrl+s. A step is a value typed and Enter (the field moves on); ("key", "r"), a
+    drop-down's option chosen by its letter, then Enter; ("enter",), a field left as it is (a date
+    that defaults to today, an optional one). The dates default to today, so none is typed."""
     t.send("enter")
-    t.wait_for(f"{title} — ")
+    t.arrive(f"{title} — ")
     t.settle(0.15)
-    for step in steps:
-        if step[0] == "type":
-            t.send(step[1], "enter")
-        elif step[0] == "choose":
-            choose(t, step[1])
-            t.settle(0.1)
-            t.send("tab")
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        if isinstance(step, str):
+            t.send(step, *([] if last else ["enter"]))
+        elif step[0] == "key":
+            t.key(step[1])
+            if not last:
+                t.send("enter")
         else:
-            t.send("tab")
-    if steps and steps[-1][0] == "type":  # as in dialog(): the last value shown before ctrl+s
-        t.wait_for(steps[-1][1])
+            t.send("enter")
+    if steps and isinstance(steps[-1], str):  # as in dialog(): the last value shown before ctrl+s
+        t.arrive(steps[-1])
     t.settle(0.15)
     t.send("ctrl+s")
-    t.wait_for(f"{title} recorded")
-    return row
+    t.arrive(f"{title} recorded")
 
 
 def fill(t: Tty, steps: list) -> None:
@@ -131,20 +117,21 @@ def fill(t: Tty, steps: list) -> None:
 
 def dialog(t: Tty, title: str, steps: list, done: str | None = None) -> None:
     """A FieldsDialog: wait for its title, fill ``steps``, ctrl+s, wait for ``done`` or the title to go."""
-    t.wait_for(title)
+    t.arrive(title)
     t.settle(0.15)
     fill(t, steps)
     # Under load (2 cores, other suites running) a ctrl+s right behind the last typed value was once
     # handled before that value landed in its field ("required" under a field that showed it): let the
     # typed text show and the app go quiet before saving.
     if steps and steps[-1][0] == "type":
-        t.wait_for(steps[-1][1])
+        t.arrive(steps[-1][1])
     t.settle(0.15)
     t.send("ctrl+s")
     if done:
-        t.wait_for(done)
+        t.arrive(done)
     else:
         t.wait_gone(title)
+        t.settle(0.15)  # the dialog's screen is gone: the one under it takes keys again
 
 
 # -- the ward walk, through the real terminal ---------------------------------------------------
@@ -160,51 +147,52 @@ PIN = {user: pin for user, _n, _r, pin in STAFF}
 NAMES = {user: name for user, name, _r, _p in STAFF}
 
 
-def intake_plan(today: str) -> list:
-    return [
-        ("diagnosis", "Diagnosis", [("choose", 0), ("choose", 0), ("type", "none known")]),  # relapsed, CD22 positive
-        ("measurement", "Height and weight", [("type", "165"), ("type", "62"), ("type", today)]),
-        (
-            "labs",
-            "Labs",
-            [
-                ("type", today),
-                ("type", "1.5"),
-                ("type", "100"),
-                ("choose", 1),
-                ("choose", 0),
-                ("type", "0.8"),
-                ("type", "1.2"),
-                ("type", "30"),
-                ("type", "40"),
-                ("type", "30"),
-                ("type", "40"),
-            ],
-        ),  # no transfusion, mg/dL
-        ("blasts", "Peripheral blasts", [("type", today), ("type", "5"), ("type", "10")]),
-        ("vod_risk", "VOD risk factors", []),
-        ("hsct", "HSCT plan", [("choose", 1)]),  # not planned
-        (
-            "reproductive",
-            "Reproductive status",
-            [("choose", 1), ("skip",), ("skip",), ("choose", 1)],
-        ),  # no potential, not breastfeeding
-        ("consent", "Consent", [("choose", 0), ("type", today)]),
-    ]
+#: The intake after registration, section by section in the patient screen's order; each opens
+#: where the cursor already is (the next missing section) and types no date (they default to today).
+INTAKE_PLAN = [
+    ("Diagnosis", [("key", "r"), ("key", "p"), "none known"]),  # relapsed, CD22 positive
+    ("Height and weight", ["165", "62"]),
+    ("Labs", ["1.5", "100", ("key", "n"), ("key", "m"), "0.8", "1.2", "30", "40", "30", "40"]),  # no transfusion, mg/dL
+    ("Peripheral blasts", ["5", "10"]),
+    ("VOD risk factors", []),
+    ("HSCT plan", [("key", "n")]),  # not planned
+    ("Reproductive status", [("key", "n"), ("enter",), ("enter",), ("key", "n")]),  # no potential, not breastfeeding
+    ("Consent", [("key", "g")]),  # given, today
+]
 
 
-def walk_to_ready(t: Tty, today: str) -> None:
+PROTOCOL = (("dexamethasone", "8 mg iv"), ("paracetamol", "1 g po"), ("cetirizine", "10 mg po"))
+
+
+def set_premed_protocol(t: Tty) -> None:
+    """The admin records the site's premedication protocol (Settings; PRE-1, PRE-2), offered to nurses."""
+    t.send("s")
+    t.arrive("Site settings")
+    t.settle(0.15)
+    t.send(*["tab"] * 5)  # past the formula, idle lock, site name, bell and time zone
+    for drug, dose in PROTOCOL:
+        t.send(drug, "enter", dose, "enter")
+    t.arrive(PROTOCOL[-1][1])
+    t.settle(0.15)
+    t.send("ctrl+s")
+    t.arrive("saved")
+    t.send("escape")
+    t.arrive("patients")
+
+
+def walk_to_prepared(t: Tty, today: str) -> tuple[int, int]:
     """First admin → three staff → the nurse registers a patient with full intake, starts cycle 1,
-    prepares the dose (calculate, reconstitute, dilute), the pharmacist double-checks it blind and
-    the pre-dose check says PROCEED. Ends on the timeline with the dose DUE TODAY."""
+    prepares the dose (calculate, reconstitute, dilute) and the pharmacist double-checks it blind.
+    Ends on the timeline. Returns the (keys, value characters) of the registration and intake."""
     create_first_admin(t)
     t.send("u")
-    t.wait_for("Users")
+    t.arrive("Users")
     for user, name, role, pin in STAFF:
         add_user(t, user, name, role, pin)
     for who in ("Nurse", "Pharmacist", "Prescriber"):
         assert who in t.screen(), t.dump()
     t.send("escape")
+    set_premed_protocol(t)
     sign_out(t)
     # each new user can sign in
     for user in ("priya", "phil"):
@@ -212,75 +200,114 @@ def walk_to_ready(t: Tty, today: str) -> None:
         sign_out(t)
 
     sign_in(t, "nina", PIN["nina"], NAMES["nina"])
+    before = t.tally()
     register_patient(t, NAME, DOB, MRN)
-    row = 0
-    for section, title, steps in intake_plan(today):
-        row = record_section(t, section, title, steps, row)
+    for title, steps in INTAKE_PLAN:
+        section(t, title, steps)
     assert "✗ missing" not in t.screen(), t.dump()
+    after = t.tally()
+    intake = (after[0] - before[0], after[1] - before[1])
 
     # Cycle 1 on today's date (the dialog is prefilled with today)
     t.send("t")
-    t.wait_for("Cycle 1 not started")
+    t.arrive("Cycle 1 not started")
     t.send("b")
     dialog(t, "Start cycle 1", [], done="DUE TODAY")
 
     # Preparation: calculate, reconstitute, dilute; the pharmacist double-checks blind
     t.send("p")
-    t.wait_for("Calculate")
+    t.arrive("Calculate")
     t.send("c")
-    t.wait_for("1.35")
+    t.arrive("1.35")
     t.send("r")
-    t.wait_for("Record: ")
+    t.arrive("Record: ")
     t.settle(0.15)
     t.send("ctrl+s")  # the time is prefilled with now
-    t.wait_for(re.compile(r"Reconstitut\w* at \d\d:\d\d recorded"))
+    t.arrive(re.compile(r"Reconstitut\w* at \d\d:\d\d recorded"))
     t.send("d")
-    t.wait_for("Record: Diluted")
+    t.arrive("Record: Diluted")
     t.settle(0.15)
     fill(t, [("skip",), ("choose", 0)])  # vials kept refrigerated
     t.send("ctrl+s")
-    t.wait_for(re.compile(r"Dilut\w* at \d\d:\d\d recorded"))
+    t.arrive(re.compile(r"Dilut\w* at \d\d:\d\d recorded"))
     t.send("v")
-    t.wait_for("Independent double-check")
+    t.arrive("Independent double-check")
     t.settle(0.15)
     t.send("phil", "enter", PIN["phil"], "enter", "1.69", "enter", "0.8", "enter", "1.35", "enter", "5.4", "ctrl+s")
-    t.wait_for("Verified: phil agrees with nina")
+    t.arrive("Verified: phil agrees with nina")
     t.send("escape")
-    t.wait_for("DUE TODAY")
+    t.arrive("DUE TODAY")
 
-    # Pre-dose check to PROCEED
+    # The baseline ECG and electrolytes (PRE-6, before the first dose), from the pre-dose check
     t.send("c")
-    t.wait_for("Pre-dose check C1 D1")
-    t.send("n")
-    dialog(t, "Confirm both identifiers", [("type", NAME), ("type", DOB), ("type", MRN), ("choose", 0)])
-    for i, (drug, dose) in enumerate([("dexamethasone", "8 mg iv"), ("paracetamol", "1 g po"), ("cetirizine", "10 mg po")]):
-        t.send("m")
-        dialog(t, "Premedication given (PRE-1)", [("choose", i), ("type", drug), ("type", dose)])
+    t.arrive("Pre-dose check C1 D1")
     t.send("e")
     dialog(t, "Baseline ECG and electrolytes (PRE-6)", [("choose", 0)])
     t.send("e")
     dialog(t, "Baseline ECG and electrolytes (PRE-6)", [("choose", 1)])
-    t.send("k")
-    dialog(t, "equipment available?", [("choose", 0)])
-    t.wait_for(re.compile(r"PROCEED\s+Pre-dose check"))
-    t.send("v")
-    t.wait_for(re.compile("Verdict PROCEED recorded", re.I))
     t.send("escape")
-    t.wait_for("DUE TODAY")
+    t.arrive("DUE TODAY")
+    return intake
+
+
+def nurse_to_proceed(t: Tty) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The nurse at the bedside on the prepared dose: sign in, open the patient, the pre-dose
+    check to PROCEED (wristband, premedication, checklist, verdict). Ends on the timeline.
+    Returns the tallies before and after the premedication."""
+    sign_in(t, "nina", PIN["nina"], NAMES["nina"])
+    t.arrive(MRN)
+    t.send("enter")
+    t.arrive("Consent")
+    t.send("t")
+    t.arrive("DUE TODAY")
+    t.send("c")
+    t.arrive("Pre-dose check C1 D1")
+    t.send("n")  # the wristband scanned; the name and DOB the patient states match the record
+    t.arrive("Confirm both identifiers")
+    t.settle(0.15)
+    t.scan(MRN)
+    t.send("m")  # type-to-select: "match the record"
+    t.arrive("match the record")
+    t.send("ctrl+s")
+    t.wait_gone("Confirm both identifiers")
+    t.settle(0.15)
+    premed_start = t.tally()
+    t.send("m")  # the site's protocol is offered (PRE-2: taken only with ctrl+o)
+    t.arrive("Premedication given (PRE-1)")
+    t.settle(0.15)
+    t.send("ctrl+o")
+    t.arrive("dexamethasone")
+    t.send("ctrl+s")
+    t.arrive("Premedication recorded")
+    premed_end = t.tally()
+    t.send("k")
+    t.arrive("equipment available?")
+    t.settle(0.15)
+    t.send("y")  # type-to-select: Yes
+    t.arrive("Yes")
+    t.send("ctrl+s")
+    t.wait_gone("equipment available?")
+    t.settle(0.15)
+    t.arrive(re.compile(r"PROCEED\s+Pre-dose check"))
+    t.send("v")
+    t.arrive(re.compile("Verdict PROCEED recorded", re.I))
+    t.send("escape")
+    t.arrive("DUE TODAY")
+    return premed_start, premed_end
 
 
 def open_monitor(t: Tty, user: str = "nina") -> None:
     """Sign in, open the one patient, its timeline and the dose's infusion monitor."""
     sign_in(t, user, PIN[user], NAMES[user])
-    t.wait_for(MRN)
+    t.arrive(MRN)
     t.settle(0.2)
     t.send("enter")
-    t.wait_for("Consent")
+    t.arrive("Consent")
     t.send("t")
-    t.wait_for("C1")
+    t.arrive("C1")
     t.settle(0.2)
     t.send("i")
-    t.wait_for("Infusion monitor")
+    t.arrive("Infusion monitor")
     t.settle(0.2)
 
 
@@ -293,5 +320,6 @@ def record_vitals(t: Tty) -> None:
 
 
 def start_infusion(t: Tty) -> None:
+    t.settle(0.15)
     t.send("s")
-    t.wait_for("INFUSING")
+    t.arrive("INFUSING")
