@@ -319,15 +319,21 @@ async def test_no_label_is_cut_off_at_80_columns(app):
         assert label.region.height >= 2 and label.region.width * label.region.height >= cell_len(long)
 
 
+async def _open_record(app, pilot) -> TextScreen:
+    """Signed in, the patient screen, P: the printed-record viewer."""
+    await sign_in(pilot)
+    app.push_screen(PatientScreen(pid_of(app, "MRN-100590")))
+    await pilot.pause()
+    await pilot.press("P")
+    await pilot.pause()
+    viewer = app.screen
+    assert isinstance(viewer, TextScreen)
+    return viewer
+
+
 async def test_the_record_viewer_is_80_columns_wide_in_an_80_column_terminal(app):
     async with app.run_test(size=(80, 24)) as pilot:
-        await sign_in(pilot)
-        app.push_screen(PatientScreen(pid_of(app, "MRN-100590")))
-        await pilot.pause()
-        await pilot.press("P")
-        await pilot.pause()
-        viewer = app.screen
-        assert isinstance(viewer, TextScreen)
+        viewer = await _open_record(app, pilot)
         body = viewer.query_one("VerticalScroll Static", Static)
         assert body.content_region.width >= 80
         lines = [strip.text for strip in body.render_lines(Region(0, 0, body.size.width, 4))]
@@ -337,12 +343,7 @@ async def test_the_record_viewer_is_80_columns_wide_in_an_80_column_terminal(app
 
 async def test_the_record_viewer_is_a_box_where_the_terminal_is_wide(app):
     async with app.run_test(size=(120, 40)) as pilot:
-        await sign_in(pilot)
-        app.push_screen(PatientScreen(pid_of(app, "MRN-100590")))
-        await pilot.pause()
-        await pilot.press("P")
-        await pilot.pause()
-        viewer = app.screen
+        viewer = await _open_record(app, pilot)
         box = viewer.query_one(".reader")
         assert not box.has_class("-full") and box.region.width < 120
         assert viewer.query_one("VerticalScroll Static", Static).content_region.width >= 80
