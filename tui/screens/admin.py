@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Header, Select, Static
 
 from bedside.core import auth, rules
 from bedside.core.calc import FORMULA_LABELS, FORMULAS
@@ -16,6 +16,7 @@ from bedside.core.site import SetSiteSetting, check_setting
 from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.field import Choice, ErrorLine, Field
+from ..widgets.keys import Keys
 
 
 class UsersScreen(Screen):
@@ -29,7 +30,7 @@ class UsersScreen(Screen):
         yield Header(icon=HEADER_ICON)
         yield Static("Users", classes="screen-title")
         yield DataTable(id="users", cursor_type="row")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         t = self.query_one("#users", DataTable)
@@ -88,7 +89,7 @@ class AddUserScreen(ModalScreen[bool]):
                         yield Static("Role", classes="flabel")
                         yield Choice([(auth.ROLE_LABELS[r], r) for r in auth.ROLES], id="role")
                     yield ErrorLine(id="e-role")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()  # the field already moved the focus on
@@ -160,7 +161,7 @@ class SettingsScreen(Screen):
             yield ErrorLine(id="e-time_zone")
             yield Static(literal(zone_hint(self.app.ledger.zone)), id="zone-hint", classes="hint")
             yield from self._premed_rows(site)
-        yield Footer(compact=True)
+        yield Keys()
 
     def _premed_rows(self, site) -> ComposeResult:
         """The premedication protocol (PRE-1, PRE-2): a row per class, drug and dose and route."""

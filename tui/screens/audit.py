@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bedside.core import intake
 from bedside.core.clock import fmt_local
@@ -20,6 +20,7 @@ from ..palette import HEADER_ICON
 from ..text import literal
 from ..text import shown as shown_text
 from ..widgets.field import Field
+from ..widgets.keys import Keys
 from .base import cell_width, room_of, set_table
 from .dialogs import TextScreen
 
@@ -85,7 +86,7 @@ class AuditScreen(Screen):
         yield DataTable(id="audit", cursor_type="row")
         with VerticalScroll(id="audit-detail-box", classes="detail"):
             yield Static(id="audit-detail")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.fill()

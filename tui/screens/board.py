@@ -5,13 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bedside.core import infusion as inf
 from bedside.core.clock import local_tz
 
 from ..palette import HEADER_ICON
 from ..text import literal
+from ..widgets.keys import Keys
 from .monitor import clock_hm, hms
 
 
@@ -23,7 +24,7 @@ class BoardScreen(Screen):
         yield Static("Active infusions (handoff board)", classes="screen-title")
         yield DataTable(id="board", cursor_type="row")
         yield Static("", id="board-count", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         t = self.query_one("#board", DataTable)

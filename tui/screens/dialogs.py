@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Select, Static
+from textual.widgets import Select, Static
 
 from bedside.core.text import with_article
 
 from ..text import literal, shown
+from ..widgets.keys import Keys
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -32,7 +33,7 @@ class ConfirmScreen(ModalScreen[bool]):
             if self.rule:
                 yield Static(f"Rule: {self.rule}", classes="hint")
             yield Static("y = yes   n = no", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
@@ -55,7 +56,7 @@ class MessageScreen(ModalScreen[None]):
             yield Static(literal(self.title_text), classes="box-title")
             yield Static(literal(self.text, multiline=True))  # the body has its own lines
             yield Static("enter = OK", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -88,7 +89,7 @@ class TextScreen(ModalScreen[None]):
             if self.rule:
                 yield Static(f"Source: {self.rule}", classes="hint")
             yield Static("", id="reader-position", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         scroll = self.query_one(VerticalScroll)
@@ -175,7 +176,7 @@ class FieldsDialog(ModalScreen[dict | None]):
                         )
                 yield ErrorLine(id=f"e-{name}")
             yield Static("ctrl+s records · escape cancels", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def default(self, kind: str) -> str:
         """A date field starts as today, a time field as now, in the site's zone (CONV-TIME-1)."""
@@ -249,7 +250,7 @@ class AuthScreen(ModalScreen[object]):
                 yield Static("PIN", classes="flabel")
                 yield Field(id="f-pin", password=True, max_length=8, restrict=r"[0-9]*")
             yield ErrorLine(id="e-user")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-user"))
@@ -321,7 +322,7 @@ class FaultScreen(ModalScreen[bool]):
                 else "escape = back (what you typed is kept)",
                 classes="hint",
             )
-        yield Footer(compact=True)
+        yield Keys()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         return not (action == "answer" and parameters == (True,) and not self.can_retry)

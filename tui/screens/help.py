@@ -11,7 +11,9 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from ..widgets.keys import Keys
 
 #: One line per screen, for its help: what it is for. A screen may say it itself with a ``HELP``
 #: class attribute; tests/tui/test_help_palette.py checks that every screen has one.
@@ -176,7 +178,7 @@ class HelpScreen(ModalScreen[None]):
                 text = Text("\n").join(_lines(self.groups))
                 yield Static(text, id="help-list")
             yield Static(self.hint, classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Header, Select, Static
+from textual.widgets import Checkbox, Header, Select, Static
 
 from bedside.core import intake
 from bedside.core.commands import Command
@@ -23,6 +23,7 @@ from bedside.core.commands import Command
 from ..palette import HEADER_ICON
 from ..text import literal, shown, when
 from ..widgets.field import Choice, ErrorLine, Field, Tick
+from ..widgets.keys import Keys
 from .dialogs import ConfirmScreen, fit_labels
 
 
@@ -62,7 +63,7 @@ class FormScreen(Screen[str | None]):
             yield Static("", id="form-message", classes="message")
             if self.section.rule:
                 yield Static(f"Rules: {self.section.rule}", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def _title(self) -> Any:
         from rich.text import Text

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.renderables.bar import Bar as BarRenderable
 from textual.screen import Screen
-from textual.widgets import Digits, Footer, Header, ProgressBar, Static
+from textual.widgets import Digits, Header, ProgressBar, Static
 
 from bedside.core import infusion as inf
 from bedside.core.clock import fmt_clock, fmt_near, local_tz
@@ -23,6 +23,7 @@ from bedside.core.commands import Refusal
 from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.countdown import LiveText, span
+from ..widgets.keys import Keys
 from .base import identity_line
 from .dialogs import ConfirmScreen, FieldsDialog, MessageScreen
 
@@ -184,7 +185,7 @@ class MonitorScreen(Screen):
         with Vertical(id="mon-bottom"):
             yield LiveText(self.detail_text, id="mon-detail", classes="mon-detail", interval=None)
         yield LiveText(self.alert_text, id="mon-alerts", classes="alerts", interval=None)
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         # One tick for all live lines, so a second's changes leave in one burst.

@@ -5,12 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bedside.core import intake
 
 from ..palette import HEADER_ICON
 from ..text import literal, shown, when
+from ..widgets.keys import Keys
 from .base import PatientView, room_of, set_table
 
 
@@ -32,7 +33,7 @@ class PatientScreen(PatientView):
         yield Static(id="identity", classes="identity")
         yield DataTable(id="sections", cursor_type="row")
         yield Static(id="detail", classes="detail")
-        yield Footer(compact=True)
+        yield Keys()
 
     #: The rows: identity, then the intake sections in the order they are usually recorded.
     ROWS = ("identity", *intake.INTAKE_ORDER)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bedside.core import auth, intake
 
 from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.field import Field
+from ..widgets.keys import Keys
 from .base import room_of, set_table
 
 
@@ -36,7 +37,7 @@ class PatientListScreen(Screen):
         yield Field(placeholder="/ search name or MRN", id="search", max_length=60)
         yield DataTable(id="patients", cursor_type="row", zebra_stripes=False)
         yield Static("", id="patients-count", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.fill()

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bedside.core import predose as pd
 from bedside.core import rules
@@ -22,6 +22,7 @@ from bedside.core.text import with_article
 from ..palette import HEADER_ICON
 from ..text import literal, shown
 from ..widgets.field import ErrorLine, Field
+from ..widgets.keys import Keys
 from .base import CELL_PADDING, PatientView, cell_width, room_of
 from .dialogs import FieldsDialog
 
@@ -230,7 +231,7 @@ class PremedsDialog(ModalScreen["pd.RecordPremeds | None"]):
             yield ErrorLine(id="e-form")
             keys = ("ctrl+o takes the offer · " if self.offered else "") + "ctrl+s records · escape cancels"
             yield Static(keys, classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     @staticmethod
     def _offer_line(o: pd.PremedOffer) -> Text:
@@ -339,7 +340,7 @@ class PredoseScreen(PatientView):
         yield Static(id="pd-todo")
         yield DataTable(id="checks", cursor_type="row")
         yield Static(id="pd-detail", classes="detail")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.refill()

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Select, Static
+from textual.widgets import Header, Select, Static
 
 from bedside.core import preparation as prep
 from bedside.core import rules
@@ -25,6 +25,7 @@ from ..palette import HEADER_ICON
 from ..text import literal, shown
 from ..widgets.countdown import LiveText, span
 from ..widgets.field import Choice, ErrorLine, Field
+from ..widgets.keys import Keys
 from .base import PatientView, key_lines, room_of
 
 MORE_KEYS = (
@@ -83,7 +84,7 @@ class PreparationScreen(PatientView):
             yield Static(id="trail")
         yield Static(id="prep-status", classes="status")
         yield LiveText(self.deadline_text, id="prep-deadlines", classes="status", interval=None)
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.refill()
@@ -397,7 +398,7 @@ class StepScreen(ModalScreen[dict | None]):
                     yield Static("Reason" + (" (room temperature)" if self.step == "diluted" else ""), classes="flabel")
                     yield Field(id="f-reason", max_length=200)
             yield Static("ctrl+s records · escape cancels", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-time", Field))
@@ -471,7 +472,7 @@ class VerifyScreen(ModalScreen[tuple | None]):
                     yield Field(id=f"f-{f}", max_length=12, restrict=r"[0-9.]*")
                 yield ErrorLine(id=f"e-{f}")
             yield Static("ctrl+s submits · escape cancels", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-user", Field))
@@ -528,7 +529,7 @@ class MismatchScreen(ModalScreen[None]):
         with Vertical(classes="box dialog"):
             yield Static("✗ Double-check MISMATCH", classes="box-title")
             yield Static(t)
-        yield Footer(compact=True)
+        yield Keys()
 
     def action_close(self) -> None:
         self.dismiss(None)

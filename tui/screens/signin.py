@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from bedside.core import auth
 from bedside.core.demo_users import DEMO_PIN, DEMO_USERS
@@ -14,6 +14,7 @@ from bedside.core.demo_users import DEMO_PIN, DEMO_USERS
 from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.field import ErrorLine, Field
+from ..widgets.keys import Keys
 
 
 class SignInScreen(Screen):
@@ -34,7 +35,7 @@ class SignInScreen(Screen):
                 names = ", ".join(u for u, _n, _r in DEMO_USERS)
                 yield Static(f"Demo users: {names} (PIN {DEMO_PIN})", classes="hint")
             yield Static("F1 lists the keys of any screen.", classes="hint")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         user = self.query_one("#username", Field)
@@ -81,7 +82,7 @@ class FirstAdminScreen(Screen):
                 yield Static(label, classes="flabel")
                 yield Field(id=fid, **kw)
                 yield ErrorLine(id=f"e-{fid}")
-        yield Footer(compact=True)
+        yield Keys()
 
     async def on_input_submitted(self, event: Field.Submitted) -> None:
         event.stop()
@@ -125,7 +126,7 @@ class LockScreen(ModalScreen[bool]):
             yield Static(literal(f"{self.user.label} was idle. Enter the PIN to go on."))
             yield Field(placeholder="PIN", id="lock-pin", password=True, max_length=8, restrict=r"[0-9]*")
             yield Static("", id="lock-message", classes="message")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#lock-pin", Field))

@@ -15,7 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from bedside.core import rules
 from bedside.core import schedule as sch
@@ -23,6 +23,7 @@ from bedside.core.intake import DATE_RE
 
 from ..palette import HEADER_ICON
 from ..text import literal, shown, when
+from ..widgets.keys import Keys
 from .base import PatientView, cell_width, key_lines, room_of, set_table
 from .dialogs import FieldsDialog
 
@@ -194,7 +195,7 @@ class TimelineScreen(PatientView):
         yield DataTable(id="cycles", cursor_type="cell")
         with VerticalScroll(id="tl-detail-box"):
             yield Static(id="tl-detail")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         t = self.query_one("#cycles", DataTable)

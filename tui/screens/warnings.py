@@ -7,13 +7,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from bedside.core import rules
 from bedside.core.warnings import patient_warnings
 
 from ..palette import HEADER_ICON
 from ..text import shown
+from ..widgets.keys import Keys
 from .base import PatientView
 
 
@@ -27,7 +28,7 @@ class WarningsScreen(PatientView):
             yield Static(id="warn-list")
             yield Vertical(id="warn-items")
         yield Static(f"Support: {rules.SUPPORT_LINE} [SUPPORT-1]", classes="status")
-        yield Footer(compact=True)
+        yield Keys()
 
     def on_mount(self) -> None:
         self.refill()
