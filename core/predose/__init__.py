@@ -117,7 +117,7 @@ from .results import (
     Verdict,
     overall_of,
 )
-from .todos import BLOCKED_ORDER, TODO_ORDER, Todo, TodoItem, TodoKind, dose_todo, todo
+from .todos import BLOCKED_ORDER, TASK_ORDER, Todo, TodoItem, TodoKind, dose_todo, todo
 from .view import overridable, predose_verdict
 
 __all__ = [
@@ -151,7 +151,7 @@ __all__ = [
     "R_PASS",
     "R_REDUCE",
     "SITE_PROTOCOL",
-    "TODO_ORDER",
+    "TASK_ORDER",
     "TOXICITY_GRADES",
     "TOX_RECORDED",
     "TOX_RESOLVED",

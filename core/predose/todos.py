@@ -49,7 +49,7 @@ class TodoKind:
 
 
 K = TodoKind
-TODO_ORDER = (
+TASK_ORDER = (
     K.IDENTITY, K.CONSENT, K.REPRODUCTIVE, K.LABS, K.BLASTS, K.WEIGHT, K.ECG, K.CONFIRM, K.PREPARATION, K.CHECKLIST, K.PREMED
 )  # fmt: skip
 BLOCKED_ORDER = (K.STOP, K.SCHEDULE, K.HELD)  # strictest first
@@ -223,7 +223,7 @@ def todo(verdict: Verdict) -> Todo:
 
     if K.STOP in by_kind:
         return Todo(verdict.overall, blocked=items((K.STOP,)))
-    return Todo(verdict.overall, items(TODO_ORDER), items(BLOCKED_ORDER))
+    return Todo(verdict.overall, items(TASK_ORDER), items(BLOCKED_ORDER))
 
 
 def dose_todo(view: Any, cycle: int, day: int) -> Todo:

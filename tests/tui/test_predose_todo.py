@@ -14,7 +14,7 @@ from bedside.core.predose import TodoKind as K
 from bedside.core.site import SetSiteSetting
 from bedside.tui.screens.dialogs import FieldsDialog
 from bedside.tui.screens.intake_form import FormScreen
-from bedside.tui.screens.predose import TODO_KEYS, PredoseScreen, PremedsDialog
+from bedside.tui.screens.predose import TASK_KEYS, PredoseScreen, PremedsDialog
 from bedside.tui.screens.preparation import PreparationScreen
 
 from .conftest import sign_in, type_text
@@ -52,7 +52,7 @@ def shown_todo(screen: PredoseScreen) -> str:
 async def press_item(app, pilot, screen: PredoseScreen, kind: str):
     """The item is on the list with its key; the key opens its form."""
     assert kind in todo_kinds(screen)
-    key = TODO_KEYS[kind]
+    key = TASK_KEYS[kind]
     assert f" {key} " in shown_todo(screen), shown_todo(screen)
     await pilot.press(key)
     await pilot.pause()
@@ -75,8 +75,8 @@ async def back_on_the_check_without(app, pilot, screen: PredoseScreen, kind: str
 
 def test_every_kind_of_item_has_a_key_that_is_a_binding_of_the_check():
     keys = {b.key for b in PredoseScreen.BINDINGS}
-    assert set(pd.TODO_ORDER) | {K.SCHEDULE} <= set(TODO_KEYS)
-    assert set(TODO_KEYS.values()) <= keys
+    assert set(pd.TASK_ORDER) | {K.SCHEDULE} <= set(TASK_KEYS)
+    assert set(TASK_KEYS.values()) <= keys
 
 
 async def test_n_e_k_m_p_from_the_list_each_land_back_on_the_check_with_the_item_gone(app, clock):

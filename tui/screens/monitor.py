@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Digits, Header, ProgressBar, Static
 
 from bedside.core import infusion as inf
+from bedside.core import rules
 from bedside.core.clock import fmt_clock, fmt_near, local_tz
 from bedside.core.commands import Refusal
 
@@ -179,7 +180,7 @@ class MonitorScreen(Screen):
             yield Static(id="mon-left-label")
         with Horizontal(id="mon-bar"):
             yield Static(id="mon-bar-label")
-            yield PhaseBar(total=60, show_eta=False, id="mon-progress")
+            yield PhaseBar(total=rules.INFUSION_MINUTES, show_eta=False, id="mon-progress")  # then the phase's own
         # One line; a second repaints only the cells that changed (a digit or two).
         yield LiveText(self.timer_line, id="mon-timer", classes="timer", interval=None)
         with Vertical(id="mon-bottom"):

@@ -43,7 +43,7 @@ CHECK_FLOOR = 20  # cells the Check column keeps at 80 columns before the value 
 
 #: The one key that opens the form of each kind of to-do item (core/predose/todo.py); every one is
 #: a binding of this screen. The schedule's reasons are dealt with on the timeline (escape).
-TODO_KEYS = {
+TASK_KEYS = {
     pd.TodoKind.IDENTITY: "n",
     pd.TodoKind.CONSENT: "c",
     pd.TodoKind.REPRODUCTIVE: "r",
@@ -155,7 +155,7 @@ def todo_text(todo: pd.Todo, width: int) -> Text:
     t = Text()
     for item in todo.blocked:
         t.append("⚠ ", style="bold")
-        _Lines(t, width, 2, 2).item(TODO_KEYS.get(item.kind), item.text)
+        _Lines(t, width, 2, 2).item(TASK_KEYS.get(item.kind), item.text)
         t.append("\n")
     if not todo.items:
         if todo.done and todo.recorded:
@@ -174,7 +174,7 @@ def todo_text(todo: pd.Todo, width: int) -> Text:
     t.append(label, style="bold")
     lines = _Lines(t, width, cell_len(label), cell_len(label))
     for i, item in enumerate(todo.items):
-        key = TODO_KEYS[item.kind]
+        key = TASK_KEYS[item.kind]
         size = cell_len(f" {KEY_SHOWN.get(key, key)}  {item.text}")
         if i and lines.col + 3 + size > width:
             lines.newline()  # the next item on a line of its own

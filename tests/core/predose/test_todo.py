@@ -39,7 +39,7 @@ def test_the_items_come_in_the_order_they_are_done_whatever_the_order_of_the_fin
     assert kinds(todo) == [
         K.IDENTITY, K.CONSENT, K.REPRODUCTIVE, K.LABS, K.BLASTS, K.ECG, K.CONFIRM, K.PREPARATION, K.CHECKLIST, K.PREMED
     ]  # fmt: skip
-    assert kinds(todo) == [k for k in pd.TODO_ORDER if k in kinds(todo)]
+    assert kinds(todo) == [k for k in pd.TASK_ORDER if k in kinds(todo)]
     assert todo.blocked == () and not todo.done
     by = {i.kind: i for i in todo.items}
     assert by[K.LABS].text == "labs for this dose: ANC" and by[K.LABS].rule_ids == ("PRE-4", "CONV-LAB-5")
