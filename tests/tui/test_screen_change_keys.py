@@ -31,9 +31,10 @@ def key(ch: str) -> events.Key:
 
 
 async def until(pilot, ready, timeout: float = 10.0) -> None:
-    """Wait (a loaded machine: the PIN's check takes a while) until ``ready()``."""
+    """Wait (a loaded machine: the PIN's check takes a while) until ``ready()`` and the screen in
+    front has been drawn (keys a user types after that are meant for it)."""
     deadline = time.monotonic() + timeout
-    while not ready():
+    while not ready() or pilot.app._settling:
         assert time.monotonic() < deadline, pilot.app.screen
         await pilot.pause(0.05)
     await pilot.pause()
