@@ -117,14 +117,22 @@ def _typed(cls: type[Payload], data: dict) -> Payload:
 
 
 def seed_users(store: EventStore, clock: Clock) -> None:
-    """Write the demo users (PIN 1234) to an empty users log."""
+    """Write the demo users (PIN 1234) to an empty users log, authenticated under the demo key."""
+    _keyed(store)
     now = clock.now()
     users = [UserCreated(username=u, full_name=n, role=r, pin_hash=_HASH_1234) for u, n, r in DEMO_USERS]
     store.append(USERS_STREAM, 0, [u.new(USERS_STREAM, "system", now) for u in users])
 
 
+def _keyed(store: EventStore) -> None:
+    """Sign the demo's events with the demo key (the key the demo's Ledger is made with)."""
+    if getattr(store, "keys", "none") is None:
+        store.set_keys(DEMO_KEY)  # type: ignore[attr-defined]
+
+
 def seed(store: EventStore, clock: Clock, formula: str = "mosteller") -> None:
     """Write the demo users and patients (one commit per stream)."""
+    _keyed(store)
     now = clock.now()
     today = local_date(now)
     seed_users(store, clock)

@@ -1,8 +1,9 @@
 """Events: the only thing Bedside stores. State is a fold over them.
 
 An event is never changed or removed; a correction is a new event that names what it corrects.
-Each stored event carries the hash of the one before it (a chain over the whole log), so an
-edited, deleted, truncated or rewritten log is detected by :func:`bedside.core.store.verify_log`.
+Each stored event carries the hash of the one before it (a chain over the whole log) and a MAC of
+its hash under the site's log key (core/keyring.py), so an edited, deleted, truncated, forged or
+rewritten log is detected by :func:`bedside.core.store.verify_log`.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class Event:
     data: dict[str, Any]
     prev_hash: str
     hash: str
+    #: The log key that authenticated it and its MAC (core/keyring.py); empty for an event written
+    #: before the log was authenticated (or by a store without a keyring: tests).
+    key_id: str = ""
+    mac: str = field(default="", repr=False)
     _payload: Any = field(default=None, init=False, repr=False)
 
     @property

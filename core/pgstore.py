@@ -20,16 +20,21 @@ Guarantees, as for SQLite:
 - each append is committed before it returns (PostgreSQL's default ``synchronous_commit=on``
   with ``fsync=on``: the commit record is flushed to the server's WAL).
 
-Anchor. SQLite keeps the chain's head in a file beside the database. A database server has no
-"beside"; the anchor is optional here (``anchor=None`` by default). Given a path (or an
-:class:`~bedside.core.store.AnchorFile`), each append by *this* process also advances that file
-after the commit; on a host that writes, it then records the newest event that host wrote, which
-still detects a truncation or rewrite at or before it. Without an anchor, :func:`verify_log`
-checks every hash, the chain and the numbering, but cannot tell a log truncated at its end, or
-rewritten wholesale by someone holding the table owner's rights, from an intact one: keep the
-head elsewhere too (e.g. a nightly ``SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1``
-written to storage the database owner cannot change) and run the database as an owner role that
-the terminals do not use (they need only SELECT and INSERT on ``events``, SELECT on ``meta``).
+Anchors. SQLite keeps the chain's head in a file beside the database; a database server has no
+"beside", so ``bedside`` gives a PostgreSQL log the anchor ``<key file>.head``, beside the site key
+file that every host holds (tui/dbcli.py ``pg_anchor_path``), plus any ``--anchor PATH`` /
+``$BEDSIDE_ANCHOR`` and the anchors the keyring names (core/keyring.py). Made here directly,
+``PgStore(dsn)`` keeps none unless ``anchor`` is given. Each append by *this* process advances
+every anchor it keeps after the commit (forward only, authenticated by a MAC; a missing one is
+reported, never made again: ``bedside anchor reset`` does that after a full check), so a host's
+anchor records at least the newest event that host wrote and detects a truncation or rewrite at or
+before it. Every event also carries its MAC, so an event INSERTed by a role without the key is
+rejected wherever it is (core/logcheck.py). Run ``bedside db migrate`` as an owner role that the
+terminals do not use: they need only SELECT and INSERT on ``events`` and SELECT on ``meta``; the
+owner could disable the triggers and delete the log's last rows, which an anchor it cannot write
+(another host or volume, ``--anchor``) catches, and ``verify-log`` (run as the terminals' role,
+``--role`` for others) reports a trigger disabled or a role that could change the log
+(:meth:`PgStore.protection_problems`).
 
 Watching. :meth:`PgStore.change_token` is ``SELECT max(seq)``: one index lookup on the primary
 key (a fraction of a millisecond on a LAN), so the app's once-a-second poll shows another host's
@@ -52,8 +57,8 @@ from .events import GENESIS_HASH, Event, NewEvent
 from .store import (
     _COLUMNS,
     EVENT_COLUMNS_DDL,
-    Anchor,
     AnchorFile,
+    KeptLog,
     _chunks,
     _row_to_event,
     chain_rows,
@@ -63,7 +68,8 @@ from .store import (
 from .store import check_follows as check_follows  # re-exported: it was defined here before
 from .store_errors import ConcurrencyError, StoreError, StoreUnavailable, StoreUncertain
 
-PG_SCHEMA_VERSION = 1
+#: 2: each event's key id and MAC (issue 18).
+PG_SCHEMA_VERSION = 2
 
 # The statement triggers that keep the log append-only, and the row trigger that keeps it one chain.
 _TRIGGERS = (
@@ -119,10 +125,16 @@ END
 $d$;
 """
 
-# version -> the SQL that brings a database from the version before it to this one.
-_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+# Schema version 2: the key id and MAC of each event (empty for the events written before).
+_SCHEMA_V2 = """
+ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS key_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE {schema}.events ADD COLUMN IF NOT EXISTS mac TEXT NOT NULL DEFAULT '';
+"""
 
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+# version -> the SQL that brings a database from the version before it to this one.
+_MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # The log's head (seq, hash), or (0, the genesis hash) when it is empty; %s: GENESIS_HASH.
 _HEAD = (
     "SELECT COALESCE(h.seq, 0) AS seq, COALESCE(h.hash, %s) AS hash"
@@ -153,7 +165,7 @@ def redact(dsn: str) -> str:
     return make_conninfo(**parts)
 
 
-class PgStore:
+class PgStore(KeptLog):
     """The event store in a PostgreSQL database (libpq DSN or ``postgresql://`` URL)."""
 
     def __init__(
@@ -170,10 +182,12 @@ class PgStore:
         self._connect_timeout = connect_timeout
         self.conn: Any = None
         self.conn = self._connect()
-        if isinstance(anchor, AnchorFile) or anchor is None:
-            self.anchor = anchor
+        self.anchor_error = None
+        self._unmade = set()
+        if anchor is None:
+            self.anchors = []
         else:
-            self.anchor = AnchorFile(Path(anchor))
+            self.anchors = [anchor if isinstance(anchor, AnchorFile) else AnchorFile(Path(anchor))]
         try:
             (schema,) = self._query("SELECT current_schema()")[0]
             if schema is None:
@@ -293,14 +307,14 @@ class PgStore:
                 ).fetchone()
                 if actual != expected_version:
                     raise ConcurrencyError(stream, expected_version, actual)
-                rows = chain_rows(stream, actual, seq, prev, events)
+                keyring = self._keyring()
+                rows = chain_rows(stream, actual, seq, prev, events, keyring)
                 with conn.cursor() as cur:
                     cur.executemany(_INSERT, rows)
         except self._pg.Error as exc:
             raise self._append_refused(exc, conn, stream, expected_version) from exc
         stored = [_row_to_event(row) for row in rows]
-        if self.anchor is not None:
-            self.anchor.advance(Anchor(stored[-1].seq, stored[-1].hash))
+        self._after_commit(stored[-1], seq, keyring)
         return stored
 
     def _append_refused(self, exc: Exception, conn: Any, stream: str, expected_version: int) -> StoreError:
@@ -330,6 +344,59 @@ class PgStore:
     def change_token(self) -> object:
         return self._query("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0]
 
+    def iter_events(self, after_seq: int = 0, batch: int = 5000):
+        """The log from ``after_seq`` on, in order, a page at a time (constant memory)."""
+        while True:
+            rows = self._query(f"SELECT {_COLUMNS} FROM events WHERE seq > %s ORDER BY seq LIMIT %s", (after_seq, batch))
+            yield from (_row_to_event(r) for r in rows)
+            if len(rows) < batch:
+                return
+            after_seq = rows[-1][0]
+
+    def protection_problems(self, roles: Sequence[str] = ()) -> list[str]:
+        """What is missing of the log's own protections: a trigger removed or disabled, or one of
+        ``roles`` ("current_user": the connecting one, as the terminals connect) that can UPDATE,
+        DELETE or TRUNCATE the events, or could switch the triggers off (it owns the table, or is
+        a superuser)."""
+        problems = []
+        present = dict(
+            self._query(
+                "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = to_regclass(quote_ident(%s) || '.events')",
+                (self.schema,),
+            )
+        )
+        for name, when, _each, _fn in _TRIGGERS:
+            what = f"the database's protection {name} (it refuses {when.split()[1]} on events)"
+            if name not in present:
+                problems.append(f"{what} was removed")
+            elif present[name] == "D":
+                problems.append(f"{what} is disabled")
+        for role in dict.fromkeys(roles):
+            problems += self._role_problems(role)
+        return problems
+
+    def _role_problems(self, role: str) -> list[str]:
+        ident = "current_user" if role == "current_user" else "%s"
+        params: tuple = () if role == "current_user" else (role,)
+        table = "quote_ident(%s) || '.events'"
+        ((name, superuser, owner, update, delete, truncate),) = self._query(
+            f"SELECT r.rolname, r.rolsuper, pg_has_role({ident}, c.relowner, 'USAGE'),"
+            f" has_table_privilege({ident}, {table}, 'UPDATE'), has_table_privilege({ident}, {table}, 'DELETE'),"
+            f" has_table_privilege({ident}, {table}, 'TRUNCATE')"
+            f" FROM pg_roles r, pg_class c WHERE r.rolname = {ident} AND c.oid = to_regclass({table})",
+            (*params, *params, self.schema, *params, self.schema, *params, self.schema, *params, self.schema),
+        )
+        problems = []
+        rights = [op for op, can in (("UPDATE", update), ("DELETE", delete), ("TRUNCATE", truncate)) if can]
+        if superuser or owner:
+            problems.append(
+                f"the role {name} {'is a superuser' if superuser else 'owns the events table'}: it can switch the "
+                "protective triggers off; terminals must use a role with only SELECT and INSERT (README: PostgreSQL)"
+            )
+        elif rights:
+            problems.append(f"the role {name} may {', '.join(rights)} the events: grant terminals only SELECT and INSERT")
+        return problems
+
     # -- helpers outside the interface -----------------------------------------------------------
     def stream_version(self, stream: str) -> int:
         return self._query("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = %s", (stream,))[0][0]
@@ -348,8 +415,7 @@ class PgStore:
         for chunk in _chunks(events, batch):
             self._import_chunk(chunk)
             count += len(chunk)
-            if self.anchor is not None:
-                self.anchor.advance(Anchor(chunk[-1].seq, chunk[-1].hash))
+            self._after_commit(chunk[-1], chunk[0].seq - 1, self._keyring())
         return count
 
     def _import_chunk(self, chunk: list[Event]) -> None:

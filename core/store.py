@@ -9,37 +9,45 @@ Guarantees:
 - append-only: triggers refuse UPDATE and DELETE on ``events``;
 - per-stream version numbers with a uniqueness constraint: a writer that lost a race gets a
   :class:`ConcurrencyError` and never overwrites (optimistic concurrency);
-- a hash chain over the whole log, with its head also kept outside the database (the anchor
-  file), so :func:`verify_log` detects an edited, deleted, truncated or wholly rewritten log;
+- a hash chain over the whole log, each event authenticated by a MAC under the site's log key
+  (core/keyring.py), with the head also kept outside the database (the anchors,
+  core/logcheck.py), so :func:`verify_log` detects an edited, deleted, truncated, forged or wholly
+  rewritten log;
 - each append is committed (and fsynced) before it returns.
 
 The log's format is shared with :mod:`bedside.core.pgstore`: the columns, the numbering and
 hashing of new rows (:func:`chain_rows`), the checks on a copied event (:func:`check_follows`),
-the anchor file and :func:`verify_log`. The errors are in :mod:`bedside.core.store_errors`
+the anchors and :func:`verify_log`. The errors are in :mod:`bedside.core.store_errors`
 (re-exported here).
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import functools
 import json
 import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
-
-from attrs import frozen
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .events import GENESIS_HASH, Event, NewEvent, canonical_json, event_hash, iso_utc, parse_utc
+from .logcheck import Anchor as Anchor
+from .logcheck import AnchorFile as AnchorFile
+from .logcheck import VerifyReport as VerifyReport
+from .logcheck import stored_hash_of
 from .store_errors import ConcurrencyError as ConcurrencyError
 from .store_errors import StoreError as StoreError
 from .store_errors import StoreUnavailable as StoreUnavailable
 from .store_errors import StoreUncertain as StoreUncertain
 
-SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from .auth import SiteKey
+    from .keyring import Keyring
+
+#: 2: each event carries the id of the log key that authenticated it and its MAC (issue 18).
+SCHEMA_VERSION = 2
 
 #: The columns after ``seq``: the same on both backends (``core/pgstore.py`` uses it too).
 EVENT_COLUMNS_DDL = """
@@ -51,17 +59,22 @@ EVENT_COLUMNS_DDL = """
     data      TEXT    NOT NULL,
     prev_hash TEXT    NOT NULL,
     hash      TEXT    NOT NULL,
+    key_id    TEXT    NOT NULL DEFAULT '',
+    mac       TEXT    NOT NULL DEFAULT '',
     UNIQUE (stream, version)"""
 
+#: The protective triggers of the SQLite log (verify-log checks they are there).
+SQLITE_TRIGGERS = ("events_no_update", "events_no_delete")
+
 SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE events (
     seq       INTEGER PRIMARY KEY,{EVENT_COLUMNS_DDL}
 );
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
@@ -111,61 +124,19 @@ class EventStore(Protocol):
         """A cheap value that changes when another connection commits (for watching)."""
 
 
-@frozen
-class Anchor:
-    seq: int
-    hash: str
-
-
-class AnchorFile:
-    """The head of the hash chain, kept outside the database.
-
-    Written after each commit under an exclusive file lock, only forward, atomically (write to a
-    temporary file, fsync, rename), so concurrent writers never move it backwards.
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.lock_path = path.with_name(path.name + ".lock")
-
-    def read(self) -> Anchor | None:
-        try:
-            raw = json.loads(self.path.read_text("utf-8"))
-            return Anchor(int(raw["seq"]), str(raw["hash"]))
-        except FileNotFoundError:
-            return None
-        except (ValueError, KeyError, TypeError) as exc:
-            raise StoreError(f"anchor file {self.path} is unreadable: {exc}") from exc
-
-    def advance(self, anchor: Anchor) -> None:
-        with open(self.lock_path, "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                current = self.read()
-            except StoreError:
-                current = None
-            if current is not None and current.seq >= anchor.seq:
-                return
-            tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(json.dumps({"seq": anchor.seq, "hash": anchor.hash}))
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-
-
 # -- the log's rows, the same on both backends ----------------------------------------------------
-_COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash"
+_COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash, key_id, mac"
 
 
 def _row_to_event(row: tuple) -> Event:
-    seq, stream, version, kind, actor, at_utc, data, prev_hash, hash_ = row
-    return Event(seq, stream, version, kind, actor, parse_utc(at_utc), json.loads(data), prev_hash, hash_)
+    seq, stream, version, kind, actor, at_utc, data, prev_hash, hash_, key_id, mac = row
+    return Event(seq, stream, version, kind, actor, parse_utc(at_utc), json.loads(data), prev_hash, hash_, key_id, mac)
 
 
 def event_row(ev: Event) -> tuple:
     """A stored event as the row it is stored as (for copying a log between stores)."""
-    return (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data), ev.prev_hash, ev.hash)
+    data = canonical_json(ev.data)
+    return (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), data, ev.prev_hash, ev.hash, ev.key_id, ev.mac)
 
 
 def check_streams(stream: str, events: Sequence[NewEvent]) -> None:
@@ -175,9 +146,12 @@ def check_streams(stream: str, events: Sequence[NewEvent]) -> None:
             raise StoreError(f"event for {ev.stream} appended to {stream}")
 
 
-def chain_rows(stream: str, version: int, head_seq: int, head_hash: str, events: Sequence[NewEvent]) -> list[tuple]:
+def chain_rows(
+    stream: str, version: int, head_seq: int, head_hash: str, events: Sequence[NewEvent], keyring: Keyring | None = None
+) -> list[tuple]:
     """The rows that append ``events`` to ``stream`` (now at ``version``) after the log's head:
-    each numbered (seq, version) and hashed onto the one before it."""
+    each numbered (seq, version), hashed onto the one before it and, with a keyring, authenticated
+    by its MAC under the current log key."""
     rows = []
     seq, prev = head_seq, head_hash
     for ev in events:
@@ -186,14 +160,13 @@ def chain_rows(stream: str, version: int, head_seq: int, head_hash: str, events:
         at = iso_utc(ev.at)
         data_json = canonical_json(ev.data)
         h = event_hash(prev, seq, stream, version, ev.kind, ev.actor, at, data_json)
-        rows.append((seq, stream, version, ev.kind, ev.actor, at, data_json, prev, h))
+        key_id, mac = keyring.sign_event(h) if keyring is not None else ("", "")
+        rows.append((seq, stream, version, ev.kind, ev.actor, at, data_json, prev, h, key_id, mac))
         prev = h
     return rows
 
 
-def recomputed_hash(ev: Event) -> str:
-    """The hash an event's content gives (equal to ``ev.hash`` unless it was altered)."""
-    return event_hash(ev.prev_hash, ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), canonical_json(ev.data))
+recomputed_hash = stored_hash_of  # the name the store's callers have always used
 
 
 def check_follows(ev: Event, head_seq: int, head_hash: str, stream_version: int) -> None:
@@ -217,6 +190,78 @@ def _chunks(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+class KeptLog:
+    """What both stores do besides storing: sign new events with the site's log key and keep the
+    anchors (core/logcheck.py). Unbound (no keys: tests of the store alone), events are stored
+    without a MAC."""
+
+    anchors: list[AnchorFile]
+    keys: SiteKey | None = None
+    anchor_error: str | None = None
+    _unmade: set[Path]  # anchors this process should have made and could not (a full disk)
+
+    @property
+    def anchor(self) -> AnchorFile | None:
+        """The first anchor (beside the database, for SQLite)."""
+        return self.anchors[0] if self.anchors else None
+
+    def set_keys(self, keys: SiteKey) -> None:
+        """Sign from now on with ``keys`` (re-read at each write: a rotation elsewhere is seen) and
+        keep the anchors the site's keyring names besides this store's own.
+
+        A log that already holds events is never given a new key file: its own is missing (moved,
+        deleted, not copied to this host), and events signed by a new one would not verify."""
+        path = getattr(keys, "path", None)
+        if path is not None and not Path(path).exists() and self.last_seq() > 0:
+            raise StoreError(
+                f"The site key file {path} is missing, but the database already holds events: restore the key "
+                "file (from the backup of this site) or name it with $BEDSIDE_KEY. No new key was made."
+            )
+        self.keys = keys
+        for path in keys.keyring().anchors:
+            self.add_anchor(Path(path))
+
+    def add_anchor(self, path: str | os.PathLike[str]) -> None:
+        if all(Path(path) != a.path for a in self.anchors):
+            self.anchors.append(AnchorFile(Path(path)))
+
+    def _keyring(self) -> Keyring | None:
+        """The keyring to sign with, read inside the write (so no event is signed with a key retired
+        before the write began)."""
+        return None if self.keys is None else self.keys.keyring()
+
+    def _after_commit(self, last: Event, head_before: int, keyring: Keyring | None) -> None:
+        """Record where an old, unauthenticated log ended (its first authenticated append) and move
+        every anchor forward. The events are committed: a failure here is reported
+        (``anchor_error``), never raised, since "not saved" would be false and a retry would
+        record them twice."""
+        errors = []
+        if keyring is not None and keyring.legacy_through is None and self.keys is not None:
+            try:
+                self.keys.replace(keyring.sealed_at(head_before))
+            except OSError as exc:
+                errors.append(f"the key file could not record where the old log ends: {exc.strerror or exc}")
+        anchor = Anchor.signed(last.seq, last.hash, keyring)
+        for f in self.anchors:
+            create = head_before == 0 or f.path in self._unmade
+            try:
+                f.advance(anchor, create=create)
+                self._unmade.discard(f.path)
+            except (OSError, StoreError) as exc:
+                if create and isinstance(exc, OSError):
+                    self._unmade.add(f.path)  # this process failed to make it: it makes it at its next append
+                errors.append(str(exc) if isinstance(exc, StoreError) else f"the anchor {f.path}: {exc.strerror or exc}")
+        self.anchor_error = "; ".join(errors) or None
+
+    def reset_anchors(self, last: Event | None) -> None:
+        """Write every anchor afresh at ``last`` (``bedside anchor reset``, after a full check)."""
+        keyring = self._keyring()
+        anchor = Anchor.signed(last.seq, last.hash, keyring) if last is not None else Anchor(0, GENESIS_HASH)
+        for f in self.anchors:
+            f.write(anchor)
+        self.anchor_error = None
 
 
 # -- SQLite ---------------------------------------------------------------------------------------
@@ -244,17 +289,19 @@ def _translated(method):
 #: screen never freezes for long: the user is told and can retry.
 DEFAULT_BUSY_MS = 10_000
 
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)"
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
 _HEAD = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
 _STREAM_VERSION = "SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?"
 
 
-class SqliteStore:
+class SqliteStore(KeptLog):
     """The embedded default store."""
 
     def __init__(self, path: str | os.PathLike[str], anchor: AnchorFile | bool | None = True, busy_ms: int = DEFAULT_BUSY_MS):
         self.path = str(path)
-        self.anchor_error: str | None = None
+        self.anchor_error = None
+        self.anchors = []
+        self._unmade = set()
         self._lock = threading.RLock()
         self._open(anchor, busy_ms)
 
@@ -271,12 +318,33 @@ class SqliteStore:
         if not memory:
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.execute(SCHEMA)
-        self.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        self._create_or_migrate()
         if anchor is True:
-            self.anchor = None if memory else AnchorFile(Path(self.path + ".head"))
+            self.anchors = [] if memory else [AnchorFile(Path(self.path + ".head"))]
         else:
-            self.anchor = anchor or None
+            self.anchors = [anchor] if anchor else []
+
+    def _create_or_migrate(self) -> None:
+        """A new database gets the schema and its triggers. An existing one is brought to this
+        schema (1 → 2 adds each event's key id and MAC, empty for the events written before: the
+        log's first authenticated event seals them); its triggers are never made again here, so
+        ``verify-log`` sees it if someone removed them."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(events)")}
+        if not columns:
+            with self._write() as cur:
+                if not {row[1] for row in cur.execute("PRAGMA table_info(events)")}:
+                    cur.execute(SCHEMA)
+                    cur.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            return
+        if {"key_id", "mac"} <= columns:
+            return
+        with self._write() as cur:
+            columns = {row[1] for row in cur.execute("PRAGMA table_info(events)")}
+            for name in ("key_id", "mac"):
+                if name not in columns:
+                    cur.execute(f"ALTER TABLE events ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
+            cur.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
         with self._lock:
@@ -299,18 +367,6 @@ class SqliteStore:
         last = cur.execute(_HEAD).fetchone()
         return (last[0], last[1]) if last else (0, GENESIS_HASH)
 
-    def _advance_anchor(self, last: Event) -> None:
-        if self.anchor is None:
-            return
-        try:
-            self.anchor.advance(Anchor(last.seq, last.hash))
-            self.anchor_error = None
-        except OSError as exc:
-            # The events are committed: saying "not saved" would be false, and a retry would
-            # record them twice. The anchor catches up at the next append; until then
-            # verify-log notes the events after it.
-            self.anchor_error = str(exc)
-
     # -- the interface -------------------------------------------------------------------------
     @_translated
     def append(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
@@ -321,10 +377,12 @@ class SqliteStore:
             (actual,) = cur.execute(_STREAM_VERSION, (stream,)).fetchone()
             if actual != expected_version:
                 raise ConcurrencyError(stream, expected_version, actual)
-            rows = chain_rows(stream, actual, *self._head(cur), events)
+            keyring = self._keyring()
+            head_seq, head_hash = self._head(cur)
+            rows = chain_rows(stream, actual, head_seq, head_hash, events, keyring)
             cur.executemany(_INSERT, rows)
         stored = [_row_to_event(row) for row in rows]
-        self._advance_anchor(stored[-1])
+        self._after_commit(stored[-1], head_seq, keyring)
         return stored
 
     @_translated
@@ -336,6 +394,32 @@ class SqliteStore:
                 f"SELECT {_COLUMNS} FROM events WHERE stream = ? AND seq > ? ORDER BY seq", (stream, after_seq)
             )
         return [_row_to_event(r) for r in rows]
+
+    def iter_events(self, after_seq: int = 0, batch: int = 5000) -> Iterator[Event]:
+        """The log from ``after_seq`` on, in order, a page at a time (constant memory)."""
+        while True:
+            page = self._page(after_seq, batch)
+            yield from page
+            if len(page) < batch:
+                return
+            after_seq = page[-1].seq
+
+    @_translated
+    def _page(self, after_seq: int, batch: int) -> list[Event]:
+        rows = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, batch))
+        return [_row_to_event(r) for r in rows]
+
+    @_translated
+    def protection_problems(self) -> list[str]:
+        """What is missing of the log's own protections (the triggers that refuse UPDATE and DELETE)."""
+        present = {
+            r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
+        }
+        return [
+            f"the database's protection {name} (it refuses {name.rsplit('_', 1)[1].upper()} on events) was removed"
+            for name in SQLITE_TRIGGERS
+            if name not in present
+        ]
 
     @_translated
     def change_token(self) -> object:
@@ -374,72 +458,41 @@ class SqliteStore:
                     cur.execute(_INSERT, event_row(ev))
                     head_seq, head_hash, versions[ev.stream] = ev.seq, ev.hash, ev.version
             count += len(chunk)
-            if self.anchor is not None:
-                self.anchor.advance(Anchor(chunk[-1].seq, chunk[-1].hash))
+            self._after_commit(chunk[-1], chunk[0].seq - 1, self._keyring())
         return count
 
 
 # -- verifying a log (either backend) ---------------------------------------------------------------
-@frozen
-class VerifyReport:
-    ok: bool
-    events: int
-    streams: int
-    problems: tuple[str, ...]
-    notes: tuple[str, ...]
-    anchored: bool = True
+class _AnchorValue:
+    """An anchor already read (the callers that pass one in), looked at as an anchor file."""
 
-    def summary(self) -> str:
-        if self.ok:
-            what = "hash chain and anchor verified" if self.anchored else "hash chain verified (no outside anchor kept)"
-            head = f"INTACT: {self.events} events in {self.streams} streams; {what}."
-        else:
-            head = f"NOT INTACT: {len(self.problems)} problem(s) in {self.events} events."
-        return "\n".join([head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)])
+    def __init__(self, anchor: Anchor):
+        self.anchor = anchor
+        self.path = Path("(the anchor given)")
+
+    def read(self) -> Anchor:
+        return self.anchor
 
 
-def _chain_problems(events: Sequence[Event]) -> tuple[list[str], dict[str, int]]:
-    """What is wrong with the chain itself (gaps, broken links, altered events, numbering), and
-    each stream's last version."""
-    problems: list[str] = []
-    prev_hash, prev_seq = GENESIS_HASH, 0
-    versions: dict[str, int] = {}
-    for ev in events:
-        if ev.seq != prev_seq + 1:
-            problems.append(f"events {prev_seq + 1}–{ev.seq - 1} are missing (deleted)")
-        if ev.prev_hash != prev_hash:
-            problems.append(f"event {ev.seq} ({ev.ref}) does not follow the previous event's hash")
-        if recomputed_hash(ev) != ev.hash:
-            problems.append(f"event {ev.seq} ({ev.ref}) was altered: its content does not match its hash")
-        expected_version = versions.get(ev.stream, 0) + 1
-        if ev.version != expected_version:
-            problems.append(f"{ev.stream}: version {ev.version} where {expected_version} was expected")
-        versions[ev.stream] = ev.version
-        prev_hash, prev_seq = ev.hash, ev.seq
-    return problems, versions
+_STORE_ANCHORS: Any = object()
 
 
-def _anchor_findings(events: Sequence[Event], anchor: Anchor | None, anchor_expected: bool) -> tuple[list[str], list[str]]:
-    """The problems and notes from comparing the log's end with the outside anchor."""
-    last_seq = events[-1].seq if events else 0
-    if anchor is None:
-        if anchor_expected and events:
-            return ["the chain's head anchor file is missing: the log cannot be checked for truncation or rewriting"], []
-        return [], []
-    at = next((ev for ev in events if ev.seq == anchor.seq), None)
-    if at is None:
-        return [f"the log ends at event {last_seq} but the anchor records event {anchor.seq}: truncated"], []
-    if at.hash != anchor.hash:
-        return [f"event {anchor.seq} differs from the anchored head: the log was rewritten"], []
-    if last_seq > anchor.seq:
-        return [], [f"{last_seq - anchor.seq} event(s) after the anchor (a write was interrupted before the anchor moved)"]
-    return [], []
+def verify_log(
+    store: Any, anchor: Any = _STORE_ANCHORS, anchor_expected: bool = True, keyring: Keyring | None = None
+) -> VerifyReport:
+    """Check the whole log, streamed: every hash, the chain, the numbering, every MAC (under
+    ``keyring``, else the keyring the store signs with, if any), the anchors (the store's own
+    anchor files; or the one :class:`Anchor` given; None: none) and the store's protections."""
+    if anchor is _STORE_ANCHORS:
+        anchors = list(getattr(store, "anchors", ()))
+    elif anchor is None:
+        anchors = []
+    else:
+        anchors = [_AnchorValue(anchor)]
+    if keyring is None and getattr(store, "keys", None) is not None:
+        keyring = store.keys.keyring()
+    protections = store.protection_problems() if hasattr(store, "protection_problems") else []
+    events = store.iter_events() if hasattr(store, "iter_events") else store.read()
+    from .logcheck import verify_log as check
 
-
-def verify_log(store: SqliteStore | EventStore, anchor: Anchor | None = None, anchor_expected: bool = True) -> VerifyReport:
-    """Check the whole log: every hash, the chain, the sequence numbers and the outside anchor."""
-    events = store.read()
-    problems, versions = _chain_problems(events)
-    anchor_problems, notes = _anchor_findings(events, anchor, anchor_expected)
-    problems += anchor_problems
-    return VerifyReport(not problems, len(events), len(versions), tuple(problems), tuple(notes), anchor is not None)
+    return check(events, keyring, anchors, protections, anchor_expected)

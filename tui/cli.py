@@ -59,9 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="leave the mouse to the terminal, so its selection and copy work (also BEDSIDE_MOUSE=0); every action has a key",
     )
+    p.add_argument(
+        "--anchor",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="keep and check the log's anchor here too (repeatable; also $BEDSIDE_ANCHOR, colon-separated)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    v = sub.add_parser("verify-log", help="check that the whole event log is intact")
-    v.add_argument("--db", metavar="PATH", dest="sub_db")
+    from bedside.tui.keycli import add_key_commands
+
+    add_key_commands(sub)
     c = sub.add_parser("calc", help="dose preparation trail for height, weight, cycle and day (no database)")
     c.add_argument("--height-cm", required=True, metavar="CM")
     c.add_argument("--weight-kg", required=True, metavar="KG")
@@ -106,28 +114,10 @@ def open_store(db: Path | str, busy_ms: int | None = None):
     return open_any_store(db, busy_ms=busy_ms)
 
 
-def cmd_verify_log(db: Path | str) -> int:
-    from bedside.core.store import StoreError
-    from bedside.tui.dbcli import describe, store_exists, summary_any, verify_any
+def cmd_verify_log(db: Path | str, anchors: list[str] = (), roles: list[str] = ()) -> int:
+    from bedside.tui.keycli import cmd_verify_log as verify
 
-    if not store_exists(db):
-        print(f"bedside: no database at {describe(db)}", file=sys.stderr)
-        return 2
-    try:
-        store = open_store(db)
-    except StoreError as exc:
-        print(f"bedside: {exc}", file=sys.stderr)
-        return 2
-    try:
-        report = verify_any(store)
-    except StoreError as exc:
-        print(f"NOT INTACT: {exc}")
-        return 1
-    finally:
-        store.close()
-    print(f"Database: {describe(db)}")
-    print(summary_any(report, store))
-    return 0 if report.ok else 1
+    return verify(db, list(anchors), list(roles))
 
 
 def demo_tmpdir() -> str:
@@ -491,6 +481,17 @@ def _check_pg_driver(args: argparse.Namespace) -> None:
         raise UsageError(f"{names[0]}: a postgresql:// database needs psycopg: pip install -e '.[pg]'") from None
 
 
+def _set_anchors(args: argparse.Namespace) -> None:
+    """Every store this command opens keeps the anchors of ``--anchor`` and ``$BEDSIDE_ANCHOR``
+    too (never a demo's: its throw-away log must not move a real anchor)."""
+    import os
+
+    from bedside.tui.dbcli import set_extra_anchors
+
+    given = [p for p in os.environ.get("BEDSIDE_ANCHOR", "").split(os.pathsep) if p.strip()] + list(args.anchor)
+    set_extra_anchors(given if _databases(args) else [])
+
+
 def _store_error() -> type[Exception]:
     from bedside.core.store import StoreError
 
@@ -519,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_zone_env()
         _check_pg_driver(args)
         args.mouse = mouse_wanted(args) if args.command is None else True
+        _set_anchors(args)
         if args.command == "calc":
             return cmd_calc(args)
         if args.command in ("print", "export"):
@@ -535,7 +537,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run_command(args: argparse.Namespace) -> int:
     """The subcommands that open a database (or serve the demo), and the app itself."""
     if args.command == "verify-log":
-        return cmd_verify_log(resolve_db(args.sub_db or args.db))
+        return cmd_verify_log(resolve_db(args.sub_db or args.db), args.sub_anchor, args.roles)
+    if args.command in ("key", "anchor"):
+        from bedside.tui.keycli import run_key_command
+
+        return run_key_command(args, resolve_db(args.sub_db or args.db))
     if args.command == "serve":
         from bedside.tui.serve import run_serve
 

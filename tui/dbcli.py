@@ -12,6 +12,7 @@ Textual; psycopg is imported only when a PostgreSQL store is opened.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Iterable
@@ -50,22 +51,48 @@ def describe(target: str | Path) -> str:
     return printable(str(target), escapes=True)
 
 
+#: The anchors every store this process opens keeps besides its own (``bedside --anchor PATH``,
+#: ``$BEDSIDE_ANCHOR``; set once by tui/cli.py's main, never for a demo).
+EXTRA_ANCHORS: list[Path] = []
+
+
+def set_extra_anchors(paths: Iterable[str | os.PathLike[str]]) -> None:
+    EXTRA_ANCHORS[:] = [Path(p).expanduser() for p in paths]
+
+
+def pg_anchor_path(url: str) -> Path:
+    """A PostgreSQL log's own anchor: ``<key file>.head``, beside the site key file (which every
+    host holds), since a database server has no "beside the database"."""
+    key = site_key_path(url)
+    return key.with_name(key.name + ".head")
+
+
 def open_any_store(url_or_path: str | os.PathLike[str], anchor: Any = None, migrate: bool = True, busy_ms: int | None = None):
     """A PgStore for a ``postgresql://`` (or ``postgres://``) URL, else a SqliteStore for the path.
 
-    ``anchor``: for PostgreSQL an optional anchor file path (default: none); SQLite always keeps
-    its ``<database>.head`` beside the database. ``migrate=False``: do not create the PostgreSQL
-    tables if they are missing (SQLite creates its schema on open regardless).
+    ``anchor``: for PostgreSQL the anchor file (default :func:`pg_anchor_path`); SQLite always
+    keeps its ``<database>.head`` beside the database. Either keeps :data:`EXTRA_ANCHORS` too.
+    ``migrate=False``: do not create the PostgreSQL tables if they are missing (SQLite creates its
+    schema on open regardless).
     """
     if is_pg_url(url_or_path):
         from bedside.core.pgstore import PgStore
 
         # The app (busy_ms given) must not freeze for long on an unreachable server.
         timeout = {"connect_timeout": max(1, busy_ms // 1000 + 1)} if busy_ms else {}
-        return PgStore(str(url_or_path), anchor=anchor, migrate=migrate, **timeout)
-    from bedside.core.store import DEFAULT_BUSY_MS, SqliteStore
+        url = str(url_or_path)
+        if anchor is None:
+            anchor = pg_anchor_path(url)
+            with contextlib.suppress(OSError):  # where the key file lives (made with it): else the append says so
+                anchor.parent.mkdir(parents=True, exist_ok=True)
+        store = PgStore(url, anchor=anchor, migrate=migrate, **timeout)
+    else:
+        from bedside.core.store import DEFAULT_BUSY_MS, SqliteStore
 
-    return SqliteStore(Path(url_or_path).expanduser(), busy_ms=busy_ms or DEFAULT_BUSY_MS)
+        store = SqliteStore(Path(url_or_path).expanduser(), busy_ms=busy_ms or DEFAULT_BUSY_MS)
+    for path in EXTRA_ANCHORS:
+        store.add_anchor(path)
+    return store
 
 
 def store_exists(target: str | Path) -> bool:
@@ -74,11 +101,10 @@ def store_exists(target: str | Path) -> bool:
 
 
 def verify_any(store):
-    """verify_log with the store's anchor when it keeps one (PostgreSQL may not: see core/pgstore.py)."""
+    """verify_log with every anchor the store keeps (the chain alone for a store that keeps none)."""
     from bedside.core.store import verify_log
 
-    anchor = getattr(store, "anchor", None)
-    return verify_log(store, anchor.read() if anchor is not None else None, anchor_expected=anchor is not None)
+    return verify_log(store, anchor_expected=bool(getattr(store, "anchors", ())))
 
 
 def summary_any(report, store) -> str:
@@ -167,7 +193,9 @@ def _copy(source, target, src: str, dst: str) -> int:
         )
         return 1
     events = source.read()
-    before = verify_any(_Snapshot(events, getattr(source, "anchor", None)))
+    keys = _log_keys(src)
+    target.keys = keys  # the copy's anchors signed with the log's own keys (not its keyring's anchors: the source's)
+    before = verify_any(_Snapshot(events, list(getattr(source, "anchors", ())), keys))
     if not before.ok:
         print(f"Source: {describe(src)}")
         print(summary_any(before, source))
@@ -192,6 +220,11 @@ def _report_copy(source, target, src: str, dst: str, events: list, copied: int) 
         print(f"Both logs end at event {last_seq}, hash {events[-1].hash[:16]}…")
     print(f"Destination: {describe(dst)}")
     print(summary_any(after, target))
+    key, dst_key = site_key_path(src), site_key_path(dst)
+    if target.keys is not None and dst_key != key and not dst_key.exists():
+        print(
+            f"The copy is authenticated under the key file {describe(str(key))}: copy it to {describe(str(dst_key))} (mode 0600)."
+        )
     grew = source.last_seq() - last_seq
     if grew > 0:
         print(f"WARNING: {grew} event(s) were appended to the source during the copy and are not in the destination.")
@@ -200,11 +233,28 @@ def _report_copy(source, target, src: str, dst: str, events: list, copied: int) 
     return 0 if after.ok and same and grew <= 0 else 1
 
 
+def _log_keys(src: str):
+    """The source's site key file (a SiteKey), to check the events' MACs before copying and sign the
+    copy's anchors; None without one, or for an old key file whose log is not sealed yet (a copy
+    must not change the source's key file)."""
+    from bedside.core.auth import SiteKey
+    from bedside.core.keyring import KeyringError
+
+    path = site_key_path(src)
+    if not path.exists():
+        return None
+    keys = SiteKey(path)
+    try:
+        return keys if keys.keyring().legacy_through is not None else None
+    except (KeyringError, OSError):
+        return None
+
+
 class _Snapshot:
     """The events read once, verified exactly as they will be copied."""
 
-    def __init__(self, events: list, anchor: Any):
-        self.events, self.anchor = events, anchor
+    def __init__(self, events: list, anchors: list, keys: Any = None):
+        self.events, self.anchors, self.keys = events, anchors, keys
 
     def read(self, stream: str | None = None, after_seq: int = 0) -> list:
         return [e for e in self.events if e.seq > after_seq and (stream is None or e.stream == stream)]

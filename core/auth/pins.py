@@ -4,33 +4,70 @@ a PIN is hashed or checked."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
-import secrets
 from pathlib import Path
+
+from ..keyring import Keyring, new_keyring, parse_keyring, write_keyring
 
 
 class SiteKey:
-    """The secret pepper, in a file beside (not inside) the database, readable by its owner only."""
+    """The site's key file (core/keyring.py): the PIN pepper and the log's keys, in a file beside
+    (not inside) the database, readable by its owner only. Made on first use if missing.
+
+    :meth:`keyring` re-reads the file when it changed (one ``stat``), so a ``bedside key rotate``
+    run elsewhere is picked up by every running terminal at its next write."""
 
     def __init__(self, path: Path | None, value: bytes | None = None):
         self.path = path
-        self._value = value
+        self._keyring = None if value is None else Keyring(value)
+        self._stamp: tuple[int, int, int] | None = None
 
     def value(self) -> bytes:
-        if self._value is None:
-            assert self.path is not None
-            try:
-                self._value = bytes.fromhex(self.path.read_text("ascii").strip())
-            except FileNotFoundError:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                key = secrets.token_bytes(32)
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(key.hex())
-                self._value = key
-        return self._value
+        """The site key (the PIN pepper's key)."""
+        return self.keyring().site_key
+
+    def keyring(self) -> Keyring:
+        if self.path is None:
+            assert self._keyring is not None
+            return self._keyring
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            self._create()
+            st = self.path.stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if self._keyring is None or stamp != self._stamp:
+            self._keyring = parse_keyring(self.path.read_text("ascii"), str(self.path))
+            self._stamp = stamp
+        return self._keyring
+
+    def replace(self, keyring: Keyring) -> None:
+        """Write a changed keyring (a rotation, an anchor recorded) and use it from now on."""
+        if self.path is None:
+            self._keyring = keyring
+            return
+        write_keyring(self.path, keyring)
+        self._keyring, self._stamp = None, None
+
+    def _create(self) -> None:
+        """A new key file, whole or not at all: written aside, then linked in place (``link`` fails
+        if another process made one first; theirs is kept)."""
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.new{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(new_keyring().to_text())
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, self.path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _peppered(key: SiteKey, pin: str) -> str:

@@ -69,7 +69,7 @@ def test_a_missing_directory_that_cannot_be_made_is_a_clear_error(tmp_path):
 def test_an_anchor_that_cannot_be_written_does_not_turn_a_saved_event_into_an_error(tmp_path, monkeypatch):
     store = SqliteStore(tmp_path / "a.db")
 
-    def broken(_anchor):
+    def broken(_anchor, **_how):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(store.anchor, "advance", broken)
@@ -100,6 +100,9 @@ class _LosesTheAnswer:
 
     def change_token(self):
         return self.inner.change_token()
+
+    def set_keys(self, keys):
+        self.inner.set_keys(keys)
 
 
 @pytest.mark.parametrize("commits", [True, False])

@@ -3,9 +3,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import apsw
 
+from bedside.core.auth import SiteKey
 from bedside.core.events import NewEvent
 from bedside.core.store import SqliteStore
 
@@ -17,6 +19,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def test_verify_log_says_intact_then_not(tmp_path):
     db = tmp_path / "w.db"
     s = SqliteStore(db)
+    s.set_keys(SiteKey(Path(str(db) + ".key")))  # as the Ledger does: every event signed
     s.append("a", 0, [NewEvent("a", "k", "u", datetime.now(UTC), {"v": 1}), NewEvent("a", "k", "u", datetime.now(UTC), {"v": 2})])
     s.close()
     r = run("verify-log", "--db", str(db))
@@ -31,6 +34,7 @@ def test_verify_log_says_intact_then_not(tmp_path):
 def test_bedside_db_env_is_used(tmp_path):
     db = tmp_path / "env.db"
     SqliteStore(db).close()
+    SiteKey(Path(str(db) + ".key")).keyring()  # the key file, made as on first use
     r = subprocess.run(
         [sys.executable, "-m", "bedside.tui.cli", "verify-log"],
         capture_output=True,

@@ -66,7 +66,8 @@ def read_all(target) -> list:
 
 
 @pytest.fixture
-def pg_url():
+def pg_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("BEDSIDE_KEY", str(tmp_path / "pg.key"))  # its anchor, pg.key.head, beside it
     d = PgDatabase(require_pg())
     yield d.url
     d.drop()
@@ -120,7 +121,7 @@ def test_db_migrate_on_postgres_is_idempotent(pg_url, capsys):
     assert db("migrate", "--db", pg_url) == 0
     assert db("migrate", "--db", pg_url) == 0
     out = capsys.readouterr().out
-    assert out.count("Schema version 1: up to date (0 events).") == 2
+    assert out.count("Schema version 2: up to date (0 events).") == 2
     assert "bedside_test@" in out and ":bedside_test@" not in out  # the password is not shown
 
 
@@ -172,7 +173,7 @@ def test_copy_refuses_a_missing_source_and_the_same_store(tmp_path, capsys):
 def test_db_migrate_on_sqlite(tmp_path, capsys):
     path = tmp_path / "new.db"
     assert db("migrate", "--db", str(path)) == 0
-    assert "Schema version 1" in capsys.readouterr().out and path.exists()
+    assert "Schema version 2" in capsys.readouterr().out and path.exists()
 
 
 def test_urls_stay_urls_and_paths_become_paths(monkeypatch, tmp_path):
@@ -198,3 +199,21 @@ def test_db_copy_in_a_subprocess_without_textual(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "INTACT: 6 events" in r.stdout
+
+
+def test_copy_carries_each_events_key_id_and_mac(tmp_path, capsys):
+    import shutil
+
+    from bedside.tui.cli import main
+    from tests.core.test_tamper import make_log
+    from tests.core.test_tamper import rows as stored_rows
+
+    src, dst = tmp_path / "ward.db", tmp_path / "copy.db"
+    make_log(src)
+    assert db("copy", str(src), str(dst)) == 0
+    copied = stored_rows(dst)
+    assert copied == stored_rows(src) and all(r[9] == "k1" and len(r[10]) == 64 for r in copied)
+    shutil.copy(str(src) + ".key", str(dst) + ".key")  # the same site key: the copy verifies, MACs included
+    capsys.readouterr()
+    assert main(["verify-log", "--db", str(dst)]) == 0
+    assert "every event's MAC" in capsys.readouterr().out

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from bedside.core import auth
 from bedside.core.clock import FakeClock
 from bedside.core.demo import DEMO_KEY, seed
+from bedside.core.keyring import write_keyring
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 
@@ -25,6 +26,7 @@ def locked_db(tmp_path):
     store = SqliteStore(db)
     clock = FakeClock(datetime.now(UTC))
     seed(store, clock)
+    write_keyring(tmp_path / "w.db.key", DEMO_KEY.keyring())  # the site's key file: the demo's key
     ledger = Ledger(store, clock, DEMO_KEY)
     for _ in range(auth.MAX_FAILED_ATTEMPTS):
         ledger.sign_in("adam", "0000")
@@ -47,6 +49,7 @@ def test_users_unlock_lifts_the_lock_and_records_the_os_user(tmp_path):
     assert r.returncode == 0, r.stderr
     (adam,) = [line for line in r.stdout.splitlines() if line.startswith("adam ")]
     assert "locked" in adam and "Admin" in adam
+    key_before = (tmp_path / "w.db.key").read_bytes()
     r = run("users", "unlock", "adam", "--db", str(db))
     assert r.returncode == 0, r.stderr
     assert "Unlocked adam (was locked until" in r.stdout
@@ -57,7 +60,7 @@ def test_users_unlock_lifts_the_lock_and_records_the_os_user(tmp_path):
         f"os:{pwd.getpwuid(os.geteuid()).pw_name}",
     )
     assert auth.fold_users(users_events(db))["adam"].is_locked(datetime.now(UTC)) is False
-    assert not (tmp_path / "w.db.key").exists(), "no PIN is involved: the site key is not even created"
+    assert (tmp_path / "w.db.key").read_bytes() == key_before, "no PIN is involved: the site key is left as it was"
     r = run("users", "list", "--db", str(db))
     (adam,) = [line for line in r.stdout.splitlines() if line.startswith("adam ")]
     assert "active" in adam and "locked" not in adam

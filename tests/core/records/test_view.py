@@ -15,7 +15,7 @@ from bedside.core import fhir, records
 from bedside.core.demo import DEMO_KEY
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
-from tests.fixtures.main_db import copy_fixture
+from tests.fixtures.main_db import copy_fixture, fixture_key
 
 from .scenario import users_of, walk_full_infusion
 
@@ -55,9 +55,10 @@ def test_the_demo_prints_and_exports_the_same_from_the_view(demo_db, tz):
 
 def test_the_main_fixture_prints_and_exports_the_same_from_the_view(tmp_path, monkeypatch):
     monkeypatch.setattr(clock_mod, "_current", None)
-    store = SqliteStore(copy_fixture(tmp_path, "main.db"))
+    db = copy_fixture(tmp_path, "main.db")
+    store = SqliteStore(db)
     try:
-        ledger = Ledger(store, _Fixed(FIXTURE_NOW), DEMO_KEY)
+        ledger = Ledger(store, _Fixed(FIXTURE_NOW), fixture_key(db))
         assert _same_from_view_and_events(ledger, FIXTURE_NOW, ledger.zone.zone) == 6
     finally:
         store.close()
