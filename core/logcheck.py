@@ -196,7 +196,7 @@ class VerifyReport:
         return "\n".join([head, *(f"  problem: {p}" for p in self.problems), *(f"  note: {n}" for n in self.notes)])
 
 
-def _anchor_findings(
+def anchor_findings(
     anchor_file: AnchorFile, last: tuple[int, str], hashes: dict[int, str], keyring: Keyring | None, keyed: bool
 ) -> tuple[list[Finding], list[str]]:
     """Problems and notes from one anchor against the log's end (``hashes``: seq → hash of the
@@ -222,7 +222,7 @@ def _anchor_findings(
                 last[0] + 1, f"the log ends at event {last[0]} but the anchor {name} records event {anchor.seq}: truncated", False
             )
         ], []
-    if hashes.get(anchor.seq) != anchor.hash:
+    if hashes.get(anchor.seq, GENESIS_HASH if anchor.seq == 0 else None) != anchor.hash:  # seq 0: an empty log's (ward init)
         return [
             Finding(anchor.seq, f"event {anchor.seq} differs from the head anchored in {name}: the log was rewritten", False)
         ], []
@@ -262,7 +262,7 @@ def verify_log(
     notes: list[str] = []
     keyed = checker.keyed_seen
     for f in anchors:
-        more, n = _anchor_findings(f, last, wanted, keyring, keyed)
+        more, n = anchor_findings(f, last, wanted, keyring, keyed)
         findings += more
         notes += n
     if not anchors and anchor_expected and count:

@@ -10,6 +10,7 @@ commands, and for tests and the demo to set up a record.
 
 from __future__ import annotations
 
+import inspect
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -22,9 +23,11 @@ from . import auth, intake
 from .clock import Clock, ZoneChoice, current_zone, local_date, set_site_zone
 from .commands import Actor, Command, Refusal, Refused, State, decide
 from .events import Event, NewEvent, canonical_json
+from .integrity import Integrity, LogFinding, latest_seen
+from .logcheck import LogChecker
 from .projection import PatientView
 from .site import SITE_STREAM, SetSiteSetting, SiteSettings, fold_site
-from .store import ConcurrencyError, EventStore, StoreUnavailable, StoreUncertain
+from .store import ConcurrencyError, EventStore, StoreError, StoreUnavailable, StoreUncertain
 
 MAX_RETRIES = 5
 # Ledger.execute: on a lost race, fold and decide again after a jittered, doubling back-off (8 writers
@@ -42,8 +45,17 @@ class Ledger:
         self.store = store
         self.clock = clock
         self.key = key
+        if hasattr(store, "set_keys"):
+            store.set_keys(key)  # every event it appends is authenticated (core/keyring.py)
         self.events: list[Event] = []
         self.by_stream: dict[str, list[Event]] = {}
+        # Every event read is checked first (core/logcheck.py): one that is not authentic is never
+        # applied, only remembered (issue 18). The stored versions and the last seq count it too,
+        # so appends follow what the store holds and it is read only once.
+        self._checker = LogChecker(key.keyring(), keyring_source=key.keyring)
+        self._findings: list[LogFinding] = []
+        self._stored_versions: dict[str, int] = {}
+        self._last_seq = 0
         self._patients: dict[str, intake.Patient] = {}
         self._users: dict[str, auth.User] | None = None
         self._site: SiteSettings | None = None
@@ -53,11 +65,13 @@ class Ledger:
         self._rng = random.Random()
         self.zone: ZoneChoice = current_zone()  # CONV-TIME-1: the site's zone, applied at boot and on each change
         self.refresh(force=True)
+        self._protections = self._protection_problems() + self._anchor_problems()
 
     # -- reading -------------------------------------------------------------------------------
     @property
     def last_seq(self) -> int:
-        return self.events[-1].seq if self.events else 0
+        """The last event read, applied or not (a refused event is read once, not forever)."""
+        return self._last_seq
 
     def refresh(self, force: bool = False) -> bool:
         """Fold in what other writers appended. Cheap when nothing changed."""
@@ -83,8 +97,15 @@ class Ledger:
 
     def _ingest(self, new: Sequence[Event]) -> None:
         for ev in new:
-            if ev.seq <= self.last_seq:  # already folded (read twice by two threads)
+            if ev.seq <= self._last_seq:  # already folded (read twice by two threads)
                 continue
+            found = self._checker.check(ev)
+            self._last_seq = ev.seq
+            self._stored_versions[ev.stream] = max(ev.version, self._stored_versions.get(ev.stream, 0))
+            if found:
+                self._findings += [LogFinding(f.seq, ev.ref, f.text, f.reject) for f in found]
+                if any(f.reject for f in found):
+                    continue  # not authentic: never applied (a forged user cannot sign in)
             self.events.append(ev)
             self.by_stream.setdefault(ev.stream, []).append(ev)
             if ev.stream == auth.USERS_STREAM:
@@ -121,8 +142,67 @@ class Ledger:
         return list(self.by_stream.get(stream, []))
 
     def version(self, stream: str) -> int:
-        evs = self.by_stream.get(stream)
-        return evs[-1].version if evs else 0
+        """The stream's version in the store (events refused as not authentic included)."""
+        return self._stored_versions.get(stream, 0)
+
+    # -- the log's integrity (issue 18) -----------------------------------------------------------
+    def integrity(self) -> Integrity:
+        """What is wrong with the log as read (refused events, gaps, broken links), the store's
+        missing protections (checked at boot) and anchor, and the latest admin acknowledgement."""
+        from .integrity import LOG_STREAM
+
+        return Integrity(
+            tuple(self._findings),
+            self._protections,
+            getattr(self.store, "anchor_error", None),
+            latest_seen(self.by_stream.get(LOG_STREAM, ())),
+        )
+
+    def _anchor_problems(self) -> tuple[str, ...]:
+        """At boot: each anchor the store keeps against the log as read (missing, not authentic,
+        ahead of the log: truncated, or naming another event: rewritten), as verify-log does."""
+        problems: list[str] = []
+        for _ in range(3):  # another terminal may move an anchor past what was read: read on, look again
+            problems, ahead = self._anchor_check()
+            if not ahead:
+                break
+            self.refresh(force=True)
+        return tuple(problems)
+
+    def _anchor_check(self) -> tuple[list[str], bool]:
+        from bisect import bisect_left
+
+        from .logcheck import anchor_findings
+
+        last = (self._checker.prev_seq, self._checker.prev_hash)
+        problems: list[str] = []
+        ahead = False
+        for f in getattr(self.store, "anchors", ()):
+            try:
+                a = f.read()
+            except StoreError:
+                a = None
+            ahead = ahead or (a is not None and a.seq > last[0])
+            hashes = {}
+            if a is not None:
+                i = bisect_left(self.events, a.seq, key=lambda ev: ev.seq)
+                if i < len(self.events) and self.events[i].seq == a.seq:
+                    hashes[a.seq] = self.events[i].hash
+            found, _notes = anchor_findings(f, last, hashes, self._checker.keyring, self._checker.keyed_seen)
+            problems += [x.text for x in found]
+        return problems, ahead
+
+    def _protection_problems(self) -> tuple[str, ...]:
+        """The store's own protections (SQLite: its triggers; PostgreSQL: also what the role the
+        terminals connect as may do), once at boot."""
+        check = getattr(self.store, "protection_problems", None)
+        if check is None:
+            return ()
+        try:
+            takes_roles = "roles" in inspect.signature(check).parameters
+            return tuple(check(roles=["current_user"]) if takes_roles else check())
+        except StoreError as exc:
+            return (f"the store's protections could not be checked: {exc}",)
 
     def today(self):
         """The site's local calendar date now (CONV-TIME-1: dose days are local dates)."""
@@ -154,6 +234,13 @@ class Ledger:
             return None
         except StoreUncertain as exc:
             stored = self._committed_after_all(stream, expected, events, exc)
+        if stored and stored[0].seq > self._last_seq + 1:
+            # another terminal appended in between (to another stream): read it first, in log
+            # order, so every event is checked and folded once (the chain has no false gap)
+            try:
+                self._ingest(self.store.read(after_seq=self._last_seq))
+            except StoreError:
+                return stored  # saved; the next refresh folds it in, in order
         self._ingest(stored)
         return stored
 

@@ -258,7 +258,7 @@ class KeptLog:
     def reset_anchors(self, last: Event | None) -> None:
         """Write every anchor afresh at ``last`` (``bedside anchor reset``, after a full check)."""
         keyring = self._keyring()
-        anchor = Anchor.signed(last.seq, last.hash, keyring) if last is not None else Anchor(0, GENESIS_HASH)
+        anchor = Anchor.signed(last.seq, last.hash, keyring) if last is not None else Anchor.signed(0, GENESIS_HASH, keyring)
         for f in self.anchors:
             f.write(anchor)
         self.anchor_error = None

@@ -247,6 +247,8 @@ class BedsideApp(App[int]):
         self._watcher = threading.Thread(target=self._watch_store, name="bedside-watch", daemon=True)
         self._watcher.start()
         self.screen_change_signal.subscribe(self, self._screen_changed)
+        if self._ledger is not None:
+            self.call_after_refresh(self.show_integrity)  # the first screen's (the boot's, below)
 
     def _screen_changed(self, _screen) -> None:
         if self._prune_timer is not None:
@@ -257,6 +259,7 @@ class BedsideApp(App[int]):
         self._changed_at = get_time()
         # Runs once the new screen has been composed, mounted and drawn (Screen._invoke_later).
         self.call_after_refresh(self._change_drawn, self._change)
+        self.call_after_refresh(self.show_integrity)
 
     def _change_drawn(self, change: int) -> None:
         if change == self._change:
@@ -305,6 +308,7 @@ class BedsideApp(App[int]):
             self._boot_error = exc
         finally:
             self._booted.set()
+        self._call_soon(self.show_integrity)  # the screen drawn before the boot learns of the log's state
 
     @property
     def ledger(self) -> Ledger:
@@ -405,6 +409,10 @@ class BedsideApp(App[int]):
             return self.palette_allowed()
         if action in ("lock", "sign_out", "board", "audit", "open_patient"):
             return self.user is not None  # nothing before the sign-in
+        if action == "integrity":
+            from .screens.integrity import may_report
+
+            return may_report(self)
         if action in ("next_theme", "set_theme"):
             return self.user is not None and not self._no_color  # False: not offered at all
         if action == "help" and parameters == ("?",):
@@ -439,6 +447,23 @@ class BedsideApp(App[int]):
 
         self.ledger.patient(pid)  # a patient of this record (KeyError otherwise)
         self.push_screen(PatientScreen(pid))
+
+    def show_integrity(self) -> None:
+        """Issue 18: while the record has findings no admin has seen, every screen shows one line
+        under its title bar saying so (tui/screens/integrity.py); it goes once an admin has seen them."""
+        if not self.ready or self._ledger is None:
+            return
+        from .screens.integrity import IntegrityBanner, banner_text
+
+        text = banner_text(self._ledger.integrity())
+        for screen in self.screen_stack:
+            IntegrityBanner.show_on(screen, text)
+
+    def action_integrity(self) -> None:
+        """The integrity report (admins, while it lists something)."""
+        from .screens.integrity import IntegrityScreen
+
+        self.push_screen(IntegrityScreen())
 
     def action_board(self) -> None:
         from .screens.board import BoardScreen
@@ -545,6 +570,7 @@ class BedsideApp(App[int]):
 
     def _fold_in(self, fetched) -> None:
         if self._ledger is not None and self._ledger.ingest(*fetched):
+            self.show_integrity()
             refresh = getattr(self.screen, "ledger_changed", None)
             if refresh is not None:
                 refresh()

@@ -27,6 +27,7 @@ FIXED = (
     ("Help: keys of this screen", "every key of the screen you are on (F1 or ?)", "help"),
     ("Lock the screen", "the PIN brings it back (ctrl+l)", "lock"),
     ("Sign out", "back to the sign-in screen (f5 on the patient list)", "sign_out"),
+    ("Integrity report", "what is wrong with the record, to acknowledge (admins; r on the patient list)", "integrity"),
 )
 
 #: (theme value of core/auth PREFERENCES, title)
@@ -55,7 +56,8 @@ class BedsideCommands(Provider):
     def _fixed(self) -> Iterator[tuple[str, str, object]]:
         app = self.app
         for title, help_text, action in FIXED:
-            yield title, help_text, _run(app, action)
+            if app.check_action(action, ()) is not False:  # the integrity report: admins, when it lists something
+                yield title, help_text, _run(app, action)
         if not app._no_color:  # NO_COLOR keeps the terminal's own colours (BedsideApp.apply_theme)
             current = app.user.preference("theme") if app.user is not None else ""
             for value, title in THEME_TITLES:

@@ -422,6 +422,50 @@ async def store_busy(app, pilot) -> None:
         other.close()
 
 
+def forge_admin(app, username: str = "mallory") -> int:
+    """Issue 18's insider: an admin ``user.created`` appended to the database file directly (apsw),
+    after the head, with the right seq, version and hash but no MAC (the insider lacks the site key).
+    The app reads it at once (the watcher's read), and refuses it. Returns its seq."""
+    import json
+
+    import apsw
+    from attrs import evolve
+
+    from bedside.core.logcheck import stored_hash_of
+
+    last = app.ledger.store.read()[-1]
+    users = app.ledger.version("users")
+    data = {"username": username, "full_name": "M", "role": "admin", "pin_hash": "x"}
+    ev = evolve(last, seq=last.seq + 1, stream="users", version=users + 1, kind="user.created", actor="system")
+    ev = evolve(ev, data=data, prev_hash=last.hash, hash="", key_id="", mac="")
+    conn = apsw.Connection(app.ledger.store.path)
+    try:
+        (at,) = conn.execute("SELECT at_utc FROM events WHERE seq = ?", (last.seq,)).fetchone()
+        row = (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, at, json.dumps(data, sort_keys=True, separators=(",", ":")))
+        conn.execute(
+            "INSERT INTO events (seq, stream, version, kind, actor, at_utc, data, prev_hash, hash, key_id, mac) "
+            "VALUES (?,?,?,?,?,?,?,?,?,'','')",
+            (*row, ev.prev_hash, stored_hash_of(ev)),
+        )
+    finally:
+        conn.close()
+    app.poll_store()
+    return ev.seq
+
+
+async def integrity_banner(app, pilot) -> None:
+    """A forged admin in the log: the nurse's patient list says so on its top line."""
+    forge_admin(app)
+    await sign_in(pilot)
+
+
+async def integrity_report(app, pilot) -> None:
+    """The admin opens the report from the warning's key (r on the patient list)."""
+    forge_admin(app)
+    await sign_in(pilot, "adam")
+    await press(pilot, "r")
+
+
 def themed(theme: str) -> Step:
     """The patient screen for a nurse whose remembered theme is ``theme`` (applied at sign-in)."""
 
@@ -497,6 +541,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("warnings", warnings, "26-warnings"),
     Scene("warnings-renal", warnings_renal, "26b-warnings-renal"),
     Scene("store-busy", store_busy, "27-store-busy"),
+    Scene("integrity-banner", integrity_banner, "30-integrity-banner"),
+    Scene("integrity-report", integrity_report, "31-integrity-report"),
     Scene("patient-light-theme", themed("light"), "05b-patient-light-theme", needs="theme", no_color=False),
     Scene("patient-high-contrast", themed("high-contrast"), "05c-patient-high-contrast", needs="theme", no_color=False),
     Scene("help", help_screen, "28-help", needs="f1"),

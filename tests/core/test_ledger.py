@@ -261,6 +261,7 @@ def _seed_load(store) -> str:
         auth.UserCreated(f"load{i}", f"Load {i}", "nurse", auth.DUMMY_PIN_HASH).new(auth.USERS_STREAM, "system", T0)
         for i in range(PROCESSES)
     ]
+    store.set_keys(DEMO_KEY)  # signed, as the ledger would: an unsigned event is never applied (issue 18)
     store.append(auth.USERS_STREAM, 0, users)
     ledger = Ledger(store, FakeClock(T0), DEMO_KEY)
     return ledger.register_patient("load0", IDENTITY).id

@@ -273,7 +273,8 @@ def test_events_under_the_old_and_the_new_key_both_verify(db, capsys):
     assert "k2" in out
     s.append("site", 1, [note(5)])  # a running terminal takes the new key at its next write
     s.close()
-    assert [r[9] for r in rows(db)][-2:] == ["k1", "k2"]
+    # k1 before; the rotation's own record (the first event under k2), then the terminal's write
+    assert [(r[3], r[9]) for r in rows(db)][-3:] == [("site.setting", "k1"), ("log.key_rotated", "k2"), ("site.setting", "k2")]
     assert parse_keyring(key_file.read_text()).current == "k2"
     code, out = verify(capsys, db)
     assert code == 0, out

@@ -75,12 +75,13 @@ async def test_hostile_name_shows_literally_on_list_and_patient_screen(app, demo
 def test_print_record_of_a_hostile_name_has_no_escape_byte(tmp_path, monkeypatch):
     from bedside.core.auth import SiteKey
     from bedside.core.clock import FakeClock
-    from bedside.core.demo import seed
+    from bedside.core.demo import DEMO_KEY, seed
     from bedside.core.service import Ledger
     from bedside.core.store import SqliteStore
     from bedside.tui.cli import main
 
     db = tmp_path / "h.db"
+    SiteKey(tmp_path / "h.db.key").replace(DEMO_KEY.keyring())  # the key the demo's events are signed with
     store = SqliteStore(db)
     clock = FakeClock()
     seed(store, clock)
@@ -101,12 +102,13 @@ def test_export_fhir_of_a_hostile_name_is_inert_json(tmp_path):
 
     from bedside.core.auth import SiteKey
     from bedside.core.clock import FakeClock
-    from bedside.core.demo import seed
+    from bedside.core.demo import DEMO_KEY, seed
     from bedside.core.service import Ledger
     from bedside.core.store import SqliteStore
     from bedside.tui.cli import main
 
     db = tmp_path / "h.db"
+    SiteKey(tmp_path / "h.db.key").replace(DEMO_KEY.keyring())  # the key the demo's events are signed with
     store = SqliteStore(db)
     clock = FakeClock()
     seed(store, clock)

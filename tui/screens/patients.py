@@ -26,6 +26,9 @@ class PatientListScreen(Screen):
         Binding("a", "audit", "Audit"),
         Binding("u", "users", "Users"),
         Binding("s", "settings", "Settings"),
+        Binding(
+            "r", "app.integrity", "Report", show=False, tooltip="the integrity report: what is wrong with the record (admins)"
+        ),
         Binding("ctrl+l", "app.lock", "Lock", show=False),
         Binding("f5", "app.sign_out", "Sign out"),
         Binding("ctrl+q", "app.quit", "Quit"),

@@ -12,7 +12,6 @@ import pytest
 
 from bedside.core import clock as clock_mod
 from bedside.core import fhir, records
-from bedside.core.demo import DEMO_KEY
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 from tests.fixtures.main_db import copy_fixture, fixture_key
