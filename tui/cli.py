@@ -96,10 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     from bedside.tui.dbcli import add_db_commands
     from bedside.tui.serve import add_serve_command
     from bedside.tui.userscli import add_users_commands
+    from bedside.tui.wardcli import add_ward_commands
 
     add_db_commands(sub)
     add_serve_command(sub)
     add_users_commands(sub)
+    add_ward_commands(sub)
     return p
 
 
@@ -550,6 +552,10 @@ def _run_command(args: argparse.Namespace) -> int:
         from bedside.tui.userscli import run_users_command
 
         return run_users_command(args)
+    if args.command == "ward":
+        from bedside.tui.wardcli import run_ward_command
+
+        return run_ward_command(args)
     if args.command == "db":
         from bedside.tui.dbcli import run_db_command
 

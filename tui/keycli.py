@@ -169,6 +169,7 @@ def cmd_key_rotate(db) -> int:
         SiteKey(path).replace(new)
     except OSError as exc:
         return _fail("key rotate", exc)
+    _record(db, lambda integrity: integrity.RecordKeyRotation(new.current, old.current))
     print(f"Key file: {printable(str(path), escapes=True)}")
     print(
         f"New log key {new.current} (after {old.current}), made {now} by {printable(os_actor())}: new events are signed "
@@ -203,9 +204,30 @@ def cmd_anchor_reset(db) -> int:
         return _fail("anchor reset", exc)
     finally:
         store.close()
+    anchors = tuple(str(a.path) for a in store.anchors)
+    _record(db, lambda integrity: integrity.RecordAnchorReset(last_seq, anchors))
     names = ", ".join(printable(str(a.path), escapes=True) for a in store.anchors) or "none kept"
     print(f"Every one of the {report.events} events verifies. Anchors written afresh at event {last_seq}: {names}.")
     return 0
+
+
+def _record(db, command) -> None:
+    """Record what was done on the log itself (stream ``log``, actor ``os:<unix user>``), signed
+    with the key now current; a failure to record is said, never hidden (the change is made)."""
+    from bedside.core import integrity
+    from bedside.tui.cli import open_ledger
+    from bedside.tui.userscli import os_actor
+
+    try:
+        ledger = open_ledger(db)
+        try:
+            ledger.execute(command(integrity), os_actor())
+        finally:
+            ledger.store.close()
+    except Exception as exc:  # noqa: BLE001 - reported in one line; the key file or anchors are already changed
+        from bedside.tui.cli import _one_line
+
+        print(f"bedside: done, but it could not be recorded in the log: {_one_line(exc)}", file=sys.stderr)
 
 
 def run_key_command(args: argparse.Namespace, db) -> int:
