@@ -79,7 +79,7 @@ class AnchorFile:
     def advance(self, anchor: Anchor, create: bool = False) -> None:
         """Move the anchor to ``anchor`` if it is further on. A missing file is made only with
         ``create`` (the first append to an empty log, or a reset); otherwise AnchorMissing."""
-        with open(self.lock_path, "a+") as lock:
+        with os.fdopen(os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 current = self.read()
@@ -97,7 +97,8 @@ class AnchorFile:
     def write(self, anchor: Anchor) -> None:
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
         body = {"seq": anchor.seq, "hash": anchor.hash, "key_id": anchor.key_id, "mac": anchor.mac}
-        with open(tmp, "w", encoding="utf-8") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the owner's only, whatever the umask
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(json.dumps(body))
             fh.flush()
             os.fsync(fh.fileno())

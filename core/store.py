@@ -313,6 +313,8 @@ class SqliteStore(KeptLog):
         memory = self.path == ":memory:"
         if not memory:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # a new database is its owner's only (SQLite
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # gives -wal/-shm its mode)
         self.conn = apsw.Connection(self.path)
         self.conn.set_busy_timeout(busy_ms)
         if not memory:

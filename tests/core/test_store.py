@@ -88,3 +88,18 @@ def test_chain_verifies_after_any_sequence_of_appends(batches):
     for stream in "abc":
         versions = [e.version for e in s.read(stream)]
         assert versions == list(range(1, len(versions) + 1))
+
+
+def test_a_new_database_and_its_anchor_are_the_owners_only_whatever_the_umask(tmp_path):
+    """Under the usual umask 022 a new database, its -wal/-shm and its anchor are 0600 (issue 18:
+    before, the database was world-readable)."""
+    old = os.umask(0o022)
+    try:
+        s = SqliteStore(tmp_path / "u.db")
+        s.append("site", 0, [ev("site", 1)])
+        modes = {p.name: oct(p.stat().st_mode & 0o777) for p in tmp_path.iterdir()}
+        s.close()
+    finally:
+        os.umask(old)
+    assert modes["u.db"] == modes["u.db.head"] == "0o600", modes
+    assert all(m == "0o600" for name, m in modes.items() if name.startswith("u.db")), modes
