@@ -19,7 +19,7 @@ PATIENTS = "0 of 0 patients"
 def create_first_admin(t) -> None:
     t.wait_for(re.compile("first admin", re.I))
     t.send("root", "enter", "Site Admin", "enter", "246810", "enter", "246810", "ctrl+s")
-    t.wait_for(PATIENTS)
+    t.arrive(PATIENTS)
     assert "Site Admin (Admin)" in t.screen()
 
 
@@ -41,7 +41,7 @@ def first_run_then_sign_in(spawn, args, env) -> None:
     t2.wait_for(SIGN_IN)
     assert not re.search("first admin", t2.screen(), re.I), t2.dump()
     sign_in(t2, "root", "246810", "Site Admin")
-    t2.wait_for(PATIENTS)
+    t2.arrive(PATIENTS)
     t2.send("ctrl+q")
     assert t2.wait_exit() == 0
 

@@ -34,7 +34,7 @@ def test_a_forged_admin_cannot_sign_in_and_every_screen_says_so(spawn, home, tmp
     assert int(m.group(1)) == seq, t2.dump()
     t2.wait_for("User name")
     t2.send("mallory", "enter", "4321", "enter")
-    t2.wait_for("Unknown user name or wrong PIN")
+    t2.arrive("Unknown user name or wrong PIN")
     assert "(Admin)" not in t2.screen() and WARNING.search(t2.screen()), t2.dump()
     t2.send("ctrl+q")
     assert t2.wait_exit() == 0
@@ -42,7 +42,7 @@ def test_a_forged_admin_cannot_sign_in_and_every_screen_says_so(spawn, home, tmp
     t3 = spawn(["--db", str(db)], env)
     sign_in(t3, "root", "246810", "Site Admin")
     t3.wait_for(PATIENTS)
-    t3.wait_for(WARNING)  # on the patient list too
+    t3.arrive(WARNING)  # on the patient list too
     t3.send("r")
     t3.wait_for(f"first bad event {seq}")
     t3.wait_for(f"event {seq} (users#2) is not authenticated")

@@ -54,7 +54,7 @@ def test_the_installed_command_checks_macs_anchors_and_rotates_the_key(spawn, ho
     assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     t2 = spawn(["--db", str(db)], env)  # a new sign-in, signed with k2
     sign_in(t2, "root", "246810", "Site Admin")
-    t2.wait_for(PATIENTS)
+    t2.arrive(PATIENTS)
     t2.send("ctrl+q")
     assert t2.wait_exit() == 0
     after = bedside(env, "verify-log", "--db", str(db))

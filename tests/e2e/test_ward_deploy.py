@@ -206,7 +206,7 @@ def test_staff_run_the_app_through_the_launcher(ward):
     try:
         t2.wait_for(SIGN_IN)
         sign_in(t2, "root", "246810", "Site Admin")
-        t2.wait_for(PATIENTS)
+        t2.arrive(PATIENTS)
         t2.send("ctrl+q")
         assert t2.wait_exit() == 0
     finally:
