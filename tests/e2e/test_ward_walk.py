@@ -115,6 +115,7 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     t.wait_for("OBSERVING", timeout=20)
     assert "INFUSING" not in t.screen(), t.dump()
     record_vitals(t)  # end of infusion (MON-4)
+    t.arrive("OBSERVING")  # back on the monitor, drawn, before its key (the app drops one typed earlier)
     t.send("o")
     t.wait_for(re.compile(r"Observation may end at \d\d:\d\d"))  # not over yet: refused in words (MON-2)
     assert "OBSERVATION COMPLETE" not in t.screen(), t.dump()
