@@ -10,7 +10,6 @@ commands, and for tests and the demo to set up a record.
 
 from __future__ import annotations
 
-import inspect
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -199,8 +198,7 @@ class Ledger:
         if check is None:
             return ()
         try:
-            takes_roles = "roles" in inspect.signature(check).parameters
-            return tuple(check(roles=["current_user"]) if takes_roles else check())
+            return tuple(check(roles=["current_user"]))
         except StoreError as exc:
             return (f"the store's protections could not be checked: {exc}",)
 

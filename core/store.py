@@ -412,8 +412,9 @@ class SqliteStore(KeptLog):
         return [_row_to_event(r) for r in rows]
 
     @_translated
-    def protection_problems(self) -> list[str]:
-        """What is missing of the log's own protections (the triggers that refuse UPDATE and DELETE)."""
+    def protection_problems(self, roles: Sequence[str] = ()) -> list[str]:
+        """What is missing of the log's own protections (the triggers that refuse UPDATE and DELETE).
+        ``roles``: as for PgStore; a SQLite file has none (its protection is the file's mode)."""
         present = {
             r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
         }

@@ -36,6 +36,14 @@ from .users import (
 OS_ACTOR_PREFIX = "os:"
 
 
+def by_os_or_admin(actor: Actor, what: str) -> Refusal | None:
+    """None if ``actor`` is the operating system's user of the database files (``os:<name>``, no
+    role) or an admin; else the refusal naming ``what``."""
+    if actor.role is None and actor.username.startswith(OS_ACTOR_PREFIX):
+        return None
+    return require_role(actor, ADMIN_ROLES, what)
+
+
 @frozen
 class SignIn(Command):
     """Sign-in screen, enter: sign in (also the idle lock's PIN and a co-signer's sign-in dialog)."""
@@ -129,8 +137,7 @@ class UnlockUser(Command):
 
 @decider(UnlockUser)
 def decide_unlock(state: State, cmd: UnlockUser, now: datetime, actor: Actor) -> Decision:
-    by_os = actor.role is None and actor.username.startswith(OS_ACTOR_PREFIX)
-    refused = None if by_os else require_role(actor, ADMIN_ROLES, "Unlock a user")
+    refused = by_os_or_admin(actor, "Unlock a user")
     if refused:
         return refused
     u = _target(state, cmd.username)

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from attrs import frozen
 
-from ..auth.commands import OS_ACTOR_PREFIX
+from ..auth.commands import by_os_or_admin
 from ..commands import Actor, Command, Decision, State, decider, refuse, require_role
 from .events import LOG_STREAM, AnchorsReset, KeyRotated, ReportSeen
 
@@ -34,14 +34,6 @@ def decide_acknowledge(state: State, cmd: AcknowledgeIntegrityReport, now: datet
     return [ReportSeen(cmd.first_bad, cmd.findings)]
 
 
-def _by_os_or_admin(actor: Actor, what: str) -> Decision | None:
-    """The key file and the anchors are the service account's (``os:<unix user>``, as for ``users
-    unlock``), or an admin's."""
-    if actor.role is None and actor.username.startswith(OS_ACTOR_PREFIX):
-        return None
-    return require_role(actor, ("admin",), what)
-
-
 @frozen
 class RecordKeyRotation(Command):
     """bedside key rotate: record that a new log key signs from now on (the old one is retired)."""
@@ -54,7 +46,7 @@ class RecordKeyRotation(Command):
 
 @decider(RecordKeyRotation)
 def decide_key_rotation(state: State, cmd: RecordKeyRotation, now: datetime, actor: Actor) -> Decision:
-    refused = _by_os_or_admin(actor, "Key rotation")
+    refused = by_os_or_admin(actor, "Key rotation")
     if refused:
         return refused
     if not cmd.key_id or cmd.key_id == cmd.previous:
@@ -74,7 +66,7 @@ class RecordAnchorReset(Command):
 
 @decider(RecordAnchorReset)
 def decide_anchor_reset(state: State, cmd: RecordAnchorReset, now: datetime, actor: Actor) -> Decision:
-    refused = _by_os_or_admin(actor, "Anchor reset")
+    refused = by_os_or_admin(actor, "Anchor reset")
     if refused:
         return refused
     if cmd.seq < 0:
