@@ -45,7 +45,7 @@ def main() -> None:
     have = len(ledger.stream_events(stream))
     batch = []
     at = clock.now()
-    for i in range(N - have):
+    for _i in range(N - have):
         at += timedelta(seconds=1)
         data = inf.event_data(inf.VITALS_RECORDED, "c1d8", at, temp_c="36.8", hr=80, sys=120, dia=75, rr=16, spo2=98)
         batch.append(NewEvent(stream, inf.VITALS_RECORDED, "nina", at, data))

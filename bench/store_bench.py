@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=7, help="repeats of each read (median; default 7)")
     p.add_argument("--dir", type=Path, default=None, help="where the SQLite files go (default: a temporary directory)")
     args = p.parse_args(argv)
-    print(f"Python {sys.version.split()[0]}; {args.appends} appends; patient:x {args.patient_events} events"
-          f" among {args.other_events} others")
+    print(
+        f"Python {sys.version.split()[0]}; {args.appends} appends; patient:x {args.patient_events} events"
+        f" among {args.other_events} others"
+    )
 
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         appends = {}
@@ -132,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
                 s.close()
                 s = PgStore(url)
                 assert len(s.read("patient:x")) == args.patient_events
-                report(f"PostgreSQL {ver} (psycopg {psycopg.__version__}; synchronous_commit={sc}, fsync={fs})",
-                       appends, bench_reads(s, args.repeat))
+                report(
+                    f"PostgreSQL {ver} (psycopg {psycopg.__version__}; synchronous_commit={sc}, fsync={fs})",
+                    appends,
+                    bench_reads(s, args.repeat),
+                )
                 s.close()
             finally:
                 admin.execute(f"DROP SCHEMA {schema} CASCADE")

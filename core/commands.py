@@ -82,8 +82,10 @@ class Command:
 class State:
     """What a decision reads: the folded record as it stands when the command is decided.
 
-    Built by the ledger from its in-memory log (no I/O); ``today`` is the site's local date at
-    ``now`` (CONV-TIME-1). ``view(pid)`` is the patient's projection (core/projection.py)."""
+    Built by the ledger (core/service.py); a stream or a patient is read from the store when a
+    decision first asks for it. ``today`` is the site's local date at ``now`` (CONV-TIME-1).
+    ``view(pid)`` is the patient's projection (core/projection.py); ``index`` every patient's
+    index line (core/wardindex.py), for what concerns all patients (an MRN already taken)."""
 
     by_stream: Mapping[str, Sequence[Event]]
     users: Mapping[str, User]
@@ -92,6 +94,7 @@ class State:
     today: date
     key: SiteKey
     views: Callable[[str], Any]
+    index: Mapping[str, Any]  # pid → core/wardindex.py PatientEntry (every patient, without their events)
 
     def events(self, stream: str) -> Sequence[Event]:
         return self.by_stream.get(stream, ())

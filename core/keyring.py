@@ -38,6 +38,7 @@ FORMAT = "bedside-keyring/1"
 EVENT_MAC_LABEL = b"bedside/event-mac/v1/"
 EVENT_MAC_DOMAIN = b"bedside/event/v1\n"
 ANCHOR_MAC_DOMAIN = b"bedside/anchor/v1\n"
+CHECKPOINT_MAC_DOMAIN = b"bedside/checkpoint/v1\n"
 FIRST_KEY_ID = "k1"
 
 
@@ -143,6 +144,19 @@ class Keyring:
         if not hmac.compare_digest(expected, mac):
             return "its MAC does not verify: it was forged or altered"
         return None
+
+    def sign_checkpoint(self, body: str) -> tuple[str, str]:
+        """(key id, MAC) for a derived checkpoint's text (core/wardindex.py), under the current key."""
+        kid = self.current
+        mac = self._mac(kid, CHECKPOINT_MAC_DOMAIN, hashlib.sha256(body.encode("utf-8")).hexdigest())
+        assert mac is not None
+        return kid, mac
+
+    def checkpoint_problem(self, body: str, key_id: str, mac: str) -> str | None:
+        expected = self._mac(key_id, CHECKPOINT_MAC_DOMAIN, hashlib.sha256(body.encode("utf-8")).hexdigest())
+        if not mac or expected is None:
+            return "it carries no MAC of a key the site holds"
+        return None if hmac.compare_digest(expected, mac) else "its MAC does not verify"
 
     # -- changes ------------------------------------------------------------------------------
     def rotated(self, created: str) -> Keyring:

@@ -77,6 +77,10 @@ CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only: DELETE refused'); END;
 """
 
+#: The index of a stream's events in log order (the audit's pages of one patient, issue 19); made
+#: by ``db migrate`` on PostgreSQL (schema 3), on opening a SQLite database that lacks it.
+STREAM_SEQ_INDEX = "CREATE INDEX IF NOT EXISTS events_stream_seq ON events (stream, seq);"
+
 
 def translate_sqlite_error(exc: BaseException, path: str) -> StoreError | None:
     """A user-facing StoreUnavailable for an apsw/OS error that is the store's condition, not a bug."""
@@ -123,6 +127,27 @@ class EventStore(Protocol):
     def change_token(self) -> object:
         """A cheap value that changes when another connection commits (for watching)."""
 
+    def last_seq(self) -> int:
+        """The newest event's seq, one index lookup: how many events there are (seq counts from 1, no gap)."""
+
+    def stream_version(self, stream: str) -> int:
+        """How many events ``stream`` holds (one index lookup)."""
+
+    def audit_page(  # noqa: PLR0913 - one keyword a filter, as the screen's one field needs
+        self,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int = 100,
+        oldest_first: bool | None = None,
+        stream: str | None = None,
+        streams: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        actor_like: str | None = None,
+        text_like: str | None = None,
+    ) -> list[Event]:
+        """One page of the log for the audit (keyset pagination, filters in SQL): :func:`audit_sql`."""
+
 
 # -- the log's rows, the same on both backends ----------------------------------------------------
 _COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash, key_id, mac"
@@ -137,6 +162,55 @@ def event_row(ev: Event) -> tuple:
     """A stored event as the row it is stored as (for copying a log between stores)."""
     data = canonical_json(ev.data)
     return (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), data, ev.prev_hash, ev.hash, ev.key_id, ev.mac)
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern (``ESCAPE '\\'``) that finds ``text`` literally anywhere: %, _ and \\ as typed."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def audit_sql(
+    pg: bool,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 100,
+    oldest_first: bool | None = None,
+    stream: str | None = None,
+    **match: Any,
+) -> tuple[str, list]:
+    """The query of :meth:`EventStore.audit_page` and its parameters, for SQLite or PostgreSQL.
+
+    Keyset pages in seq order: ``after < seq < before``, newest first unless ``oldest_first``
+    (by default: oldest first when only ``after`` is given), at most ``limit`` events. ``stream``
+    keeps one stream's events (by the index on (stream, seq)). The rest is one filter field's:
+    an event matches if ANY of those given matches (none given: every event): its stream is one
+    of ``streams``, its kind one of ``kinds``, ``actor_like`` is in its actor, ``text_like`` in
+    its data as stored (JSON: the text encoded as inside a JSON string, so a quote or a
+    backslash is found as typed). The two texts are literal (% _ ' \\ are not patterns) and
+    case-insensitive (SQLite: ASCII letters only). Without ``stream``, a text filter reads the
+    range's events until ``limit`` match: bound the range (``before`` and ``after``) to bound it."""
+    p = "%s" if pg else "?"
+    where, params, any_of = ["1 = 1"], [], []
+    for test, value in (("seq >", after), ("seq <", before), ("stream =", stream)):
+        if value is not None:
+            where.append(f"{test} {p}")
+            params.append(value)
+    for column in ("streams", "kinds"):
+        values = match.get(column)
+        if values:
+            name = column[:-1]
+            any_of.append(f"{name} = ANY({p})" if pg else f"{name} IN (SELECT value FROM json_each({p}))")
+            params.append(list(values) if pg else json.dumps(list(values)))
+    for column, text in (("actor", match.get("actor_like")), ("data", match.get("text_like"))):
+        if text is not None:
+            text = json.dumps(text, ensure_ascii=False)[1:-1] if column == "data" else text
+            any_of.append(f"{column} {'ILIKE' if pg else 'LIKE'} {p} ESCAPE '\\'")
+            params.append(_like(text))
+    if any_of or any(match.get(k) is not None for k in ("streams", "kinds")):
+        where.append(f"({' OR '.join(any_of) or '1 = 0'})")  # only empty lists given: nothing matches
+    ascending = (after is not None and before is None) if oldest_first is None else oldest_first
+    sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq {'' if ascending else 'DESC'} LIMIT {p}"
+    return sql, [*params, limit]
 
 
 def check_streams(stream: str, events: Sequence[NewEvent]) -> None:
@@ -335,18 +409,22 @@ class SqliteStore(KeptLog):
         if not columns:
             with self._write() as cur:
                 if not {row[1] for row in cur.execute("PRAGMA table_info(events)")}:
-                    cur.execute(SCHEMA)
+                    cur.execute(SCHEMA + STREAM_SEQ_INDEX)
                     cur.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             return
-        if {"key_id", "mac"} <= columns:
-            return
-        with self._write() as cur:
-            columns = {row[1] for row in cur.execute("PRAGMA table_info(events)")}
-            for name in ("key_id", "mac"):
-                if name not in columns:
-                    cur.execute(f"ALTER TABLE events ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
-            cur.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if not {"key_id", "mac"} <= columns:
+            with self._write() as cur:
+                columns = {row[1] for row in cur.execute("PRAGMA table_info(events)")}
+                for name in ("key_id", "mac"):
+                    if name not in columns:
+                        cur.execute(f"ALTER TABLE events ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
+                cur.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                cur.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        if not self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'events_stream_seq'").fetchone():
+            # Derived, so a database this process may only read goes on without it (a slower audit).
+            errors = (self._apsw.ReadOnlyError, self._apsw.BusyError, self._apsw.PermissionsError)
+            with contextlib.suppress(*errors), self._write() as cur:
+                cur.execute(STREAM_SEQ_INDEX)
 
     def close(self) -> None:
         with self._lock:
@@ -410,6 +488,26 @@ class SqliteStore(KeptLog):
     def _page(self, after_seq: int, batch: int) -> list[Event]:
         rows = self.conn.execute(f"SELECT {_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after_seq, batch))
         return [_row_to_event(r) for r in rows]
+
+    @_translated
+    def audit_page(  # noqa: PLR0913 - one keyword a filter, as the screen's one field needs
+        self,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int = 100,
+        oldest_first: bool | None = None,
+        stream: str | None = None,
+        streams: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        actor_like: str | None = None,
+        text_like: str | None = None,
+    ) -> list[Event]:
+        """One page of the log for the audit: :func:`audit_sql`."""
+        match = {"streams": streams, "kinds": kinds, "actor_like": actor_like, "text_like": text_like}
+        return [
+            _row_to_event(r) for r in self.conn.execute(*audit_sql(False, before, after, limit, oldest_first, stream, **match))
+        ]
 
     @_translated
     def protection_problems(self, roles: Sequence[str] = ()) -> list[str]:

@@ -24,8 +24,8 @@ MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 60  # "a function a reader must scroll through": a screen, its docstring included
 
 #: core's modules that are not engines: the store adapters and the errors they raise, the ledger
-#: (the one command path), the demo data.
-NOT_ENGINES = {"store", "pgstore", "store_errors", "service", "demo", "demo_users"}
+#: (the one command path) and its checkpoint file (wardindex), the demo data.
+NOT_ENGINES = {"store", "pgstore", "pgnotify", "store_errors", "service", "wardindex", "demo", "demo_users"}
 
 
 def _contract(contract_id: str) -> dict[str, Any]:

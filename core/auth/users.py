@@ -79,8 +79,10 @@ def lockout_delay(n: int) -> timedelta:
     return min(LOCKOUT_FIRST_DELAY * 2 ** (n - 1), LOCKOUT_MAX_DELAY)
 
 
-def fold_users(events: Iterable[Event]) -> dict[str, User]:
-    users: dict[str, User] = {}
+def fold_users(events: Iterable[Event], users: dict[str, User] | None = None) -> dict[str, User]:
+    """The users after ``events`` (a new dict), from none or from ``users`` (a fold kept before:
+    the ledger folds on from its checkpoint, core/wardindex.py)."""
+    users = dict(users or {})
     for ev in events:
         if ev.stream != USERS_STREAM:
             continue

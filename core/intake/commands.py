@@ -142,7 +142,7 @@ def _taken(state: State, cmd: RegisterPatient) -> Refusal:
 
 
 def _other_mrns(state: State, pid: str) -> list[str]:
-    return [p.mrn for p in state.patients.values() if p.id != pid]
+    return [p.mrn for p in state.index.values() if p.id != pid]
 
 
 def _patient(state: State, pid: str, what: str) -> Patient | Refusal:

@@ -42,20 +42,19 @@ class BoardScreen(Screen):
         self.fill()
 
     def data(self):
-        """Active doses now. Which patients have ever started an infusion is worked out once per
-        change of the log, not at every tick; the tick reads those patients' projections (each dose
-        folded once per projection, its timers advanced to the clock: core/infusion/projection.py)."""
+        """Active doses now. Which patients have a dose started and not closed comes from the
+        ward's index (core/wardindex.py), kept from each new event: no other patient's events are
+        read. The tick reads those patients' projections (each dose folded once per projection,
+        its timers advanced to the clock: core/infusion/projection.py)."""
         ledger = self.app.ledger
         if getattr(self, "_candidates_seq", None) != ledger.last_seq:
-            self._candidates = [
-                p.id for p in ledger.patients() if any(e.kind == inf.INFUSION_STARTED for e in ledger.by_stream.get(p.stream, ()))
-            ]
+            self._candidates = sorted({pid for pid, _dose in ledger.open_doses()})
             self._candidates_seq = ledger.last_seq
         views = [ledger.view(pid) for pid in self._candidates]
         return inf.active_doses(views, ledger.clock.now(), inf.MonitorSettings(tz=local_tz()))
 
     def row_for(self, pid: str, dose: str, st: inf.MonitorState) -> tuple:
-        p = self.app.ledger.patient(pid)
+        p = self.app.ledger.entry(pid)
         nxt = next((v for v in st.vitals_due if v.status in ("due", "overdue")), None)
         n = len(st.alerts)
         alert = f"! {n} alert{'' if n == 1 else 's'}" if n else ""

@@ -15,6 +15,10 @@ from ..widgets.field import Field
 from ..widgets.keys import Keys
 from .base import room_of, set_table
 
+#: Rows the list draws at most (the count says how many more match; the search narrows them).
+MAX_ROWS = 200
+SEXES = dict(intake.SECTIONS["identity"].field("sex").choices)
+
 
 class PatientListScreen(Screen):
     BINDINGS = [
@@ -64,20 +68,26 @@ class PatientListScreen(Screen):
         keep = table.cursor_row if query == getattr(self, "_query", query) else 0  # a new search starts at its first match
         self._query = query
         rows = []
-        for p in self.app.ledger.patients():
+        entries = self.app.ledger.patients()  # the ward's index (core/wardindex.py): no patient's events are read
+        matched = 0
+        for p in entries:
             if query and query not in p.name.casefold() and query not in p.mrn.casefold():
                 continue
-            missing = p.missing_sections()
-            status = "complete" if not missing else f"{len(missing)} to do"
-            sex = dict(intake.SECTIONS["identity"].field("sex").choices).get(p.identity.get("sex"), "")
+            matched += 1
+            if len(rows) == MAX_ROWS:
+                continue  # counted, not drawn: the list's cost is its rows on screen, not the ward's years
+            status = "complete" if not p.missing else f"{len(p.missing)} to do"
+            sex = SEXES.get(p.sex, "")
             # literal: a str cell would be markup; a long name is cut with "…", never pushing the rest off
-            rows.append((p.id, (literal(p.mrn), literal(p.name), literal(p.identity.get("dob", "")), sex, status)))
+            rows.append((p.id, (literal(p.mrn), literal(p.name), literal(p.dob), sex, status)))
         set_table(table, ("MRN", "Name", "DOB", "Sex", "Intake"), rows, room_of(table, padding=1), flex=None)
         shown = len(rows)
-        total = len(self.app.ledger.patients())
+        total = len(entries)
+        more = f" (the first {shown} of {matched}: type more to narrow)" if matched > shown else ""
         self.query_one("#patients-count", Static).update(
             f"{shown} of {total} patients"
             + (" match" if query else "")
+            + more
             + " · Enter opens · n registers a new patient · ctrl+l locks"
         )
         if shown:

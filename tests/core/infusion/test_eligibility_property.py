@@ -52,7 +52,7 @@ def base(tmp_path_factory):
     store = SqliteStore(path)
     seed(store, FakeClock(T0))
     ledger = Ledger(store, FakeClock(T0), DEMO_KEY)
-    p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
+    p = ledger.patient(next(q.id for q in ledger.patients() if q.mrn == "MRN-100231"))
     events = ledger.stream_events(p.stream)
     roles = {**ledger.roles(), **ROLES}
     store.close()

@@ -22,7 +22,7 @@ UPDATE = os.environ.get("BEDSIDE_UPDATE_GOLDEN") == "1"
 
 
 def record(ledger, mrn: str, **kw) -> str:
-    p = next(q for q in ledger.patients() if q.mrn == mrn)
+    p = ledger.patient(next(q.id for q in ledger.patients() if q.mrn == mrn))
     kw.setdefault("tz", UTC)
     kw.setdefault("now", ledger.clock.now())
     return administration_record(p, ledger.stream_events(p.stream), users_of(ledger), **kw)
@@ -82,7 +82,7 @@ def test_header_has_both_identifiers_and_what_the_unit_needs(demo_db):
 
 def test_every_record_fits_80_columns(tmp_path, demo_db):
     ledger, _clock = demo_db
-    for p in ledger.patients():
+    for p in [ledger.patient(e.id) for e in ledger.patients()]:
         assert_fits(record(ledger, p.mrn))
     for scenario in ("paused", "stopped"):
         other, clock2, store2 = demo(tmp_path / scenario)
@@ -111,7 +111,7 @@ def test_user_text_is_printed_literally_and_wrapped(demo_db):
 def test_hostile_text_never_breaks_the_page(demo_db):
     ledger, clock = demo_db
     walk_full_infusion(ledger, clock, scenario="paused")
-    p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
+    p = ledger.patient(next(q.id for q in ledger.patients() if q.mrn == "MRN-100231"))
     stream = p.stream
     nasty = "\x1b[31mred\x1b[0m\ttab\nnewline " + "X" * 200 + " 漢字" * 60 + " [bold]x[/bold]"
     data = inf.event_data(inf.INFUSION_RESUMED, "c1d1", clock.now())
@@ -162,7 +162,7 @@ def test_an_entry_marked_in_error_stays_on_the_record_marked(demo_db):
     from bedside.core import schedule as sch
 
     ledger, _clock = demo_db
-    p = next(q for q in ledger.patients() if q.mrn == "MRN-100231")
+    p = ledger.patient(next(q.id for q in ledger.patients() if q.mrn == "MRN-100231"))
     ledger.execute(sch.StartCycle(p.id, ledger.today()), "priya")
     ledger.execute(sch.HoldDose(p.id, 1, 1, "fever", "other"), "nina")
     ledger.execute(sch.VoidLatestEntry(p.id, "held the wrong patient [x]"), "nina")

@@ -33,7 +33,7 @@ class _Fixed:
 def _same_from_view_and_events(ledger: Ledger, now: datetime, tz) -> int:
     users = users_of(ledger)
     n = 0
-    for p in ledger.patients():
+    for p in [ledger.patient(e.id) for e in ledger.patients()]:
         events = ledger.stream_events(p.stream)
         view = ledger.view(p.id)
         assert records.record_for(view, tz=tz, now=now) == records.administration_record(p, events, users, tz=tz, now=now)
@@ -67,7 +67,7 @@ def test_a_view_of_another_date_is_not_used_for_the_timeline(demo_db):
     """The record's date is ``now`` in ``tz``; a view of another day (a zone far from the site's)
     gives its events and users, and the timeline is folded for the record's own date."""
     ledger, clock = demo_db
-    p = next(q for q in ledger.patients() if q.mrn == "MRN-100590")
+    p = ledger.patient(next(q.id for q in ledger.patients() if q.mrn == "MRN-100590"))
     far = ZoneInfo("Pacific/Kiritimati")  # UTC+14 all year
     late = clock.now().replace(hour=11)  # 2026-03-02 11:00 UTC is 01:00 on 2026-03-03 there
     view = ledger.view(p.id)

@@ -1,0 +1,55 @@
+"""A small realistic ward for the tests of issue 19: bench/ward.py (the benchmarks' generator) at a
+few thousand events, with fewer courses recorded by commands so that it is made in seconds.
+
+Each patient replays one of the courses (registration, intake, cycles of full dose records,
+reactions, holds, discontinuations), the staff sign in and come and go, and one to three
+infusions are running at ``NOW``: what the board, the patient list and the checkpoint meet on a
+ward, not a hand-made sample."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bedside.core.auth import SiteKey
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+#: Courses recorded by commands (the bench records 120; a score covers every stage in seconds).
+TEMPLATES = 24
+
+
+def _generator():
+    name = "bedside_bench_ward"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "ward.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def make_ward(path: Path, events: int, seed: int = 7) -> dict:
+    """Write a ward of about ``events`` events to the new database ``path`` (its key file beside it)."""
+    gen = _generator()
+    kept, gen.TEMPLATES = gen.TEMPLATES, TEMPLATES
+    try:
+        return gen.write_ward(path, events, seed, NOW)
+    finally:
+        gen.TEMPLATES = kept
+
+
+def copy_ward(source: Path, target: Path) -> Path:
+    """A copy of the ward's database, key file and anchor (each test may change its own)."""
+    for suffix in ("", ".key", ".head"):
+        if Path(str(source) + suffix).exists():
+            shutil.copy2(str(source) + suffix, str(target) + suffix)
+    return target
+
+
+def key_of(path: Path) -> SiteKey:
+    return SiteKey(Path(str(path) + ".key"))
