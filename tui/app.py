@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 DEMO_MARK = "DEMO — not for clinical use"
 IDLE_CHECK_SECONDS = 10
 WATCH_SECONDS = 1.0
+#: On PostgreSQL, where the appends' NOTIFY wakes the watcher: a poll this often even so.
+SAFETY_POLL_SECONDS = 30.0
 PRUNE_DELAY_SECONDS = 0.15
 #: A screen change not yet drawn after this long is taken as drawn (a screen closed before its
 #: first frame): keys are never held back for longer.
@@ -286,6 +288,8 @@ class BedsideApp(App[int]):
 
     def on_unmount(self) -> None:
         self._watcher_stop.set()
+        if self._listener is not None:
+            self._listener.close()  # wakes the watcher's wait for a NOTIFY at once (from any thread)
         # Its read in progress ends before the store may be closed (it never waits on this loop:
         # call_from_thread is not used once the stop is set).
         self._watcher.join(timeout=5)
@@ -524,28 +528,68 @@ class BedsideApp(App[int]):
         self.last_input = self._idle_clock()
 
     # -- other terminals ---------------------------------------------------------------------
+    _listener = None  # the watcher's LISTEN connection on PostgreSQL (core/pgnotify.py), else None
+
     def _watch_store(self) -> None:
-        """The watcher thread: once a second, read what other terminals wrote (PRAGMA
-        data_version on SQLite, max(seq) on PostgreSQL: no read when unchanged) off the event
-        loop, so a slow or lost server never freezes the screen; fold it in on the screens' thread."""
+        """The watcher thread: read what other terminals wrote off the event loop, so a slow or
+        lost server never freezes the screen; fold it in on the screens' thread. On PostgreSQL it
+        waits for the appends' NOTIFY (core/pgnotify.py: a change shows at once, and an idle
+        terminal sends no query), polling anyway every SAFETY_POLL_SECONDS, and every WATCH_SECONDS
+        while the listener or the store is down. On SQLite it polls every WATCH_SECONDS (PRAGMA
+        data_version: O(1), no read when unchanged)."""
+        listener = None
+        made = False
+        ok = True
+        try:
+            while True:
+                if listener is not None:
+                    listener.wait(SAFETY_POLL_SECONDS if ok else WATCH_SECONDS)  # True or False: poll
+                    if self._watcher_stop.is_set():
+                        return
+                elif self._watcher_stop.wait(WATCH_SECONDS):
+                    return
+                if not self.ready:
+                    continue
+                if not made:
+                    made = True
+                    listener = self._listener = self._make_listener()
+                    if self._watcher_stop.is_set():  # on_unmount came before it was there to close
+                        return
+                ok = self._poll_once()
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _make_listener(self):
+        from bedside.core.pgnotify import listener_for
+
+        try:
+            return listener_for(self._ledger.store)  # None on SQLite: the one-second poll stays
+        except Exception as exc:  # noqa: BLE001 - a fault in Bedside: logged, the poll goes on
+            from .faults import log_fault
+
+            log_fault(exc)
+            return None
+
+    def _poll_once(self) -> bool:
+        """One read of what other terminals wrote (max(seq) or data_version first: no read when
+        unchanged), in the watcher thread. False if the store failed."""
         from bedside.core.store_errors import StoreError
 
-        while not self._watcher_stop.wait(WATCH_SECONDS):
-            if not self.ready:
-                continue
-            try:
-                fetched = self._ledger.fetch_new()
-            except StoreError as exc:
-                self._call_soon(self._store_lost, exc)
-                continue
-            except Exception as exc:  # noqa: BLE001 - a fault in Bedside: logged, the watch goes on
-                from .faults import log_fault
+        try:
+            fetched = self._ledger.fetch_new()
+        except StoreError as exc:
+            self._call_soon(self._store_lost, exc)
+            return False
+        except Exception as exc:  # noqa: BLE001 - a fault in Bedside: logged, the watch goes on
+            from .faults import log_fault
 
-                log_fault(exc)
-                continue
-            self._call_soon(self._store_back)
-            if fetched is not None:
-                self._call_soon(self._fold_in, fetched)
+            log_fault(exc)
+            return True
+        self._call_soon(self._store_back)
+        if fetched is not None:
+            self._call_soon(self._fold_in, fetched)
+        return True
 
     def _call_soon(self, fn, *args) -> None:
         """Hand ``fn`` to the event loop without waiting for it (so the watcher never waits on the

@@ -134,14 +134,29 @@ class Field:
     full: str
 
 
+def kind_words(kind: str) -> str:
+    """A kind of event in a few words ("recorded height and weight"); :func:`what` adds what
+    only the event knows."""
+    if kind not in KIND_WORDS and kind in intake.KIND_TO_SECTION:
+        return "recorded " + intake.SECTIONS[intake.KIND_TO_SECTION[kind]].title.lower()
+    return KIND_WORDS.get(kind) or kind.replace(".", " ").replace("_", " ")
+
+
 def what(ev: Event) -> str:
     """The event in a few words ("recorded height and weight", "corrected entry #3")."""
-    if ev.kind not in KIND_WORDS and ev.kind in intake.KIND_TO_SECTION:
-        return "recorded " + intake.SECTIONS[intake.KIND_TO_SECTION[ev.kind]].title.lower()
-    words = KIND_WORDS.get(ev.kind) or ev.kind.replace(".", " ").replace("_", " ")
+    words = kind_words(ev.kind)
     if ev.kind == "intake.corrected":
         words += f" #{ev.data.get('corrects')}"
     return words
+
+
+def kinds_matching(query: str) -> list[str]:
+    """The kinds whose words hold ``query`` (case-insensitive), for the audit's filter: every kind
+    this version names in words or has an event class for (a kind only an older version wrote is
+    found by its stored text)."""
+    folded = query.casefold()
+    known = {*KIND_WORDS, *intake.KIND_TO_SECTION, *EVENT_TYPES}
+    return sorted(k for k in known if folded in kind_words(k).casefold())
 
 
 def event_fields(ev: Event) -> list[Field]:

@@ -121,7 +121,7 @@ def test_db_migrate_on_postgres_is_idempotent(pg_url, capsys):
     assert db("migrate", "--db", pg_url) == 0
     assert db("migrate", "--db", pg_url) == 0
     out = capsys.readouterr().out
-    assert out.count("Schema version 2: up to date (0 events).") == 2
+    assert out.count("Schema version 3: up to date (0 events).") == 2
     assert "bedside_test@" in out and ":bedside_test@" not in out  # the password is not shown
 
 
