@@ -116,10 +116,10 @@ def open_store(db: Path | str, busy_ms: int | None = None):
     return open_any_store(db, busy_ms=busy_ms)
 
 
-def cmd_verify_log(db: Path | str, anchors: list[str] = (), roles: list[str] = ()) -> int:
+def cmd_verify_log(db: Path | str, anchors: list[str] = (), roles: list[str] = (), incremental: bool = False) -> int:
     from bedside.tui.keycli import cmd_verify_log as verify
 
-    return verify(db, list(anchors), list(roles))
+    return verify(db, list(anchors), list(roles), incremental)
 
 
 def demo_tmpdir() -> str:
@@ -539,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
 def _run_command(args: argparse.Namespace) -> int:
     """The subcommands that open a database (or serve the demo), and the app itself."""
     if args.command == "verify-log":
-        return cmd_verify_log(resolve_db(args.sub_db or args.db), args.sub_anchor, args.roles)
+        return cmd_verify_log(resolve_db(args.sub_db or args.db), args.sub_anchor, args.roles, args.incremental)
     if args.command in ("key", "anchor"):
         from bedside.tui.keycli import run_key_command
 

@@ -1,10 +1,13 @@
 """``bedside verify-log``, ``bedside key rotate`` and ``bedside anchor reset`` (issue 18).
 
-``verify-log [--db X] [--anchor PATH]... [--role NAME]...`` streams the whole log through the
-checker of core/logcheck.py with the site's keyring (the key file, ``tui/dbcli.site_key_path``),
-every anchor (the store's own, those the keyring names, each ``--anchor``) and the store's own
-protections (PostgreSQL: the connecting role and each ``--role``). Exit 0 intact, 1 not intact (the
-first bad event named), 2 cannot check (no database, or the key file missing or unreadable).
+``verify-log [--db X] [--anchor PATH]... [--role NAME]... [--full | --incremental]`` streams the
+whole log through the checker of core/logcheck.py with the site's keyring (the key file,
+``tui/dbcli.site_key_path``), every anchor (the store's own, those the keyring names, each
+``--anchor``) and the store's own protections (PostgreSQL: the connecting role and each ``--role``).
+Exit 0 intact, 1 not intact (the first bad event named), 2 cannot check (no database, or the key
+file missing or unreadable). Every check that finds the log INTACT keeps a verified checkpoint
+(:func:`verified_path`, authenticated with the keyring); ``--incremental`` starts from it and reads
+only the events after it (issue 19), or says why it cannot and runs the full check.
 
 ``key rotate [--db X]`` adds a new log key to the key file: new events are signed with it (running
 terminals read the file again at their next write), older events still verify under the keys
@@ -29,9 +32,25 @@ class CannotCheck(Exception):
     """The log cannot be checked (exit 2): one line, naming the file."""
 
 
+VERIFY_DESCRIPTION = (
+    "Check every event's hash and MAC (under the site key file), the chain, the numbering, every anchor and the "
+    "store's own protections, streaming the log in constant memory. A check that finds the log INTACT keeps a "
+    "verified checkpoint (where it got to, with a MAC: <db>.verified beside a SQLite database, <key file>.verified "
+    "for PostgreSQL). --incremental starts from it: it makes sure the event at the checkpoint is still the one "
+    "verified, then checks only the events after it; a checkpoint that is missing, damaged, forged or does not "
+    "match the log (rewritten, cut short, another log) is named and a full check runs instead. Events before the "
+    "checkpoint are not read again: run a full check (the default) now and then too. "
+    "Exit 0 intact, 1 not intact (the first bad event named), 2 cannot check."
+)
+
+
 def add_key_commands(subparsers: Any) -> None:
     """Add ``verify-log``, ``key rotate`` and ``anchor reset`` to an argparse subparsers object."""
-    v = subparsers.add_parser("verify-log", help="check that the whole event log is intact and authentic")
+    v = subparsers.add_parser(
+        "verify-log",
+        help="check that the event log is intact and authentic (all of it, or --incremental: what is new)",
+        description=VERIFY_DESCRIPTION,
+    )
     v.add_argument("--db", metavar="PATH_OR_URL", dest="sub_db")
     v.add_argument(
         "--anchor", metavar="PATH", dest="sub_anchor", action="append", default=[], help="another anchor to check (repeatable)"
@@ -43,6 +62,18 @@ def add_key_commands(subparsers: Any) -> None:
         action="append",
         default=[],
         help="PostgreSQL: also check that this role (the terminals') cannot change the log (repeatable)",
+    )
+    how = v.add_mutually_exclusive_group()
+    how.add_argument(
+        "--full", dest="incremental", action="store_false", default=False, help="read every event from the first (the default)"
+    )
+    how.add_argument(
+        "--incremental",
+        dest="incremental",
+        action="store_true",
+        default=False,
+        help="start after the last verified checkpoint (<db>.verified; PostgreSQL: <key file>.verified): only the "
+        "events after it, every anchor and the protections are checked; without a checkpoint that holds, a full check",
     )
     k = subparsers.add_parser("key", help="the site's log keys: rotate")
     ks = k.add_subparsers(dest="key_command", metavar="KEY_COMMAND", required=True)
@@ -126,7 +157,70 @@ def _fail(command: str, exc: BaseException) -> int:
     return 2
 
 
-def cmd_verify_log(db, anchors: list[str] = (), roles: list[str] = ()) -> int:
+def verified_path(db) -> Path:
+    """Where ``verify-log`` keeps its verified checkpoint: ``<db>.verified`` beside a SQLite
+    database; for PostgreSQL ``<key file>.verified``, beside the key file as its anchor is."""
+    from bedside.tui.dbcli import is_pg_url, site_key_path
+
+    if is_pg_url(db):
+        key = site_key_path(db)
+        return key.with_name(key.name + ".verified")
+    return Path(str(Path(db).expanduser()) + ".verified")
+
+
+def _event_at(store, seq: int):
+    ev = next(iter(store.iter_events(after_seq=seq - 1, batch=1)), None)
+    return ev if ev is not None and ev.seq == seq else None
+
+
+def check_from_checkpoint(store, keyring, path: Path, extra_anchors=(), roles=(), incremental: bool = False):
+    """(report, what was done, when the whole log was last read): from the verified checkpoint at
+    ``path`` if ``incremental`` and it holds, else the full check."""
+    from bedside.core.logcheck import CheckpointRefused, read_verified, verify_after, verify_log
+    from bedside.core.text import printable
+
+    anchors = _anchors(store, keyring, list(extra_anchors))
+    protections = _protections(store, list(roles))
+    said = ""
+    if incremental:
+        try:
+            cp = read_verified(path, keyring)
+            report = verify_after(
+                cp, lambda s: _event_at(store, s), lambda s: store.iter_events(after_seq=s), keyring, anchors, protections
+            )
+            name = printable(str(path), escapes=True)
+            return report, f"Incremental check: from the verified checkpoint at event {cp.seq} ({name}).", cp.full_at
+        except CheckpointRefused as exc:
+            said = f"Checkpoint not used: {exc}. A full check was run instead.\n"
+    return verify_log(store.iter_events(), keyring, anchors, protections), said + "Full check: every event, from the first.", ""
+
+
+def _keep_checkpoint(report, keyring, store, db, path: Path, full_at: str) -> str:
+    """Write the checkpoint after an INTACT check (never after any other); the line to print."""
+    from datetime import UTC, datetime
+
+    from bedside.core.logcheck import checkpoint_of, write_verified
+    from bedside.core.text import printable
+    from bedside.tui.dbcli import is_pg_url, site_key_path
+    from bedside.tui.userscli import os_actor
+
+    name = printable(str(path), escapes=True)
+    if not report.ok:
+        return f"Checkpoint: none written (the log is not intact); {name} is left as it was."
+    if report.last < 1:
+        return ""
+    how = "verify-log --incremental" if full_at else "verify-log --full"
+    anchors = _anchors(store, keyring, [])
+    cp = checkpoint_of(report, datetime.now(UTC), os_actor(), how, full_at, anchors)
+    like = site_key_path(db) if is_pg_url(db) else Path(db).expanduser()
+    try:
+        write_verified(path, cp, keyring, like)
+    except OSError as exc:
+        return f"Checkpoint: could not be written to {name} ({exc.strerror or exc}): the next --incremental check runs in full."
+    return f"Checkpoint: event {cp.seq} verified, kept in {name} (an --incremental check starts after it)."
+
+
+def cmd_verify_log(db, anchors: list[str] = (), roles: list[str] = (), incremental: bool = False) -> int:
     from bedside.core.store_errors import StoreError
     from bedside.tui.dbcli import describe
 
@@ -135,7 +229,8 @@ def cmd_verify_log(db, anchors: list[str] = (), roles: list[str] = ()) -> int:
     except CannotCheck as exc:
         return _fail("verify-log", exc)
     try:
-        report = check_log(store, keyring, anchors, roles)
+        report, how, full_at = check_from_checkpoint(store, keyring, verified_path(db), anchors, roles, incremental)
+        kept = _keep_checkpoint(report, keyring, store, db, verified_path(db), full_at)
     except CannotCheck as exc:
         return _fail("verify-log", exc)
     except StoreError as exc:
@@ -144,7 +239,10 @@ def cmd_verify_log(db, anchors: list[str] = (), roles: list[str] = ()) -> int:
     finally:
         store.close()
     print(f"Database: {describe(db)}")
+    print(how)
     print(report.summary())
+    if kept:
+        print(kept)
     return 0 if report.ok else 1
 
 
