@@ -19,6 +19,8 @@ from bedside.core.text import printable
 #: The header's icon (a click on it opens this palette): a plain "+", in every terminal font and
 #: in the Roboto Mono that the browser demo's page loads (Textual's "⭘" is in neither).
 HEADER_ICON = "+"
+#: Patients the palette offers for one query at most (a ward of thousands: type more to narrow).
+PALETTE_PATIENTS = 20
 
 #: (title, what it does, action) of the fixed commands, in the order the palette lists them.
 FIXED = (
@@ -87,8 +89,16 @@ class BedsideCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
-        for text, shown, pid in self._patients():
-            score = matcher.match(text)
-            if score > 0:
-                # Content(...) is plain text: a name such as "[red]X" is shown as typed, never as markup.
-                yield Hit(score, Content(shown), _run(self.app, "open_patient", pid), text=shown, help="the patient's screen")
+        words = query.casefold().split()
+        found = 0
+        for text, shown, pid in self._patients() if words else ():
+            # A patient is named, not guessed: every word typed is in the MRN or the name (no fuzzy
+            # match picks a near name), and at most PALETTE_PATIENTS are offered (type more).
+            if not all(w in text.casefold() for w in words):
+                continue
+            found += 1
+            if found > PALETTE_PATIENTS:
+                break
+            score = max(matcher.match(text), 0.01)  # ranked as the palette ranks its hits
+            # Content(...) is plain text: a name such as "[red]X" is shown as typed, never as markup.
+            yield Hit(score, Content(shown), _run(self.app, "open_patient", pid), text=shown, help="the patient's screen")

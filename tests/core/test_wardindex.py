@@ -17,7 +17,6 @@ lazy ledger of core/service.py), on a realistic ward of a few thousand events (t
 from __future__ import annotations
 
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import attrs
@@ -34,7 +33,7 @@ from bedside.core.store import SqliteStore
 from tests.fixtures.dump_states import plain
 
 from .test_tamper import raw
-from .ward import NOW, copy_ward, key_of, make_ward
+from .ward import NOW, Counting, copy_ward, key_of, make_ward
 
 CLOCK_AT = NOW.replace(minute=20)
 
@@ -50,48 +49,6 @@ def ward(tmp_path_factory) -> Path:
 @pytest.fixture
 def db(ward, tmp_path) -> Path:
     return copy_ward(ward, tmp_path / "ward.db")
-
-
-class Counting:
-    """A store that counts the events each read returns, by stream; ``upto`` hides the events
-    after it (the log as it was then: what a terminal saw before the rest was written)."""
-
-    def __init__(self, store: SqliteStore, upto: int | None = None):
-        self.store, self.upto = store, upto
-        self.by_stream: Counter[str] = Counter()
-        self.lookups = 0
-        self.anchors = [] if upto is not None else store.anchors
-
-    def _seen(self, events):
-        out = [e for e in events if self.upto is None or e.seq <= self.upto]
-        self.by_stream.update(e.stream for e in out)
-        return out
-
-    def read(self, stream=None, after_seq=0):
-        return self._seen(self.store.read(stream, after_seq))
-
-    def iter_events(self, after_seq=0, batch=5000):
-        for ev in self.store.iter_events(after_seq, batch):
-            if self.upto is not None and ev.seq > self.upto:
-                return
-            if batch == 1:  # one event looked up by its seq (the checkpoint's, an anchor's): not a stream read
-                self.lookups += 1
-                yield ev
-                return
-            yield from self._seen([ev])
-
-    def change_token(self):
-        return (self.upto, self.store.change_token())
-
-    def last_seq(self):
-        last = self.store.last_seq()
-        return last if self.upto is None else min(last, self.upto)
-
-    def __getattr__(self, name):
-        return getattr(self.store, name)
-
-    def patients_read(self) -> set[str]:
-        return {s for s in self.by_stream if s.startswith(intake.PATIENT_PREFIX)}
 
 
 def ledger_on(store, path: Path, checkpoint) -> Ledger:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bedside.core import intake
 from bedside.core.auth import SiteKey
+from bedside.core.store import SqliteStore
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -53,3 +56,45 @@ def copy_ward(source: Path, target: Path) -> Path:
 
 def key_of(path: Path) -> SiteKey:
     return SiteKey(Path(str(path) + ".key"))
+
+
+class Counting:
+    """A store that counts the events each read returns, by stream; ``upto`` hides the events
+    after it (the log as it was then: what a terminal saw before the rest was written)."""
+
+    def __init__(self, store: SqliteStore, upto: int | None = None):
+        self.store, self.upto = store, upto
+        self.by_stream: Counter[str] = Counter()
+        self.lookups = 0
+        self.anchors = [] if upto is not None else store.anchors
+
+    def _seen(self, events):
+        out = [e for e in events if self.upto is None or e.seq <= self.upto]
+        self.by_stream.update(e.stream for e in out)
+        return out
+
+    def read(self, stream=None, after_seq=0):
+        return self._seen(self.store.read(stream, after_seq))
+
+    def iter_events(self, after_seq=0, batch=5000):
+        for ev in self.store.iter_events(after_seq, batch):
+            if self.upto is not None and ev.seq > self.upto:
+                return
+            if batch == 1:  # one event looked up by its seq (the checkpoint's, an anchor's): not a stream read
+                self.lookups += 1
+                yield ev
+                return
+            yield from self._seen([ev])
+
+    def change_token(self):
+        return (self.upto, self.store.change_token())
+
+    def last_seq(self):
+        last = self.store.last_seq()
+        return last if self.upto is None else min(last, self.upto)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def patients_read(self) -> set[str]:
+        return {s for s in self.by_stream if s.startswith(intake.PATIENT_PREFIX)}

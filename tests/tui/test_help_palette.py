@@ -224,3 +224,19 @@ async def test_no_color_keeps_the_terminals_colours_whatever_the_user_chose(demo
         assert app.theme == "ansi-dark" and demo_ledger.version(auth.USERS_STREAM) == before
         provider = BedsideCommands(app.screen)
         assert not [hit async for hit in provider.search("theme")], "no theme offered without colour"
+
+
+async def test_the_palette_offers_patients_whose_mrn_or_name_holds_every_word_and_at_most_a_screenful(app):
+    from bedside.tui.palette import PALETTE_PATIENTS
+
+    for i in range(PALETTE_PATIENTS + 5):
+        data = {"name": f"TESTER, Pat{i}", "dob": "1970-01-01", "mrn": f"MRN-77{i:03d}", "sex": "female"}
+        app.ledger.register_patient("nina", intake.validate("identity", data, today=app.ledger.today()).data)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot)
+        provider = BedsideCommands(app.screen)
+        hits = [hit async for hit in provider.search("tester")]
+        assert len(hits) == PALETTE_PATIENTS, "at most a screenful of patients: type more to narrow"
+        exact = [hit.text async for hit in provider.search("tester pat7")]
+        assert exact == ["Open TESTER, Pat7 · MRN-77007"]
+        assert [hit async for hit in provider.search("nkmr")] == [], "no near name is guessed"

@@ -119,3 +119,27 @@ async def test_the_report_is_in_the_palette_and_help_for_an_admin_only(app):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, IntegrityScreen)
+
+
+async def test_the_warning_line_does_not_keep_the_terminal_busy(demo_ledger, idle):
+    """The app's empty default screen under the stack has no place for the line: it once asked
+    again after every refresh, for ever (a tampered or owner-role log then redrew the terminal
+    all the time and every key took a second)."""
+    app = BedsideApp(demo_ledger, demo=True, idle_clock=idle)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        forge_admin(app)
+        await sign_in(pilot, "nina")
+        assert "TAMPERING" in banner_line(app)
+        calls = 0
+        shown = app.show_integrity
+
+        def counting() -> None:
+            nonlocal calls
+            calls += 1
+            shown()
+
+        app.show_integrity = counting
+        for _ in range(10):
+            await pilot.pause(0.02)
+        assert calls <= 1, f"show_integrity ran {calls} times on an idle app"

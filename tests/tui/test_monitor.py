@@ -117,7 +117,14 @@ async def test_active_infusions_board_lists_the_running_dose_and_opens_its_monit
         board = app.screen
         assert isinstance(board, BoardScreen)
         (row,) = board.rows.values()
-        assert row[0] == "NAKAMURA, Ren MRN-100590" and row[1] == "C1 D8" and row[2] == inf.INFUSING and row[3] == "0:40:00"
+        assert row[0] == "NAKAMURA, Ren MRN-100590" and row[1] == "C1 D8" and row[2] == inf.INFUSING and row[3] == "0:40"
+        (key,) = board.rows
+        clock.advance(seconds=30)
+        board.tick()
+        assert board.rows[key][3] == "0:40", "a part-minute left counts as a whole one"
+        clock.advance(seconds=31)
+        board.tick()
+        assert board.rows[key][3] == "0:39"
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen) and app.screen.dose_id == "c1d8"

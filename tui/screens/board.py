@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -13,7 +16,16 @@ from bedside.core.clock import local_tz
 from ..palette import HEADER_ICON
 from ..text import literal
 from ..widgets.keys import Keys
-from .monitor import clock_hm, hms
+from .monitor import clock_hm, hm_only
+
+
+def minutes_left(left: timedelta | None) -> str:
+    """The time left as ``H:MM``, a part-minute counted as a whole one (``0:01`` until it is
+    over, never ``0:00`` early). A handoff board needs minutes: its cells then change once a
+    minute, not every second (the monitor has the seconds); ``open`` where no end is set."""
+    if left is None:
+        return "open"
+    return hm_only(timedelta(minutes=math.ceil(max(left.total_seconds(), 0) / 60)))
 
 
 class BoardScreen(Screen):
@@ -28,7 +40,7 @@ class BoardScreen(Screen):
 
     def on_mount(self) -> None:
         t = self.query_one("#board", DataTable)
-        t.add_columns("Patient", "Dose", "Phase", "Left", "Ends", "Next due")
+        t.add_columns("Patient", "Dose", "Phase", "Left h:mm", "Ends", "Next due")
         self.rows: dict[str, tuple] = {}
         self.fill()
         self._timer = self.set_interval(1, self.tick)
@@ -63,7 +75,7 @@ class BoardScreen(Screen):
             f"{p.name} {p.mrn}",
             inf.dose_label(dose),
             st.phase,
-            hms(st.phase_left) if st.phase_left is not None else "open",
+            minutes_left(st.phase_left),
             clock_hm(st.phase_ends_at, st.now),
             due,
         )

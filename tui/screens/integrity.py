@@ -50,7 +50,11 @@ class IntegrityBanner(Static):
             found[0].update(literal(text))
         elif screen.children:
             screen.mount(cls(literal(text), id="integrity-banner"), before=0)
-        else:  # not composed yet: once it is
+        elif not getattr(screen, "_banner_retried", False):
+            # Not composed yet: once more, after its first refresh. Only once: a screen that stays
+            # empty (the app's default screen under the stack) must not make this a loop that
+            # refreshes the terminal for ever.
+            screen._banner_retried = True
             screen.call_after_refresh(screen.app.show_integrity)
 
 
