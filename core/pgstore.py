@@ -48,6 +48,7 @@ the core stays light.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -189,6 +190,10 @@ class PgStore(KeptLog):
         self.dsn = dsn
         self._connect_timeout = connect_timeout
         self.conn: Any = None
+        # One connection, used by the screens and the watcher thread in turn: a whole transaction
+        # (an append's lock, head read, inserts and commit) or query at a time, never interleaved
+        # (psycopg serialises single statements only; its cursors share the transaction).
+        self._lock = threading.RLock()
         self.conn = self._connect()
         self.anchor_error = None
         self._unmade = set()
@@ -237,6 +242,10 @@ class PgStore(KeptLog):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """A read-only query; retried once on a fresh connection if the connection was lost."""
+        with self._lock:
+            return self._query_locked(sql, params)
+
+    def _query_locked(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         for attempt in (1, 2):
             conn = self._live()
             try:
@@ -256,8 +265,9 @@ class PgStore(KeptLog):
         return conn.pipeline() if self._pg.Pipeline.is_supported() else nullcontext()
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
+        with self._lock:
+            if self.conn is not None:
+                self.conn.close()
 
     # -- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -270,6 +280,10 @@ class PgStore(KeptLog):
 
     def migrate(self) -> int:
         """Create or upgrade the schema; idempotent, safe from several hosts at once. Returns the version."""
+        with self._lock:
+            return self._migrate_locked()
+
+    def _migrate_locked(self) -> int:
         from psycopg import sql
 
         conn = self._live()
@@ -302,6 +316,10 @@ class PgStore(KeptLog):
         if not events:
             return []
         check_streams(stream, events)
+        with self._lock:
+            return self._append_locked(stream, expected_version, events)
+
+    def _append_locked(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
         conn = self._live()
         try:
             # Pipelined: BEGIN, the lock and the head read go in one round trip, the INSERTs and
@@ -440,7 +458,8 @@ class PgStore(KeptLog):
         """
         count = 0
         for chunk in _chunks(events, batch):
-            self._import_chunk(chunk)
+            with self._lock:
+                self._import_chunk(chunk)
             count += len(chunk)
             self._after_commit(chunk[-1], chunk[0].seq - 1, self._keyring())
         return count

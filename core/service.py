@@ -166,8 +166,8 @@ class Ledger:
     def fetch_new(self, force: bool = False) -> tuple[object, list[Event]] | None:
         """What other writers appended since the last fold, without folding it (safe in a
         watcher thread: it only reads the store). None when nothing changed."""
-        # (The store serialises its one connection between threads: SqliteStore's lock; psycopg's
-        # connections are thread-safe.)
+        # (Each store serialises its one connection between threads with its own lock: a query or
+        # a whole append transaction at a time.)
         token = self.store.change_token()
         if not force and token == self._token:
             return None

@@ -166,6 +166,37 @@ def test_append_and_read_in_order(any_store):
     assert s.append("a", 2, []) == []
 
 
+def test_a_watcher_thread_reading_during_appends_never_sees_half_a_write(any_store):
+    """The app's watcher thread reads the one connection while the screens' thread appends: each
+    append's transaction is whole to it (no read lands inside it, none fails)."""
+    import threading
+
+    s = any_store
+    stop, seen, errors = threading.Event(), [], []
+
+    def watch():
+        while not stop.is_set():
+            try:
+                s.change_token()
+                got = s.read(after_seq=0)
+                seen.append(len(got))
+                assert len(got) % 2 == 0, f"{len(got)} events: an append of two was seen half-done"
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion below
+                errors.append(exc)
+                return
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        for n in range(40):
+            s.append("a", 2 * n, [ev("a", 2 * n), ev("a", 2 * n + 1)])
+    finally:
+        stop.set()
+        t.join(10)
+    assert errors == []
+    assert seen and s.last_seq() == 80
+
+
 def test_stale_writer_gets_a_conflict_and_overwrites_nothing(any_store):
     s = any_store
     s.append("a", 0, [ev("a", 1)])

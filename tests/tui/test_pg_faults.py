@@ -105,7 +105,8 @@ async def wait_until(pilot, cond, seconds: float = 6.0) -> None:
     end = time.monotonic() + seconds
     while not cond():
         if time.monotonic() > end:
-            raise AssertionError("condition not met in time")
+            notes = [n.message for n in pilot.app._notifications]
+            raise AssertionError(f"not met in {seconds} s: screen {pilot.app.screen!r}, title {pilot.app.title!r}, {notes}")
         await asyncio.sleep(0.1)
         await pilot.pause()
 
