@@ -98,6 +98,8 @@ def _group(name: str) -> Any:
 
 
 def _safe_path(text: str, what: str) -> Path:
+    if not text.strip():
+        raise WardError(f"{what}: name a path (it was empty)")
     path = Path(os.path.abspath(text))
     if not _SAFE_PATH.fullmatch(str(path)):
         raise WardError(f"{what} {text!r}: use letters, digits and . _ - + / only (it goes into a sudoers rule)")
@@ -423,7 +425,14 @@ def _check_sudo(args: argparse.Namespace, pw: Any, db: Path, problems: list[str]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    db = Path(os.path.abspath(args.ward_db)) if args.ward_db else Path(os.path.abspath(args.dir)) / DB_NAME
+    if args.ward_db is not None:
+        if not args.ward_db.strip():
+            raise WardError("--db: name the database file (it was empty)")
+        db = Path(os.path.abspath(args.ward_db))
+    elif args.dir is not None and args.dir.strip():
+        db = Path(os.path.abspath(args.dir)) / DB_NAME
+    else:
+        raise WardError("--dir: name the database directory (it was empty)")
     d = db.parent
     if not d.is_dir():
         raise WardError(f"no directory {d}")

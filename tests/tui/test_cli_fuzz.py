@@ -210,6 +210,8 @@ def bedside(*args: str, env: dict | None = None, cwd: Path | None = None) -> sub
         (["--demo", "--speed", "nan"], "--speed"),
         (["--demo", "--speed", "1e400"], "--speed"),
         (["--demo", "--speed", "-1"], "--speed"),
+        (["ward", "check", "--db", ""], "--db"),  # found by the fuzz test above: was a TypeError
+        (["ward", "check", "--dir", " "], "--dir"),
     ],
 )
 def test_bad_input_is_one_line_naming_the_option(args, option, tmp_path):
