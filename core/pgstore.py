@@ -47,12 +47,13 @@ the core stays light.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .events import GENESIS_HASH, Event, NewEvent
 from .store import (
@@ -69,6 +70,8 @@ from .store import (
 )
 from .store import check_follows as check_follows  # re-exported: it was defined here before
 from .store_errors import ConcurrencyError, StoreError, StoreUnavailable, StoreUncertain
+
+T = TypeVar("T")
 
 #: 2: each event's key id and MAC (issue 18). 3: the index of a stream's events in log order (issue 19).
 PG_SCHEMA_VERSION = 3
@@ -174,6 +177,19 @@ def redact(dsn: str) -> str:
     return make_conninfo(**parts)
 
 
+def _serialised(method: Callable[..., T]) -> Callable[..., T]:
+    """Run ``method`` holding the store's lock: the screens and the watcher thread share one
+    connection, and psycopg serialises single statements only (its cursors share the
+    transaction), so each query and each whole transaction runs alone."""
+
+    @functools.wraps(method)
+    def locked(self: PgStore, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class PgStore(KeptLog):
     """The event store in a PostgreSQL database (libpq DSN or ``postgresql://`` URL)."""
 
@@ -190,10 +206,7 @@ class PgStore(KeptLog):
         self.dsn = dsn
         self._connect_timeout = connect_timeout
         self.conn: Any = None
-        # One connection, used by the screens and the watcher thread in turn: a whole transaction
-        # (an append's lock, head read, inserts and commit) or query at a time, never interleaved
-        # (psycopg serialises single statements only; its cursors share the transaction).
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held by @_serialised methods
         self.conn = self._connect()
         self.anchor_error = None
         self._unmade = set()
@@ -240,12 +253,9 @@ class PgStore(KeptLog):
             self.conn = self._connect()
         return self.conn
 
+    @_serialised
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         """A read-only query; retried once on a fresh connection if the connection was lost."""
-        with self._lock:
-            return self._query_locked(sql, params)
-
-    def _query_locked(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         for attempt in (1, 2):
             conn = self._live()
             try:
@@ -264,10 +274,10 @@ class PgStore(KeptLog):
     def _pipeline(self, conn: Any) -> Any:
         return conn.pipeline() if self._pg.Pipeline.is_supported() else nullcontext()
 
+    @_serialised
     def close(self) -> None:
-        with self._lock:
-            if self.conn is not None:
-                self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
 
     # -- schema ----------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -278,12 +288,9 @@ class PgStore(KeptLog):
         rows = self._query("SELECT value FROM meta WHERE key = 'schema_version'")
         return int(rows[0][0]) if rows else 0
 
+    @_serialised
     def migrate(self) -> int:
         """Create or upgrade the schema; idempotent, safe from several hosts at once. Returns the version."""
-        with self._lock:
-            return self._migrate_locked()
-
-    def _migrate_locked(self) -> int:
         from psycopg import sql
 
         conn = self._live()
@@ -316,10 +323,10 @@ class PgStore(KeptLog):
         if not events:
             return []
         check_streams(stream, events)
-        with self._lock:
-            return self._append_locked(stream, expected_version, events)
+        return self._append_whole(stream, expected_version, events)
 
-    def _append_locked(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
+    @_serialised
+    def _append_whole(self, stream: str, expected_version: int, events: Sequence[NewEvent]) -> list[Event]:
         conn = self._live()
         try:
             # Pipelined: BEGIN, the lock and the head read go in one round trip, the INSERTs and
@@ -458,12 +465,12 @@ class PgStore(KeptLog):
         """
         count = 0
         for chunk in _chunks(events, batch):
-            with self._lock:
-                self._import_chunk(chunk)
+            self._import_chunk(chunk)
             count += len(chunk)
             self._after_commit(chunk[-1], chunk[0].seq - 1, self._keyring())
         return count
 
+    @_serialised
     def _import_chunk(self, chunk: list[Event]) -> None:
         """One transaction of :meth:`import_events`: check each event follows, insert them all."""
         conn = self._live()

@@ -97,10 +97,15 @@ def _group(name: str) -> Any:
         raise WardError(f"no group {name!r}: create the staff group first (groupadd …)") from None
 
 
-def _safe_path(text: str, what: str) -> Path:
+def _given_path(text: str, what: str) -> Path:
+    """The absolute path an option names; an empty one is refused, naming the option."""
     if not text.strip():
         raise WardError(f"{what}: name a path (it was empty)")
-    path = Path(os.path.abspath(text))
+    return Path(os.path.abspath(text))
+
+
+def _safe_path(text: str, what: str) -> Path:
+    path = _given_path(text, what)
     if not _SAFE_PATH.fullmatch(str(path)):
         raise WardError(f"{what} {text!r}: use letters, digits and . _ - + / only (it goes into a sudoers rule)")
     return path
@@ -425,14 +430,8 @@ def _check_sudo(args: argparse.Namespace, pw: Any, db: Path, problems: list[str]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    if args.ward_db is not None:
-        if not args.ward_db.strip():
-            raise WardError("--db: name the database file (it was empty)")
-        db = Path(os.path.abspath(args.ward_db))
-    elif args.dir is not None and args.dir.strip():
-        db = Path(os.path.abspath(args.dir)) / DB_NAME
-    else:
-        raise WardError("--dir: name the database directory (it was empty)")
+    # (--db and --dir: one of them, argparse's required exclusive group)
+    db = _given_path(args.ward_db, "--db") if args.ward_db is not None else _given_path(args.dir, "--dir") / DB_NAME
     d = db.parent
     if not d.is_dir():
         raise WardError(f"no directory {d}")
