@@ -295,15 +295,18 @@ def anchor_findings(
 
 def _anchor_seqs(anchors: Sequence[AnchorFile]) -> set[int]:
     """The seqs the anchors record now (their hashes are collected while the log streams past)."""
-    seqs = set()
+    return {a.seq for _, a in _readable(anchors)}
+
+
+def _readable(anchors: Sequence[AnchorFile]):
+    """Each anchor file that can be read, with what it records now (one that cannot is skipped)."""
     for f in anchors:
         try:
             a = f.read()
         except StoreError:
-            a = None
+            continue
         if a is not None:
-            seqs.add(a.seq)
-    return seqs
+            yield f, a
 
 
 def _stream(checker: LogChecker, events: Iterable[Event], anchor_seqs: set[int], wanted: dict[int, str]) -> tuple[list, int]:
@@ -499,14 +502,7 @@ def checkpoint_of(report: VerifyReport, now: datetime, made_by: str, made_with: 
     """The checkpoint an INTACT report gives (never one of a report that is not: ValueError)."""
     if not report.ok or report.last < 1:
         raise ValueError("a checkpoint is made only after a check that found a non-empty log intact")
-    seqs = {}
-    for f in anchors:
-        try:
-            a = f.read()
-        except StoreError:
-            a = None
-        if a is not None:
-            seqs[str(f.path)] = a.seq
+    seqs = {str(f.path): a.seq for f, a in _readable(anchors)}
     made_at = now.astimezone(UTC).isoformat()
     pos = report.position
     return VerifiedCheckpoint(report.last, str(pos["prev_hash"]), pos, made_at, made_by, made_with, full_at or made_at, seqs)

@@ -63,7 +63,6 @@ from .store import (
     KeptLog,
     _chunks,
     _row_to_event,
-    audit_sql,
     chain_rows,
     check_streams,
     event_row,
@@ -192,6 +191,8 @@ def _serialised(method: Callable[..., T]) -> Callable[..., T]:
 
 class PgStore(KeptLog):
     """The event store in a PostgreSQL database (libpq DSN or ``postgresql://`` URL)."""
+
+    _pg = True
 
     def __init__(
         self,
@@ -379,22 +380,8 @@ class PgStore(KeptLog):
     def change_token(self) -> object:
         return self._query("SELECT COALESCE(MAX(seq), 0) FROM events")[0][0]
 
-    def audit_page(  # noqa: PLR0913 - one keyword a filter, as the screen's one field needs
-        self,
-        *,
-        before: int | None = None,
-        after: int | None = None,
-        limit: int = 100,
-        oldest_first: bool | None = None,
-        stream: str | None = None,
-        streams: Sequence[str] | None = None,
-        kinds: Sequence[str] | None = None,
-        actor_like: str | None = None,
-        text_like: str | None = None,
-    ) -> list[Event]:
-        """One page of the log for the audit: :func:`bedside.core.store.audit_sql`."""
-        match = {"streams": streams, "kinds": kinds, "actor_like": actor_like, "text_like": text_like}
-        return [_row_to_event(r) for r in self._query(*audit_sql(True, before, after, limit, oldest_first, stream, **match))]
+    def _audit_rows(self, sql: str, params: list) -> list[Event]:
+        return [_row_to_event(r) for r in self._query(sql, params)]
 
     def iter_events(self, after_seq: int = 0, batch: int = 5000):
         """The log from ``after_seq`` on, in order, a page at a time (constant memory)."""

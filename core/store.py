@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .auditsql import COLUMNS as _COLUMNS
+from .auditsql import audit_sql as audit_sql
 from .events import GENESIS_HASH, Event, NewEvent, canonical_json, event_hash, iso_utc, parse_utc
 from .logcheck import Anchor as Anchor
 from .logcheck import AnchorFile as AnchorFile
@@ -150,7 +152,6 @@ class EventStore(Protocol):
 
 
 # -- the log's rows, the same on both backends ----------------------------------------------------
-_COLUMNS = "seq, stream, version, kind, actor, at_utc, data, prev_hash, hash, key_id, mac"
 
 
 def _row_to_event(row: tuple) -> Event:
@@ -162,55 +163,6 @@ def event_row(ev: Event) -> tuple:
     """A stored event as the row it is stored as (for copying a log between stores)."""
     data = canonical_json(ev.data)
     return (ev.seq, ev.stream, ev.version, ev.kind, ev.actor, iso_utc(ev.at), data, ev.prev_hash, ev.hash, ev.key_id, ev.mac)
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern (``ESCAPE '\\'``) that finds ``text`` literally anywhere: %, _ and \\ as typed."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def audit_sql(
-    pg: bool,
-    before: int | None = None,
-    after: int | None = None,
-    limit: int = 100,
-    oldest_first: bool | None = None,
-    stream: str | None = None,
-    **match: Any,
-) -> tuple[str, list]:
-    """The query of :meth:`EventStore.audit_page` and its parameters, for SQLite or PostgreSQL.
-
-    Keyset pages in seq order: ``after < seq < before``, newest first unless ``oldest_first``
-    (by default: oldest first when only ``after`` is given), at most ``limit`` events. ``stream``
-    keeps one stream's events (by the index on (stream, seq)). The rest is one filter field's:
-    an event matches if ANY of those given matches (none given: every event): its stream is one
-    of ``streams``, its kind one of ``kinds``, ``actor_like`` is in its actor, ``text_like`` in
-    its data as stored (JSON: the text encoded as inside a JSON string, so a quote or a
-    backslash is found as typed). The two texts are literal (% _ ' \\ are not patterns) and
-    case-insensitive (SQLite: ASCII letters only). Without ``stream``, a text filter reads the
-    range's events until ``limit`` match: bound the range (``before`` and ``after``) to bound it."""
-    p = "%s" if pg else "?"
-    where, params, any_of = ["1 = 1"], [], []
-    for test, value in (("seq >", after), ("seq <", before), ("stream =", stream)):
-        if value is not None:
-            where.append(f"{test} {p}")
-            params.append(value)
-    for column in ("streams", "kinds"):
-        values = match.get(column)
-        if values:
-            name = column[:-1]
-            any_of.append(f"{name} = ANY({p})" if pg else f"{name} IN (SELECT value FROM json_each({p}))")
-            params.append(list(values) if pg else json.dumps(list(values)))
-    for column, text in (("actor", match.get("actor_like")), ("data", match.get("text_like"))):
-        if text is not None:
-            text = json.dumps(text, ensure_ascii=False)[1:-1] if column == "data" else text
-            any_of.append(f"{column} {'ILIKE' if pg else 'LIKE'} {p} ESCAPE '\\'")
-            params.append(_like(text))
-    if any_of or any(match.get(k) is not None for k in ("streams", "kinds")):
-        where.append(f"({' OR '.join(any_of) or '1 = 0'})")  # only empty lists given: nothing matches
-    ascending = (after is not None and before is None) if oldest_first is None else oldest_first
-    sql = f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY seq {'' if ascending else 'DESC'} LIMIT {p}"
-    return sql, [*params, limit]
 
 
 def check_streams(stream: str, events: Sequence[NewEvent]) -> None:
@@ -275,6 +227,28 @@ class KeptLog:
     keys: SiteKey | None = None
     anchor_error: str | None = None
     _unmade: set[Path]  # anchors this process should have made and could not (a full disk)
+    _pg = False  # which SQL dialect audit_sql writes
+
+    def audit_page(  # noqa: PLR0913 - one keyword a filter, as the screen's one field needs
+        self,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int = 100,
+        oldest_first: bool | None = None,
+        stream: str | None = None,
+        streams: Sequence[str] | None = None,
+        kinds: Sequence[str] | None = None,
+        actor_like: str | None = None,
+        text_like: str | None = None,
+    ) -> list[Event]:
+        """One page of the log for the audit: :func:`audit_sql`, on either backend."""
+        match = {"streams": streams, "kinds": kinds, "actor_like": actor_like, "text_like": text_like}
+        return self._audit_rows(*audit_sql(self._pg, before, after, limit, oldest_first, stream, **match))
+
+    def _audit_rows(self, sql: str, params: list) -> list[Event]:
+        """The events ``audit_sql``'s query selects: each store runs it on its own connection."""
+        raise NotImplementedError
 
     @property
     def anchor(self) -> AnchorFile | None:
@@ -490,24 +464,8 @@ class SqliteStore(KeptLog):
         return [_row_to_event(r) for r in rows]
 
     @_translated
-    def audit_page(  # noqa: PLR0913 - one keyword a filter, as the screen's one field needs
-        self,
-        *,
-        before: int | None = None,
-        after: int | None = None,
-        limit: int = 100,
-        oldest_first: bool | None = None,
-        stream: str | None = None,
-        streams: Sequence[str] | None = None,
-        kinds: Sequence[str] | None = None,
-        actor_like: str | None = None,
-        text_like: str | None = None,
-    ) -> list[Event]:
-        """One page of the log for the audit: :func:`audit_sql`."""
-        match = {"streams": streams, "kinds": kinds, "actor_like": actor_like, "text_like": text_like}
-        return [
-            _row_to_event(r) for r in self.conn.execute(*audit_sql(False, before, after, limit, oldest_first, stream, **match))
-        ]
+    def _audit_rows(self, sql: str, params: list) -> list[Event]:
+        return [_row_to_event(r) for r in self.conn.execute(sql, params)]
 
     @_translated
     def protection_problems(self, roles: Sequence[str] = ()) -> list[str]:

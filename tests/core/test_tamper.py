@@ -386,14 +386,6 @@ class PgLog:
         self.pg.admin.close()
 
 
-@pytest.fixture
-def pglog(tmp_path, monkeypatch):
-    set_extra_anchors([])
-    log = PgLog(tmp_path, monkeypatch)
-    yield log
-    log.close()
-
-
 def test_pg_an_untouched_log_verifies_as_the_terminal_role(pglog, capsys):
     code, out = verify(capsys, pglog.nurse_url)
     assert code == 0 and "INTACT" in out, out

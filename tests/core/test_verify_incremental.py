@@ -32,7 +32,7 @@ from bedside.core.logcheck import (
 from bedside.core.store import SqliteStore
 from bedside.tui.dbcli import set_extra_anchors
 from bedside.tui.keycli import check_from_checkpoint, load_keyring, verified_path
-from tests.core.test_tamper import PgLog, first_bad, forged_append, make_log, note, raw, rotate, rows, verify
+from tests.core.test_tamper import first_bad, forged_append, make_log, note, raw, rotate, rows, verify
 
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
 
@@ -337,14 +337,6 @@ def test_incremental_gives_the_full_checks_verdict_for_any_split(base_log, data,
 
 
 # -- PostgreSQL: the checkpoint beside the key file -----------------------------------------------------
-@pytest.fixture
-def pglog(tmp_path, monkeypatch):
-    set_extra_anchors([])
-    log = PgLog(tmp_path, monkeypatch)
-    yield log
-    log.close()
-
-
 def test_pg_the_checkpoint_is_kept_beside_the_key_file_and_used(pglog, capsys):
     code, out = verify(capsys, pglog.nurse_url)
     assert code == 0 and "Full check" in out, out

@@ -33,17 +33,14 @@ from bedside.core.store import SqliteStore
 from tests.fixtures.dump_states import plain
 
 from .test_tamper import raw
-from .ward import NOW, Counting, copy_ward, key_of, make_ward
+from .ward import NOW, Counting, copy_ward, key_of, module_ward
 
 CLOCK_AT = NOW.replace(minute=20)
 
 
 @pytest.fixture(scope="module")
 def ward(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("ward") / "ward.db"
-    made = make_ward(path, 3000)
-    assert made["events"] > 2500 and made["running"] >= 1
-    return path
+    return module_ward(tmp_path_factory)
 
 
 @pytest.fixture

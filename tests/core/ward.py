@@ -36,6 +36,14 @@ def _generator():
     return module
 
 
+def module_ward(tmp_path_factory) -> Path:
+    """The ward the ward-read tests share (a module fixture's body): about 3,000 events, one infusing now."""
+    path = tmp_path_factory.mktemp("ward") / "ward.db"
+    made = make_ward(path, 3000)
+    assert made["events"] > 2500 and made["running"] >= 1
+    return path
+
+
 def make_ward(path: Path, events: int, seed: int = 7) -> dict:
     """Write a ward of about ``events`` events to the new database ``path`` (its key file beside it)."""
     gen = _generator()

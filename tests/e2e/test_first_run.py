@@ -30,12 +30,17 @@ def sign_in(t, user: str, pin: str, name: str) -> None:
     t.wait_for(f"{name} (")
 
 
-def first_run_then_sign_in(spawn, args, env) -> None:
+def first_admin_then_quit(spawn, args, env) -> None:
+    """A new database's first run: the first admin made, then the app quit cleanly."""
     t = spawn(args, env)
     create_first_admin(t)
     t.send("ctrl+q")
     assert t.wait_exit() == 0
     t.assert_no_traceback()
+
+
+def first_run_then_sign_in(spawn, args, env) -> None:
+    first_admin_then_quit(spawn, args, env)
 
     t2 = spawn(args, env)
     t2.wait_for(SIGN_IN)

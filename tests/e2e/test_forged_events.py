@@ -11,7 +11,7 @@ from pathlib import Path
 from bedside.core.auth import SiteKey, hash_pin
 from tests.core.test_integrity_ledger import forge
 
-from .test_first_run import PATIENTS, SIGN_IN, create_first_admin, sign_in
+from .test_first_run import PATIENTS, SIGN_IN, first_admin_then_quit, sign_in
 from .tty import child_env
 
 WARNING = re.compile(r"⚠ TAMPERING: event (\d+) forged, ignored\. Tell an admin \(report: r\)")
@@ -20,10 +20,7 @@ WARNING = re.compile(r"⚠ TAMPERING: event (\d+) forged, ignored\. Tell an admi
 def test_a_forged_admin_cannot_sign_in_and_every_screen_says_so(spawn, home, tmp_path):
     db = tmp_path / "ward" / "ward.db"
     env = child_env(home)
-    t = spawn(["--db", str(db)], env)
-    create_first_admin(t)
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    first_admin_then_quit(spawn, ["--db", str(db)], env)
     # the insider even has a PIN hash that would verify: only the missing MAC stops it
     pin_hash = hash_pin(SiteKey(Path(str(db) + ".key")), "4321")
     seq = forge(db, "users", "user.created", {"username": "mallory", "full_name": "M", "role": "admin", "pin_hash": pin_hash})

@@ -10,7 +10,7 @@ import subprocess
 
 import apsw
 
-from .test_first_run import PATIENTS, create_first_admin, sign_in
+from .test_first_run import PATIENTS, first_admin_then_quit, sign_in
 from .tty import BEDSIDE, child_env
 
 
@@ -40,10 +40,7 @@ def forge_admin(db) -> int:
 def test_the_installed_command_checks_macs_anchors_and_rotates_the_key(spawn, home, tmp_path):
     db = tmp_path / "ward.db"
     env = child_env(home)
-    t = spawn(["--db", str(db)], env)
-    create_first_admin(t)
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    first_admin_then_quit(spawn, ["--db", str(db)], env)
 
     ok = bedside(env, "verify-log", "--db", str(db))
     assert ok.returncode == 0 and "every event's MAC" in ok.stdout, ok.stdout

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .test_first_run import PATIENTS, create_first_admin, sign_in
+from .test_first_run import PATIENTS, first_admin_then_quit, sign_in
 from .test_log_integrity import bedside, forge_admin
 from .tty import child_env
 
@@ -28,10 +28,7 @@ def _sign_in_and_out(spawn, db, env) -> None:
 def test_incremental_verify_starts_from_its_checkpoint_and_still_finds_a_new_forgery(spawn, home, tmp_path):
     db = tmp_path / "ward.db"
     env = child_env(home)
-    t = spawn(["--db", str(db)], env)
-    create_first_admin(t)
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    first_admin_then_quit(spawn, ["--db", str(db)], env)
 
     first = bedside(env, "verify-log", "--incremental", "--db", str(db))
     assert first.returncode == 0, first.stdout + first.stderr
@@ -60,10 +57,7 @@ def test_incremental_verify_starts_from_its_checkpoint_and_still_finds_a_new_for
 def test_the_app_keeps_a_derived_ward_checkpoint_and_rebuilds_a_spoilt_one(spawn, home, tmp_path):
     db = tmp_path / "ward.db"
     env = child_env(home)
-    t = spawn(["--db", str(db)], env)
-    create_first_admin(t)
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    first_admin_then_quit(spawn, ["--db", str(db)], env)
     _sign_in_and_out(spawn, db, env)
 
     checkpoint = tmp_path / "ward.db.checkpoint"

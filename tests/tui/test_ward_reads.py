@@ -16,7 +16,7 @@ from bedside.tui.app import BedsideApp
 from bedside.tui.screens.board import BoardScreen
 from bedside.tui.screens.patient import PatientScreen
 from bedside.tui.screens.patients import PatientListScreen
-from tests.core.ward import NOW, Counting, copy_ward, key_of, make_ward
+from tests.core.ward import NOW, Counting, copy_ward, key_of, module_ward
 
 from .conftest import sign_in
 from .test_screen_change_keys import until
@@ -24,10 +24,7 @@ from .test_screen_change_keys import until
 
 @pytest.fixture(scope="module")
 def ward(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("ward") / "ward.db"
-    made = make_ward(path, 3000)
-    assert made["events"] > 2500 and made["running"] >= 1
-    return path
+    return module_ward(tmp_path_factory)
 
 
 @pytest.fixture
