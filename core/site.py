@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar
@@ -56,9 +57,42 @@ class SiteSettings:
     time_zone: str = ""
     # PRE-1, PRE-2: the site's premedication protocol, offered in the premedication form (issue 17)
     premed_protocol: tuple[PremedTemplate, ...] = field(default=(), converter=_templates)
+    # Issue 20, the FHIR export: the site's identifier system for MRNs (an absolute URI) and the
+    # drug's RxNorm code (RxCUI) from the site's drug dictionary. The reference gives neither: until
+    # an admin sets them, the export carries no system and no RxNorm code (never a made-up one).
+    fhir_mrn_system: str = ""
+    fhir_rxnorm_code: str = ""
 
 
-SETTING_NAMES = ("bsa_formula", "lock_minutes", "site_name", "bell", "time_zone", "premed_protocol")
+SETTING_NAMES = (
+    "bsa_formula",
+    "lock_minutes",
+    "site_name",
+    "bell",
+    "time_zone",
+    "premed_protocol",
+    "fhir_mrn_system",
+    "fhir_rxnorm_code",
+)
+URI_RE = re.compile(
+    r"^(urn:(oid:[0-2](\.[0-9]+)+|uuid:[0-9a-fA-F-]{36})|https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?)$"
+)
+RXCUI_RE = re.compile(r"^[0-9]{1,10}$")
+
+
+def _fhir_value(name: str, value: object) -> str:
+    """A FHIR setting as recorded: empty (not set), or checked; ValueError names the field and the form."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return ""
+    if name == "fhir_mrn_system" and (len(text) > 200 or not URI_RE.match(text)):
+        raise ValueError(
+            "FHIR MRN system: an absolute URI of at most 200 characters: http://… or https://… (no spaces), "
+            "urn:oid:2.16.840… or urn:uuid:…; empty for none."
+        )
+    if name == "fhir_rxnorm_code" and not RXCUI_RE.match(text):
+        raise ValueError("RxNorm code: the RxCUI, 1 to 10 digits, from the site's drug dictionary; empty for none.")
+    return text
 
 
 def _protocol_value(value: object) -> list[dict[str, str]]:
@@ -92,6 +126,8 @@ def check_setting(name: str, value: object) -> object:
         return zone(text, "Time zone").key if text else ""
     if name == "premed_protocol":
         return _protocol_value(value)
+    if name in ("fhir_mrn_system", "fhir_rxnorm_code"):
+        return _fhir_value(name, value)
     if name == "site_name" and isinstance(value, str):
         refused = unsafe_message("Site name", value)  # shown on screens and print-outs (core/text.py)
         if refused:

@@ -89,8 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
     ex = sub.add_parser("export", help="export a record")
     exs = ex.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
-    fh = exs.add_parser("fhir", help="a FHIR R4 Bundle of a patient, as JSON on standard output")
+    fh = exs.add_parser(
+        "fhir",
+        help="a FHIR R4 Bundle of a patient, as JSON on standard output",
+        description="A FHIR R4 transaction Bundle of one patient's treatment (each entry a PUT of its own id: "
+        "posting it again updates, never duplicates), with the site's MRN system and RxNorm code when set "
+        "(Site settings).",
+    )
     fh.add_argument("mrn")
+    fh.add_argument("--collection", action="store_true", help="a collection Bundle (no requests), the form of before")
     fh.add_argument("--db", metavar="PATH", dest="sub_db")
     fh.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
     from bedside.tui.dbcli import add_db_commands
@@ -439,7 +446,11 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
             from bedside.core.text import json_inert
 
             # C1 controls and bidi overrides in stored text leave as \u escapes: same JSON, inert.
-            sys.stdout.write(json_inert(fhir.to_json(fhir.bundle_for(view, now=now, tz=tz))) + "\n")
+            site = ledger.site()
+            options = fhir.FhirOptions(
+                transaction=not args.collection, mrn_system=site.fhir_mrn_system, rxnorm_code=site.fhir_rxnorm_code
+            )
+            sys.stdout.write(json_inert(fhir.to_json(fhir.bundle_for(view, now=now, tz=tz, options=options))) + "\n")
     except ValueError as exc:  # a --cycle that is not on the timeline: a bad argument, in one line
         print(f"bedside: {exc}", file=sys.stderr)
         return 2

@@ -15,10 +15,13 @@ from .context import Context
 from .requests import request_id
 from .values import (
     AE_OUTCOME,
-    MEDICATION,
+    AE_SERIOUSNESS,
+    AE_SEVERITY,
     MEDICATION_TEXT,
     PERFORM_FUNCTION,
     ROUTE_IV,
+    SERIOUS_GRADES,
+    SEVERITY,
     grade_text,
     instant,
     qty,
@@ -165,7 +168,7 @@ def administration(ctx: Context, dose: sch.Dose) -> tuple[dict[str, Any], list[d
     notes: Notes = []
     res: dict[str, Any] = {"resourceType": "MedicationAdministration", "id": d.ma_id}
     _status(res, d.mon, notes)
-    res["medicationCodeableConcept"] = MEDICATION
+    res["medicationCodeableConcept"] = ctx.medication
     res["subject"] = ctx.subject
     _effective(res, d)
     performers = _performers(ctx, d)
@@ -195,6 +198,11 @@ def adverse_event(ctx: Context, r: inf.Reaction, started: Event | None, ma_id: s
         res["recorder"] = ctx.person(started.actor)
     if r.grade is not None:
         res["severity"] = {"text": grade_text(r.grade, r.ctcae_version)}
+        code = SEVERITY.get(str(r.grade))
+        if code is not None:
+            res["severity"]["coding"] = [{"system": AE_SEVERITY, "code": code[0], "display": code[1]}]
+        if str(r.grade) in SERIOUS_GRADES:
+            res["seriousness"] = {"coding": [{"system": AE_SERIOUSNESS, "code": "serious", "display": "Serious"}]}
     if r.resolved_at is not None:
         what = "infusion resumed" if r.outcome == "resume" else "infusion stopped"
         res["outcome"] = {

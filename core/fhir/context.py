@@ -8,18 +8,20 @@ from typing import Any
 
 from .. import schedule as sch
 from ..records.source import Source
-from .values import PRACTITIONER_ROLE, ROLE_CODES, ref, resource_id
+from .values import PRACTITIONER_ROLE, ROLE_CODES, FhirOptions, medication, ref, resource_id
 
 
 class Context:
-    def __init__(self, src: Source, now: datetime, tz: tzinfo, mrn_system: str | None):
+    def __init__(self, src: Source, now: datetime, tz: tzinfo, options: FhirOptions):
         self.src = src
         self.p = src.patient
         self.events = src.events
         self.users = src.names
         self.now = now
         self.tz = tz
-        self.mrn_system = mrn_system
+        self.options = options
+        self.mrn_system = options.mrn_system
+        self.medication = medication(options)
         self.voided = sch.voided_versions(self.events)  # schedule entries recorded in error
         self.stream = self.p.stream
         self.people: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}

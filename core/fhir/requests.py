@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import schedule as sch
 from .context import Context
-from .values import GENDERS, MEDICATION, ROUTE_IV, V2_0203, instant, qty, resource_id, text
+from .values import GENDERS, ROUTE_IV, V2_0203, instant, qty, resource_id, text
 
 
 def patient_resource(ctx: Context) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def request(ctx: Context, dose: sch.Dose, tl: sch.Timeline) -> dict[str, Any]:
         "id": request_id(ctx, dose),
         "status": status,
         "intent": "plan",
-        "medicationCodeableConcept": MEDICATION,
+        "medicationCodeableConcept": ctx.medication,
         "subject": ctx.subject,
         "dosageInstruction": [_dosage(dose)],
     }

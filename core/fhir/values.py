@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from attrs import frozen
+
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:bedside:fhir")
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
@@ -20,6 +22,12 @@ PERFORM_FUNCTION = "http://terminology.hl7.org/CodeSystem/med-admin-perform-func
 OBS_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 PRACTITIONER_ROLE = "http://terminology.hl7.org/CodeSystem/practitioner-role"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+AE_SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness"
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 
 MEDICATION_TEXT = "inotuzumab ozogamicin (BESPONSA)"
 MEDICATION: dict[str, Any] = {"coding": [{"system": NDC_SYSTEM, "code": NDC}], "text": MEDICATION_TEXT}
@@ -28,6 +36,27 @@ ROUTE_IV: dict[str, Any] = {
     "text": "intravenous infusion",
 }
 GENDERS = {"female": "female", "male": "male", "other": "other"}
+
+# A reaction's CTCAE grade (CTCAE-1) as FHIR's adverse-event-severity, which has three codes: Grade 1
+# "Mild" and Grade 3 "Severe" as CTCAE-1 words them; Grade 2 between them, "Moderate" (CTCAE v5's
+# own general word for Grade 2); Grades 4 and 5 and anaphylaxis (a severe or life-threatening
+# reaction, CONV-IRR-1) above Severe, so Severe, the highest code. The grade itself stays in the text.
+SEVERITY: dict[str, tuple[str, str]] = {
+    "1": ("mild", "Mild"),
+    "2": ("moderate", "Moderate"),
+    "3": ("severe", "Severe"),
+    "4": ("severe", "Severe"),
+    "5": ("severe", "Severe"),
+    "anaphylaxis": ("severe", "Severe"),
+}
+# Seriousness (adverse-event-seriousness) only where the grade itself meets a seriousness criterion:
+# Grade 4 life-threatening, Grade 5 death (CTCAE-1). Below that, or anaphylaxis of no recorded
+# grade, it depends on what the record does not hold (a hospital stay, for one): left out, not guessed.
+SERIOUS_GRADES = frozenset({"4", "5"})
+# The diagnosis (IND-1) as a Condition's clinical status: relapsed is FHIR's "relapse"; refractory
+# disease is still "active". Text only for the disease itself: no code is invented for it.
+CLINICAL_STATUS = {"relapsed": ("relapse", "Relapse"), "refractory": ("active", "Active")}
+DISEASE_TEXT = "B-cell precursor acute lymphoblastic leukemia"
 ROLE_CODES = {"nurse": "nurse", "pharmacist": "pharmacist"}  # practitioner-role codes that fit exactly
 
 # (field, label, LOINC code, LOINC display, UCUM code, unit shown, ULN field)
@@ -66,6 +95,26 @@ VITALS: tuple[tuple[str, str, tuple[tuple[str, str], ...], str, str], ...] = (
 BP = ("85354-9", "Blood pressure panel with all children optional")
 SYSTOLIC = ("8480-6", "Systolic blood pressure")
 DIASTOLIC = ("8462-4", "Diastolic blood pressure")
+
+
+@frozen
+class FhirOptions:
+    """How one export is written: a ``transaction`` bundle (each entry a PUT of its own id, so a
+    server stores it and sending it again changes nothing) or a ``collection`` (the form of before
+    issue 20); and the site's settings it carries (core/site.py): its identifier system for MRNs
+    and the drug's RxNorm code (RxCUI), each used only when the site has set it."""
+
+    transaction: bool = False
+    mrn_system: str = ""
+    rxnorm_code: str = ""
+
+
+def medication(options: FhirOptions) -> dict[str, Any]:
+    """The drug as a CodeableConcept: NDC (PREP-1, SUP-1), and RxNorm when the site has set its code."""
+    if not options.rxnorm_code:
+        return MEDICATION
+    rx = {"system": RXNORM, "code": options.rxnorm_code, "display": MEDICATION_TEXT}
+    return {**MEDICATION, "coding": [*MEDICATION["coding"], rx]}
 
 
 def resource_id(*parts: object) -> str:

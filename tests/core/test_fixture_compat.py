@@ -73,7 +73,11 @@ WORDING_FIXES = (
 # Fields added since 5f43dfd, which a database written then folds to their empty default: a section
 # (by name, or every "name/…" section) may have them beside what main folded, at exactly that value.
 NEW_FIELDS: dict[str, dict[str, object]] = {
-    "site": {"premed_protocol": []},  # issue 17: the site's premedication protocol (PRE-1, PRE-2)
+    "site": {  # issue 17: the site's premedication protocol (PRE-1, PRE-2); issue 20: its FHIR codes
+        "premed_protocol": [],
+        "fhir_mrn_system": "",
+        "fhir_rxnorm_code": "",
+    },
     "users": {"preferences": []},  # issue 17: each user's own preferences (the theme), none in 5f43dfd
 }
 
@@ -86,6 +90,41 @@ def _without_new_fields(sections: dict[str, object]) -> dict[str, object]:
                     if key in value and value[key] == default:
                         del value[key]
     return sections
+
+
+def _without_fhir_additions(sections: dict[str, object]) -> dict[str, object]:
+    """Issue 20 added to the FHIR export, and changed nothing it held: the diagnosis as a Condition
+    entry (with its recorder's Practitioner and PractitionerRole, when no other entry names them), and
+    a reaction's coded severity and seriousness beside its text. Taken out here, and only these (each
+    patient's export must otherwise be what main folded, entry for entry)."""
+    for name, value in sections.items():
+        if not name.endswith("/fhir") or not isinstance(value, dict):
+            continue
+        value["entry"] = _without_condition(value["entry"])
+        for e in value["entry"]:
+            r = e["resource"]
+            if r["resourceType"] == "AdverseEvent":
+                r.pop("seriousness", None)
+                if "severity" in r:
+                    r["severity"].pop("coding", None)
+    return sections
+
+
+def _without_condition(entries: list[dict]) -> list[dict]:
+    """The entries without the Condition, and without its recorder's role and practitioner when no
+    other resource refers to that role."""
+    conditions = [e for e in entries if e["resource"]["resourceType"] == "Condition"]
+    rest = [e for e in entries if e not in conditions]
+    for c in conditions:
+        role_url = c["resource"]["recorder"]["reference"]
+        role = next(e for e in rest if e["fullUrl"] == role_url)
+        others = json.dumps(
+            [e["resource"] for e in rest if e["resource"]["resourceType"] not in ("Practitioner", "PractitionerRole")]
+        )
+        if role_url not in others:
+            person_url = role["resource"]["practitioner"]["reference"]
+            rest = [e for e in rest if e["fullUrl"] not in (role_url, person_url)]
+    return rest
 
 
 def _corrected(text: str) -> str:
@@ -135,7 +174,9 @@ def test_the_fixture_chain_is_intact(db):
 
 def test_a_database_written_by_main_5f43dfd_folds_to_the_same_state(db):
     want = _sections(json.loads(_corrected(STATES.read_text(encoding="utf-8"))))
-    got = _without_new_fields(_sections(json.loads(json.dumps(dump_states(db, NOW)))))  # the same JSON round trip
+    got = _without_fhir_additions(
+        _without_new_fields(_sections(json.loads(json.dumps(dump_states(db, NOW)))))
+    )  # the same JSON round trip
     missing, extra = sorted(want.keys() - got.keys()), sorted(got.keys() - want.keys())
     differ = [name for name in want if name in got and want[name] != got[name]]
     if missing or extra or differ:

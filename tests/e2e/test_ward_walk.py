@@ -19,7 +19,18 @@ import pytest
 
 from .budgets import INTAKE, NURSE, PREMED, VITALS, spend
 from .tty import BEDSIDE, FakeTime, Tty, child_env
-from .walk import MRN, NAME, nurse_to_proceed, open_monitor, record_vitals, sign_in, start_infusion, walk_to_prepared
+from .walk import (
+    FHIR_MRN_SYSTEM,
+    FHIR_RXNORM,
+    MRN,
+    NAME,
+    nurse_to_proceed,
+    open_monitor,
+    record_vitals,
+    sign_in,
+    start_infusion,
+    walk_to_prepared,
+)
 
 COUNTS: dict[str, int] = {}
 INTAKE_KEYS: dict[str, tuple[int, int]] = {}
@@ -148,6 +159,25 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     assert {"Patient", "MedicationAdministration", "Observation"} <= kinds, kinds
     admin = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationAdministration")
     assert admin.get("status") == "completed", admin
+    # issue 20: a transaction a server accepts (each entry a PUT of its own id), valid for fhir.resources
+    from fhir.resources.R4B.bundle import Bundle
+
+    assert bundle["type"] == "transaction" and "Condition" in kinds, kinds
+    assert all(
+        e["request"] == {"method": "PUT", "url": f"{e['resource']['resourceType']}/{e['resource']['id']}"}
+        for e in bundle["entry"]
+    )
+    assert Bundle.model_validate_json(out.stdout).type == "transaction"
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    assert patient["identifier"][0]["system"] == FHIR_MRN_SYSTEM, patient  # the site's setting, typed by the admin
+    assert {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": FHIR_RXNORM} in [
+        {k: c[k] for k in ("system", "code")} for c in admin["medicationCodeableConcept"]["coding"]
+    ]
+    collection = run_cli(env, "export", "fhir", MRN, "--collection", "--db", str(db))
+    assert collection.returncode == 0, collection
+    col = json.loads(collection.stdout)
+    assert col["type"] == "collection" and all("request" not in e for e in col["entry"])
+    assert [e["resource"] for e in col["entry"]] == [e["resource"] for e in bundle["entry"]]
 
     out = run_cli(env, "verify-log", "--db", str(db))
     assert out.returncode == 0 and "INTACT" in out.stdout and "NOT INTACT" not in out.stdout, out

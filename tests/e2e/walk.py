@@ -162,10 +162,13 @@ INTAKE_PLAN = [
 
 
 PROTOCOL = (("dexamethasone", "8 mg iv"), ("paracetamol", "1 g po"), ("cetirizine", "10 mg po"))
+# The site's FHIR codes as an admin types them (test values: a made-up OID arc and RxCUI, not real ones)
+FHIR_MRN_SYSTEM, FHIR_RXNORM = "urn:oid:2.999.20.1", "1234567"
 
 
 def set_premed_protocol(t: Tty) -> None:
-    """The admin records the site's premedication protocol (Settings; PRE-1, PRE-2), offered to nurses."""
+    """The admin records the site's premedication protocol (Settings; PRE-1, PRE-2), offered to nurses,
+    and the FHIR export's MRN system and RxNorm code (issue 20)."""
     t.send("s")
     t.arrive("Site settings")
     t.settle(0.15)
@@ -173,6 +176,8 @@ def set_premed_protocol(t: Tty) -> None:
     for drug, dose in PROTOCOL:
         t.send(drug, "enter", dose, "enter")
     t.arrive(PROTOCOL[-1][1])
+    t.send(FHIR_MRN_SYSTEM, "enter", FHIR_RXNORM)
+    t.arrive(FHIR_RXNORM)
     t.settle(0.15)
     t.send("ctrl+s")
     t.arrive("saved")
@@ -265,7 +270,7 @@ def nurse_to_proceed(t: Tty) -> tuple[tuple[int, int], tuple[int, int]]:
     t.send("n")  # the wristband scanned; the name and DOB the patient states match the record
     t.arrive("Confirm both identifiers")
     t.settle(0.15)
-    t.scan(MRN)
+    t.scan("]C0" + MRN)  # a Code 128 wristband, the scanner adding its AIM symbology prefix (issue 20)
     t.send("m")  # type-to-select: "match the record"
     t.arrive("match the record")
     t.send("ctrl+s")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Header, Select, Static
 
@@ -126,6 +126,10 @@ def zone_hint(choice: ZoneChoice) -> str:
     ) + " Empty: $BEDSIDE_TZ, else the system's zone."
 
 
+class SettingsForm(VerticalScroll, can_focus=False):
+    """The settings, scrolled to the focused field when the terminal is short; never a tab stop itself."""
+
+
 class SettingsScreen(Screen):
     BINDINGS = [Binding("ctrl+s", "save", "Save"), Binding("escape", "back", "Back")]
 
@@ -133,7 +137,7 @@ class SettingsScreen(Screen):
         site = self.app.ledger.site()
         yield Header(icon=HEADER_ICON)
         yield Static("Site settings", classes="screen-title")
-        with Vertical(id="settings"):
+        with SettingsForm(id="settings"):
             with Horizontal(classes="frow"):
                 yield Static("BSA formula", classes="flabel")
                 yield Choice(
@@ -161,7 +165,34 @@ class SettingsScreen(Screen):
             yield ErrorLine(id="e-time_zone")
             yield Static(literal(zone_hint(self.app.ledger.zone)), id="zone-hint", classes="hint")
             yield from self._premed_rows(site)
+            yield from self._fhir_rows(site)
         yield Keys()
+
+    def _fhir_rows(self, site) -> ComposeResult:
+        """What the FHIR export carries from the site (issue 20): empty until an admin sets it."""
+        yield Static("FHIR export: the site's codes; empty: none is sent (none is made up).", classes="hint")
+        for name, label, value, restrict, hint in (
+            ("fhir_mrn_system", "MRN system (URI)", site.fhir_mrn_system, r"[A-Za-z0-9:/._~%+\-]*", "urn:oid:… or https://…"),
+            ("fhir_rxnorm_code", "RxNorm code (RxCUI)", site.fhir_rxnorm_code, r"[0-9]*", "digits, from the drug dictionary"),
+        ):
+            with Horizontal(classes="frow"):
+                yield Static(label, classes="flabel")
+                size = 200 if name == "fhir_mrn_system" else 10
+                yield Field(value=value, id=name, max_length=size, restrict=restrict, placeholder=hint)
+            yield ErrorLine(id=f"e-{name}")
+
+    def _checked_fields(self, names: tuple[str, ...]) -> dict[str, object] | None:
+        """These settings as typed, each checked as core records it (None: one refused, said under it)."""
+        values: dict[str, object] = {}
+        for name in names:
+            try:
+                values[name] = check_setting(name, self.query_one(f"#{name}", Field).value)
+            except ValueError as exc:
+                self.query_one(f"#e-{name}", ErrorLine).say(str(exc))
+                self.query_one(f"#{name}", Field).focus()
+                return None
+            self.query_one(f"#e-{name}", ErrorLine).say("")
+        return values
 
     def _premed_rows(self, site) -> ComposeResult:
         """The premedication protocol (PRE-1, PRE-2): a row per class, drug and dose and route."""
@@ -220,6 +251,9 @@ class SettingsScreen(Screen):
         protocol = self._premed_protocol()
         if protocol is None:
             return
+        codes = self._checked_fields(("fhir_mrn_system", "fhir_rxnorm_code"))
+        if codes is None:
+            return
         new = {
             "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
             "lock_minutes": int(minutes_text),
@@ -227,6 +261,7 @@ class SettingsScreen(Screen):
             "bell": bool(self.query_one("#bell", Select).value),
             "time_zone": time_zone,
             "premed_protocol": protocol,
+            **codes,
         }
         now = {k: check_setting(k, getattr(site, k)) if k == "premed_protocol" else getattr(site, k) for k in new}
         changed = [k for k, v in new.items() if now[k] != v]

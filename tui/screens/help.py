@@ -33,7 +33,10 @@ PURPOSES = {
     "WarningsScreen": "The warnings that apply to this patient now, with the rule behind each.",
     "UsersScreen": "The users of this database, their roles and locks: add a user or lift a lock.",
     "AddUserScreen": "A new user: user name, full name, role and a first PIN.",
-    "SettingsScreen": "This site's settings (admins): time zone, idle lock, BSA formula, site name, alert bell.",
+    "SettingsScreen": (
+        "This site's settings (admins): time zone, idle lock, BSA formula, site name, alert bell, "
+        "premedication protocol, the FHIR export's MRN system and RxNorm code."
+    ),
     "ConfirmScreen": "A question to answer: y for yes, n (or escape) for no.",
     "MessageScreen": "A message to read; enter closes it.",
     "TextScreen": "A text to read: the arrow keys and page keys scroll it.",

@@ -30,14 +30,25 @@ OBS_STATUS = {"registered", "preliminary", "final", "amended", "corrected", "can
 GENDER = {"male", "female", "other", "unknown"}
 PERFORM_FUNCTION = {"performer", "verifier", "witness"}
 AE_OUTCOME = {"resolved", "recovering", "ongoing", "resolvedWithSequelae", "fatal", "unknown"}
+AE_SEVERITY = {"mild", "moderate", "severe"}
+AE_SERIOUSNESS = {"serious", "non-serious"}
+CONDITION_CLINICAL = {"active", "recurrence", "relapse", "inactive", "remission", "resolved"}
+NDC = {"system": "http://hl7.org/fhir/sid/ndc", "code": "0008-0100-01"}
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 
 
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def export(ledger: Ledger, pid: str, now: datetime) -> dict:
+def export(ledger: Ledger, pid: str, now: datetime, options: fhir.FhirOptions | None = None) -> dict:
     p = ledger.patient(pid)
-    return fhir.bundle(p, ledger.stream_events(p.stream), users_of(ledger), now=now)
+    return fhir.bundle(p, ledger.stream_events(p.stream), users_of(ledger), now=now, options=options)
+
+
+TRANSACTION = fhir.FhirOptions(transaction=True)
+_SEV = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+MODERATE = {"system": _SEV, "code": "moderate", "display": "Moderate"}
+SEVERE = {"system": _SEV, "code": "severe", "display": "Severe"}
 
 
 def validate(b: dict):
@@ -82,11 +93,19 @@ def _check_times(b: dict) -> None:
 
 
 def _check_codes_and_refs(b: dict) -> None:
-    assert b["type"] == "collection" and b["resourceType"] == "Bundle"
+    assert b["type"] in ("collection", "transaction") and b["resourceType"] == "Bundle"
     urls = [e["fullUrl"] for e in b["entry"]]
     assert len(set(urls)) == len(urls)
     for e in b["entry"]:
-        assert e["fullUrl"] == f"urn:uuid:{e['resource']['id']}"
+        r = e["resource"]
+        assert e["fullUrl"] == f"urn:uuid:{r['id']}"
+        if b["type"] == "transaction":  # bdl-3: each entry a request; a PUT of its own id (idempotent)
+            assert e["request"] == {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}, e.get("request")
+        else:
+            assert "request" not in e
+        assert "response" not in e
+    puts = [e["request"]["url"] for e in b["entry"] if "request" in e]
+    assert len(set(puts)) == len(puts)
     for path, value in _strings(b):
         if path[-1] == "reference":
             assert value in urls, (path, value)
@@ -104,10 +123,15 @@ def _check_codes_and_refs(b: dict) -> None:
     for r in resources(b, "AdverseEvent"):
         assert r["actuality"] == "actual"
         assert all(c["code"] in AE_OUTCOME for c in r["outcome"]["coding"])
+        assert all(c["code"] in AE_SEVERITY for c in r.get("severity", {}).get("coding", []))
+        assert all(c["code"] in AE_SERIOUSNESS for c in r.get("seriousness", {}).get("coding", []))
+    for r in resources(b, "Condition"):
+        assert all(c["code"] in CONDITION_CLINICAL for c in r["clinicalStatus"]["coding"])
     for r in [*resources(b, "MedicationRequest"), *resources(b, "MedicationAdministration")]:
         med = r["medicationCodeableConcept"]
         assert med["text"] == "inotuzumab ozogamicin (BESPONSA)"
-        assert med["coding"] == [{"system": "http://hl7.org/fhir/sid/ndc", "code": "0008-0100-01"}]
+        assert med["coding"][0] == NDC
+        assert all(c["system"] == RXNORM and c["code"].isdigit() for c in med["coding"][1:])
 
 
 # --- tests --------------------------------------------------------------------------------------------
@@ -205,7 +229,8 @@ def test_full_infusion_with_a_reaction(demo_db):
     assert f"Infusion reaction 1: treatment {TREATMENT}" in notes
     (ae,) = resources(b, "AdverseEvent")
     assert ae["event"] == {"text": SYMPTOMS}  # literal, never interpreted
-    assert ae["severity"] == {"text": "CTCAE v5.0 Grade 2"}
+    assert ae["severity"] == {"text": "CTCAE v5.0 Grade 2", "coding": [MODERATE]}
+    assert "seriousness" not in ae  # Grade 2 meets no seriousness criterion by itself: not guessed
     assert ae["outcome"]["coding"][0]["code"] == "resolved"
     assert ae["date"] == "2026-03-02T09:57:00Z"
     assert ae["suspectEntity"][0]["instance"]["reference"] == f"urn:uuid:{ma['id']}"
@@ -235,7 +260,8 @@ def test_administration_status_follows_the_infusion(demo_db, scenario, status):
         assert ma["statusReason"] == [{"text": "reaction 1: Grade 3, CONV-IRR-1"}]
         assert ma["effectivePeriod"]["end"] == "2026-03-02T09:58:00Z"
         (ae,) = resources(b, "AdverseEvent")
-        assert ae["severity"] == {"text": "CTCAE v5.0 Grade 3"}
+        assert ae["severity"] == {"text": "CTCAE v5.0 Grade 3", "coding": [SEVERE]}
+        assert "seriousness" not in ae
         assert any("observation_incomplete" in n["text"] and "patient left against advice" in n["text"] for n in ma["note"])
 
 
@@ -259,3 +285,97 @@ def test_the_export_imports_no_fhir_library_textual_or_rich():
     code = "import bedside.core.fhir, bedside.core.records, sys; print('\\n'.join(sys.modules))"
     mods = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
     assert not {m for m in mods if m.split(".")[0] in ("fhir", "textual", "rich", "pydantic")}
+
+
+# --- issue 20: a transaction bundle a server accepts ---------------------------------------------------
+
+
+def round_trip(b: dict) -> dict:
+    """Export, parse with fhir.resources, write it again: what a receiver would hold."""
+    model = Bundle.model_validate_json(fhir.to_json(b))
+    return json.loads(model.model_dump_json(exclude_none=True))
+
+
+def test_every_demo_patient_exports_a_transaction_that_validates_and_round_trips(demo_db):
+    ledger, clock = demo_db
+    seen = set()
+    pid = walk_full_infusion(ledger, clock)  # one with a reaction
+    for p in ledger.patients():
+        b = export(ledger, p.id, clock.now(), TRANSACTION)
+        validate(b)
+        assert b["type"] == "transaction"
+        assert round_trip(b) == json.loads(fhir.to_json(b)), p.mrn
+        seen |= {e["resource"]["resourceType"] for e in b["entry"]}
+        if p.id == pid:
+            (ae,) = resources(b, "AdverseEvent")
+            assert ae["severity"]["coding"] == [MODERATE]
+    assert {"Patient", "Condition", "MedicationRequest", "MedicationAdministration", "AdverseEvent", "Observation"} <= seen
+
+
+def test_the_transaction_holds_what_the_collection_holds(demo_db):
+    ledger, clock = demo_db
+    pid = walk_full_infusion(ledger, clock)
+    col, tx = export(ledger, pid, clock.now()), export(ledger, pid, clock.now(), TRANSACTION)
+    assert col["type"] == "collection" and tx["type"] == "transaction"
+    assert [e["resource"] for e in col["entry"]] == [e["resource"] for e in tx["entry"]]
+
+
+def test_the_sites_mrn_system_and_rxnorm_code_are_carried(demo_db):
+    ledger, clock = demo_db
+    p = ledger.patients()[0]
+    options = fhir.FhirOptions(transaction=True, mrn_system="urn:oid:1.2.3.4.5", rxnorm_code="123456")
+    b = export(ledger, p.id, clock.now(), options)
+    validate(b)
+    (patient,) = resources(b, "Patient")
+    assert patient["identifier"][0]["system"] == "urn:oid:1.2.3.4.5" and patient["identifier"][0]["value"] == p.mrn
+    for r in resources(b, "MedicationRequest"):
+        assert r["medicationCodeableConcept"]["coding"] == [
+            NDC,
+            {"system": RXNORM, "code": "123456", "display": "inotuzumab ozogamicin (BESPONSA)"},
+        ]
+    plain = export(ledger, p.id, clock.now(), TRANSACTION)  # no setting: no system, no RxNorm code made up
+    assert "system" not in resources(plain, "Patient")[0]["identifier"][0]
+    assert all(len(r["medicationCodeableConcept"]["coding"]) == 1 for r in resources(plain, "MedicationRequest"))
+
+
+def test_the_diagnosis_is_a_condition_of_the_latest_form(demo_db):
+    ledger, clock = demo_db
+    for p in ledger.patients():
+        b = export(ledger, p.id, clock.now(), TRANSACTION)
+        conditions = resources(b, "Condition")
+        d = ledger.patient(p.id).current("diagnosis")
+        if d is None:
+            assert conditions == []
+            continue
+        (c,) = conditions
+        assert c["subject"]["reference"] == f"urn:uuid:{resources(b, 'Patient')[0]['id']}"
+        assert c["code"] == {"text": f"B-cell precursor acute lymphoblastic leukemia, {d['disease_status']}"}
+        want = {"relapsed": "relapse", "refractory": "active"}[d["disease_status"]]
+        assert c["clinicalStatus"]["coding"][0]["code"] == want
+        assert c["note"] == [{"text": f"CD22: {d['cd22']}"}]
+
+
+@pytest.mark.parametrize(
+    ("grade", "severity", "serious"),
+    [(1, "mild", False), (2, "moderate", False), (3, "severe", False), (4, "severe", True), (5, "severe", True)],
+)
+def test_each_ctcae_grade_codes_its_severity_and_only_4_and_5_are_serious(grade, severity, serious):
+    from bedside.core.fhir.values import SERIOUS_GRADES, SEVERITY
+
+    assert SEVERITY[str(grade)][0] == severity
+    assert (str(grade) in SERIOUS_GRADES) is serious
+
+
+def test_a_grade_4_reaction_is_a_serious_severe_adverse_event(demo_db):
+    ledger, clock = demo_db
+    pid = walk_full_infusion(ledger, clock, scenario="stopped", stop_grade=4)
+    b = export(ledger, pid, clock.now(), TRANSACTION)
+    validate(b)
+    (ae,) = resources(b, "AdverseEvent")
+    assert ae["severity"] == {"text": "CTCAE v5.0 Grade 4", "coding": [SEVERE]}
+    assert ae["seriousness"] == {
+        "coding": [
+            {"system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness", "code": "serious", "display": "Serious"}
+        ]
+    }
+    assert round_trip(b) == json.loads(fhir.to_json(b))

@@ -82,6 +82,10 @@ def test_a_scanned_gs1_wristband_records_its_identifier_as_scanned(demo):
     ev = accepted(demo, identity(mrn="]C18018735005385000000011\x1d10ABC"), "nina")  # AI 8018, a GS, AI 10
     assert ev.data["mrn"] == "735005385000000011" and ev.data["method"] == "scanned"
     refused(demo, identity(mrn="]C1010950110153000310ABC"), "nina", "MRN:")  # a drug label: no AI 8018
+    refused(demo, identity(mrn="]d28018735005385000000012"), "nina", "MRN: The wristband's GSRN (AI 8018)")  # check digit
+    refused(demo, identity(mrn="\x1d]"), "nina", "MRN: Not a readable GS1 code")  # biip itself fails on it: refused, no crash
+    ev = accepted(demo, identity(mrn="]C0MRN-100231"), "nina")  # a plain Code 128 with its AIM prefix
+    assert ev.data["mrn"] == "MRN-100231" and ev.data["method"] == "typed"
 
 
 # -- m: premedication ----------------------------------------------------------------------------

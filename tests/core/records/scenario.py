@@ -48,13 +48,15 @@ def users_of(ledger: Ledger) -> dict[str, tuple[str, str]]:
     return {u.username: (u.full_name, u.role) for u in ledger.users().values()}
 
 
-def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231", *, scenario: str = "complete") -> str:
+def walk_full_infusion(
+    ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231", *, scenario: str = "complete", stop_grade: int = 3
+) -> str:
     """Walk a demo patient through C1 D1 with the engines' own builders, as the screens do.
 
     ``complete``: vitals, a Grade 2 reaction (notified, treated, resolved, resumed), a second pause
     with a long reason, the end, end and observation-end vitals, observation completed; then C1 D8
     held and C1 D15 omitted. ``paused``: stops while the second pause is open. ``stopped``: a
-    Grade 3 reaction stops the infusion and the patient leaves before observation ends.
+    Grade 3 reaction (or ``stop_grade``) stops the infusion and the patient leaves before observation ends.
     Returns the patient id.
     """
     pid = next(p.id for p in ledger.patients() if p.mrn == mrn)
@@ -142,7 +144,7 @@ def walk_full_infusion(ledger: Ledger, clock: FakeClock, mrn: str = "MRN-100231"
     infusion(inf.REACTION_STARTED, symptoms=SYMPTOMS)
     clock.advance(minutes=1)
     vitals("reaction:1", temp_c="38.4", hr="112")
-    infusion(inf.REACTION_GRADED, grade=3 if scenario == "stopped" else 2)
+    infusion(inf.REACTION_GRADED, grade=stop_grade if scenario == "stopped" else 2)
     clock.advance(minutes=1)
     infusion(inf.REACTION_NOTIFIED, who="Dr Raman (on call)")
     infusion(inf.REACTION_TREATED, treatment=TREATMENT)
