@@ -98,6 +98,7 @@ STABILITY_ALERT_LEAD_MINUTES = 30  # CONV-STAB-3 [SITE]
 IRR_DISCONTINUE_MIN_GRADE = 3  # CONV-IRR-1, MOD-NH-3
 IRR_GRADES = (1, 2, 3, 4)  # CTCAE-1 (Grade 5 = death is not recorded as a reaction grade here)
 IRR_ANAPHYLAXIS = "anaphylaxis"  # CTCAE-1, CONV-IRR-1
+CTCAE_LIFE_THREATENING_GRADE = 4  # CTCAE-1: Grade 4 life-threatening consequences, Grade 5 death
 CTCAE_VERSION = "5.0"  # CTCAE-5: grade with v5 and store the version with each grade
 CTCAE_GRADES = (1, 2, 3, 4, 5)  # CTCAE-5 (NCI CTCAE v5 Grades 1 to 5): the grades a toxicity is recorded with (MOD-NH-6)
 

@@ -17,7 +17,7 @@ from attrs import frozen
 
 GS = "\x1d"  # GS1 group separator (Textual reports it as the key ctrl+right_square_bracket)
 PATIENT_AI = "8018"  # GS1 GSRN - recipient of services (patient)
-GS1_AIM = ("]C1", "]d2", "]Q3", "]e0", "]J1")  # AIM symbology identifiers of GS1 element strings
+GS1_AIM = ("]C1", "]d2", "]Q3", "]e0")  # AIM symbology identifiers of GS1 element strings
 AIM_RE = re.compile(r"^\][A-Za-z][0-9A-Za-z]")  # ] + symbology + modifier (ISO/IEC 15424)
 GSRN_RE = re.compile(r"^[0-9]{18}$")
 
@@ -42,7 +42,7 @@ class Scan:
 
 
 def looks_gs1(text: str) -> bool:
-    return GS in text or text.startswith(("]C1", "]d2", "]Q3", "]e0"))
+    return GS in text or text.startswith(GS1_AIM)
 
 
 def read_identifier(text: str) -> Scan:

@@ -28,7 +28,7 @@ import functools
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -228,6 +228,8 @@ class KeptLog:
     anchor_error: str | None = None
     _unmade: set[Path]  # anchors this process should have made and could not (a full disk)
     _pg = False  # which SQL dialect audit_sql writes
+    # The events audit_sql's query selects: each store runs it on its own connection (its own method).
+    _audit_rows: Callable[[str, list], list[Event]]
 
     def audit_page(  # noqa: PLR0913 - one keyword a filter, as the screen's one field needs
         self,
@@ -245,10 +247,6 @@ class KeptLog:
         """One page of the log for the audit: :func:`audit_sql`, on either backend."""
         match = {"streams": streams, "kinds": kinds, "actor_like": actor_like, "text_like": text_like}
         return self._audit_rows(*audit_sql(self._pg, before, after, limit, oldest_first, stream, **match))
-
-    def _audit_rows(self, sql: str, params: list) -> list[Event]:
-        """The events ``audit_sql``'s query selects: each store runs it on its own connection."""
-        raise NotImplementedError
 
     @property
     def anchor(self) -> AnchorFile | None:

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from attrs import evolve
-
 from .. import preparation as prep
 from .. import schedule as sch
 from ..events import Event
@@ -31,7 +29,6 @@ def bundle(
     *,
     now: datetime,
     tz: tzinfo = UTC,
-    mrn_system: str | None = None,
     options: FhirOptions | None = None,
 ) -> dict[str, Any]:
     """A FHIR R4 Bundle of ``patient``'s treatment, as a JSON-ready dict: type ``collection`` unless
@@ -40,24 +37,18 @@ def bundle(
     ``events`` are the patient's stream; ``users`` maps a user name to (full name, role); ``now``
     (aware) is the bundle's timestamp and the moment infusion states are computed at; ``tz`` is
     the site's zone, which decides today's local date for the schedule (CONV-TIME-1).
-    ``mrn_system`` is the site's identifier system URI for MRNs, when it has one (or in ``options``).
+    ``options`` (default: a collection, no site codes) also carries the site's identifier system
+    for MRNs and its RxNorm code, when it has them.
     """
     src = Source(patient, events, users, record_date(now, tz))
-    return _bundle(Context(src, now, tz, _options(options, mrn_system)))
+    return _bundle(Context(src, now, tz, options or FhirOptions()))
 
 
-def bundle_for(
-    view: PatientView, *, now: datetime, tz: tzinfo = UTC, mrn_system: str | None = None, options: FhirOptions | None = None
-) -> dict[str, Any]:
+def bundle_for(view: PatientView, *, now: datetime, tz: tzinfo = UTC, options: FhirOptions | None = None) -> dict[str, Any]:
     """:func:`bundle` of the patient's projection (``ledger.view(pid)``): its events, its users,
     its timeline and preparations (folded once, shared with the screens)."""
     src = Source.of_view(view, record_date(now, tz))
-    return _bundle(Context(src, now, tz, _options(options, mrn_system)))
-
-
-def _options(options: FhirOptions | None, mrn_system: str | None) -> FhirOptions:
-    options = options or FhirOptions()
-    return evolve(options, mrn_system=mrn_system) if mrn_system else options
+    return _bundle(Context(src, now, tz, options or FhirOptions()))
 
 
 def _bundle(ctx: Context) -> dict[str, Any]:

@@ -20,7 +20,6 @@ class Context:
         self.now = now
         self.tz = tz
         self.options = options
-        self.mrn_system = options.mrn_system
         self.medication = medication(options)
         self.voided = sch.voided_versions(self.events)  # schedule entries recorded in error
         self.stream = self.p.stream

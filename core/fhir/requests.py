@@ -16,8 +16,8 @@ def patient_resource(ctx: Context) -> dict[str, Any]:
         "type": {"coding": [{"system": V2_0203, "code": "MR", "display": "Medical record number"}], "text": "MRN"},
         "value": p.mrn,
     }
-    if ctx.mrn_system:
-        identifier["system"] = ctx.mrn_system
+    if ctx.options.mrn_system:
+        identifier["system"] = ctx.options.mrn_system
     res: dict[str, Any] = {"resourceType": "Patient", "id": ctx.patient_id, "identifier": [identifier]}
     if p.name:
         res["name"] = [{"text": p.name}]

@@ -11,6 +11,8 @@ from typing import Any
 
 from attrs import frozen
 
+from .. import rules
+
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:bedside:fhir")
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
@@ -37,22 +39,23 @@ ROUTE_IV: dict[str, Any] = {
 }
 GENDERS = {"female": "female", "male": "male", "other": "other"}
 
-# A reaction's CTCAE grade (CTCAE-1) as FHIR's adverse-event-severity, which has three codes: Grade 1
-# "Mild" and Grade 3 "Severe" as CTCAE-1 words them; Grade 2 between them, "Moderate" (CTCAE v5's
-# own general word for Grade 2); Grades 4 and 5 and anaphylaxis (a severe or life-threatening
-# reaction, CONV-IRR-1) above Severe, so Severe, the highest code. The grade itself stays in the text.
+# A reaction's CTCAE grade (CTCAE-1) as FHIR's adverse-event-severity, which has three codes: the
+# lowest grade (Grade 1) "Mild" as CTCAE-1 words it; from the severe grade of CONV-IRR-1 up
+# (rules.IRR_SEVERE_GRADE), and anaphylaxis, "Severe", the highest code; the grades between
+# (Grade 2) "Moderate", CTCAE v5's own general word for Grade 2. The grade itself stays in the text.
+_MILD, _MODERATE, _SEVERE = ("mild", "Mild"), ("moderate", "Moderate"), ("severe", "Severe")
 SEVERITY: dict[str, tuple[str, str]] = {
-    "1": ("mild", "Mild"),
-    "2": ("moderate", "Moderate"),
-    "3": ("severe", "Severe"),
-    "4": ("severe", "Severe"),
-    "5": ("severe", "Severe"),
-    "anaphylaxis": ("severe", "Severe"),
+    **{
+        str(g): _MILD if g == rules.CTCAE_GRADES[0] else _SEVERE if g >= rules.IRR_SEVERE_GRADE else _MODERATE
+        for g in rules.CTCAE_GRADES
+    },
+    rules.IRR_ANAPHYLAXIS: _SEVERE,
 }
 # Seriousness (adverse-event-seriousness) only where the grade itself meets a seriousness criterion:
-# Grade 4 life-threatening, Grade 5 death (CTCAE-1). Below that, or anaphylaxis of no recorded
-# grade, it depends on what the record does not hold (a hospital stay, for one): left out, not guessed.
-SERIOUS_GRADES = frozenset({"4", "5"})
+# life-threatening or death (CTCAE-1, rules.CTCAE_LIFE_THREATENING_GRADE and up). Below that, or
+# anaphylaxis of no recorded grade, it depends on what the record does not hold (a hospital stay,
+# for one): left out, not guessed.
+SERIOUS_GRADES = frozenset(str(g) for g in rules.CTCAE_GRADES if g >= rules.CTCAE_LIFE_THREATENING_GRADE)
 # The diagnosis (IND-1) as a Condition's clinical status: relapsed is FHIR's "relapse"; refractory
 # disease is still "active". Text only for the disease itself: no code is invented for it.
 CLINICAL_STATUS = {"relapsed": ("relapse", "Relapse"), "refractory": ("active", "Active")}

@@ -189,7 +189,6 @@ class SettingsScreen(Screen):
                 values[name] = check_setting(name, self.query_one(f"#{name}", Field).value)
             except ValueError as exc:
                 self.query_one(f"#e-{name}", ErrorLine).say(str(exc))
-                self.query_one(f"#{name}", Field).focus()
                 return None
             self.query_one(f"#e-{name}", ErrorLine).say("")
         return values
@@ -236,18 +235,10 @@ class SettingsScreen(Screen):
             self.query_one("#e-lock_minutes", ErrorLine).say("Idle lock: a whole number of minutes from 1 to 120.")
             return
         self.query_one("#e-lock_minutes", ErrorLine).say("")
-        try:  # CONV-TIME-1: an IANA name, checked before anything is saved
-            time_zone = check_setting("time_zone", self.query_one("#time_zone", Field).value)
-        except ValueError as exc:
-            self.query_one("#e-time_zone", ErrorLine).say(str(exc))
+        # CONV-TIME-1: an IANA name; no control characters in a name every screen shows
+        texts = self._checked_fields(("time_zone", "site_name"))
+        if texts is None:
             return
-        self.query_one("#e-time_zone", ErrorLine).say("")
-        try:  # no control characters in a name every screen shows
-            site_name = check_setting("site_name", self.query_one("#site_name", Field).value)
-        except ValueError as exc:
-            self.query_one("#e-site_name", ErrorLine).say(str(exc))
-            return
-        self.query_one("#e-site_name", ErrorLine).say("")
         protocol = self._premed_protocol()
         if protocol is None:
             return
@@ -257,9 +248,9 @@ class SettingsScreen(Screen):
         new = {
             "bsa_formula": str(self.query_one("#bsa_formula", Select).value),
             "lock_minutes": int(minutes_text),
-            "site_name": site_name,
+            "site_name": texts["site_name"],
             "bell": bool(self.query_one("#bell", Select).value),
-            "time_zone": time_zone,
+            "time_zone": texts["time_zone"],
             "premed_protocol": protocol,
             **codes,
         }
