@@ -3,4 +3,4 @@
 The ledger imports this once. A job's package imports its own commands module in its
 ``__init__``; a new job is added here."""
 
-from . import auth, infusion, intake, integrity, predose, preparation, schedule, site  # noqa: F401
+from . import auth, infusion, intake, integrity, labs, predose, preparation, schedule, site  # noqa: F401

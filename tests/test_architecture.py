@@ -25,7 +25,18 @@ MAX_FUNCTION_LINES = 60  # "a function a reader must scroll through": a screen, 
 
 #: core's modules that are not engines: the store adapters and the errors they raise, the ledger
 #: (the one command path) and its checkpoint file (wardindex), the demo data.
-NOT_ENGINES = {"store", "auditsql", "pgstore", "pgnotify", "store_errors", "service", "wardindex", "demo", "demo_users"}
+NOT_ENGINES = {
+    "labfeed",
+    "store",
+    "auditsql",
+    "pgstore",
+    "pgnotify",
+    "store_errors",
+    "service",
+    "wardindex",
+    "demo",
+    "demo_users",
+}
 
 
 def _contract(contract_id: str) -> dict[str, Any]:

@@ -101,11 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     fh.add_argument("--db", metavar="PATH", dest="sub_db")
     fh.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
     from bedside.tui.dbcli import add_db_commands
+    from bedside.tui.labscli import add_import_commands
     from bedside.tui.serve import add_serve_command
     from bedside.tui.userscli import add_users_commands
     from bedside.tui.wardcli import add_ward_commands
 
     add_db_commands(sub)
+    add_import_commands(sub)
     add_serve_command(sub)
     add_users_commands(sub)
     add_ward_commands(sub)
@@ -547,6 +549,16 @@ def main(argv: list[str] | None = None) -> int:
     return _run_command(args)
 
 
+def _run_import(args: argparse.Namespace) -> int:
+    from bedside.tui.labscli import run_import_command
+
+    try:
+        return run_import_command(args, resolve_db(args.sub_db or args.db))
+    except (UsageError, _store_error(), OSError) as exc:  # one line, no traceback
+        print(f"bedside: {_one_line(exc)}", file=sys.stderr)
+        return 2
+
+
 def _run_command(args: argparse.Namespace) -> int:
     """The subcommands that open a database (or serve the demo), and the app itself."""
     if args.command == "verify-log":
@@ -567,6 +579,8 @@ def _run_command(args: argparse.Namespace) -> int:
         from bedside.tui.wardcli import run_ward_command
 
         return run_ward_command(args)
+    if args.command == "import":
+        return _run_import(args)
     if args.command == "db":
         from bedside.tui.dbcli import run_db_command
 

@@ -81,6 +81,41 @@ class LabsRecorded(SectionPayload):
     confirmed_unusual: list[str] | None = None
 
 
+@event_type("labs.imported")
+@frozen
+class LabsImported(SectionPayload):
+    """Results from the laboratory system (issue 20): the labs record's fields that the message
+    carried (PRE-4, PRE-5; bilirubin and enzymes in the lab's unit with the ULN from its reference
+    range, CONV-CALC-7), with where they came from: the sender, the message id and its digest (a
+    second import of it changes nothing), the LOINC code and unit as sent of each field, and, when
+    an admin assigned it from the quarantine, which entry and why. The platelet transfusion question
+    (CONV-HEM-3) is not answered by a laboratory: absent, it counts as not independent."""
+
+    collected_on: str | None = None
+    collected_at: str | None = None  # UTC, ISO 8601
+    anc: str | None = None
+    platelets: str | None = None
+    bilirubin_unit: str | None = None
+    bilirubin: str | None = None
+    bilirubin_uln: str | None = None
+    ast: str | None = None
+    ast_uln: str | None = None
+    alt: str | None = None
+    alt_uln: str | None = None
+    alp: str | None = None
+    alp_uln: str | None = None
+    source: str = "laboratory"
+    sender: str | None = None
+    message_id: str | None = None
+    digest: str | None = None
+    loinc: dict[str, str] | None = None
+    units: dict[str, str] | None = None
+    not_used: list[str] | None = None
+    confirmed_unusual: list[str] | None = None
+    assigned_from: int | None = None  # the quarantine entry (its version in the labs stream)
+    assigned_reason: str | None = None
+
+
 @event_type("intake.blasts")
 @frozen
 class BlastsRecorded(SectionPayload):

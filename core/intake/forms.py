@@ -14,7 +14,9 @@ from typing import Any
 from attrs import frozen
 
 from .. import rules
-from .events import SECTION_PAYLOADS
+from .events import SECTION_PAYLOADS, LabsImported
+
+IMPORTED_LABS_KIND = LabsImported.KIND
 
 PATIENT_PREFIX = "patient:"
 NUMBER_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,4})?$")
@@ -239,7 +241,8 @@ SECTIONS: dict[str, Section] = {
 }
 
 INTAKE_ORDER = ("diagnosis", "measurement", "labs", "blasts", "vod_risk", "hsct", "reproductive", "consent")
-KIND_TO_SECTION = {s.kind: s.name for s in SECTIONS.values()}
+#: Event kind → the intake section it records; results imported from the laboratory are labs records.
+KIND_TO_SECTION = {**{s.kind: s.name for s in SECTIONS.values()}, IMPORTED_LABS_KIND: "labs"}
 
 
 def form_defaults(section: str, today: date) -> dict[str, str]:

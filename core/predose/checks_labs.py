@@ -16,6 +16,14 @@ def _norm(s: str) -> str:
     return " ".join(s.split()).casefold()
 
 
+def _source(r: _Rec) -> str:
+    """Where a result came from, for a result the laboratory system sent (issue 20); typed ones say nothing more."""
+    d = r.data
+    if d.get("source") != "laboratory":
+        return ""
+    return f"; from the laboratory ({d.get('sender') or 'sender unknown'}, message {d.get('message_id') or '?'})"
+
+
 class LabChecks(_Base):
     # -- identity --------------------------------------------------------------------------
     def _identifier_matches(self) -> tuple[list[str], list[str]]:
@@ -107,7 +115,7 @@ class LabChecks(_Base):
                 key=f"lab.{key}",
                 name=f"{label} for this dose",
                 result=R_PASS,
-                value=f"{label} {_plain(v)} × 10⁹/L on {r.on.isoformat()}{extra}",
+                value=f"{label} {_plain(v)} × 10⁹/L on {r.on.isoformat()}{extra}{_source(r)}",
                 date_used=r.on,
                 rule_ids=rules_,
             )
@@ -138,7 +146,7 @@ class LabChecks(_Base):
                 name=f"{_title(label)} for this dose",
                 result=R_PASS,
                 value=f"{label} {_plain(lv.value)} {lv.unit} (ULN {_plain(lv.uln)}; {_ratio_text(lv.value, lv.uln)} × ULN) "
-                f"on {lv.on.isoformat()}",
+                f"on {lv.on.isoformat()}{_source(r)}",
                 date_used=lv.on,
                 rule_ids=rules_,
             )

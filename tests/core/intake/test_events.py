@@ -28,7 +28,8 @@ def test_each_section_has_one_class_whose_kind_is_the_sections():
 
 
 def test_the_fixture_database_decodes_and_round_trips(tmp_path):
-    kinds = set(intake.KIND_TO_SECTION) | {intake.CORRECTION_KIND}
+    # labs.imported (issue 20) is newer than the fixture: tests/core/labs/test_import.py round-trips it
+    kinds = (set(intake.KIND_TO_SECTION) | {intake.CORRECTION_KIND}) - {"labs.imported"}
     seen = set()
     for ev in fixture_events(tmp_path):
         if ev.kind not in kinds:
