@@ -180,7 +180,7 @@ def _message_of(held: Held) -> LabMessage | Refusal:
 
 @frozen
 class AssignQuarantined(Command):
-    """Lab inbox, a: apply a quarantined message to the patient an admin names, with a reason."""
+    """No screen yet (an admin, from code or a later Lab inbox): apply a quarantined message to a named patient, with a reason."""
 
     entry: int
     pid: str
@@ -223,7 +223,7 @@ def decide_assign(state: State, cmd: AssignQuarantined, now: datetime, actor: Ac
 
 @frozen
 class ResolveQuarantine(Command):
-    """Lab inbox, r (reject) or after a: record what an admin did with a quarantined message."""
+    """No screen yet (an admin, after AssignQuarantined, or to reject): record what was done with a quarantined message."""
 
     entry: int
     outcome: str  # "assigned" or "rejected"
