@@ -120,8 +120,10 @@ def _unique(folder: Path, name: str) -> Path:
     return target
 
 
-def watch_once(ledger: Any, folder: Path, actor: str) -> list[tuple[str, list[Outcome]]]:
-    """One pass over the drop folder: every file not hidden, oldest first (see the module's text)."""
+def watch_once(ledger: Any, folder: Path, actor: str, settled_before: float | None = None) -> list[tuple[str, list[Outcome]]]:
+    """One pass over the drop folder: every file not hidden, oldest first (see the module's text);
+    with ``settled_before`` (a time.time() value), only files last changed before it (one still
+    being written waits for the next pass)."""
     done, failed = folder / DONE_DIR, folder / FAILED_DIR
     for sub in (done, failed):
         sub.mkdir(mode=0o700, exist_ok=True)
@@ -130,7 +132,7 @@ def watch_once(ledger: Any, folder: Path, actor: str) -> list[tuple[str, list[Ou
     files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")), key=_mtime)
     out = []
     for path in files:
-        if path.name.endswith(CLAIM_SUFFIX):
+        if path.name.endswith(CLAIM_SUFFIX) or (settled_before is not None and _mtime(path) > settled_before):
             continue
         claimed = _claim(path)
         if claimed is None:

@@ -305,6 +305,12 @@ class Ledger:
             raise KeyError(pid)
         return self._fold(pid, self._events_of(intake.PATIENT_PREFIX + pid))
 
+    def lab_inbox(self):
+        """The laboratory quarantine (core/labs/inbox.py): each message kept, with what was done."""
+        from .labs import LABS_STREAM, fold_inbox
+
+        return fold_inbox(self._events_of(LABS_STREAM))
+
     def stream_events(self, stream: str) -> list[Event]:
         return list(self._events_of(stream))
 

@@ -417,6 +417,10 @@ class BedsideApp(App[int]):
             from .screens.integrity import may_report
 
             return may_report(self)
+        if action == "lab_inbox":
+            from bedside.core import auth
+
+            return False if self.user is None else auth.may_administer(self.user.role)
         if action in ("next_theme", "set_theme"):
             return self.user is not None and not self._no_color  # False: not offered at all
         if action == "help" and parameters == ("?",):
@@ -468,6 +472,12 @@ class BedsideApp(App[int]):
         from .screens.integrity import IntegrityScreen
 
         self.push_screen(IntegrityScreen())
+
+    def action_lab_inbox(self) -> None:
+        """The laboratory messages not applied (admins; l on the patient list)."""
+        from .screens.labinbox import LabInboxScreen
+
+        self.push_screen(LabInboxScreen())
 
     def action_board(self) -> None:
         from .screens.board import BoardScreen
@@ -626,6 +636,22 @@ class BedsideApp(App[int]):
         fetched = self.ledger.fetch_new()
         if fetched is not None:
             self._fold_in(fetched)
+
+    # -- laboratory results dropped in a folder (tui/labwatch.py) -------------------------------
+    lab_folder = None  # the folder watched while the app runs (--watch-labs, the demo's own), else None
+
+    def labs_arrived_from_thread(self, done: list) -> None:
+        """The lab watcher's report of a pass (its thread): handled on the screens' thread."""
+        self._call_soon(self.labs_arrived, done)
+
+    def labs_arrived(self, done: list) -> None:
+        """Fold the new results in at once (the pre-dose check shows them) and say so in one line."""
+        from .labwatch import summary
+
+        self.poll_store()
+        line, kept = summary(done)
+        if self.user is not None and not self.locked:
+            self.notify(line, title="Laboratory results", severity="warning" if kept else "information", timeout=10)
 
     store_problem: str | None = None
 

@@ -60,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave the mouse to the terminal, so its selection and copy work (also BEDSIDE_MOUSE=0); every action has a key",
     )
     p.add_argument(
+        "--watch-labs",
+        metavar="DIR",
+        help="read laboratory results dropped in DIR while the app runs (as `import labs --watch`; the demo has its own)",
+    )
+    p.add_argument(
         "--anchor",
         metavar="PATH",
         action="append",
@@ -177,68 +182,134 @@ def mouse_wanted(args: argparse.Namespace) -> bool:
     raise UsageError(f"BEDSIDE_MOUSE: 0 (or no, off, false) turns the mouse off, 1 leaves it on; got {value!r}")
 
 
+class _Session:
+    """What one run of the app opened: its stores and its lab watcher, closed at the end."""
+
+    def __init__(self) -> None:
+        self.stores: list = []
+        self.watchers: list = []
+        self.app = None
+
+    def watch_labs(self, folder: Path, open_ledger) -> None:
+        """The app's drop-folder watcher (tui/labwatch.py), started once the database is open."""
+        from bedside.tui.labwatch import LabWatcher
+        from bedside.tui.userscli import os_actor
+
+        watcher = LabWatcher(folder, open_ledger, os_actor(), self.app.labs_arrived_from_thread)
+        self.app.lab_folder = folder
+        self.watchers.append(watcher)
+        watcher.start()
+
+    def close(self) -> None:
+        for watcher in self.watchers:
+            watcher.stop()
+        for store in self.stores:
+            store.close()
+
+
+def _demo_boot(session: _Session, tmp: str, speed: float):
+    def boot():
+        from bedside.core.clock import ScaledClock
+        from bedside.core.demo import DEMO_KEY, seed
+        from bedside.core.service import Ledger
+
+        store = open_store(Path(tmp) / "demo.db")
+        session.stores.append(store)
+        clock = ScaledClock(speed)
+        seed(store, clock)
+        ledger = Ledger(store, clock, DEMO_KEY)
+        folder = demo_lab_folder(Path(tmp), ledger)
+        session.watch_labs(folder, lambda: Ledger(open_store(Path(tmp) / "demo.db"), clock, DEMO_KEY))
+        return ledger
+
+    return boot
+
+
+def _ward_boot(session: _Session, db, watch: str | None):
+    def boot():
+        from bedside.core.auth import SiteKey
+        from bedside.core.clock import RealClock
+        from bedside.core.service import Ledger
+        from bedside.tui.dbcli import site_key_path
+
+        def ledger_of(store):
+            return Ledger(store, RealClock(), SiteKey(site_key_path(db)))
+
+        store = open_store(db, busy_ms=APP_BUSY_MS)
+        session.stores.append(store)
+        ledger = ledger_of(store)
+        if watch:
+            session.watch_labs(Path(watch), lambda: ledger_of(open_store(db, busy_ms=APP_BUSY_MS)))
+        return ledger
+
+    return boot
+
+
+def _first_run(db) -> bool | str:
+    """True for a database with no user yet; a line to print when the database cannot be read."""
+    from bedside.tui.dbcli import has_users_any
+
+    try:
+        return not has_users_any(db)
+    except Exception as exc:
+        from bedside.core.store import StoreError, translate_sqlite_error
+
+        known = exc if isinstance(exc, StoreError) else translate_sqlite_error(exc, str(db))
+        if known is None:
+            raise
+        return f"bedside: {known}"
+
+
 def run_app(args: argparse.Namespace) -> int:
     import shutil
 
     tmp = None
-    stores: list = []
+    session = _Session()
     if args.demo:
         tmp = demo_tmpdir()
-        speed = args.speed if args.speed else 60.0
-
-        def boot():
-            from bedside.core.clock import ScaledClock
-            from bedside.core.demo import DEMO_KEY, seed
-            from bedside.core.service import Ledger
-
-            store = open_store(Path(tmp) / "demo.db")
-            stores.append(store)
-            clock = ScaledClock(speed)
-            seed(store, clock)
-            return Ledger(store, clock, DEMO_KEY)
-
-        first_run = False
+        boot, first_run = _demo_boot(session, tmp, args.speed or 60.0), False
     else:
         if args.speed:
             print("bedside: --speed is for --demo only", file=sys.stderr)
             return 2
-        from bedside.tui.dbcli import has_users_any, site_key_path
-
         db = resolve_db(args.db)
-        try:
-            first_run = not has_users_any(db)
-        except Exception as exc:
-            from bedside.core.store import StoreError, translate_sqlite_error
-
-            known = exc if isinstance(exc, StoreError) else translate_sqlite_error(exc, str(db))
-            if known is None:
-                raise
-            print(f"bedside: {known}", file=sys.stderr)
+        if args.watch_labs and not Path(args.watch_labs).is_dir():
+            print(f"bedside: --watch-labs: no folder {args.watch_labs}", file=sys.stderr)
             return 2
-
-        def boot():
-            from bedside.core.auth import SiteKey
-            from bedside.core.clock import RealClock
-            from bedside.core.service import Ledger
-
-            store = open_store(db, busy_ms=APP_BUSY_MS)
-            stores.append(store)
-            return Ledger(store, RealClock(), SiteKey(site_key_path(db)))
-
-    running: list = []
+        first_run = _first_run(db)
+        if isinstance(first_run, str):
+            print(first_run, file=sys.stderr)
+            return 2
+        boot = _ward_boot(session, db, args.watch_labs)
     try:
         from bedside.tui.app import BedsideApp
 
-        app = BedsideApp(demo=args.demo, boot=boot, first_run=first_run)
-        running.append(app)
-        with _removed_on_signal(tmp, running):
+        app = session.app = BedsideApp(demo=args.demo, boot=boot, first_run=first_run)
+        with _removed_on_signal(tmp, [app]):
             app.run(mouse=args.mouse)
         return app.return_code or 0
     finally:
-        for store in stores:
-            store.close()
+        session.close()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def demo_lab_folder(tmp: Path, ledger) -> Path:
+    """The demo's drop folder (``lab-drop``) and, beside it, a sample results file per demo patient
+    with labs (``lab-samples/<MRN>.hl7``, collected now, the demo's own values: core/labs/sample.py)."""
+    from bedside.core.labs.sample import sample_oru
+
+    folder, samples = tmp / "lab-drop", tmp / "lab-samples"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    samples.mkdir(mode=0o700, exist_ok=True)
+    now = ledger.clock.now()
+    for n, entry in enumerate(ledger.patients(), 1):
+        p = ledger.patient(entry.id)
+        labs, identity = p.current("labs"), p.identity
+        if labs and identity:
+            text = sample_oru(identity, labs, now, f"DEMO-{now:%Y%m%d%H%M}-{n}")
+            (samples / f"{entry.mrn}.hl7").write_text(text, encoding="utf-8")
+    return folder
 
 
 @contextmanager

@@ -30,6 +30,7 @@ FIXED = (
     ("Lock the screen", "the PIN brings it back (ctrl+l)", "lock"),
     ("Sign out", "back to the sign-in screen (f5 on the patient list)", "sign_out"),
     ("Integrity report", "what is wrong with the record, to acknowledge (admins; r on the patient list)", "integrity"),
+    ("Lab inbox", "laboratory messages not applied: assign or reject (admins; l on the patient list)", "lab_inbox"),
 )
 
 #: (theme value of core/auth PREFERENCES, title)

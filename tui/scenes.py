@@ -466,6 +466,43 @@ async def integrity_report(app, pilot) -> None:
     await press(pilot, "r")
 
 
+def lab_message(app, mrn: str, mid: str, as_mrn: str | None = None) -> str:
+    """A demo sample result for ``mrn`` (core/labs/sample.py), as the laboratory feed hands it in
+    (core/labfeed.py); ``as_mrn`` sends it under another MRN (unmatched: the Lab inbox keeps it)."""
+    from bedside.core import labfeed
+    from bedside.core.labs.sample import sample_oru
+
+    ledger = app.ledger
+    p = ledger.patient(pid_of(app, mrn))
+    identity = {**p.identity, "mrn": as_mrn or mrn}
+    text = sample_oru(identity, p.current("labs"), ledger.clock.now() - timedelta(hours=2), mid)
+    labfeed.import_text(ledger, text, f"{mid}.hl7", "os:labfeed")
+    return text
+
+
+async def lab_inbox(app, pilot) -> None:
+    """A result for an MRN not on the ward, kept in the Lab inbox; the admin opens it (l)."""
+    app.lab_folder = "/srv/bedside/lab-drop"
+    lab_message(app, "MRN-100231", "LAB-20260302-0417", as_mrn="MRN-100213")
+    await sign_in(pilot, "adam")
+    await press(pilot, "l")
+
+
+async def predose_from_lab(app, pilot) -> None:
+    """HARTMAN's first dose today, her labs sent by the laboratory: the check names the source."""
+    start_cycle_today(app, "MRN-100231")
+    lab_message(app, "MRN-100231", "LAB-20260302-0388")
+    await sign_in(pilot)
+    await find(pilot, "hart")
+    await press(pilot, "t", "c")
+    table = app.screen.query_one("DataTable")
+    for row in range(table.row_count):
+        if "ANC" in str(table.get_row_at(row)[1]):
+            table.move_cursor(row=row)
+            break
+    await pilot.pause()
+
+
 def themed(theme: str) -> Step:
     """The patient screen for a nurse whose remembered theme is ``theme`` (applied at sign-in)."""
 
@@ -543,6 +580,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("store-busy", store_busy, "27-store-busy"),
     Scene("integrity-banner", integrity_banner, "30-integrity-banner"),
     Scene("integrity-report", integrity_report, "31-integrity-report"),
+    Scene("lab-inbox", lab_inbox, "32-lab-inbox"),
+    Scene("predose-from-laboratory", predose_from_lab, "33-predose-from-laboratory"),
     Scene("patient-light-theme", themed("light"), "05b-patient-light-theme", needs="theme", no_color=False),
     Scene("patient-high-contrast", themed("high-contrast"), "05c-patient-high-contrast", needs="theme", no_color=False),
     Scene("help", help_screen, "28-help", needs="f1"),

@@ -64,3 +64,39 @@ def test_import_labs_applies_once_and_quarantines_the_unmatched(spawn, home, tmp
     assert missing.returncode == 2 and "no file" in missing.stderr and "Traceback" not in missing.stderr
     verify = run(["verify-log", "--db", str(db)], env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_the_app_reads_its_drop_folder_and_an_admin_rejects_what_it_kept(spawn, home, tmp_path):
+    """``bedside --watch-labs DIR`` on a real database: a results file dropped in the folder is
+    applied while the app runs (the toast names the patient), one for an MRN not on the ward is
+    kept; the admin opens the Lab inbox (l), rejects it with a reason, and it is recorded."""
+    db, drop = tmp_path / "ward.db", tmp_path / "drop"
+    drop.mkdir()
+    env = child_env(home)
+    bad_folder = run(["--db", str(db), "--watch-labs", str(tmp_path / "none")], env)
+    assert bad_folder.returncode == 2 and "--watch-labs: no folder" in bad_folder.stderr
+    t = spawn(["--db", str(db), "--watch-labs", str(drop)], env)
+    create_first_admin(t)
+    register_patient(t, NAME, DOB, MRN)
+    t.send("escape")
+    t.arrive("1 of 1 patients")
+    (drop / ".good.tmp").write_text(oru("E2E-W1", MRN), encoding="latin-1")
+    (drop / ".good.tmp").rename(drop / "good.hl7")  # written elsewhere, then moved in: read at once
+    t.arrive("Laboratory: 1 applied", timeout=20)  # "(MRN …)" follows, on the toast's next line
+    (drop / "bad.hl7").write_text(oru("E2E-W2", "MRN-0000"), encoding="latin-1")
+    t.arrive("1 quarantined", timeout=20)
+    t.send("l")
+    t.arrive("Lab inbox")
+    t.arrive("no patient with MRN MRN-0000")
+    t.send("r")
+    t.arrive("Reject message E2E-W2")
+    t.send("Not one of ours", "ctrl+s")
+    t.arrive("Entry 1 rejected.")
+    t.assert_no_traceback()
+    t.send("escape", "ctrl+q")
+    assert t.wait_exit() == 0
+    assert (drop / "done" / "good.hl7").exists() and (drop / "done" / "bad.hl7").exists()
+    again = run(["import", "labs", str(drop / "done" / "good.hl7"), "--db", str(db)], env)
+    assert again.returncode == 0 and "unchanged" in again.stdout, again.stdout  # applied by the app, once
+    verify = run(["verify-log", "--db", str(db)], env)
+    assert verify.returncode == 0, verify.stdout + verify.stderr

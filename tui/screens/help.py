@@ -32,6 +32,10 @@ PURPOSES = {
     "AuditScreen": "The event log as recorded: who did what and when; nothing in it is ever changed.",
     "WarningsScreen": "The warnings that apply to this patient now, with the rule behind each.",
     "UsersScreen": "The users of this database, their roles and locks: add a user or lift a lock.",
+    "LabInboxScreen": (
+        "Laboratory messages that were not applied, with the reason (admins): assign one to a patient by MRN, "
+        "or reject it; both are recorded with your name and reason."
+    ),
     "AddUserScreen": "A new user: user name, full name, role and a first PIN.",
     "SettingsScreen": (
         "This site's settings (admins): time zone, idle lock, BSA formula, site name, alert bell, "

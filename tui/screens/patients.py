@@ -30,6 +30,7 @@ class PatientListScreen(Screen):
         Binding("a", "audit", "Audit"),
         Binding("u", "users", "Users"),
         Binding("s", "settings", "Settings"),
+        Binding("l", "lab_inbox", "Labs", tooltip="the Lab inbox: laboratory messages not applied (admins)"),
         Binding(
             "r", "app.integrity", "Report", show=False, tooltip="the integrity report: what is wrong with the record (admins)"
         ),
@@ -57,7 +58,7 @@ class PatientListScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "search" and self.focused is not None and self.focused.id == "search":
             return False  # already in the field: "/" is typed there
-        if action in ("users", "settings"):
+        if action in ("users", "settings", "lab_inbox"):
             return True if self.app.user and auth.may_administer(self.app.user.role) else None
         return True
 
@@ -153,3 +154,8 @@ class PatientListScreen(Screen):
         from .admin import SettingsScreen
 
         self.app.push_screen(SettingsScreen())
+
+    def action_lab_inbox(self) -> None:
+        from .labinbox import LabInboxScreen
+
+        self.app.push_screen(LabInboxScreen())
