@@ -58,6 +58,7 @@ MIN_AGE_YEARS = 1  # IND-2: under 1 year not established
 
 # --- Preparation (label §2.4; PREP-*, CONV-CALC-*) ---------------------------------------------
 VIAL_DELIVERABLE_MG = D("0.9")  # PREP-1, CONV-PROD-1
+NDC = "0008-0100-01"  # PREP-1, SUP-1: the product's NDC, 1 single-dose vial per carton
 SWFI_PER_VIAL_ML = D("4")  # PREP-2
 RECONSTITUTED_MG_PER_ML = D("0.25")  # PREP-2
 VIAL_DELIVERABLE_ML = D("3.6")  # PREP-2

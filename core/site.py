@@ -62,6 +62,10 @@ class SiteSettings:
     # an admin sets them, the export carries no system and no RxNorm code (never a made-up one).
     fhir_mrn_system: str = ""
     fhir_rxnorm_code: str = ""
+    # Issue 20, carton scans: the lots the site's pharmacy has recalled (a scanned carton of one is refused)
+    recalled_lots: tuple[str, ...] = field(
+        default=(), converter=lambda v: tuple(x for x in v if isinstance(x, str)) if isinstance(v, list | tuple) else ()
+    )
 
 
 SETTING_NAMES = (
@@ -73,6 +77,7 @@ SETTING_NAMES = (
     "premed_protocol",
     "fhir_mrn_system",
     "fhir_rxnorm_code",
+    "recalled_lots",
 )
 URI_RE = re.compile(
     r"^(urn:(oid:[0-2](\.[0-9]+)+|uuid:[0-9a-fA-F-]{36})|https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?)$"
@@ -119,8 +124,34 @@ def _protocol_value(value: object) -> list[dict[str, str]]:
     return [rows[c] for c in rules.PREMED_CLASSES if c in rows and rows[c]["drug"]]
 
 
+MAX_RECALLED_LOTS = 500  # a software limit on the recall list
+
+
+def _lots_value(value: object) -> list[str]:
+    """The recall list to record: lots separated by commas, semicolons or line breaks (or a list),
+    each as printed on the carton (AI 10: 1 to 20 characters), in the order given, once each."""
+    items = value if isinstance(value, list | tuple) else re.split(r"[,;\n]", value if isinstance(value, str) else "")
+    out: list[str] = []
+    for item in items:
+        lot = item.strip() if isinstance(item, str) else ""
+        if not lot:
+            continue
+        refused = unsafe_message("Recalled lots", lot)
+        if refused:
+            raise ValueError(refused)
+        if len(lot) > 20:
+            raise ValueError(f"Recalled lots: a lot has 1 to 20 characters (GS1 AI 10); {lot[:24]!r} is longer.")
+        if lot not in out:
+            out.append(lot)
+    if len(out) > MAX_RECALLED_LOTS:
+        raise ValueError(f"Recalled lots: at most {MAX_RECALLED_LOTS}.")
+    return out
+
+
 def check_setting(name: str, value: object) -> object:
     """The value to record for a setting; a bad one raises ValueError naming the field."""
+    if name == "recalled_lots":
+        return _lots_value(value)
     if name == "time_zone":
         text = value.strip() if isinstance(value, str) else ""
         return zone(text, "Time zone").key if text else ""

@@ -162,13 +162,37 @@ def _monitor_notes(ctx: Context, d: _Dose, notes: Notes) -> list[dict[str, Any]]
     return adverse
 
 
+def _medication(res: dict[str, Any], ctx: Context, d: _Dose, notes: Notes) -> None:
+    """The drug; with the vial cartons scanned at preparation (issue 20), a contained Medication
+    with the lot and expiry (R4 MedicationAdministration has no batch of its own; a Medication has
+    one batch: the first carton's, every carton listed in a note)."""
+    cartons = d.prep.cartons if d.prep is not None else ()
+    if not cartons:
+        res["medicationCodeableConcept"] = ctx.medication
+        return
+    first = cartons[0]
+    res["contained"] = [
+        {
+            "resourceType": "Medication",
+            "id": "vials",
+            "code": ctx.medication,
+            "batch": {"lotNumber": first.lot, "expirationDate": first.expiry},
+        }
+    ]
+    res["medicationReference"] = {"reference": "#vials", "display": MEDICATION_TEXT}
+    listed = "; ".join(
+        f"lot {c.lot} expiry {c.expiry}" + (f" serial {c.serial}" if c.serial else "") + f" (GTIN {c.gtin})" for c in cartons
+    )
+    notes.append({"text": f"Vials scanned at preparation: {listed}"})
+
+
 def administration(ctx: Context, dose: sch.Dose) -> tuple[dict[str, Any], list[dict[str, Any]], inf.MonitorState | None]:
     """The MedicationAdministration of a given dose, its AdverseEvents, and its monitor state."""
     d = _Dose(ctx, dose)
     notes: Notes = []
     res: dict[str, Any] = {"resourceType": "MedicationAdministration", "id": d.ma_id}
     _status(res, d.mon, notes)
-    res["medicationCodeableConcept"] = ctx.medication
+    _medication(res, ctx, d, notes)
     res["subject"] = ctx.subject
     _effective(res, d)
     performers = _performers(ctx, d)

@@ -14,7 +14,7 @@ from attrs import frozen
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, refused_unless, require_role
 from ..intake import PATIENT_PREFIX
 from . import checks
-from .events import PrepCalculated, PrepOverride, PrepStep, PrepSyringe, PrepVerification
+from .events import CartonScanned, PrepCalculated, PrepOverride, PrepStep, PrepSyringe, PrepVerification
 from .state import PrepState, dose_id
 from .view import dose_level, stale, verify_refusal
 
@@ -158,6 +158,11 @@ STEP_COMMANDS: dict[str, type[RecordStep]] = {
 }
 
 
+def _preparers_prep(state: State, cmd: PrepCommand, actor: Actor, what: str) -> PrepState | Refusal:
+    """The dose's preparation, for a user whose role prepares; else the refusal."""
+    return require_role(actor, checks.PREPARER_ROLES, what) or _prep(state, cmd)
+
+
 def step_command(
     pid: str, dose: str, step: str, at: datetime, vials_kept: str | None = None, reason: str | None = None
 ) -> RecordStep:
@@ -166,10 +171,7 @@ def step_command(
 
 
 def decide_step(state: State, cmd: RecordStep, now: datetime, actor: Actor) -> Decision:
-    refused = require_role(actor, checks.PREPARER_ROLES, "Preparation")
-    if refused:
-        return refused
-    st = _prep(state, cmd)
+    st = _preparers_prep(state, cmd, actor, "Preparation")
     if isinstance(st, Refusal):
         return st
     return refused_unless(
@@ -280,3 +282,51 @@ def decide_double_check(state: State, cmd: DoubleCheck, now: datetime, actor: Ac
     if errors:
         return refuse(" ".join(errors.values()), "CONV-VERIFY-1")
     return refused_unless(lambda: [checks.verification(st, actor.username, actor.role, values)], "CONV-VERIFY-1")
+
+
+# -- b: a vial carton scanned (issue 20) ------------------------------------------------------------
+
+
+@frozen
+class ScanCarton(PrepCommand):
+    """Preparation, b: the preparer scans a vial carton's GS1 DataMatrix; its GTIN, lot, expiry and
+    serial are recorded with the preparation (PREP-1). A wrong product, an expired or recalled lot,
+    a carton scanned before, or more cartons than the calculation's vials are refused."""
+
+    code: str = ""
+    emits = (CartonScanned,)
+
+
+def _carton(state: State, st: PrepState, cmd: ScanCarton, now: datetime):
+    """The carton scanned, or the refusal: unreadable, wrong product, expired, recalled, one too many, twice."""
+    from ..clock import local_date, site_zone
+    from ..text import unsafe_message
+    from .carton import read_carton, refusal
+
+    bad = unsafe_message("Carton", (cmd.code or "").strip("\r\n"), allow="\x1d")  # GS1's group separator
+    carton = bad or read_carton(cmd.code)
+    if isinstance(carton, str):
+        return refuse(carton if bad else f"Carton: {carton}.", "PREP-1", "SUP-1")
+    why = refusal(carton, local_date(now, site_zone(state.site.time_zone)), state.site.recalled_lots)
+    vials = int(st.calculation.data["vials"])
+    if not why and len(st.cartons) >= vials:
+        why = f"this dose needs {vials} vial{'s' if vials != 1 else ''}, all scanned already"
+    if not why and carton.serial:
+        kind = CartonScanned.KIND
+        earlier = [e for e in state.events(cmd.stream) if e.kind == kind and e.data.get("serial") == carton.serial]
+        if any(e.data.get("gtin") == carton.gtin for e in earlier):
+            why = f"serial {carton.serial} was scanned already (dose {earlier[0].data['dose_id']}): one carton, one vial"
+    return refuse(f"Carton: {why}.", "PREP-1") if why else carton
+
+
+@decider(ScanCarton)
+def decide_carton(state: State, cmd: ScanCarton, now: datetime, actor: Actor) -> Decision:
+    st = _preparers_prep(state, cmd, actor, "Carton scan")
+    if isinstance(st, Refusal):
+        return st
+    if st.calculation is None:
+        return refuse("Carton scan: calculate the dose first (c): it says how many vials (PREP-1).", "PREP-1")
+    carton = _carton(state, st, cmd, now)
+    if isinstance(carton, Refusal):
+        return carton
+    return [CartonScanned(cmd.dose_id, st.calculation.version, carton.gtin, carton.lot, carton.expiry.isoformat(), carton.serial)]

@@ -18,6 +18,7 @@ the strings stored): no database is migrated.
   reconstituted at ``reconstituted_at``): ``STAB-4`` (UNVERIFIED: its room-temperature and
   refrigerator limits are lifted; the verified STAB-1/2 limits stay) or ``STAB-5`` (start before the
   hour of equilibration is over; ``bag_removed_at`` names the equilibration it covers).
+- ``prep.carton``: a vial carton scanned for the current preparation: GTIN, lot, expiry, serial.
 """
 
 from __future__ import annotations
@@ -111,9 +112,24 @@ class PrepOverride(Payload):
         return data
 
 
+@event_type("prep.carton")
+@frozen
+class CartonScanned(Payload):
+    """A vial carton scanned for the current preparation (issue 20; PREP-1): its GTIN, lot, expiry
+    date (ISO) and serial number, read from its GS1 DataMatrix (core/preparation/carton.py)."""
+
+    dose_id: str
+    calc_version: int
+    gtin: str
+    lot: str
+    expiry: str
+    serial: str = ""
+
+
 CALCULATED = PrepCalculated.KIND
 STEP = PrepStep.KIND
 VERIFICATION = PrepVerification.KIND
 SYRINGE = PrepSyringe.KIND
 OVERRIDE = PrepOverride.KIND
-KINDS = (CALCULATED, STEP, VERIFICATION, SYRINGE, OVERRIDE)
+CARTON = CartonScanned.KIND
+KINDS = (CALCULATED, STEP, VERIFICATION, SYRINGE, OVERRIDE, CARTON)

@@ -16,7 +16,7 @@ from attrs import evolve, frozen
 from .. import calc, rules
 from ..events import Event, iso_utc, parse_utc
 from ..stability import Deadlines, PrepTimes, cannot_give, deadlines
-from .events import KINDS, PrepCalculated, PrepOverride, PrepStep, PrepSyringe, PrepVerification
+from .events import KINDS, CartonScanned, PrepCalculated, PrepOverride, PrepStep, PrepSyringe, PrepVerification
 
 OVERRIDABLE = {  # rule → why a pharmacist may override it (clinical-reference.md §9)
     "STAB-4": "UNVERIFIED diluted-solution limits: a pharmacist may override with a recorded reason",
@@ -105,6 +105,15 @@ class PrepState:
     verifications: tuple[Verification, ...] = ()
     syringe_records: tuple[dict[str, Any], ...] = ()
     overrides: tuple[dict[str, Any], ...] = ()
+    cartons: tuple[CartonScanned, ...] = ()  # scanned for the current (not discarded) preparation
+
+    @property
+    def lots(self) -> str:
+        """The cartons' lots and expiry dates, as the record prints them ("" when none was scanned)."""
+        seen: dict[tuple[str, str], int] = {}
+        for c in self.cartons:
+            seen[(c.lot, c.expiry)] = seen.get((c.lot, c.expiry), 0) + 1
+        return "; ".join(f"lot {lot} exp {exp}" + (f" ×{n}" if n > 1 else "") for (lot, exp), n in seen.items())
 
     def override(self, rule: str) -> dict[str, Any] | None:
         """The pharmacist's override of ``rule`` for the current preparation, if any."""
@@ -215,10 +224,12 @@ def _apply(st: PrepState, ev: Event, p: Any) -> PrepState:
     if isinstance(p, PrepStep):
         s = Step(p.step, parse_utc(p.at), ev.actor, p.vials_kept, p.reason)
         if s.step == "discarded":
-            return evolve(st, discarded=(*st.discarded, (*st.steps, s)), steps=())
+            return evolve(st, discarded=(*st.discarded, (*st.steps, s)), steps=(), cartons=())
         return evolve(st, steps=(*st.steps, s))
     if isinstance(p, PrepSyringe):
         return evolve(st, syringe_records=(*st.syringe_records, {**ev.data, "actor": ev.actor}))
+    if isinstance(p, CartonScanned):
+        return evolve(st, cartons=(*st.cartons, p))
     if isinstance(p, PrepOverride):
         return evolve(st, overrides=(*st.overrides, {**ev.data, "actor": ev.actor, "recorded_at": ev.at}))
     assert isinstance(p, PrepVerification)

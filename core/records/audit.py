@@ -54,6 +54,7 @@ KIND_WORDS = {
     "prep.verification": "double-checked dose",
     "prep.override": "pharmacist override",
     "prep.syringe": "recorded syringe set",
+    "prep.carton": "scanned a vial carton",
     "predose.identity": "confirmed identity",
     "predose.premed": "gave premedication",
     "predose.checklist": "emergency checklist",

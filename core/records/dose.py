@@ -59,6 +59,14 @@ class DoseBlock:
             return
         preparers = [st.calculation.actor] + [s.actor for s in st.steps if s.actor != st.calculation.actor]
         page.field("Prepared by", "; ".join(dict.fromkeys(who.named(u) for u in preparers)))
+        vials = st.calculation.data.get("vials")
+        serials = [c.serial for c in st.cartons if c.serial]
+        page.field(
+            "Vials (scanned)",
+            f"{len(st.cartons)} of {vials}: {clean(st.lots)}" + (f"; serials {clean(', '.join(serials))}" if serials else "")
+            if st.cartons
+            else f"no carton scanned (0 of {vials})",
+        )
         v = st.last_verification
         if v is None:
             page.field("Verified by", "NOT VERIFIED (no double-check recorded)")

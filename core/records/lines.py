@@ -224,6 +224,10 @@ DOSE_LINES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     prep.CALCULATED: _calculated,
     prep.STEP: _step,
     prep.VERIFICATION: _verification,
+    prep.CARTON: lambda d: (
+        f"Vial carton scanned: lot {clean(d.get('lot'))}, expiry {clean(d.get('expiry'))}, GTIN {clean(d.get('gtin'))}"
+        + (f", serial {clean(d.get('serial'))}" if d.get("serial") else "")
+    ),
     pr.IDENTITY: _identity,
     pr.PREMED: _premed,
     pr.CHECKLIST: lambda d: "Emergency equipment and medicines ready: " + ("yes" if d.get("emergency_ready") else "NO"),

@@ -77,6 +77,7 @@ NEW_FIELDS: dict[str, dict[str, object]] = {
         "premed_protocol": [],
         "fhir_mrn_system": "",
         "fhir_rxnorm_code": "",
+        "recalled_lots": [],  # issue 20: the site's recalled lots (carton scans)
     },
     "users": {"preferences": []},  # issue 17: each user's own preferences (the theme), none in 5f43dfd
 }
@@ -89,6 +90,11 @@ def _without_new_fields(sections: dict[str, object]) -> dict[str, object]:
                 for key, default in fields.items():
                     if key in value and value[key] == default:
                         del value[key]
+        state = value.get("state") if isinstance(value, dict) and "/preparation/" in name else None
+        if isinstance(state, dict) and state.get("cartons") == []:
+            del state["cartons"]  # issue 20: the vial cartons scanned, none in 5f43dfd
+        if name.endswith("/record") and isinstance(value, list):  # issue 20: the record says none was scanned
+            sections[name] = [line for line in value if not line.startswith("  Vials (scanned): no carton scanned (0 of ")]
     return sections
 
 

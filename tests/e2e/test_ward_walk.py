@@ -20,6 +20,7 @@ import pytest
 from .budgets import INTAKE, NURSE, PREMED, VITALS, spend
 from .tty import BEDSIDE, FakeTime, Tty, child_env
 from .walk import (
+    CARTON_LOTS,
     FHIR_MRN_SYSTEM,
     FHIR_RXNORM,
     MRN,
@@ -150,6 +151,7 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     assert MRN in out.stdout and NAME in out.stdout, out.stdout
     assert re.search("inotuzumab|BESPONSA", out.stdout, re.I), out.stdout
     assert max(len(line) for line in out.stdout.splitlines()) <= 80
+    assert all(lot in out.stdout for lot in CARTON_LOTS), out.stdout  # issue 20: the scanned cartons
 
     out = run_cli(env, "export", "fhir", MRN, "--db", str(db))
     assert out.returncode == 0, out
@@ -170,8 +172,12 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     assert Bundle.model_validate_json(out.stdout).type == "transaction"
     patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
     assert patient["identifier"][0]["system"] == FHIR_MRN_SYSTEM, patient  # the site's setting, typed by the admin
+    # the scanned cartons make the drug a contained Medication with its lot and expiry (issue 20)
+    assert admin["medicationReference"]["reference"] == "#vials", admin
+    medication = next(r for r in admin["contained"] if r["id"] == "vials")
+    assert medication["batch"] == {"lotNumber": CARTON_LOTS[0], "expirationDate": "2045-12-31"}, medication
     assert {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": FHIR_RXNORM} in [
-        {k: c[k] for k in ("system", "code")} for c in admin["medicationCodeableConcept"]["coding"]
+        {k: c[k] for k in ("system", "code")} for c in medication["code"]["coding"]
     ]
     collection = run_cli(env, "export", "fhir", MRN, "--collection", "--db", str(db))
     assert collection.returncode == 0, collection

@@ -185,6 +185,10 @@ def set_premed_protocol(t: Tty) -> None:
     t.arrive("patients")
 
 
+CARTON_LOTS = ("E2E-LOT-1", "E2E-LOT-2")
+CARTON_EXPIRY = "17451231"  # AI 17: 31 December 2045 (GS1 reads YY within 50 years of today)
+
+
 def walk_to_prepared(t: Tty, today: str) -> tuple[int, int]:
     """First admin → three staff → the nurse registers a patient with full intake, starts cycle 1,
     prepares the dose (calculate, reconstitute, dilute) and the pharmacist double-checks it blind.
@@ -235,6 +239,16 @@ def walk_to_prepared(t: Tty, today: str) -> tuple[int, int]:
     fill(t, [("skip",), ("choose", 0)])  # vials kept refrigerated
     t.send("ctrl+s")
     t.arrive(re.compile(r"Dilut\w* at \d\d:\d\d recorded"))
+    # issue 20: each vial carton's GS1 DataMatrix, from a keyboard-wedge scanner with a symbology
+    # prefix (GS as the scanner sends it); the second dialog follows the first by itself
+    t.send("b")
+    t.arrive("Scan vial carton 1 of 2")
+    t.settle(0.15)
+    t.scan(f"]d20100300080100011{CARTON_EXPIRY}10{CARTON_LOTS[0]}\x1d21S1")
+    t.arrive("Scan vial carton 2 of 2")
+    t.settle(0.15)
+    t.scan(f"]d20100300080100011{CARTON_EXPIRY}10{CARTON_LOTS[1]}\x1d21S2")
+    t.arrive("All 2 cartons are")
     t.send("v")
     t.arrive("Independent double-check")
     t.settle(0.15)

@@ -280,3 +280,34 @@ async def test_the_screen_fits_80_columns_and_its_keys_stay_whole(app, clock):
         assert "Preparation · C1 D1 · 0.8 mg/m²" in text
         assert all(item in text for item in MORE_KEYS)  # no key and its words broken over two lines
         assert "→ 1.82 m²" in screen.query_one("#trail").render().plain  # W1 at display precision
+
+
+async def test_b_scans_each_carton_and_refuses_a_wrong_product(app, clock):
+    """Issue 20: b asks for each vial carton in turn; a wrong product stays in the dialog with the
+    decision's reason; a good scan records lot and expiry; the dialog closes when all are scanned."""
+    from bedside.core.scan import GS
+    from bedside.tui.screens.dialogs import FieldsDialog
+
+    clock.set(datetime(2025, 3, 3, 8, 0, tzinfo=UTC))
+    async with app.run_test(notifications=True) as pilot:
+        screen, _pid = await open_prep(app, pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        vials = int(screen.state().calculation.data["vials"])
+        await pilot.press("b")
+        await pilot.pause()
+        dlg = app.screen
+        assert isinstance(dlg, FieldsDialog) and "(PREP-1)" in dlg.title_text
+        dlg.query_one("#f-code").value = "]d201003000801000281727123110LOT-X"  # NDC 0008-0100-02
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dlg and screen.state().cartons == ()
+        assert "PREP-1" in str(dlg.query_one("#e-code").render())
+        for n in range(vials):
+            app.screen.query_one("#f-code").value = f"]d201003000801000111727123110LOT-{n}{GS}21SER{n}"
+            await pilot.press("enter")  # a wedge scanner ends the code with Enter: it records
+            await pilot.pause()
+        st = screen.state()
+        assert len(st.cartons) == vials and not isinstance(app.screen, FieldsDialog)
+        assert st.cartons[0].lot == "LOT-0" and st.cartons[0].expiry == "2027-12-31"
+        assert f"{vials} of {vials} scanned" in str(screen.query_one("#prep-status").render())

@@ -166,6 +166,13 @@ class SettingsScreen(Screen):
             yield Static(literal(zone_hint(self.app.ledger.zone)), id="zone-hint", classes="hint")
             yield from self._premed_rows(site)
             yield from self._fhir_rows(site)
+            yield Static("A vial carton scanned from a recalled lot is refused at preparation (PREP-1).", classes="hint")
+            with Horizontal(classes="frow"):
+                yield Static("Recalled lots", classes="flabel")
+                yield Field(
+                    value=", ".join(site.recalled_lots), id="recalled_lots", max_length=4000, placeholder="lots, comma-separated"
+                )
+            yield ErrorLine(id="e-recalled_lots")
         yield Keys()
 
     def _fhir_rows(self, site) -> ComposeResult:
@@ -242,7 +249,7 @@ class SettingsScreen(Screen):
         protocol = self._premed_protocol()
         if protocol is None:
             return
-        codes = self._checked_fields(("fhir_mrn_system", "fhir_rxnorm_code"))
+        codes = self._checked_fields(("fhir_mrn_system", "fhir_rxnorm_code", "recalled_lots"))
         if codes is None:
             return
         new = {
@@ -254,7 +261,8 @@ class SettingsScreen(Screen):
             "premed_protocol": protocol,
             **codes,
         }
-        now = {k: check_setting(k, getattr(site, k)) if k == "premed_protocol" else getattr(site, k) for k in new}
+        as_recorded = ("premed_protocol", "recalled_lots")  # compared in the form they are recorded in
+        now = {k: check_setting(k, getattr(site, k)) if k in as_recorded else getattr(site, k) for k in new}
         changed = [k for k, v in new.items() if now[k] != v]
         for k in changed:
             ledger.execute(SetSiteSetting(k, new[k]), self.app.actor)

@@ -120,7 +120,7 @@ def key_lines(label: str, items: Sequence[str], width: int, style: str = "") -> 
     lines, line = [], label
     for item in items:
         joined = line + ("" if line == label else " · ") + item
-        if cell_len(joined) > width and line not in (label, indent):
+        if cell_len(joined) + 2 > width and line not in (label, indent):  # room for a trailing " ·"
             lines.append(line + " ·")
             joined = indent + item
         line = joined

@@ -140,15 +140,24 @@ class FieldsDialog(ModalScreen[dict | None]):
     A field is ``(name, label, kind, *rest)``: kind "text"; "choice" with its ``[(label, value)]``
     options (a :class:`~bedside.tui.widgets.field.Choice`); "date" (YYYY-MM-DD) or "time" (HH:MM),
     which start as the site's today and now unless ``values`` says otherwise (editable, like any
-    field). The focus starts on the first empty field.
+    field). The focus starts on the first empty field. ``enter_records`` names a field (a scanner's)
+    whose Enter records the form, as a keyboard-wedge scanner ends each code with Enter.
     """
 
     BINDINGS = [Binding("ctrl+s", "save", "Record"), Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, fields: list[tuple], validate, note: str = "", values: dict | None = None):
+    def __init__(
+        self,
+        title: str,
+        fields: list[tuple],
+        validate,
+        note: str = "",
+        values: dict | None = None,
+        enter_records: str = "",
+    ):
         super().__init__()
         self.title_text, self.fields, self.validate, self.note = title, fields, validate, note
-        self.values = values or {}
+        self.values, self.enter_records = values or {}, enter_records
 
     def compose(self) -> ComposeResult:
         from textual.containers import Horizontal
@@ -197,6 +206,8 @@ class FieldsDialog(ModalScreen[dict | None]):
 
     def on_input_submitted(self, event) -> None:
         event.stop()  # the field already moved the focus on
+        if self.enter_records and event.input.id == f"f-{self.enter_records}":
+            self.action_save()
 
     def raw(self) -> dict:
         out = {}

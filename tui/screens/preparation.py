@@ -29,8 +29,8 @@ from ..widgets.keys import Keys
 from .base import PatientView, key_lines, room_of
 
 MORE_KEYS = (
-    "f bag into the refrigerator", "o out to equilibrate", "x discard", "s syringe set, priming and flush",
-    "V syringe volume", "O pharmacist override (STAB-4, STAB-5)",
+    "b scan a vial carton", "f bag into the refrigerator", "o out to equilibrate", "x discard",
+    "s syringe set, priming and flush", "V syringe volume", "O pharmacist override (STAB-4, STAB-5)",
 )  # fmt: skip
 
 
@@ -54,6 +54,7 @@ class PreparationScreen(PatientView):
         Binding("c", "calculate", "Calculate"),
         Binding("r", "step('reconstituted')", "Reconstituted"),
         Binding("d", "step('diluted')", "Diluted"),
+        Binding("b", "carton", "Scan carton", show=False),
         Binding("f", "step('bag_refrigerated')", "Fridge in", show=False),
         Binding("o", "step('bag_removed')", "Fridge out", show=False),
         Binding("x", "step('discarded')", "Discard", show=False),
@@ -138,6 +139,13 @@ class PreparationScreen(PatientView):
         if st.steps:
             status.append("\nSteps: ", style="bold")
             status.append(" · ".join(f"{prep.STEP_LABELS[s.step]} {hm(s.at)} ({s.actor})" for s in st.steps))
+        if st.calculation is not None:
+            vials = int(st.calculation.data["vials"])
+            status.append("\nCartons: ", style="bold")
+            status.append(
+                f"{len(st.cartons)} of {vials} scanned"
+                + (f": {st.lots}" if st.cartons else " (b scans each carton's DataMatrix)")
+            )
         if st.discarded:
             status.append(f"\n{len(st.discarded)} earlier preparation(s) discarded", style="dim")
         self._syringe_status(st, status)
@@ -229,6 +237,44 @@ class PreparationScreen(PatientView):
         cmd = prep.step_command(self.pid, self.dose.id, step, answer["at"], answer.get("vials_kept"), answer.get("reason"))
         if self._execute(cmd, prefix="Refused: ") is not None:
             self.notify(f"{prep.STEP_LABELS[step]} at {hm(answer['at'])} recorded.")
+
+    @work(exclusive=True)
+    async def action_carton(self) -> None:
+        """b: scan each vial carton (GTIN, lot, expiry, serial); the dialog comes back for the next one."""
+        from .dialogs import FieldsDialog
+
+        ledger = self.app.ledger
+
+        def command(raw) -> prep.ScanCarton:
+            return prep.ScanCarton(self.pid, self.dose.id, raw["code"] or "")
+
+        def validate(raw):
+            answer = ledger.decide(command(raw), self.app.actor)  # a dry run: the decision's own words
+            return (None, {"code": answer.text}) if isinstance(answer, Refusal) else (raw, {})
+
+        while True:
+            st = self.state()
+            if st.calculation is not None and len(st.cartons) >= int(st.calculation.data["vials"]):
+                self.notify(f"All {len(st.cartons)} cartons are scanned: {st.lots}.")
+                return
+            vials = f" of {st.calculation.data['vials']}" if st.calculation is not None else ""
+            ans = await self.app.push_screen_wait(
+                FieldsDialog(
+                    f"Scan vial carton {len(st.cartons) + 1}{vials} (PREP-1)",
+                    [("code", "Carton DataMatrix (scan)", "text")],
+                    validate,
+                    note="Scan the GS1 DataMatrix on the carton: the product, lot and expiry are checked and recorded.",
+                    enter_records="code",
+                )
+            )
+            if not ans or self._execute(command(ans), prefix="Refused: ") is None:
+                return
+            last = self.state().cartons[-1]
+            self.notify(
+                f"Carton recorded: lot {last.lot}, expiry {last.expiry}"
+                + (f", serial {last.serial}" if last.serial else "")
+                + "."
+            )
 
     @work(exclusive=True)
     async def action_syringe(self) -> None:

@@ -78,7 +78,12 @@ def _strings(node, path=()):
 
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATE_KEYS = {"birthDate", "effectiveDateTime", "event"}  # FHIR dates: calendar dates with no time in the record
+DATE_KEYS = {
+    "birthDate",
+    "effectiveDateTime",
+    "event",
+    "expirationDate",
+}  # FHIR dates (a carton expiry too): calendar dates with no time in the record
 
 
 def _check_times(b: dict) -> None:
@@ -106,9 +111,10 @@ def _check_codes_and_refs(b: dict) -> None:
         assert "response" not in e
     puts = [e["request"]["url"] for e in b["entry"] if "request" in e]
     assert len(set(puts)) == len(puts)
+    contained = {f"#{c['id']}" for e in b["entry"] for c in e["resource"].get("contained", [])}
     for path, value in _strings(b):
         if path[-1] == "reference":
-            assert value in urls, (path, value)
+            assert value in urls or value in contained, (path, value)  # an entry's, or a contained resource's
     for r in resources(b, "MedicationAdministration"):
         assert r["status"] in MA_STATUS
         for perf in r.get("performer", []):
@@ -128,7 +134,10 @@ def _check_codes_and_refs(b: dict) -> None:
     for r in resources(b, "Condition"):
         assert all(c["code"] in CONDITION_CLINICAL for c in r["clinicalStatus"]["coding"])
     for r in [*resources(b, "MedicationRequest"), *resources(b, "MedicationAdministration")]:
-        med = r["medicationCodeableConcept"]
+        # the drug's code, or (scanned cartons, issue 20) the contained Medication's that holds the lot
+        med = r.get("medicationCodeableConcept") or next(
+            c["code"] for c in r["contained"] if f"#{c['id']}" == r["medicationReference"]["reference"]
+        )
         assert med["text"] == "inotuzumab ozogamicin (BESPONSA)"
         assert med["coding"][0] == NDC
         assert all(c["system"] == RXNORM and c["code"].isdigit() for c in med["coding"][1:])
@@ -379,3 +388,27 @@ def test_a_grade_4_reaction_is_a_serious_severe_adverse_event(demo_db):
         ]
     }
     assert round_trip(b) == json.loads(fhir.to_json(b))
+
+
+def test_the_scanned_cartons_lot_and_expiry_are_on_the_administration(demo_db):
+    """Issue 20: the vial cartons scanned at preparation put their lot and expiry on the
+    MedicationAdministration (a contained Medication's batch; every carton in a note)."""
+    from bedside.core import preparation as prep
+
+    ledger, clock = demo_db
+    pid = walk_full_infusion(ledger, clock)
+    vials = int(ledger.view(pid).prep("c1d1").calculation.data["vials"])
+    for n in range(vials):
+        code = f"]d20100300080100011{'17271231' if n == 0 else '17280630'}10LOT-{n}A\x1d21SN{n}"
+        ledger.execute(prep.ScanCarton(pid, "c1d1", code), "phil")
+    b = export(ledger, pid, clock.now(), TRANSACTION)
+    validate(b)
+    assert round_trip(b) == json.loads(fhir.to_json(b))
+    (ma,) = resources(b, "MedicationAdministration")
+    assert "medicationCodeableConcept" not in ma and ma["medicationReference"]["reference"] == "#vials"
+    (med,) = ma["contained"]
+    assert med["resourceType"] == "Medication" and NDC in med["code"]["coding"]
+    assert med["batch"] == {"lotNumber": "LOT-0A", "expirationDate": "2027-12-31"}
+    (note,) = [n["text"] for n in ma["note"] if n["text"].startswith("Vials scanned")]
+    assert "lot LOT-0A expiry 2027-12-31 serial SN0 (GTIN 00300080100011)" in note
+    assert vials == 1 or "lot LOT-1A expiry 2028-06-30 serial SN1" in note

@@ -301,4 +301,5 @@ def test_every_preparation_command_is_registered():
         prep.RecordSyringe,
         prep.OverrideStability,
         prep.DoubleCheck,
+        prep.ScanCarton,
     }

@@ -10,7 +10,7 @@ from tests.fixtures.main_db import fixture_events
 
 def test_every_stored_preparation_event_decodes_with_no_unknown_key(tmp_path):
     events = [ev for ev in fixture_events(tmp_path) if ev.kind in prep.KINDS]
-    assert {ev.kind for ev in events} == set(prep.KINDS)
+    assert {ev.kind for ev in events} == set(prep.KINDS) - {prep.CARTON}  # prep.carton came later (issue 20)
     for ev in events:
         p = ev.payload
         assert type(p) is EVENT_TYPES[ev.kind] and unknown_keys(ev) == set(), ev.kind
