@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from attrs import frozen
 
 from .events import Event, Payload
+from .text import with_article
 
 if TYPE_CHECKING:
     from .auth import SiteKey, User
@@ -152,8 +153,10 @@ def require_role(actor: Actor, roles: Sequence[str], what: str, *rules: str) -> 
     if not actor.known:
         return refuse(f"{what}: '{actor.username}' is not an active user.", *rules)
     if actor.role not in roles:
-        names = " or ".join(roles)
-        return refuse(f"{what}: only a {names} may do this (you are signed in as a {actor.role}).", *rules)
+        names = roles[0] if len(roles) == 1 else f"{', '.join(roles[:-1])} or {roles[-1]}"
+        return refuse(
+            f"{what}: only {with_article(names)} may do this (you are signed in as {with_article(actor.role)}).", *rules
+        )
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from attrs import frozen
 
@@ -181,18 +182,35 @@ def _hsct_warnings(p: Patient) -> list[Warning]:
     return out
 
 
+def _number(value: Any) -> Decimal | None:
+    """A stored count, or None when it is absent or not a number."""
+    try:
+        d = Decimal(str(value)) if value not in (None, "") else None
+    except ArithmeticError:
+        return None
+    return d if d is not None and d.is_finite() else None
+
+
 def _lab_warnings(p: Patient) -> list[Warning]:
     """Myelosuppression (WARN-MYELO-1) and renal impairment (CONV-RENAL-1, warning only)."""
     out: list[Warning] = []
-    labs = p.current("labs")
-    if labs:
-        anc, plt = Decimal(labs["anc"]), Decimal(labs["platelets"])
-        if anc < rules.ANC_THRESHOLD or plt < rules.PLATELET_THRESHOLD:
+    # each count from the latest record that holds it (a laboratory's message may carry only some)
+    latest = {
+        k: next((e.data for e in reversed(p.history("labs")) if _number(e.data.get(k)) is not None), None)
+        for k in ("anc", "platelets")
+    }
+    a, pl = latest["anc"], latest["platelets"]
+    if a is not None or pl is not None:
+        anc, plt = (_number(a["anc"]) if a else None), (_number(pl["platelets"]) if pl else None)
+        low = (anc is not None and anc < rules.ANC_THRESHOLD) or (plt is not None and plt < rules.PLATELET_THRESHOLD)
+        on = sorted({d["collected_on"] for d in (a, pl) if d is not None})
+        if low:
             out.append(
                 Warning(
                     "WARN-MYELO-1",
                     "Myelosuppression",
-                    f"ANC {anc} ×10⁹/L, platelets {plt} ×10⁹/L on {labs['collected_on']}",
+                    f"ANC {anc if anc is not None else '—'} ×10⁹/L, platelets {plt if plt is not None else '—'} ×10⁹/L"
+                    f" on {' and '.join(on)}",
                     rules.WARN_FACTS["WARN-MYELO-1"],
                     "CBC before each dose (PRE-4); watch for infection and bleeding (MON-5).",
                 )

@@ -116,6 +116,17 @@ class LabsImported(SectionPayload):
     assigned_reason: str | None = None
 
 
+@event_type("labs.transfusion")
+@frozen
+class TransfusionAnswered(Payload):
+    """CONV-HEM-3 for a count the laboratory sent (its message does not say): whether a platelet
+    transfusion came before it, answered by a named clinician. ``entry`` is the labs record's stream
+    version; the record then reads ``platelet_transfusion``: ``answer``, the unanswered record kept."""
+
+    entry: int
+    answer: str  # "yes" or "no"
+
+
 @event_type("intake.blasts")
 @frozen
 class BlastsRecorded(SectionPayload):

@@ -12,7 +12,7 @@ from typing import Any
 from attrs import evolve, frozen
 
 from ..events import Event
-from .events import EntryCorrected
+from .events import EntryCorrected, TransfusionAnswered
 from .forms import INTAKE_ORDER, KIND_TO_SECTION, PATIENT_PREFIX
 
 
@@ -88,15 +88,24 @@ def apply(p: Patient, ev: Event) -> Patient:
     if ev.kind == EntryCorrected.KIND:
         c = ev.payload
         assert isinstance(c, EntryCorrected)
-        new = dict(c.data)
-        entries = tuple(
-            evolve(e, data=new, corrections=(*e.corrections, Correction(ev.version, ev.actor, ev.at, c.reason, e.data, new)))
-            if e.version == c.corrects
-            else e
-            for e in p.entries
-        )
-        return evolve(p, entries=entries)
+        return _corrected(p, ev, c.corrects, c.reason, lambda _old: dict(c.data))
+    if ev.kind == TransfusionAnswered.KIND:
+        a = ev.payload
+        assert isinstance(a, TransfusionAnswered)
+        why = f"Platelet transfusion before this count (CONV-HEM-3): {a.answer}"
+        return _corrected(p, ev, a.entry, why, lambda old: {**old, "platelet_transfusion": a.answer})
     return p
+
+
+def _corrected(p: Patient, ev: Event, version: int, reason: str, change: Any) -> Patient:
+    """Entry ``version`` now reads ``change(old data)``; the old values stay as a :class:`Correction`."""
+    out = []
+    for e in p.entries:
+        if e.version == version:
+            new = change(e.data)
+            e = evolve(e, data=new, corrections=(*e.corrections, Correction(ev.version, ev.actor, ev.at, reason, e.data, new)))
+        out.append(e)
+    return evolve(p, entries=tuple(out))
 
 
 def fold_patient(patient_id: str, events: Iterable[Event]) -> Patient:

@@ -57,13 +57,7 @@ def summary(section: str, data: Mapping[str, Any]) -> str:
         src = f" (WBC {data['wbc']} × {data['blast_pct']}%)" if data.get("derived_from") == "wbc_pct" else ""
         return f"{data.get('blasts_per_mm3')} /mm³{src} on {data['collected_on']}"
     if section == "labs":
-        u = data.get("bilirubin_unit", "")
-        return (
-            f"{data['collected_on']}: ANC {data['anc']}, PLT {data['platelets']}, "
-            f"bili {data['bilirubin']}/{data['bilirubin_uln']} {u}, "
-            f"AST {data['ast']}/{data['ast_uln']}, ALT {data['alt']}/{data['alt_uln']}"
-            + (f", CrCl {data['crcl']} mL/min" if data.get("crcl") not in (None, "") else "")
-        )
+        return _labs_summary(data)
     parts = []
     for f in sec.fields:
         v = data.get(f.name)
@@ -73,3 +67,26 @@ def summary(section: str, data: Mapping[str, Any]) -> str:
             v = dict(f.choices).get(v, v)
         parts.append(f"{f.label}: {v}")
     return "; ".join(parts)
+
+
+def _labs_summary(data: Mapping[str, Any]) -> str:
+    """A labs record on one line: what it holds (a laboratory's message may carry only some tests)."""
+
+    def has(key: str) -> bool:
+        return data.get(key) not in (None, "")
+
+    u = data.get("bilirubin_unit", "")
+    parts = [f"ANC {data['anc']}"] if has("anc") else []
+    if has("platelets"):
+        tx = {"yes": " after a transfusion", "no": ""}.get(data.get("platelet_transfusion"), " transfusion ?")
+        parts.append(f"PLT {data['platelets']}{tx}")
+    for key, label in (("bilirubin", "bili"), ("ast", "AST"), ("alt", "ALT")):
+        if has(key):
+            uln = data.get(f"{key}_uln")
+            parts.append(
+                f"{label} {data[key]}/{uln if uln not in (None, '') else '? ULN'}" + (f" {u}" if key == "bilirubin" else "")
+            )
+    if has("crcl"):
+        parts.append(f"CrCl {data['crcl']} mL/min")
+    source = " (laboratory)" if data.get("source") == "laboratory" else ""
+    return f"{data.get('collected_on')}{source}: " + (", ".join(parts) or "no results")

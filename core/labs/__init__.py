@@ -8,7 +8,7 @@ is quarantined with the reason, shown to an admin, and assigned or rejected ther
 same message twice changes nothing (its digest is kept with what it became).
 """
 
-from .commands import AssignQuarantined, ImportLabs, QuarantineLabs, ResolveQuarantine
+from .commands import AnswerTransfusion, AssignQuarantined, ImportLabs, QuarantineLabs, ResolveQuarantine
 from .events import LABS_STREAM
 from .inbox import Held, fold_inbox
 from .model import LabMessage, LabResult, Unreadable
@@ -16,6 +16,7 @@ from .parse import parse_any
 
 __all__ = [
     "LABS_STREAM",
+    "AnswerTransfusion",
     "AssignQuarantined",
     "Held",
     "ImportLabs",

@@ -7,6 +7,8 @@
 - :class:`AssignQuarantined` and :class:`ResolveQuarantine` (Lab inbox, admins): apply a held
   message to the patient an admin names, with a reason (their confirmation stands for an unusual
   value's, CONV-INPUT-1), then mark it assigned; or reject it, with a reason.
+- :class:`AnswerTransfusion` (pre-dose, a clinician): whether a platelet transfusion came before a
+  count the laboratory sent (CONV-HEM-3; a laboratory message does not say).
 
 The feed's actor is the operating-system user running it (``os:<name>``) or an admin.
 """
@@ -22,7 +24,7 @@ from attrs import frozen
 from ..auth.commands import by_os_or_admin
 from ..clock import site_zone
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, require_role
-from ..intake.events import LabsImported
+from ..intake.events import LabsImported, TransfusionAnswered
 from ..intake.forms import PATIENT_PREFIX
 from ..intake.validate import clean_text
 from ..text import unsafe_message
@@ -180,7 +182,7 @@ def _message_of(held: Held) -> LabMessage | Refusal:
 
 @frozen
 class AssignQuarantined(Command):
-    """No screen yet (an admin, from code or a later Lab inbox): apply a quarantined message to a named patient, with a reason."""
+    """Lab inbox, a (an admin): apply a quarantined message to a named patient, with a reason."""
 
     entry: int
     pid: str
@@ -223,7 +225,7 @@ def decide_assign(state: State, cmd: AssignQuarantined, now: datetime, actor: Ac
 
 @frozen
 class ResolveQuarantine(Command):
-    """No screen yet (an admin, after AssignQuarantined, or to reject): record what was done with a quarantined message."""
+    """Lab inbox (an admin, after AssignQuarantined, or r to reject): record what was done with a quarantined message."""
 
     entry: int
     outcome: str  # "assigned" or "rejected"
@@ -253,3 +255,43 @@ def decide_resolve(state: State, cmd: ResolveQuarantine, now: datetime, actor: A
         if not applied:
             return refuse("Lab inbox: assign the message to the patient first (it is not in their record).")
     return [QuarantineResolved(cmd.entry, cmd.outcome, reason, cmd.pid if cmd.outcome == "assigned" else None)]
+
+
+CLINICIANS = ("nurse", "pharmacist", "prescriber")  # who answers a clinical question (an admin does not)
+TRANSFUSION_ANSWERS = ("no", "yes")
+
+
+@frozen
+class AnswerTransfusion(Command):
+    """Pre-dose, T: whether a platelet transfusion came before a platelet count the laboratory sent
+    (CONV-HEM-3, MOD-HEM-5). ``entry`` is that labs record's version; "no" makes the count
+    transfusion-independent, "yes" keeps it out of dosing; an answer can be changed (both kept)."""
+
+    pid: str
+    entry: int
+    answer: str
+    emits = (TransfusionAnswered,)
+
+    @property
+    def stream(self) -> str:
+        return PATIENT_PREFIX + self.pid
+
+
+@decider(AnswerTransfusion)
+def decide_transfusion(state: State, cmd: AnswerTransfusion, now: datetime, actor: Actor) -> Decision:
+    what = "Platelet transfusion before this count"
+    refused = require_role(actor, CLINICIANS, what, "CONV-HEM-3")
+    if refused:
+        return refused
+    if cmd.pid not in state.index:
+        return refuse(f"{what}: no such patient on this ward.")
+    if cmd.answer not in TRANSFUSION_ANSWERS:
+        return refuse(f"{what}: answer yes or no.", "CONV-HEM-3")
+    entry = state.patient(cmd.pid).entry(cmd.entry)
+    if entry is None or entry.section != "labs" or entry.data.get("platelets") in (None, ""):
+        return refuse(f"{what}: record {cmd.entry} holds no platelet count.", "CONV-HEM-3")
+    if entry.data.get("source") != "laboratory":
+        return refuse(f"{what}: a typed count is answered on its form (correct the entry with x).", "CONV-HEM-3")
+    if entry.data.get("platelet_transfusion") == cmd.answer:
+        return []  # answered so already: nothing to add
+    return [TransfusionAnswered(cmd.entry, cmd.answer)]

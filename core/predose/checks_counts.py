@@ -8,7 +8,7 @@ from typing import Any
 from .. import rules
 from .base import _Base
 from .grading import grade_anc, grade_platelets
-from .reading import _dec, _independent, _latest, _Window
+from .reading import _dec, _independent, _latest, _unanswered, _Window
 from .results import PRESCRIBER, R_HOLD, R_INFO, R_MISSING, R_NEEDS, R_PASS, _plain
 
 
@@ -79,6 +79,12 @@ class CountChecks(_Base):
             else "no transfusion-independent platelet count for this dose"
         )
         newest_plt = _latest(self.labs, "platelets", self.window) if self.window else None
+        if newest_plt is not None and newest_plt is not cur_plt_r and _unanswered(newest_plt):
+            plt_text += (
+                f"; the laboratory's count {_plain(_dec(newest_plt.data['platelets']))} on {newest_plt.on.isoformat()} "
+                "is not used until someone answers whether a platelet transfusion came before it (T, CONV-HEM-3)"
+            )
+            return cur_anc, cur_plt, cur_anc_r, cur_plt_r, anc_text, plt_text
         if newest_plt is not None and cur_plt_r is not None and newest_plt is not cur_plt_r:
             plt_text += (
                 f"; later count {_plain(_dec(newest_plt.data['platelets']))} on {newest_plt.on.isoformat()} "
@@ -120,6 +126,15 @@ class CountChecks(_Base):
             self._t2_row3(cur_anc, cur_plt, anc_text, plt_text, cur_anc_r, base_text)
         self._held_over_28()
 
+    def _missing_count_action(self) -> str:
+        newest = _latest(self.labs, "platelets", self.window) if self.window else None
+        if newest is not None and _unanswered(newest):
+            return (
+                "Ask whether a platelet transfusion came before the laboratory's count and answer it (T), "
+                "or enter a count (CONV-HEM-3)."
+            )
+        return "Enter a count collected for this dose (CONV-LAB-5; platelets: before any transfusion, CONV-HEM-3)."
+
     def _t2_row(self, row, cur, threshold, text, rec, base_text, hold_action) -> None:
         """Table 2 row 1 or 2: ``row`` is (key, name, rule IDs)."""
         key, name, rule_ids = row
@@ -130,7 +145,7 @@ class CountChecks(_Base):
                 result=R_MISSING,
                 value=f"{text}; {base_text}",
                 rule_ids=rule_ids,
-                action="Enter a count collected for this dose (CONV-LAB-5; platelets: before any transfusion, CONV-HEM-3).",
+                action=self._missing_count_action(),
             )
         elif cur < threshold:
             self.add(
@@ -174,7 +189,9 @@ class CountChecks(_Base):
                 result=R_MISSING,
                 value=f"{anc_text}; {plt_text}; {base_text}",
                 rule_ids=rule_ids,
-                action="Enter ANC and a transfusion-independent platelet count for this dose.",
+                action="Enter ANC and a transfusion-independent platelet count for this dose."
+                if cur_anc is None
+                else self._missing_count_action(),
             )
             return
         c1, c1_text = self._prior_baseline_met(cur_anc, cur_plt)

@@ -8,6 +8,7 @@ from .base import _Base
 from .reading import _LIVER, _LIVER_LABEL, _dec, _latest, _latest_any, _liver_of, _Rec, _title, _Window
 from .results import R_HOLD, R_INFO, R_MISSING, R_PASS, _plain, _ratio_text
 
+_TX_UNKNOWN = {False: " (transfusion status not recorded)", True: " (transfusion before it: not answered, T)"}
 _COUNT_WORDS = {"anc": "an ANC", "platelets": "a platelet count"}
 _IDENTITY_MISSING = "Confirm at least two identifiers (name, date of birth, MRN) against the patient at this dose."
 
@@ -108,7 +109,7 @@ class LabChecks(_Base):
                 extra = (
                     " (after a platelet transfusion)"
                     if tx == "yes"
-                    else (" (transfusion status not recorded)" if tx != "no" else "")
+                    else ("" if tx == "no" else _TX_UNKNOWN[r.data.get("source") == "laboratory"])
                 )
             found[key] = r
             self.add(

@@ -133,6 +133,11 @@ def _independent(r: _Rec) -> bool:
     return r.data.get("platelet_transfusion") == "no"
 
 
+def _unanswered(r: _Rec) -> bool:
+    """A count the laboratory sent whose CONV-HEM-3 question nobody has answered yet (pre-dose T)."""
+    return r.data.get("source") == "laboratory" and r.data.get("platelet_transfusion") in (None, "")
+
+
 @frozen
 class _Liver:
     value: Decimal

@@ -55,6 +55,7 @@ KIND_WORDS = {
     "prep.override": "pharmacist override",
     "prep.syringe": "recorded syringe set",
     "prep.carton": "scanned a vial carton",
+    "labs.transfusion": "answered platelet transfusion",
     "predose.identity": "confirmed identity",
     "predose.premed": "gave premedication",
     "predose.checklist": "emergency checklist",
@@ -148,6 +149,8 @@ def what(ev: Event) -> str:
     words = kind_words(ev.kind)
     if ev.kind == "intake.corrected":
         words += f" #{ev.data.get('corrects')}"
+    elif ev.kind == "labs.transfusion":
+        words += f" #{ev.data.get('entry')}"
     return words
 
 

@@ -144,7 +144,7 @@ def test_the_warning_stays_until_an_admin_has_seen_every_finding(seeded, clock):
     ledger = open_ledger(seeded, clock)
     report = ledger.integrity()
     assert report.warning and report.count == 1
-    with pytest.raises(Refused, match="only a admin"):
+    with pytest.raises(Refused, match="only an admin"):
         ledger.execute(AcknowledgeIntegrityReport(report.first_bad, report.count), "nina")
     assert ledger.integrity().warning
     ledger.execute(AcknowledgeIntegrityReport(report.first_bad, report.count), "adam")

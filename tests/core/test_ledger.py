@@ -139,7 +139,7 @@ def test_a_refusal_appends_nothing(ledger, decisions):
     before = ledger.last_seq
     spy = SpyStore(ledger.store)
     ledger.store = spy
-    with pytest.raises(Refused, match="Add a user: only a admin may do this"):
+    with pytest.raises(Refused, match="Add a user: only an admin may do this"):
         ledger.execute(auth.AddUser("zoe", "Zoe", "nurse", "4821"), "nina")
     with pytest.raises(Refused, match="'ghost' is not an active user"):
         ledger.execute(RecordSection("nope", "labs", {}), "ghost")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .tty import child_env
-from .walk import DOB, MRN, NAME, NAMES, PIN, add_user, create_first_admin, register_patient, sign_in, sign_out
+from .walk import DOB, MRN, NAME, NAMES, PIN, add_user, create_first_admin, dialog, register_patient, sign_in, sign_out
 
 BEDSIDE = str(Path(sys.executable).with_name("bedside"))
 
@@ -25,6 +25,7 @@ def oru(mid: str, mrn: str) -> str:
                 "OBR|1|||24323-8^Panel^LN|||202601010700+0000",
                 "OBX|1|NM|751-8^Neutrophils^LN||1.9|10*9/L|1.5-7.0|N|||F",
                 "OBX|2|NM|1920-8^AST^LN||30|U/L|0-40||||F",
+                "OBX|3|NM|777-3^Platelets^LN||120|10*9/L|150-400||||F",
             ]
         )
         + "\r"
@@ -62,6 +63,30 @@ def test_import_labs_applies_once_and_quarantines_the_unmatched(spawn, home, tmp
     assert wrong.returncode == 3 and "quarantined" in wrong.stdout and "unmatched" in wrong.stdout, wrong.stdout
     missing = run(["import", "labs", str(tmp_path / "none.hl7"), "--db", str(db)], env)
     assert missing.returncode == 2 and "no file" in missing.stderr and "Traceback" not in missing.stderr
+    # the nurse answers the transfusion question of the laboratory's platelet count (CONV-HEM-3)
+    t = spawn(["--db", str(db)], env)
+    sign_in(t, "nina", PIN["nina"], NAMES["nina"])
+    t.arrive(MRN)
+    t.send("enter")
+    t.arrive("Consent")
+    t.send("t")
+    t.arrive("Cycle 1 not started")
+    t.send("b")
+    dialog(t, "Start cycle 1", [], done="DUE TODAY")
+    t.send("c")
+    t.arrive("Pre-dose check C1 D1")
+    t.send("T")
+    t.arrive("Platelet transfusion before the laboratory's count?")
+    t.arrive("120 × 10⁹/L · not answered")
+    t.settle(0.15)
+    t.send("n", "ctrl+s")  # the focus starts on the answer (the count is chosen)
+    t.arrive("Recorded: platelet transfusion")  # the toast wraps
+    t.assert_no_traceback()
+    t.send("escape", "escape", "escape", "ctrl+q")
+    assert t.wait_exit() == 0
+    fhir = run(["export", "fhir", MRN, "--db", str(db)], env)
+    assert fhir.returncode == 0, fhir.stderr
+    assert "Platelet transfusion before this count: no" in fhir.stdout, fhir.stdout[-3000:]
     verify = run(["verify-log", "--db", str(db)], env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 

@@ -335,3 +335,34 @@ async def test_an_admin_records_the_premedication_protocol_on_the_settings_scree
         await pilot.press("ctrl+s")  # again, unchanged: nothing new is recorded
         await pilot.pause()
         assert len([e for e in app.ledger.stream_events("site") if e.data.get("name") == "premed_protocol"]) == 1
+
+
+async def test_T_answers_the_transfusion_question_of_a_laboratory_platelet_count(app, clock):
+    """CONV-HEM-3 in the shell: T lists the laboratory's platelet counts, the unanswered one first
+    chosen; "n" answers No, ctrl+s records it as the signed-in nurse and the check shows it answered."""
+    from bedside.core import labfeed
+    from bedside.core.labs.sample import sample_oru
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        pid = pid_of(app, HARTMAN)
+        p = app.ledger.patient(pid)
+        out = labfeed.import_text(app.ledger, sample_oru(p.identity, p.current("labs"), clock.now(), "T-TX"), "a", "os:lab")
+        assert [o.what for o in out] == ["applied"]
+        screen = await open_check(app, pilot, HARTMAN)
+        assert "transfusion before it: not answered, T" in screen.verdict().check("lab.platelets").value
+        await pilot.press("T")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, FieldsDialog) and "CONV-HEM-3" in dialog.title_text
+        entry = next(e for e in app.ledger.patient(pid).history("labs") if e.data.get("message_id") == "T-TX")
+        assert dialog.query_one("#f-entry").value == str(entry.version)
+        await pilot.press("ctrl+s")  # no answer yet: refused next to the field
+        await pilot.pause()
+        assert app.screen is dialog
+        dialog.set_focus(dialog.query_one("#f-answer"))
+        await pilot.press("n", "ctrl+s")
+        await pilot.pause()
+        assert app.screen is screen
+        answered = app.ledger.patient(pid).entry(entry.version)
+        assert answered.data["platelet_transfusion"] == "no" and answered.corrections[-1].actor == "nina"
+        assert "not answered" not in screen.verdict().check("lab.platelets").value

@@ -172,10 +172,8 @@ class FieldsDialog(ModalScreen[dict | None]):
                 with Horizontal(classes="frow"):
                     yield Static(literal(label), classes="flabel")
                     if kind == "choice":
-                        sel = Choice(rest[0], id=f"f-{name}")
-                        if self.values.get(name) is not None:
-                            sel.value = self.values[name]
-                        yield sel
+                        start = self.values.get(name)
+                        yield Choice(rest[0], id=f"f-{name}", **({} if start is None else {"value": start}))
                     else:
                         yield Field(
                             value=str(self.values.get(name, self.default(kind))),

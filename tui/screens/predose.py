@@ -316,6 +316,7 @@ class PredoseScreen(PatientView):
         Binding("k", "checklist", "Emergency checklist", show=False),
         Binding("t", "toxicity", "Toxicity", show=False),
         Binding("B", "bilirubin_cause", "Gilbert's/hemolysis", show=False),
+        Binding("T", "transfusion", "Transfusion before a lab count", show=False),
         Binding("w", "boxed_warning", "Boxed warning", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -486,6 +487,56 @@ class PredoseScreen(PatientView):
         )
         if ans:
             self._execute(command(ans))
+
+    @work(exclusive=True)
+    async def action_transfusion(self) -> None:
+        """T: whether a platelet transfusion came before a count the laboratory sent (CONV-HEM-3):
+        its message does not say, so the count is not used for dosing until someone answers."""
+        from bedside.core.labs import AnswerTransfusion
+
+        counts = [
+            e
+            for e in reversed(self.patient.history("labs"))
+            if e.data.get("source") == "laboratory" and e.data.get("platelets") not in (None, "")
+        ][:6]
+        if not counts:
+            self.notify("No platelet count from the laboratory: a typed count answers this on its form (L).", timeout=8)
+            return
+        options = [
+            (
+                f"{e.data.get('collected_on')} · {e.data['platelets']} × 10⁹/L · "
+                + {"no": "answered: no", "yes": "answered: yes"}.get(e.data.get("platelet_transfusion"), "not answered"),
+                str(e.version),
+            )
+            for e in counts
+        ]
+        first = next((e for e in counts if e.data.get("platelet_transfusion") in (None, "")), counts[0])
+
+        def command(raw) -> AnswerTransfusion:
+            return AnswerTransfusion(self.pid, int(raw["entry"]), raw.get("answer") or "")
+
+        def validate(raw):
+            _data, errs = required("entry", "answer")(raw)
+            if errs:
+                return None, errs
+            errs = self._dry_run(command(raw), {}, "answer")
+            return (None, errs) if errs else (raw, {})
+
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                "Platelet transfusion before the laboratory's count? (CONV-HEM-3)",
+                [
+                    ("entry", "Count", "choice", options),
+                    ("answer", "Transfusion before it", "choice", [("No", "no"), ("Yes", "yes")]),
+                ],
+                validate,
+                note="Dosing uses a count taken before any platelet transfusion (MOD-HEM-5). Check the "
+                "transfusion record; a count after one is kept but not used.",
+                values={"entry": str(first.version)},
+            )
+        )
+        if ans and self._execute(command(ans)):
+            self.notify(f"Recorded: platelet transfusion before that count: {ans['answer']}.")
 
     @work(exclusive=True)
     async def action_premed(self) -> None:

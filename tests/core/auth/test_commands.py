@@ -74,7 +74,7 @@ def test_the_first_admin_is_checked_and_accepted_on_an_empty_database(empty_ledg
 # -- AddUser ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("who", ["nina", "phil", "priya"])
 def test_add_user_is_refused_for_a_non_admin(ledger, who):
-    assert "only a admin may do this" in refused(ledger, AddUser("zoe", "Zoe", "nurse", "4821"), who)
+    assert "only an admin may do this" in refused(ledger, AddUser("zoe", "Zoe", "nurse", "4821"), who)
 
 
 def test_add_user_is_refused_for_an_unknown_actor_a_taken_name_or_a_bad_role(ledger):
@@ -91,7 +91,7 @@ def test_add_user_is_accepted_for_an_admin(ledger):
 # -- UnlockUser ---------------------------------------------------------------------------------
 def test_unlock_is_refused_for_a_non_admin_an_unknown_actor_and_an_unknown_account(ledger):
     lock(ledger, "phil")
-    assert "only a admin may do this" in refused(ledger, UnlockUser("phil"), "nina")
+    assert "only an admin may do this" in refused(ledger, UnlockUser("phil"), "nina")
     assert "'root' is not an active user" in refused(ledger, UnlockUser("phil"), "root")
     assert refused(ledger, UnlockUser("nobody"), "adam") == "User name: no user 'nobody'."
 
@@ -107,7 +107,7 @@ def test_unlock_is_accepted_for_an_admin_and_for_the_os_user(ledger):
 
 # -- ChangePin ----------------------------------------------------------------------------------
 def test_change_pin_is_refused_for_someone_elses_pin_a_wrong_current_pin_or_a_bad_pin(ledger):
-    assert "only a admin may do this" in refused(ledger, ChangePin("phil", "5678"), "nina")
+    assert "only an admin may do this" in refused(ledger, ChangePin("phil", "5678"), "nina")
     assert refused(ledger, ChangePin("nina", "5678", current_pin="0000"), "nina") == "Current PIN: wrong PIN."
     assert refused(ledger, ChangePin("nina", "12", current_pin="1234"), "nina") == "PIN: 4 to 8 digits."
     assert refused(ledger, ChangePin("nobody", "5678"), "adam") == "User name: no user 'nobody'."
@@ -125,7 +125,7 @@ def test_change_pin_is_accepted_for_ones_own_and_by_an_admin(ledger):
 
 # -- DeactivateUser -----------------------------------------------------------------------------
 def test_deactivate_is_refused_for_a_non_admin_the_last_admin_and_twice(ledger):
-    assert "only a admin may do this" in refused(ledger, DeactivateUser("noah"), "priya")
+    assert "only an admin may do this" in refused(ledger, DeactivateUser("noah"), "priya")
     assert "last active admin" in refused(ledger, DeactivateUser("adam"), "adam")
     ledger.execute(DeactivateUser("noah"), "adam")
     assert "deactivated already" in refused(ledger, DeactivateUser("noah"), "adam")

@@ -63,7 +63,7 @@ def kinds(ledger, cmd, who="nina") -> list[str]:
 
 
 def wrong_roles(ledger, cmd) -> None:
-    assert "only a nurse or pharmacist or prescriber" in refused(ledger, cmd, "adam")  # an admin
+    assert "only a nurse, pharmacist or prescriber" in refused(ledger, cmd, "adam")  # an admin
     assert "not an active user" in refused(ledger, cmd, "zed")  # no such user
 
 

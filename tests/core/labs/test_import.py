@@ -261,3 +261,30 @@ def test_predose_check_names_the_laboratory_source(ledger):
     checks = {c.key: c.value for c in ledger.predose_verdict(pid_of(ledger, "MRN-100590"), 1, 8).checks}
     assert checks["lab.anc"].startswith("ANC 1.9 × 10⁹/L on 2026-03-02; from the laboratory (LIS^CITYLAB, message MSG0001)")
     assert "µmol/L (ULN 21; 0.71 × ULN)" in checks["lab.bilirubin"] and "from the laboratory" in checks["lab.bilirubin"]
+
+
+def test_a_clinician_answers_the_transfusion_question_of_a_laboratory_count(ledger):
+    """CONV-HEM-3: the answer is a new event by a named clinician; the record reads it, the
+    unanswered values stay in its history, and an admin or a typed record is refused."""
+    msg = oru(mrn="MRN-100590", dob="19790708", name="NAKAMURA^REN")
+    labfeed.import_text(ledger, msg, "a", FEED)
+    pid = pid_of(ledger, "MRN-100590")
+    (ev,) = imported(ledger, "MRN-100590")
+    with pytest.raises(Refused, match=r"only a nurse, pharmacist or prescriber may do this \(you are signed in as an admin\)"):
+        ledger.execute(labs.AnswerTransfusion(pid, ev.version, "no"), "adam")
+    with pytest.raises(Refused, match="yes or no"):
+        ledger.execute(labs.AnswerTransfusion(pid, ev.version, "maybe"), "nina")
+    typed = next(e for e in ledger.patient(pid).history("labs") if e.data.get("source") != "laboratory")
+    with pytest.raises(Refused, match="typed count"):
+        ledger.execute(labs.AnswerTransfusion(pid, typed.version, "no"), "nina")
+    (stored,) = ledger.execute(labs.AnswerTransfusion(pid, ev.version, "no"), "nina")
+    assert stored.kind == "labs.transfusion" and stored.actor == "nina"
+    entry = ledger.patient(pid).entry(ev.version)
+    assert entry.data["platelet_transfusion"] == "no" and entry.data["message_id"] == "MSG0001"
+    (corr,) = entry.corrections
+    assert "platelet_transfusion" not in corr.old and "CONV-HEM-3" in corr.reason and corr.actor == "nina"
+    assert ledger.execute(labs.AnswerTransfusion(pid, ev.version, "no"), "nina") == []  # the same answer again: nothing
+    ledger.execute(labs.AnswerTransfusion(pid, ev.version, "yes"), "phil")  # changed: both kept
+    entry = ledger.patient(pid).entry(ev.version)
+    assert entry.data["platelet_transfusion"] == "yes" and len(entry.corrections) == 2
+    assert [e.kind for e in ledger.stream_events(ledger.patient(pid).stream)].count("labs.imported") == 1

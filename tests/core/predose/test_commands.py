@@ -58,7 +58,7 @@ def identity(pid: str = HARTMAN, **kw) -> pd.ConfirmIdentity:
 def test_identity(demo):
     refused(demo, identity(), "nina", "not on the timeline", "SCHED-6")  # before cycle 1 starts
     started(demo)
-    refused(demo, identity(), "adam", "only a nurse or pharmacist or prescriber")
+    refused(demo, identity(), "adam", "only a nurse, pharmacist or prescriber")
     refused(demo, identity(), "ghost", "not an active user")
     refused(demo, identity(pid="nobody"), "nina", "no patient")
     refused(demo, identity(dob="12.04.1968"), "nina", "Date of birth: a date as YYYY-MM-DD")

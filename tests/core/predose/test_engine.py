@@ -374,6 +374,27 @@ def test_M9_platelets_after_transfusion_are_not_used() -> None:
     assert run(C2D1, labs=labs2).check("table2.row2").result == "missing"
 
 
+def test_a_laboratory_count_is_used_only_once_its_transfusion_question_is_answered() -> None:
+    """CONV-HEM-3: a count the laboratory sent carries no transfusion answer; until one is given it
+    is not used (missing, the check says to answer with T); answered "no", it counts."""
+    lab = {"source": "laboratory", "sender": "LIS", "message_id": "M1"}
+    unanswered = panel(C2D1, 10, platelets="130", platelet_transfusion=None, **lab)
+    v = run(C2D1, labs=(panel(date(2025, 3, 1), 1), unanswered))
+    row2 = v.check("table2.row2")
+    assert row2.result == "missing" and v.overall == HOLD
+    assert "laboratory's count 130" in row2.value and "(T, CONV-HEM-3)" in row2.value
+    assert "(T)" in row2.action and "transfusion" in row2.action
+    assert "transfusion before it: not answered, T" in v.check("lab.platelets").value
+    # an older answered count stays the one used, and the newer unanswered one is named, not "after a transfusion"
+    older = panel(C2D1 - timedelta(days=1), 9, platelets="120")
+    v = run(C2D1, labs=(panel(date(2025, 3, 1), 1), older, unanswered))
+    assert v.check("table2.row2").result == "pass" and "after a transfusion" not in v.check("table2.row2").value
+    answered = panel(C2D1, 10, platelets="130", platelet_transfusion="no", **lab)
+    v = run(C2D1, labs=(panel(date(2025, 3, 1), 1), answered))
+    assert v.check("table2.row2").result == "pass" and v.overall == PROCEED
+    assert "not answered" not in v.check("lab.platelets").value
+
+
 def test_table2_row3_conditions() -> None:
     # pre-treatment ANC 0.8 (< 1) → row 3 (and row 2 for platelets ≥ 50); row 1 does not apply
     base = panel(date(2025, 3, 1), 1, anc="0.8", platelets="120")
