@@ -78,7 +78,13 @@ DEMO_PATIENTS: tuple[Mapping[str, Mapping[str, Any]], ...] = (
         "consent": {"consent": "given", "consent_date": -2, "note": "Parents consented; child assented"},
     },
     {
-        "identity": {"name": "NAKAMURA, Ren", "dob": "1979-07-08", "mrn": "MRN-100590", "sex": "male"},
+        "identity": {
+            "name": "NAKAMURA, Ren",
+            "dob": "1979-07-08",
+            "mrn": "MRN-100590",
+            "sex": "male",
+            "wristband": "950123450000059016",  # a GS1 GSRN (issue 20): scan ]d28018950123450000059016
+        },
         "diagnosis": {"disease_status": "relapsed", "cd22": "positive", "allergies": "none known"},
         "measurement": {"height_cm": "175", "weight_kg": "72", "measured_on": -8},
         "labs": {"collected_on": -8, "anc": "1.4", "platelets": "88", "platelet_transfusion": "no",

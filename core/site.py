@@ -62,6 +62,10 @@ class SiteSettings:
     # an admin sets them, the export carries no system and no RxNorm code (never a made-up one).
     fhir_mrn_system: str = ""
     fhir_rxnorm_code: str = ""
+    # Issue 20, wristbands: what a patient's stored wristband identifier is: a GS1 GSRN (AI 8018,
+    # 18 digits with its check digit) or the site's own scheme (any printed code); its FHIR system
+    wristband_scheme: str = "gsrn"
+    fhir_wristband_system: str = ""
     # Issue 20, carton scans: the lots the site's pharmacy has recalled (a scanned carton of one is refused)
     recalled_lots: tuple[str, ...] = field(
         default=(), converter=lambda v: tuple(x for x in v if isinstance(x, str)) if isinstance(v, list | tuple) else ()
@@ -78,7 +82,10 @@ SETTING_NAMES = (
     "fhir_mrn_system",
     "fhir_rxnorm_code",
     "recalled_lots",
+    "wristband_scheme",
+    "fhir_wristband_system",
 )
+WRISTBAND_SCHEMES = {"gsrn": "GS1 GSRN (AI 8018)", "site": "the site's own"}
 URI_RE = re.compile(
     r"^(urn:(oid:[0-2](\.[0-9]+)+|uuid:[0-9a-fA-F-]{36})|https?://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?)$"
 )
@@ -90,9 +97,10 @@ def _fhir_value(name: str, value: object) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not text:
         return ""
-    if name == "fhir_mrn_system" and (len(text) > 200 or not URI_RE.match(text)):
+    if name in ("fhir_mrn_system", "fhir_wristband_system") and (len(text) > 200 or not URI_RE.match(text)):
+        what = "MRN" if name == "fhir_mrn_system" else "wristband"
         raise ValueError(
-            "FHIR MRN system: an absolute URI of at most 200 characters: http://… or https://… (no spaces), "
+            f"FHIR {what} system: an absolute URI of at most 200 characters: http://… or https://… (no spaces), "
             "urn:oid:2.16.840… or urn:uuid:…; empty for none."
         )
     if name == "fhir_rxnorm_code" and not RXCUI_RE.match(text):
@@ -157,8 +165,12 @@ def check_setting(name: str, value: object) -> object:
         return zone(text, "Time zone").key if text else ""
     if name == "premed_protocol":
         return _protocol_value(value)
-    if name in ("fhir_mrn_system", "fhir_rxnorm_code"):
+    if name in ("fhir_mrn_system", "fhir_rxnorm_code", "fhir_wristband_system"):
         return _fhir_value(name, value)
+    if name == "wristband_scheme":
+        if value not in WRISTBAND_SCHEMES:
+            raise ValueError(f"Wristband IDs: one of {', '.join(WRISTBAND_SCHEMES)}.")
+        return value
     if name == "site_name" and isinstance(value, str):
         refused = unsafe_message("Site name", value)  # shown on screens and print-outs (core/text.py)
         if refused:

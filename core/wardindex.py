@@ -34,7 +34,7 @@ from .keyring import Keyring
 FORMAT = "bedside-checkpoint/1"
 #: Bump when a fold the checkpoint keeps (users, entries, the checker) changes meaning: every
 #: checkpoint of an older version is then ignored and the index rebuilt from the log.
-FOLD_VERSION = 1
+FOLD_VERSION = 2  # 2: the wristband identifier in each patient's line (issue 20)
 #: A terminal writes a new checkpoint once it has folded this many events after the last one.
 CHECKPOINT_EVERY = 2000
 
@@ -56,18 +56,19 @@ class PatientEntry:
     sex: str
     missing: tuple[str, ...]
     open_doses: tuple[str, ...] = ()
+    wristband: str = ""  # the wristband's own identifier (issue 20): two patients never share one
 
     @property
     def stream(self) -> str:
         return PATIENT_PREFIX + self.id
 
     def to_json(self) -> list[Any]:
-        return [self.version, self.mrn, self.name, self.dob, self.sex, list(self.missing), list(self.open_doses)]
+        return [self.version, self.mrn, self.name, self.dob, self.sex, list(self.missing), list(self.open_doses), self.wristband]
 
     @classmethod
     def from_json(cls, pid: str, row: Sequence[Any]) -> PatientEntry:
-        version, mrn, name, dob, sex, missing, open_doses = row
-        return cls(pid, int(version), str(mrn), str(name), str(dob), str(sex), tuple(missing), tuple(open_doses))
+        version, mrn, name, dob, sex, missing, open_doses, wristband = row
+        return cls(pid, int(version), str(mrn), str(name), str(dob), str(sex), tuple(missing), tuple(open_doses), str(wristband))
 
 
 def entry_of(patient: Patient, events: Sequence[Event]) -> PatientEntry:
@@ -86,6 +87,7 @@ def entry_of(patient: Patient, events: Sequence[Event]) -> PatientEntry:
         str(identity.get("sex", "") or ""),
         tuple(s for s in INTAKE_ORDER if not patient.history(s)),
         open_doses,
+        patient.wristband,
     )
 
 

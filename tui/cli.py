@@ -521,7 +521,10 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
             # C1 controls and bidi overrides in stored text leave as \u escapes: same JSON, inert.
             site = ledger.site()
             options = fhir.FhirOptions(
-                transaction=not args.collection, mrn_system=site.fhir_mrn_system, rxnorm_code=site.fhir_rxnorm_code
+                transaction=not args.collection,
+                mrn_system=site.fhir_mrn_system,
+                rxnorm_code=site.fhir_rxnorm_code,
+                wristband_system=site.fhir_wristband_system,
             )
             sys.stdout.write(json_inert(fhir.to_json(fhir.bundle_for(view, now=now, tz=tz, options=options))) + "\n")
     except ValueError as exc:  # a --cycle that is not on the timeline: a bad argument, in one line

@@ -18,7 +18,13 @@ def patient_resource(ctx: Context) -> dict[str, Any]:
     }
     if ctx.options.mrn_system:
         identifier["system"] = ctx.options.mrn_system
-    res: dict[str, Any] = {"resourceType": "Patient", "id": ctx.patient_id, "identifier": [identifier]}
+    identifiers = [identifier]
+    if p.wristband:  # issue 20: the wristband's own identifier, apart from the MRN
+        band: dict[str, Any] = {"use": "secondary", "type": {"text": "Wristband"}, "value": p.wristband}
+        if ctx.options.wristband_system:
+            band["system"] = ctx.options.wristband_system
+        identifiers.append(band)
+    res: dict[str, Any] = {"resourceType": "Patient", "id": ctx.patient_id, "identifier": identifiers}
     if p.name:
         res["name"] = [{"text": p.name}]
     gender = GENDERS.get(text(p.identity.get("sex")))

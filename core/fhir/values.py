@@ -110,6 +110,7 @@ class FhirOptions:
     transaction: bool = False
     mrn_system: str = ""
     rxnorm_code: str = ""
+    wristband_system: str = ""  # the site's system for wristband identifiers (a GSRN or its own)
 
 
 def medication(options: FhirOptions) -> dict[str, Any]:

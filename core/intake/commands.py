@@ -97,10 +97,21 @@ class CorrectEntry(Command):
 
 
 def _checked(
-    section: str, values: Mapping[str, Any], confirmed: frozenset[str], state: State, dob: date | None, taken_mrns: list[str]
+    section: str, values: Mapping[str, Any], confirmed: frozenset[str], state: State, dob: date | None, others: str | None
 ) -> dict[str, Any] | Refusal:
-    """The record a valid form stores (with what core derives), or the form's refusal."""
-    result = validate(section, values, today=state.today, confirmed=confirmed, dob=dob, taken_mrns=taken_mrns)
+    """The record a valid form stores (with what core derives), or the form's refusal; ``others``:
+    for an identity, the patient whose MRN and wristband the others' must not be (None: none)."""
+    taken = [p for p in state.index.values() if p.id != others] if section == "identity" and others is not None else []
+    result = validate(
+        section,
+        values,
+        today=state.today,
+        confirmed=confirmed,
+        dob=dob,
+        taken_mrns=[p.mrn for p in taken],
+        taken_wristbands=[p.wristband for p in taken],
+        wristband_scheme=state.site.wristband_scheme,
+    )
     if result.errors:
         return refuse(" ".join(result.errors.values()))
     if not result.ok:  # unusual values nobody confirmed
@@ -127,7 +138,7 @@ def _taken(state: State, cmd: RegisterPatient) -> Refusal:
     mrn = str(cmd.values.get("mrn", "")).strip().upper()
     p = state.patients.get(cmd.pid)
     if p is not None and p.mrn.upper() == mrn:  # the form's own words for a taken MRN
-        taken = _checked("identity", cmd.values, cmd.confirmed, state, None, [p.mrn])
+        taken = _checked("identity", cmd.values, cmd.confirmed, state, None, "")  # every record, this one too
         if isinstance(taken, Refusal):
             return taken
     if p is None or p.mrn.upper() == mrn:
@@ -139,10 +150,6 @@ def _taken(state: State, cmd: RegisterPatient) -> Refusal:
         f"MRN: the record first registered as {mrn} exists already, now under MRN {p.mrn} (corrected since): "
         "check both records with an admin before registering this patient."
     )
-
-
-def _other_mrns(state: State, pid: str) -> list[str]:
-    return [p.mrn for p in state.index.values() if p.id != pid]
 
 
 def _patient(state: State, pid: str, what: str) -> Patient | Refusal:
@@ -157,7 +164,7 @@ def decide_register(state: State, cmd: RegisterPatient, now: datetime, actor: Ac
         return refused
     if state.events(cmd.stream):
         return _taken(state, cmd)
-    data = _checked("identity", cmd.values, cmd.confirmed, state, None, _other_mrns(state, cmd.pid))
+    data = _checked("identity", cmd.values, cmd.confirmed, state, None, cmd.pid)
     return data if isinstance(data, Refusal) else [_payload("identity", data)]
 
 
@@ -174,7 +181,7 @@ def decide_record(state: State, cmd: RecordSection, now: datetime, actor: Actor)
     p = _patient(state, cmd.pid, title)
     if isinstance(p, Refusal):
         return p
-    data = _checked(cmd.section, cmd.values, cmd.confirmed, state, p.dob, [])
+    data = _checked(cmd.section, cmd.values, cmd.confirmed, state, p.dob, None)
     return data if isinstance(data, Refusal) else [_payload(cmd.section, data)]
 
 
@@ -200,8 +207,7 @@ def decide_correct(state: State, cmd: CorrectEntry, now: datetime, actor: Actor)
     reason = _reason(cmd.reason)
     if isinstance(reason, Refusal):
         return reason
-    taken = _other_mrns(state, p.id) if entry.section == "identity" else []
-    data = _checked(entry.section, cmd.values, cmd.confirmed, state, p.dob, taken)
+    data = _checked(entry.section, cmd.values, cmd.confirmed, state, p.dob, p.id)
     if isinstance(data, Refusal):
         return data
     _payload(entry.section, data)  # the corrected record holds only its form's keys

@@ -34,6 +34,7 @@ class PatientRegistered(SectionPayload):
     dob: str | None = None
     mrn: str | None = None
     sex: str | None = None
+    wristband: str | None = None  # issue 20: the wristband's own identifier (a GS1 GSRN or the site's), apart from the MRN
 
 
 @event_type("intake.diagnosis")

@@ -17,6 +17,7 @@ from .. import rules
 from .events import SECTION_PAYLOADS, LabsImported
 
 IMPORTED_LABS_KIND = LabsImported.KIND
+WRISTBAND_MAX = 40  # a software limit: a scanned wristband identifier as stored
 
 PATIENT_PREFIX = "patient:"
 NUMBER_RE = re.compile(r"^[0-9]{1,7}(\.[0-9]{1,4})?$")
@@ -97,6 +98,14 @@ SECTIONS: dict[str, Section] = {
                 FieldSpec("dob", "Date of birth", "date"),
                 FieldSpec("mrn", "MRN", "text", max_len=20, help="3–20 letters, digits or '-'"),
                 FieldSpec("sex", "Sex", "choice", choices=(("female", "Female"), ("male", "Male"), ("other", "Other/unknown"))),
+                FieldSpec(
+                    "wristband",
+                    "Wristband ID",
+                    "text",
+                    required=False,
+                    max_len=WRISTBAND_MAX,
+                    help="scan the wristband: a GS1 GSRN (18 digits) or the site's own (Settings)",
+                ),
             ),
             "IND-1",
         ),

@@ -68,6 +68,11 @@ class Patient:
         return self.identity.get("mrn", "")
 
     @property
+    def wristband(self) -> str:
+        """The wristband's own identifier (issue 20), "" when none is recorded."""
+        return self.identity.get("wristband", "") or ""
+
+    @property
     def dob(self) -> date | None:
         d = self.identity.get("dob")
         return date.fromisoformat(d) if d else None

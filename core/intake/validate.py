@@ -15,8 +15,9 @@ from typing import Any
 from attrs import field, frozen
 
 from .. import rules
+from ..scan import GS, GSRN_RE, gs1_check_digit_ok, read_identifier
 from ..text import unsafe_message
-from .forms import DATE_RE, MAX_AGE_YEARS, MRN_RE, NUMBER_RE, PREGNANCY_RESULTS, SECTIONS, FieldSpec
+from .forms import DATE_RE, MAX_AGE_YEARS, MRN_RE, NUMBER_RE, PREGNANCY_RESULTS, SECTIONS, WRISTBAND_MAX, FieldSpec
 
 
 @frozen
@@ -82,8 +83,12 @@ def validate(
     confirmed: Iterable[str] = (),
     dob: date | None = None,
     taken_mrns: Iterable[str] = (),
+    taken_wristbands: Iterable[str] = (),
+    wristband_scheme: str = "gsrn",
 ) -> FormResult:
-    """Validate one form. ``raw`` maps field names to the typed strings (bools for checkboxes)."""
+    """Validate one form. ``raw`` maps field names to the typed strings (bools for checkboxes).
+    The identity's wristband identifier is read as a scanner typed it and checked against the
+    site's scheme (``wristband_scheme``: "gsrn" or "site") and the other patients' (issue 20)."""
     errors: dict[str, str] = {}
     confirm: dict[str, str] = {}
     data: dict[str, Any] = {}
@@ -96,6 +101,8 @@ def validate(
         if conf:
             confirm[spec.name] = conf
     _cross_checks(section, data, errors, set(taken_mrns))
+    if section == "identity" and "wristband" in data and "wristband" not in errors:
+        _wristband_check(data, errors, wristband_scheme, taken_wristbands)
     if errors:
         return FormResult(None, errors, confirm)
     agreed = set(confirmed)
@@ -113,10 +120,11 @@ def _field_value(spec: FieldSpec, value: Any, today: date, dob: date | None) -> 
         return bool(value), None, None
     text = "" if value is None else str(value)
     if spec.kind == "text":
-        refused = unsafe_message(spec.label, text)  # C0/C1, DEL, bidi overrides (core/text.py)
+        scanned = spec.name == "wristband"  # a GS1 code's group separator is part of the scan
+        refused = unsafe_message(spec.label, text.strip("\r\n"), allow=GS if scanned else "")  # C0/C1, DEL, bidi (core/text.py)
         if refused:
             return None, refused, None
-        text = clean_text(text)
+        text = text.strip() if scanned else clean_text(text)
     if not text.strip():
         return None, _required(spec), None
     if spec.kind == "decimal":
@@ -149,6 +157,29 @@ def _cross_checks(section: str, data: dict[str, Any], errors: dict[str, str], ta
     check = _CROSS_CHECKS.get(section)
     if check is not None:
         check(data, errors, taken_mrns)
+
+
+def _wristband_check(data: dict[str, Any], errors: dict[str, str], scheme: str, taken: Iterable[str]) -> None:
+    """Issue 20: the identifier a scanned wristband carries, stored as it will be read at each dose
+    (a GS1 code: its AI 8018 GSRN, check digit verified; a scanner's AIM prefix dropped)."""
+    scan = read_identifier(data["wristband"])
+    if scan.error:
+        errors["wristband"] = f"Wristband ID: {scan.error}"
+        return
+    value = scan.identifier
+    if scheme == "gsrn" and not (GSRN_RE.match(value) and gs1_check_digit_ok(value)):
+        errors["wristband"] = (
+            "Wristband ID: a GS1 GSRN, 18 digits whose last is the check digit (scan the wristband); "
+            "the site's wristbands are GSRN (Settings)."
+        )
+        return
+    if not value or len(value) > WRISTBAND_MAX or any(c == GS for c in value):
+        errors["wristband"] = f"Wristband ID: 1 to {WRISTBAND_MAX} characters, as the wristband's code reads."
+        return
+    if value.casefold() in {t.casefold() for t in taken if t}:
+        errors["wristband"] = f"Wristband ID: {value} belongs to another patient already."
+        return
+    data["wristband"] = value
 
 
 def _identity_checks(data: dict[str, Any], errors: dict[str, str], taken_mrns: set[str]) -> None:

@@ -35,12 +35,19 @@ class LabChecks(_Base):
         pairs = (
             ("name", ic.name, self.rec.name, lambda a, b: _norm(a) == _norm(b)),
             ("date of birth", ic.dob, self.rec.dob, lambda a, b: a == b),
-            ("MRN", ic.mrn, self.rec.mrn, lambda a, b: _norm(a) == _norm(b)),
+            ("wristband GSRN", ic.wristband, self.rec.wristband, lambda a, b: a == b),  # a GS1 wristband (issue 20)
         )
         for label, entered, stored, same in pairs:
             if entered in (None, "") or stored in (None, ""):
                 continue
             (matched if same(entered, stored) else mismatched).append(label)
+        if ic.mrn not in (None, ""):  # a plain code or typed text: the MRN, or the wristband's site identifier
+            if _norm(ic.mrn) == _norm(self.rec.mrn or ""):
+                matched.append("MRN")
+            elif self.rec.wristband and _norm(ic.mrn) == _norm(self.rec.wristband):
+                matched.append("wristband ID")
+            elif self.rec.mrn:
+                mismatched.append("MRN")
         if ic.stated is not None:  # stated by the patient, compared by the user with the record shown
             stated = [label for label in ("name", "date of birth") if label not in matched + mismatched]
             (matched if ic.stated == "match" else mismatched).extend(f"{label} (stated)" for label in stated)

@@ -145,7 +145,8 @@ def _verdict(state: State, cmd: DoseCommand) -> Verdict | Refusal:
 class ConfirmIdentity(DoseCommand):
     """Pre-dose, n: record the identifiers confirmed with the patient and the wristband at this dose (typed or scanned).
 
-    The MRN typed or scanned from the wristband, and the name and date of birth typed as the patient
+    The wristband scanned (its MRN, a GS1 GSRN or the site's own identifier; issue 20) or the MRN
+    typed, and the name and date of birth typed as the patient
     states them, or ``stated``: "match" (the patient stated both and the user compared them with the
     record shown) or "mismatch" (they do not match: recorded, and the check holds)."""
 
@@ -180,15 +181,21 @@ def decide_identity(state: State, cmd: ConfirmIdentity, now: datetime, actor: Ac
         else:
             name, dob = _text("Full name", cmd.name), iso_date(cmd.dob, "Date of birth").isoformat()
         if not (cmd.mrn or "").strip():
-            raise ValueError("MRN: required.")
-        bad = unsafe_message("MRN", cmd.mrn.strip("\r\n"), allow="\x1d")  # a scanned wristband's GS1 separator
+            raise ValueError("Wristband: required (scan it, or type the MRN).")
+        bad = unsafe_message("Wristband", cmd.mrn.strip("\r\n"), allow="\x1d")  # a scanned wristband's GS1 separator
         if bad:
             raise ValueError(bad)
         scan = read_identifier(cmd.mrn)
         if scan.error:
-            raise ValueError(f"MRN: {scan.error}")
+            raise ValueError(f"Wristband: {scan.error}")
+        if scan.gs1 and not state.patient(cmd.pid).wristband:
+            raise ValueError(
+                f"Wristband: GSRN {scan.identifier} cannot be checked: this patient has no wristband ID on record. "
+                "Record it with the identity (x on the patient screen), or type the MRN."
+            )
         method = ("scanned" if scan.gs1 else cmd.method) + STATED_ANSWERS.get(cmd.stated, "")
-        return [IdentityConfirmed(cycle=cmd.cycle, day=cmd.day, name=name, dob=dob, mrn=scan.identifier, method=method)]
+        plain, gsrn = (None, scan.identifier) if scan.gs1 else (scan.identifier, None)
+        return [IdentityConfirmed(cycle=cmd.cycle, day=cmd.day, name=name, dob=dob, mrn=plain, wristband=gsrn, method=method)]
 
     return _checked(build)
 

@@ -23,8 +23,16 @@ class IdentityConfirmed(Payload):
     day: int
     name: str | None = None
     dob: str | None = None  # ISO date as typed
-    mrn: str | None = None
+    mrn: str | None = None  # a plain code or typed text: the MRN, or the wristband's site identifier
+    wristband: str | None = None  # the GSRN of a scanned GS1 wristband (AI 8018), issue 20
     method: str = "typed"  # "typed" | "scanned", then "+stated" or "+stated-mismatch" (STATED_METHODS)
+
+    def to_data(self) -> dict:
+        """As stored; ``wristband`` only when a GSRN was scanned (the form of before otherwise)."""
+        data = super().to_data()
+        if data.get("wristband") is None:
+            data.pop("wristband", None)
+        return data
 
 
 #: ``IdentityConfirmed.method`` for name and date of birth stated by the patient and compared by the

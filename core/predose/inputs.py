@@ -118,6 +118,7 @@ class IdentityConfirmation:
     name: str | None = None
     dob: date | None = field(default=None, validator=_opt_date)
     mrn: str | None = None
+    wristband: str | None = None  # the GSRN read from a GS1 wristband (AI 8018), issue 20
 
 
 @frozen(kw_only=True)
@@ -198,6 +199,7 @@ class PatientRecords:
     diagnosis: dict[str, Any] | None = field(default=None, converter=_opt_dict)
     name: str | None = None
     mrn: str | None = None
+    wristband: str | None = None  # the stored wristband identifier (issue 20)
     sex: str | None = None
     dob: date | None = field(default=None, validator=_opt_date)
     toxicities: tuple[Toxicity, ...] = field(default=(), converter=_tuple)

@@ -135,6 +135,7 @@ class _Reader:
                 name=d.name,
                 dob=date.fromisoformat(d.dob) if d.dob else None,
                 mrn=d.mrn,
+                wristband=d.wristband,
             )
         elif isinstance(d, pe.PremedGiven):
             self.premeds.append(Premed(drug_class=d.drug_class, drug=d.drug, dose=d.dose, given_at=parse_utc(d.given_at)))
@@ -178,6 +179,7 @@ def _intake(p: Patient) -> dict[str, Any]:
         diagnosis=p.current("diagnosis"),
         name=p.name,
         mrn=p.mrn,
+        wristband=p.wristband or None,
         sex=p.identity.get("sex"),
         dob=p.dob,
     )

@@ -78,6 +78,8 @@ NEW_FIELDS: dict[str, dict[str, object]] = {
         "fhir_mrn_system": "",
         "fhir_rxnorm_code": "",
         "recalled_lots": [],  # issue 20: the site's recalled lots (carton scans)
+        "wristband_scheme": "gsrn",  # issue 20: wristband identifiers
+        "fhir_wristband_system": "",
     },
     "users": {"preferences": []},  # issue 17: each user's own preferences (the theme), none in 5f43dfd
 }

@@ -168,7 +168,10 @@ def _made(db) -> tuple[Path, dict]:
 
 def _spoil_body(path: Path) -> None:
     head, body = path.read_text("utf-8").split("\n", 1)
-    path.write_text(head + "\n" + body.replace('"fold_version":1', '"fold_version":1 ', 1), "utf-8")
+    path.write_text(
+        head + "\n" + body.replace(f'"fold_version":{wardindex.FOLD_VERSION}', f'"fold_version":{wardindex.FOLD_VERSION} ', 1),
+        "utf-8",
+    )
 
 
 def _cut_short(path: Path) -> None:

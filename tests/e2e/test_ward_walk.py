@@ -23,8 +23,10 @@ from .walk import (
     CARTON_LOTS,
     FHIR_MRN_SYSTEM,
     FHIR_RXNORM,
+    FHIR_WRISTBAND_SYSTEM,
     MRN,
     NAME,
+    WRISTBAND,
     nurse_to_proceed,
     open_monitor,
     record_vitals,
@@ -172,6 +174,12 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     assert Bundle.model_validate_json(out.stdout).type == "transaction"
     patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
     assert patient["identifier"][0]["system"] == FHIR_MRN_SYSTEM, patient  # the site's setting, typed by the admin
+    assert patient["identifier"][1] == {  # the wristband's GSRN, scanned at registration, apart from the MRN
+        "use": "secondary",
+        "type": {"text": "Wristband"},
+        "value": WRISTBAND,
+        "system": FHIR_WRISTBAND_SYSTEM,
+    }, patient
     # the scanned cartons make the drug a contained Medication with its lot and expiry (issue 20)
     assert admin["medicationReference"]["reference"] == "#vials", admin
     medication = next(r for r in admin["contained"] if r["id"] == "vials")

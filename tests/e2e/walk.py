@@ -66,12 +66,16 @@ def add_user(t: Tty, user: str, name: str, role: str, pin: str) -> None:
     t.arrive(f"User {user} added")
 
 
-def register_patient(t: Tty, name: str, dob: str, mrn: str, sex: str = "f") -> None:
+def register_patient(t: Tty, name: str, dob: str, mrn: str, sex: str = "f", wristband: str = "") -> None:
     t.send("n")
     t.arrive("Register a patient")
     t.settle(0.15)
     t.send(name, "enter", dob, "enter", mrn, "enter")
     t.key(sex)  # type-to-select: f Female, m Male, o Other
+    if wristband:  # issue 20: the wristband's own identifier, scanned into its field
+        t.send("enter")
+        t.settle(0.1)
+        t.scan(wristband)
     t.send("ctrl+s")
     t.arrive(f"Registered {mrn}")
     t.arrive("Consent")
@@ -136,6 +140,7 @@ def dialog(t: Tty, title: str, steps: list, done: str | None = None) -> None:
 
 # -- the ward walk, through the real terminal ---------------------------------------------------
 MRN = "MRN-7001"
+WRISTBAND = "950123450000070011"  # a GS1 GSRN (AI 8018), its last digit the check digit
 NAME = "OSEI, Ama"
 DOB = "1980-05-17"
 STAFF = (
@@ -164,6 +169,7 @@ INTAKE_PLAN = [
 PROTOCOL = (("dexamethasone", "8 mg iv"), ("paracetamol", "1 g po"), ("cetirizine", "10 mg po"))
 # The site's FHIR codes as an admin types them (test values: a made-up OID arc and RxCUI, not real ones)
 FHIR_MRN_SYSTEM, FHIR_RXNORM = "urn:oid:2.999.20.1", "1234567"
+FHIR_WRISTBAND_SYSTEM = "urn:oid:2.999.20.2"  # the site's system for wristband IDs (2.999: an example arc)
 
 
 def set_premed_protocol(t: Tty) -> None:
@@ -176,8 +182,8 @@ def set_premed_protocol(t: Tty) -> None:
     for drug, dose in PROTOCOL:
         t.send(drug, "enter", dose, "enter")
     t.arrive(PROTOCOL[-1][1])
-    t.send(FHIR_MRN_SYSTEM, "enter", FHIR_RXNORM)
-    t.arrive(FHIR_RXNORM)
+    t.send(FHIR_MRN_SYSTEM, "enter", FHIR_RXNORM, "enter", FHIR_WRISTBAND_SYSTEM)
+    t.arrive(FHIR_WRISTBAND_SYSTEM)
     t.settle(0.15)
     t.send("ctrl+s")
     t.arrive("saved")
@@ -210,7 +216,7 @@ def walk_to_prepared(t: Tty, today: str) -> tuple[int, int]:
 
     sign_in(t, "nina", PIN["nina"], NAMES["nina"])
     before = t.tally()
-    register_patient(t, NAME, DOB, MRN)
+    register_patient(t, NAME, DOB, MRN, wristband="]d28018" + WRISTBAND)  # a GS1 DataMatrix wristband
     for title, steps in INTAKE_PLAN:
         section(t, title, steps)
     assert "✗ missing" not in t.screen(), t.dump()
@@ -284,7 +290,7 @@ def nurse_to_proceed(t: Tty) -> tuple[tuple[int, int], tuple[int, int]]:
     t.send("n")  # the wristband scanned; the name and DOB the patient states match the record
     t.arrive("Confirm both identifiers")
     t.settle(0.15)
-    t.scan("]C0" + MRN)  # a Code 128 wristband, the scanner adding its AIM symbology prefix (issue 20)
+    t.scan("]d28018" + WRISTBAND)  # the GS1 wristband, the scanner adding its AIM prefix: matched with its GSRN (issue 20)
     t.send("m")  # type-to-select: "match the record"
     t.arrive("match the record")
     t.send("ctrl+s")

@@ -43,3 +43,22 @@ async def test_the_mrn_system_and_rxnorm_code_are_saved_and_reach_the_export(app
         site = app.ledger.site()
         assert (site.fhir_mrn_system, site.fhir_rxnorm_code) == ("urn:oid:2.16.840.1.113883.19.5", "1234")
         assert str(screen.query_one("#e-fhir_mrn_system", ErrorLine).render()) == ""
+
+
+async def test_the_wristband_scheme_and_system_are_saved_from_the_keyboard(app):
+    """Issue 20: the site's wristband IDs (a GS1 GSRN or its own code) and their FHIR system."""
+    from bedside.tui.widgets.field import Choice
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_settings(app, pilot)
+        await _type_into(pilot, screen, "fhir_wristband_system", "urn:oid:2.999.20.2")
+        choice = screen.query_one("#wristband_scheme", Choice)
+        assert choice.value == "gsrn"
+        await pilot.press("tab")
+        assert screen.focused is choice
+        await pilot.press("t")  # type-to-select: "The site's own"
+        assert choice.value == "site"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        site = app.ledger.site()
+        assert (site.wristband_scheme, site.fhir_wristband_system) == ("site", "urn:oid:2.999.20.2")

@@ -139,7 +139,8 @@ async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
     async with app.run_test() as pilot:
         await sign_in(pilot, "nina")
         p = app.ledger.register_patient(
-            "nina", {"name": "SCAN, Test", "dob": "1970-01-01", "mrn": "735005385000000011", "sex": "other"}
+            "nina",
+            {"name": "SCAN, Test", "dob": "1970-01-01", "mrn": "MRN-7350", "sex": "other", "wristband": "735005385000000011"},
         )
         app.ledger.execute(sch.StartCycle(p.id, date(2025, 3, 3)), "priya")
         app.push_screen(PredoseScreen(p.id, 1, 1))
@@ -158,7 +159,7 @@ async def test_scanned_gs1_wristband_confirms_the_identifier(app, clock):
         await pilot.press("ctrl+s")
         await pilot.pause()
         ev = [e for e in app.ledger.stream_events(p.stream) if e.kind == pr.IDENTITY][-1]
-        assert ev.data["mrn"] == "735005385000000011" and ev.data["method"] == "scanned"
+        assert ev.data["wristband"] == "735005385000000011" and ev.data["method"] == "scanned"  # the stored GSRN, not the MRN
         assert app.screen.verdict().check("identity").result == "pass"
 
 

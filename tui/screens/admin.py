@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Header, Select, Static
 from bedside.core import auth, rules
 from bedside.core.calc import FORMULA_LABELS, FORMULAS
 from bedside.core.clock import ZoneChoice, to_local
-from bedside.core.site import SetSiteSetting, check_setting
+from bedside.core.site import WRISTBAND_SCHEMES, SetSiteSetting, check_setting
 
 from ..palette import HEADER_ICON
 from ..text import literal
@@ -166,6 +166,20 @@ class SettingsScreen(Screen):
             yield Static(literal(zone_hint(self.app.ledger.zone)), id="zone-hint", classes="hint")
             yield from self._premed_rows(site)
             yield from self._fhir_rows(site)
+            yield Static(
+                "Wristband IDs (with each identity; matched at each scan): a GS1 GSRN, its check digit "
+                "verified, or the site's own code.",
+                classes="hint",
+            )
+            with Horizontal(classes="frow"):
+                yield Static("Wristband IDs", classes="flabel")
+                yield Choice(
+                    [(label[:1].upper() + label[1:], key) for key, label in WRISTBAND_SCHEMES.items()],
+                    value=site.wristband_scheme,
+                    allow_blank=False,
+                    id="wristband_scheme",
+                    compact=True,
+                )
             yield Static("A vial carton scanned from a recalled lot is refused at preparation (PREP-1).", classes="hint")
             with Horizontal(classes="frow"):
                 yield Static("Recalled lots", classes="flabel")
@@ -181,10 +195,17 @@ class SettingsScreen(Screen):
         for name, label, value, restrict, hint in (
             ("fhir_mrn_system", "MRN system (URI)", site.fhir_mrn_system, r"[A-Za-z0-9:/._~%+\-]*", "urn:oid:… or https://…"),
             ("fhir_rxnorm_code", "RxNorm code (RxCUI)", site.fhir_rxnorm_code, r"[0-9]*", "digits, from the drug dictionary"),
+            (
+                "fhir_wristband_system",
+                "Wristband system (URI)",
+                site.fhir_wristband_system,
+                r"[A-Za-z0-9:/._~%+\-]*",
+                "urn:oid:… or https://…",
+            ),
         ):
             with Horizontal(classes="frow"):
                 yield Static(label, classes="flabel")
-                size = 200 if name == "fhir_mrn_system" else 10
+                size = 10 if name == "fhir_rxnorm_code" else 200
                 yield Field(value=value, id=name, max_length=size, restrict=restrict, placeholder=hint)
             yield ErrorLine(id=f"e-{name}")
 
@@ -249,7 +270,7 @@ class SettingsScreen(Screen):
         protocol = self._premed_protocol()
         if protocol is None:
             return
-        codes = self._checked_fields(("fhir_mrn_system", "fhir_rxnorm_code", "recalled_lots"))
+        codes = self._checked_fields(("fhir_mrn_system", "fhir_rxnorm_code", "fhir_wristband_system", "recalled_lots"))
         if codes is None:
             return
         new = {
@@ -259,6 +280,7 @@ class SettingsScreen(Screen):
             "bell": bool(self.query_one("#bell", Select).value),
             "time_zone": texts["time_zone"],
             "premed_protocol": protocol,
+            "wristband_scheme": str(self.query_one("#wristband_scheme", Select).value),
             **codes,
         }
         as_recorded = ("premed_protocol", "recalled_lots")  # compared in the form they are recorded in

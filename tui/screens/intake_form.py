@@ -139,13 +139,20 @@ class FormScreen(Screen[str | None]):
     def _validate(self, confirmed: frozenset[str] = frozenset()) -> intake.FormResult:
         ledger = self.app.ledger
         dob = None
-        taken: list[str] = []
+        taken: list = []
         if self.pid is not None:
             dob = ledger.patient(self.pid).dob
         if self.section.name == "identity":
-            taken = [p.mrn for p in ledger.patients() if p.id != self.pid]
+            taken = [p for p in ledger.patients() if p.id != self.pid]
         return intake.validate(
-            self.section.name, self.raw_values(), today=ledger.today(), confirmed=confirmed, dob=dob, taken_mrns=taken
+            self.section.name,
+            self.raw_values(),
+            today=ledger.today(),
+            confirmed=confirmed,
+            dob=dob,
+            taken_mrns=[p.mrn for p in taken],
+            taken_wristbands=[p.wristband for p in taken],
+            wristband_scheme=ledger.site().wristband_scheme,
         )
 
     def show_errors(self, errors: dict[str, str]) -> None:

@@ -434,11 +434,12 @@ class PredoseScreen(PatientView):
 
     @work(exclusive=True)
     async def action_identity(self) -> None:
-        """n: the wristband's MRN (scanned or typed), then the name and date of birth as the patient
-        states them: compared with the record shown (one key), or typed for the check to compare."""
+        """n: the wristband (scanned: its MRN, GSRN or the site's code; or the MRN typed), then the
+        name and date of birth as the patient states them: compared with the record shown (one key),
+        or typed for the check to compare."""
         p = self.patient
         fields = [
-            ("mrn", "Wristband MRN (scan)", "text"),
+            ("mrn", "Wristband (scan) or MRN", "text"),
             (
                 "stated",
                 "Stated name and DOB",
@@ -469,7 +470,7 @@ class PredoseScreen(PatientView):
                 return None, errs
             errs = self._dry_run(
                 command(raw),
-                {"Full name": "name", "Date of birth": "dob", "MRN": "mrn", "Name and date of birth": "stated"},
+                {"Full name": "name", "Date of birth": "dob", "Wristband": "mrn", "Name and date of birth": "stated"},
                 "mrn",
             )
             return (None, errs) if errs else (raw, {})

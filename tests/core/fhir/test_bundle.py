@@ -412,3 +412,24 @@ def test_the_scanned_cartons_lot_and_expiry_are_on_the_administration(demo_db):
     (note,) = [n["text"] for n in ma["note"] if n["text"].startswith("Vials scanned")]
     assert "lot LOT-0A expiry 2027-12-31 serial SN0 (GTIN 00300080100011)" in note
     assert vials == 1 or "lot LOT-1A expiry 2028-06-30 serial SN1" in note
+
+
+def test_a_wristband_id_is_a_second_identifier_with_the_sites_system(demo_db):
+    """Issue 20: the wristband's own identifier beside the MRN, with the site's system when set."""
+    ledger, clock = demo_db
+    p = next(x for x in ledger.patients() if ledger.patient(x.id).wristband)
+    gsrn = ledger.patient(p.id).wristband
+    options = fhir.FhirOptions(transaction=True, wristband_system="urn:oid:2.999.20.2")
+    b = export(ledger, p.id, clock.now(), options)
+    validate(b)
+    (patient,) = resources(b, "Patient")
+    assert patient["identifier"][1] == {
+        "use": "secondary",
+        "type": {"text": "Wristband"},
+        "value": gsrn,
+        "system": "urn:oid:2.999.20.2",
+    }
+    plain = resources(export(ledger, p.id, clock.now(), TRANSACTION), "Patient")[0]
+    assert "system" not in plain["identifier"][1]
+    other = next(x for x in ledger.patients() if not ledger.patient(x.id).wristband)
+    assert len(resources(export(ledger, other.id, clock.now(), options), "Patient")[0]["identifier"]) == 1

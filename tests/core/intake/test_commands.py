@@ -52,6 +52,30 @@ def test_register_is_accepted_and_stores_the_checked_record(ledger):
     assert ledger.patient(cmd.pid).mrn == "MRN-1"
 
 
+def test_a_wristband_id_is_stored_as_scanned_checked_and_never_shared(ledger, patient):
+    """Issue 20: the wristband's own identifier, apart from the MRN: a GS1 scan stores its AI 8018
+    GSRN (check digit verified) under the default scheme; another patient's is refused; the ward's
+    index carries it (a registration elsewhere sees it without folding every patient)."""
+    gsrn = "735005385000000011"
+    bad = refused(ledger, RegisterPatient({**GOOD["identity"], "mrn": "MRN-2", "wristband": "735005385000000012"}), "nina")
+    assert bad.startswith("Wristband ID: a GS1 GSRN, 18 digits whose last is the check digit")
+    assert "Wristband ID:" in refused(ledger, RegisterPatient({**GOOD["identity"], "mrn": "MRN-2", "wristband": "WB-1"}), "nina")
+    cmd = RegisterPatient({**GOOD["identity"], "mrn": "MRN-2", "wristband": f"]d28018{gsrn}"})
+    (ev,) = ledger.execute(cmd, "nina")
+    assert ev.data["wristband"] == gsrn and ledger.patient(cmd.pid).wristband == gsrn
+    assert next(p for p in ledger.patients() if p.id == cmd.pid).wristband == gsrn
+    taken = refused(ledger, RegisterPatient({**GOOD["identity"], "mrn": "MRN-3", "wristband": gsrn}), "nina")
+    assert taken == f"Wristband ID: {gsrn} belongs to another patient already."
+    # the site's own scheme: any code as printed (an AIM prefix dropped)
+    from bedside.core.site import SetSiteSetting
+
+    ledger.execute(SetSiteSetting("wristband_scheme", "site"), "adam")
+    (ev,) = ledger.execute(RegisterPatient({**GOOD["identity"], "mrn": "MRN-4", "wristband": "]C0WB-0042"}), "nina")
+    assert ev.data["wristband"] == "WB-0042"
+    with pytest.raises(Refused, match="Wristband IDs: one of gsrn, site"):
+        ledger.execute(SetSiteSetting("wristband_scheme", "barcode"), "adam")
+
+
 # -- RecordSection ------------------------------------------------------------------------------
 def test_record_is_refused_for_an_unknown_or_deactivated_user(ledger, patient, deactivated):
     for who in ("ghost", deactivated):

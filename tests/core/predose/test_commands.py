@@ -62,7 +62,7 @@ def test_identity(demo):
     refused(demo, identity(), "ghost", "not an active user")
     refused(demo, identity(pid="nobody"), "nina", "no patient")
     refused(demo, identity(dob="12.04.1968"), "nina", "Date of birth: a date as YYYY-MM-DD")
-    refused(demo, identity(mrn=""), "nina", "MRN: required")
+    refused(demo, identity(mrn=""), "nina", "Wristband: required")
     refused(demo, identity(name="  "), "nina", "Full name: required")
     refused(demo, identity(method="guessed"), "nina", "How:")
     ev = accepted(demo, identity(), "nina")
@@ -77,15 +77,51 @@ def test_identity(demo):
     assert pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("identity").result == "pass"
 
 
-def test_a_scanned_gs1_wristband_records_its_identifier_as_scanned(demo):
+def wristband_on_record(ledger, wristband: str, pid: str = HARTMAN) -> None:
+    """The patient's identity corrected to carry a wristband identifier (issue 20)."""
+    from bedside.core import intake
+
+    p = ledger.patient(pid)
+    entry = p.history("identity")[0]
+    ledger.execute(
+        intake.CorrectEntry.of_record(p, entry.version, {**entry.data, "wristband": wristband}, "wristband issued"), "nina"
+    )
+
+
+def test_a_scanned_gs1_wristband_is_matched_with_the_stored_gsrn_not_the_mrn(demo):
     started(demo)
-    ev = accepted(demo, identity(mrn="]C18018735005385000000011\x1d10ABC"), "nina")  # AI 8018, a GS, AI 10
-    assert ev.data["mrn"] == "735005385000000011" and ev.data["method"] == "scanned"
-    refused(demo, identity(mrn="]C1010950110153000310ABC"), "nina", "MRN:")  # a drug label: no AI 8018
-    refused(demo, identity(mrn="]d28018735005385000000012"), "nina", "MRN: The wristband's GSRN (AI 8018)")  # check digit
-    refused(demo, identity(mrn="\x1d]"), "nina", "MRN: Not a readable GS1 code")  # biip itself fails on it: refused, no crash
-    ev = accepted(demo, identity(mrn="]C0MRN-100231"), "nina")  # a plain Code 128 with its AIM prefix
+    gsrn = "735005385000000011"
+    refused(demo, identity(mrn=f"]C18018{gsrn}\x1d10ABC"), "nina", "no wristband ID on record", "type the MRN")
+    refused(demo, identity(mrn="]C1010950110153000310ABC"), "nina", "Wristband:")  # a drug label: no AI 8018
+    refused(demo, identity(mrn="]d28018735005385000000012"), "nina", "Wristband: The wristband's GSRN (AI 8018)")  # check digit
+    refused(
+        demo, identity(mrn="\x1d]"), "nina", "Wristband: Not a readable GS1 code"
+    )  # biip itself fails on it: refused, no crash
+    wristband_on_record(demo, f"]d28018{gsrn}")  # scanned at registration: stored as its GSRN
+    assert demo.patient(HARTMAN).wristband == gsrn
+    ev = accepted(demo, identity(mrn=f"]C18018{gsrn}\x1d10ABC"), "nina")  # AI 8018, a GS, AI 10
+    assert ev.data["wristband"] == gsrn and ev.data["mrn"] is None and ev.data["method"] == "scanned"
+    check = pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("identity")
+    assert check.result == "pass" and "wristband GSRN" in check.value and "MRN" not in check.value.split("matched")[1]
+    # another patient's GSRN (valid check digit): recorded, and the check holds with no override
+    accepted(demo, identity(mrn="]d28018735005385000000028"), "nina")
+    check = pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("identity")
+    assert check.result == "hold" and "MISMATCH wristband GSRN" in check.value
+    ev = accepted(demo, identity(mrn="]C0MRN-100231"), "nina")  # a plain Code 128 with its AIM prefix: the MRN
     assert ev.data["mrn"] == "MRN-100231" and ev.data["method"] == "typed"
+    assert pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("identity").result == "pass"
+
+
+def test_a_site_scheme_wristband_is_read_as_its_own_identifier(demo):
+    from bedside.core.site import SetSiteSetting
+
+    started(demo)
+    demo.execute(SetSiteSetting("wristband_scheme", "site"), "adam")
+    wristband_on_record(demo, "]C0WB-0042")
+    assert demo.patient(HARTMAN).wristband == "WB-0042"
+    accepted(demo, identity(mrn="]C0WB-0042"), "nina")
+    check = pd.predose_verdict(demo.view(HARTMAN), 1, 1).check("identity")
+    assert check.result == "pass" and "wristband ID" in check.value
 
 
 # -- m: premedication ----------------------------------------------------------------------------

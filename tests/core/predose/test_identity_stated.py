@@ -41,7 +41,7 @@ def test_an_unknown_answer_and_a_missing_mrn_are_refused(ledger):
     refusal = ledger.decide(pr.ConfirmIdentity(p.id, 1, 1, mrn="MRN-4344", stated="perhaps"), "nina")
     assert isinstance(refusal, Refusal) and "match or do not match" in refusal.text
     refusal = ledger.decide(pr.ConfirmIdentity(p.id, 1, 1, stated="match"), "nina")
-    assert isinstance(refusal, Refusal) and "MRN: required" in refusal.text
+    assert isinstance(refusal, Refusal) and "Wristband: required" in refusal.text
 
 
 def test_typed_identifiers_still_need_name_and_dob(ledger):
