@@ -127,6 +127,23 @@ async def test_patient_search(app):
         assert app.ledger.patient(app.screen.pid).mrn == "MRN-100377"
 
 
+async def test_a_scanned_wristband_finds_its_patient(app):
+    """Issue 20: a GS1 wristband scanned into the search (AIM prefix, AI 8018) finds the patient
+    whose stored GSRN it carries (NAKAMURA in the demo); a wrong one finds nobody."""
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "]d28018950123450000059016")
+        table = app.screen.query_one("#patients", DataTable)
+        assert table.row_count == 1
+        await pilot.press("enter", "enter")
+        assert isinstance(app.screen, PatientScreen)
+        assert app.ledger.patient(app.screen.pid).mrn == "MRN-100590"
+        await pilot.press("escape", "slash")
+        await type_text(pilot, "]d28018950123450000070011")
+        assert app.screen.query_one("#patients", DataTable).row_count == 0
+
+
 async def test_idle_lock_keeps_the_screen_and_asks_for_the_pin(app, idle):
     async with app.run_test() as pilot:
         await sign_in(pilot)

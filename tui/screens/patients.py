@@ -20,6 +20,19 @@ MAX_ROWS = 200
 SEXES = dict(intake.SECTIONS["identity"].field("sex").choices)
 
 
+def search_text(raw: str) -> str:
+    """What the search matches: the text typed, or the identifier a scanned wristband carries (a GS1
+    code's AI 8018 GSRN, a scanner's AIM prefix dropped; issue 20), matched whole with the stored one."""
+    text = raw.strip()
+    if text.startswith("]") or "\x1d" in text:
+        from bedside.core.scan import read_identifier
+
+        scan = read_identifier(text)
+        if not scan.error and scan.identifier:
+            return scan.identifier.casefold()
+    return text.casefold()
+
+
 class PatientListScreen(Screen):
     BINDINGS = [
         # priority: resolved in the order keys arrive, so "/naka" typed at once lands in the field
@@ -65,14 +78,14 @@ class PatientListScreen(Screen):
     def fill(self) -> None:
         self._seen = self.app.ledger.last_seq
         table = self.query_one("#patients", DataTable)
-        query = self.query_one("#search", Field).value.strip().casefold()
+        query = search_text(self.query_one("#search", Field).value)
         keep = table.cursor_row if query == getattr(self, "_query", query) else 0  # a new search starts at its first match
         self._query = query
         rows = []
         entries = self.app.ledger.patients()  # the ward's index (core/wardindex.py): no patient's events are read
         matched = 0
         for p in entries:
-            if query and query not in p.name.casefold() and query not in p.mrn.casefold():
+            if query and query not in p.name.casefold() and query not in p.mrn.casefold() and query != p.wristband.casefold():
                 continue
             matched += 1
             if len(rows) == MAX_ROWS:
@@ -118,7 +131,7 @@ class PatientListScreen(Screen):
         from .patient import PatientScreen
 
         table = self.query_one("#patients", DataTable)
-        if self._query != self.query_one("#search", Field).value.strip().casefold():
+        if self._query != search_text(self.query_one("#search", Field).value):
             self.fill()  # the search's own Changed message has not arrived yet
         if not table.row_count:
             return
