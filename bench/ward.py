@@ -72,6 +72,7 @@ from bedside.core.events import Event, NewEvent, iso_utc
 from bedside.core.intake import PATIENT_PREFIX
 from bedside.core.intake.patient import patient_id_for_mrn
 from bedside.core.logcheck import AnchorFile
+from bedside.core.preparation import baglabel
 from bedside.core.service import Ledger
 from bedside.core.site import SITE_STREAM, SettingRecorded, check_setting
 from bedside.core.store import SqliteStore
@@ -353,7 +354,8 @@ class Recorder:
         self.x(inf.RecordVitals(pid, did, NORMAL_VITALS), "nina")
         self.x(pd.RecordVerdict(pid, cycle, day), "nina")
         self.at(start)
-        self.x(inf.StartInfusion(pid, did), "nina")
+        bag = baglabel.current(pid, self.ledger.view(pid).prep(did))  # the label scanned at the bedside
+        self.x(inf.StartInfusion(pid, did, bag.code if bag else ""), "nina")
         if running:
             if plan.running_vitals_at is not None:
                 self.at(plan.running_vitals_at)

@@ -39,6 +39,9 @@ class Refusal:
 
     message: str
     rules: tuple[str, ...] = ()
+    #: The name of an input the command lacks and the user must give (the screen asks for it and
+    #: sends the command again): "" when the refusal stands whatever is typed.
+    ask: str = ""
 
     @property
     def text(self) -> str:

@@ -60,3 +60,16 @@ class PatientView:
         from .preparation import fold
 
         return self.memo(("prep", dose_id), lambda: fold(self.events, dose_id))
+
+    def prep_dose_ids(self) -> tuple[str, ...]:
+        """The doses with a preparation on record (in the order first prepared)."""
+        from .preparation import KINDS
+
+        def build() -> tuple[str, ...]:
+            seen: dict[str, None] = {}
+            for e in self.events:
+                if e.kind in KINDS:
+                    seen.setdefault(str(e.data.get("dose_id", "")), None)
+            return tuple(seen)
+
+        return self.memo("prep_dose_ids", build)

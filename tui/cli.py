@@ -35,6 +35,29 @@ def _version() -> str:
         return "unknown"
 
 
+def _add_print(sub) -> None:
+    """``bedside print record`` and ``bedside print label``."""
+    pr = sub.add_parser("print", help="print a record as plain text")
+    prs = pr.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
+    rec = prs.add_parser("record", help="80-column medication administration record of a patient")
+    rec.add_argument("mrn")
+    rec.add_argument("--cycle", type=whole_number(1, 99), default=None, help="one cycle only")
+    rec.add_argument("--db", metavar="PATH", dest="sub_db")
+    rec.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
+    lab = prs.add_parser(
+        "label",
+        help="the bag label of a prepared dose (what the nurse scans at the start)",
+        description="The label of the dose's current bag, 40 columns: the patient, the dose, who diluted and "
+        "checked it, until when it may run, and its code (B and 12 digits), which the infusion monitor's start "
+        "asks for. Exit 0 printed, 1 no such patient, 2 no bag for that dose (its dilution is not recorded).",
+    )
+    lab.add_argument("mrn")
+    lab.add_argument("--cycle", type=whole_number(1, 99), required=True)
+    lab.add_argument("--day", type=whole_number(1, 28), required=True)
+    lab.add_argument("--db", metavar="PATH", dest="sub_db")
+    lab.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="bedside",
@@ -85,13 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--formula", default=None, metavar="F", help="mosteller (default), dubois, haycock, gehan-george, boyd")
     c.add_argument("--syringe-volume-ml", metavar="ML", help="pharmacist's syringe volume (syringe route only)")
     c.add_argument("--json", action="store_true", help="one JSON object instead of the text trail")
-    pr = sub.add_parser("print", help="print a record as plain text")
-    prs = pr.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
-    rec = prs.add_parser("record", help="80-column medication administration record of a patient")
-    rec.add_argument("mrn")
-    rec.add_argument("--cycle", type=whole_number(1, 99), default=None, help="one cycle only")
-    rec.add_argument("--db", metavar="PATH", dest="sub_db")
-    rec.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
+    _add_print(sub)
     ex = sub.add_parser("export", help="export a record")
     exs = ex.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     fh = exs.add_parser(
@@ -510,6 +527,8 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
     view = ledger.view(p.id)  # the patient's projection: the same folds the screens read
     now, tz = ledger.clock.now(), ledger.zone.zone  # the site's zone (its setting, else BEDSIDE_TZ, else the system's)
     try:
+        if args.command == "print" and args.what == "label":
+            return _write_label(view, args.cycle, args.day, now, tz)
         if args.command == "print":
             from bedside.core import records
 
@@ -530,6 +549,20 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
     except ValueError as exc:  # a --cycle that is not on the timeline: a bad argument, in one line
         print(f"bedside: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _write_label(view, cycle: int, day: int, now, tz) -> int:
+    """``print label MRN --cycle N --day D``: the dose's bag label (core/preparation/baglabel.py),
+    stored text printed inert."""
+    from bedside.core.preparation import baglabel, dose_id
+    from bedside.core.text import printable
+
+    lines = baglabel.label_lines(view.patient, view.prep(dose_id(cycle, day)), now, tz)
+    if not lines:
+        print(f"bedside: {printable(view.patient.mrn)} C{cycle} D{day}: no bag (its dilution is not recorded)", file=sys.stderr)
+        return 2
+    sys.stdout.write("".join(printable(line) + "\n" for line in lines))
     return 0
 
 

@@ -349,6 +349,31 @@ async def monitor_ready(app, pilot) -> None:
     await press(pilot, "t", "i")
 
 
+async def bag_label(app, pilot) -> None:
+    """The label of a verified bag (l on the preparation): what is printed and scanned at the start."""
+    await sign_in(pilot, "phil")
+    prepare_first_dose(app, "MRN-100231", verified=True)
+    await find(pilot, "hart")
+    await press(pilot, "t", "p")
+    await pilot.pause()
+    await press(pilot, "l")
+
+
+async def monitor_bag_scan(app, pilot) -> None:
+    """Start pressed on a ready dose: the bag label asked for, a label of another bag refused."""
+    from bedside.core.preparation import baglabel
+
+    await monitor_ready(app, pilot)
+    await pilot.pause()
+    await press(pilot, "s")
+    await pilot.pause()
+    pid = pid_of(app, "MRN-100231")
+    diluted = next(s for s in app.ledger.view(pid).prep("c1d1").steps if s.step == "diluted")
+    other = baglabel.code_of(pid_of(app, "MRN-100590"), "c1d1", diluted)  # NAKAMURA's C1 D1 label
+    await type_text(pilot, baglabel.shown(other))
+    await press(pilot, "enter")
+
+
 async def monitor_refused(app, pilot) -> None:
     """Start pressed on a dose that was never prepared: the refusal, with one OK key."""
     await sign_in(pilot)
@@ -569,6 +594,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("double-check", double_check, "22c-double-check"),
     Scene("monitor-ready", monitor_ready, "23a-monitor-ready"),
     Scene("monitor-refused", monitor_refused, "23b-monitor-refused"),
+    Scene("bag-label", bag_label, "22d-bag-label"),
+    Scene("monitor-bag-scan", monitor_bag_scan, "23g-monitor-bag-scan"),
     Scene("monitor-infusing", monitor, "23-monitor-infusing", wide=True, no_color_shot="24-monitor-no-color"),
     Scene("monitor-paused", monitor_paused, "23c-monitor-paused"),
     Scene("monitor-observing", monitor_observing, "23d-monitor-observing"),

@@ -19,6 +19,7 @@ from attrs import field, frozen
 from ..clock import fmt_local, local_tz
 from ..commands import Actor, Command, Decision, Refusal, State, decider, refuse, refused_unless, require_role
 from ..intake import PATIENT_PREFIX
+from ..preparation import baglabel
 from ..schedule.events import DoseGiven  # recorded with the start (the schedule's payload)
 from .alerts import check_resume
 from .data import grade_correction_data, payload
@@ -92,8 +93,13 @@ def _event(kind: str, cmd: MonitorCommand, now: datetime, **fields: Any) -> Deci
 
 @frozen
 class StartInfusion(MonitorCommand):
-    """Monitor, s: start the infusion of a verified, prepared, checked dose (records the dose as given)."""
+    """Monitor, s: start the infusion of a verified, prepared, checked dose (records the dose as given).
 
+    ``bag_code``: the bag label scanned (or typed) at the bedside; it must be this dose's current
+    bag (core/preparation/baglabel.py). Left empty, a start the gate allows is refused with
+    ``ask="bag_code"``: the screen asks for the scan and sends the command again."""
+
+    bag_code: str = ""
     emits = (InfusionStarted, DoseGiven)
 
 
@@ -122,6 +128,9 @@ def decide_start(state: State, cmd: StartInfusion, now: datetime, actor: Actor) 
     if g.blockers or g.given is None:
         blockers = g.blockers or ("Schedule: the dose cannot be recorded as given.",)
         return refuse("Cannot start:\n" + "\n".join("✗ " + b for b in blockers))  # each blocker names its rules
+    wrong_bag = bag_refusal(view, cmd)
+    if wrong_bag is not None:
+        return wrong_bag
     started = _event(
         InfusionStarted.KIND,
         cmd,
@@ -130,10 +139,21 @@ def decide_start(state: State, cmd: StartInfusion, now: datetime, actor: Actor) 
         flush_min=g.flush_min,
         stability_deadline=g.stability_deadline,
         label_deadline=g.label_deadline,
+        bag_code=baglabel.normalise(cmd.bag_code),
     )
     if isinstance(started, Refusal):
         return started
     return [*started, DoseGiven.from_data(g.given)]
+
+
+def bag_refusal(view: Any, cmd: StartInfusion) -> Refusal | None:
+    """The bag scanned at the bedside is this dose's current bag, or the start is refused (issue 20)."""
+    st = view.prep(cmd.dose_id)
+    others = [view.prep(d) for d in view.prep_dose_ids() if d != cmd.dose_id]
+    why = baglabel.refusal(cmd.pid, st, cmd.bag_code, others)
+    if why is None:
+        return None
+    return Refusal(why, (), "bag_code" if not cmd.bag_code.strip() else "")
 
 
 # -- p, r, t: pause, resume, stop ------------------------------------------------------------------

@@ -62,6 +62,11 @@ def _started(fields: Mapping[str, Any]) -> dict[str, Any]:
     label = fields.get("label_deadline")
     if label is not None:
         data["label_deadline"] = iso_utc(_utc("label_deadline", label))
+    bag = fields.get("bag_code")
+    if bag:
+        if not isinstance(bag, str) or not bag.isalnum() or len(bag) > 20:
+            raise ValueError("bag_code: the bag label's code (letters and digits).")
+        data["bag_code"] = bag
     return data
 
 

@@ -57,7 +57,8 @@ class InfusionStarted(_Payload):
     flush_min: int = 0
     stability_deadline: str | None = None
     label_deadline: str | None = None
-    OMIT_NONE = frozenset({"label_deadline"})
+    bag_code: str | None = None  # the bag label scanned at the start (core/preparation/baglabel.py)
+    OMIT_NONE = frozenset({"label_deadline", "bag_code"})
 
 
 @event_type("infusion.paused")

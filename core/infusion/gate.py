@@ -18,6 +18,7 @@ from attrs import frozen
 from .. import preparation as prep
 from ..clock import to_local
 from ..events import Event
+from ..preparation import baglabel
 from .model import dose_label
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ def _bag_blockers(st: prep.PrepState, p: Patient, bsa_formula: str, level: Any) 
         )
     if not st.verified:
         blockers.append("Not verified: " + prep.status_words(st))
+    recalculated = baglabel.recalculated_since(st)
+    if recalculated:
+        blockers.append(recalculated)
     if st.step_at("diluted") is None:
         blockers.append("Not prepared: the dilution is not recorded (Preparation, d).")
     if st.in_refrigerator():

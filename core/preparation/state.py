@@ -82,6 +82,7 @@ class Step:
     actor: str
     vials_kept: str | None = None
     reason: str | None = None
+    calc_version: int | None = None  # the calculation this step was done for (the bag label, baglabel.py)
 
 
 @frozen
@@ -222,7 +223,8 @@ def _apply(st: PrepState, ev: Event, p: Any) -> PrepState:
     if isinstance(p, PrepCalculated):
         return evolve(st, calculation=Calculation(ev.version, ev.actor, ev.at, dict(ev.data)))
     if isinstance(p, PrepStep):
-        s = Step(p.step, parse_utc(p.at), ev.actor, p.vials_kept, p.reason)
+        calc_version = st.calculation.version if st.calculation is not None else None
+        s = Step(p.step, parse_utc(p.at), ev.actor, p.vials_kept, p.reason, calc_version)
         if s.step == "discarded":
             return evolve(st, discarded=(*st.discarded, (*st.steps, s)), steps=(), cartons=())
         return evolve(st, steps=(*st.steps, s))

@@ -140,6 +140,9 @@ def _started(d: Mapping[str, Any], t: Fmt) -> str:
     text += ")"
     if deadline is not None:
         text += f"; bag stable until {t(deadline)}"
+    code = d.get("bag_code")
+    if isinstance(code, str) and code:
+        text += f"; bag label {clean(code)} scanned"
     return text
 
 

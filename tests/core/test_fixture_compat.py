@@ -95,6 +95,9 @@ def _without_new_fields(sections: dict[str, object]) -> dict[str, object]:
         state = value.get("state") if isinstance(value, dict) and "/preparation/" in name else None
         if isinstance(state, dict) and state.get("cartons") == []:
             del state["cartons"]  # issue 20: the vial cartons scanned, none in 5f43dfd
+        if isinstance(state, dict):  # issue 20: each step names the calculation it was done for (the bag label)
+            for step in [*state.get("steps", []), *(s for old in state.get("discarded", []) for s in old)]:
+                step.pop("calc_version", None)
         if name.endswith("/record") and isinstance(value, list):  # issue 20: the record says none was scanned
             sections[name] = [line for line in value if not line.startswith("  Vials (scanned): no carton scanned (0 of ")]
     return sections

@@ -20,6 +20,7 @@ import pytest
 from .budgets import INTAKE, NURSE, PREMED, VITALS, spend
 from .tty import BEDSIDE, FakeTime, Tty, child_env
 from .walk import (
+    BAG,
     CARTON_LOTS,
     FHIR_MRN_SYSTEM,
     FHIR_RXNORM,
@@ -122,7 +123,10 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     before = t.tally()
     record_vitals(t)  # before start (MON-4)
     spend(VITALS, before, t.tally())
-    start_infusion(t)
+    # issue 20: the label the pharmacy prints carries the code the preparation screen showed
+    label = run_cli(env, "print", "label", MRN, "--cycle", "1", "--day", "1", "--db", str(db))
+    assert label.returncode == 0 and label.stdout.splitlines()[-1] == BAG["code"] and NAME in label.stdout, label
+    start_infusion(t, wrong="]C0B123456789012")  # a misread (or foreign) label is refused first
     t.wait_for(re.compile(r"Running 0:0\d:\d\d of 1:00:00"))
 
     clock.advance(61 * 60)  # past the 60-minute infusion (MON-3)

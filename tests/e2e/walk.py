@@ -7,6 +7,7 @@ import re
 from .tty import Tty
 
 ADMIN = ("root", "Site Admin", "246810")
+BAG: dict[str, str] = {}  # the bag label's code, read from the preparation screen (walk_to_prepared)
 
 
 def choose(t: Tty, index: int) -> None:
@@ -245,6 +246,13 @@ def walk_to_prepared(t: Tty, today: str) -> tuple[int, int]:
     fill(t, [("skip",), ("choose", 0)])  # vials kept refrigerated
     t.send("ctrl+s")
     t.arrive(re.compile(r"Dilut\w* at \d\d:\d\d recorded"))
+    # issue 20: the bag's label code, shown once the dilution is recorded; l shows the label
+    BAG["code"] = t.arrive(re.compile(r"Bag label: (B-\d{4}-\d{4}-\d{4})")).group(1)
+    t.send("l")
+    t.arrive("CYTOTOXIC")
+    assert BAG["code"] in t.screen() and NAME in t.screen(), t.dump()
+    t.send("enter")
+    t.wait_gone("CYTOTOXIC")
     # issue 20: each vial carton's GS1 DataMatrix, from a keyboard-wedge scanner with a symbology
     # prefix (GS as the scanner sends it); the second dialog follows the first by itself
     t.send("b")
@@ -344,7 +352,15 @@ def record_vitals(t: Tty) -> None:
     dialog(t, "Vital signs", [("type", v) for v in VITALS])
 
 
-def start_infusion(t: Tty) -> None:
+def start_infusion(t: Tty, wrong: str = "") -> None:
+    """s, then the bag label scanned (issue 20); ``wrong``: first a label that is refused."""
     t.settle(0.15)
     t.send("s")
+    t.arrive("Scan the bag label")
+    t.settle(0.15)
+    if wrong:
+        t.scan(wrong)
+        t.arrive(re.compile("Wrong bag|not a Bedside bag code"))
+        assert "INFUSING" not in t.screen(), t.dump()  # the refused code stays, selected: the next scan replaces it
+    t.scan("]C0" + BAG["code"].replace("-", ""))  # a Code 128 label, the scanner adding its AIM prefix
     t.arrive("INFUSING")

@@ -76,6 +76,21 @@ def make_ready(ledger, clock, pid, verified=True):
         ledger.execute(prep.DoubleCheck(pid, "c1d1", **ledger.view(pid).prep("c1d1").calculation.expected()), "nina")
 
 
+def bag_code(ledger, pid, dose="c1d1") -> str:
+    """The code on the dose's bag label, as the preparation screen shows it (core/preparation/baglabel.py)."""
+    from bedside.core.preparation import baglabel
+
+    return baglabel.shown(baglabel.current(pid, ledger.view(pid).prep(dose)).code)
+
+
+async def press_start(pilot, pid, dose="c1d1", code: str | None = None):
+    """s on the monitor, then the bag label scanned into the dialog (a scanner ends with Enter)."""
+    await pilot.press("s")
+    await pilot.pause()
+    await pilot.press(*(code if code is not None else bag_code(pilot.app.ledger, pid, dose)).lower(), "enter")
+    await pilot.pause()
+
+
 async def open_ready_monitor(app, pilot, clock, mrn: str = "MRN-100231"):
     """Sign in as the nurse, walk the demo patient's C1 D1 to a dose that may start (make_ready)
     and open its infusion monitor; returns (pid, monitor screen)."""

@@ -9,7 +9,7 @@ from bedside.core import infusion as inf
 from bedside.tui.screens.dialogs import ConfirmScreen, FieldsDialog, MessageScreen
 from bedside.tui.screens.monitor import MonitorScreen
 
-from .conftest import make_ready, sign_in
+from .conftest import make_ready, press_start, sign_in
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
@@ -45,7 +45,7 @@ async def test_whole_infusion_with_a_reaction_and_alerts(app, clock):
         await pilot.press("v")
         await pilot.pause()
         await fill_dialog(pilot, app, {"temp_c": "36.8", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"})
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         st = screen.state()
         assert st.phase == inf.INFUSING and st.started_at == clock.now()
@@ -128,3 +128,42 @@ async def test_active_infusions_board_lists_the_running_dose_and_opens_its_monit
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, MonitorScreen) and app.screen.dose_id == "c1d8"
+
+
+async def test_the_start_asks_for_the_bag_label_and_refuses_a_wrong_bag(app, clock):
+    """Issue 20: s asks for the bag label; a wrong or misread label is refused under the field,
+    what was scanned kept, nothing recorded; this dose's bag starts it. The preparation shows the
+    code and l the label."""
+    from bedside.core.preparation import baglabel
+    from bedside.tui.screens.preparation import DoseRef, PreparationScreen
+
+    from .conftest import bag_code, open_ready_monitor
+
+    clock.set(T0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pid, screen = await open_ready_monitor(app, pilot, clock)
+        code = bag_code(app.ledger, pid)
+        await pilot.press("s")
+        await pilot.pause()
+        dlg = app.screen
+        assert isinstance(dlg, FieldsDialog) and "Scan the bag label: C1 D1" in str(dlg.query_one(".box-title").render())
+        other = next(p.id for p in app.ledger.patients() if p.id != pid)
+        step = next(s for s in app.ledger.view(pid).prep("c1d1").steps if s.step == "diluted")
+        wrong = baglabel.code_of(other, "c1d1", step)
+        await pilot.press(*wrong.lower(), "enter")
+        await pilot.pause()
+        assert app.screen is dlg and dlg.query_one("#f-bag").value == wrong.lower()
+        assert "Wrong bag" in str(dlg.query_one("#e-bag").render())
+        assert screen.state().phase == inf.NOT_STARTED
+        await pilot.press(*code.lower(), "enter")  # the refused code was selected: this scan replaces it
+        await pilot.pause()
+        assert app.screen is screen and screen.state().phase == inf.INFUSING
+        started = next(e for e in app.ledger.stream_events(app.ledger.patient(pid).stream) if e.kind == inf.INFUSION_STARTED)
+        assert started.data["bag_code"] == code.replace("-", "")
+
+        app.push_screen(PreparationScreen(pid, DoseRef(1, 1, Decimal("0.8"), "Table 1", "Table 1")))
+        await pilot.pause()
+        assert f"Bag label: {code}" in str(app.screen.query_one("#prep-status").render())
+        await pilot.press("l")
+        await pilot.pause()
+        assert isinstance(app.screen, MessageScreen) and code in app.screen.text and "HARTMAN" in app.screen.text

@@ -15,7 +15,7 @@ from bedside.tui.app import BedsideApp
 from bedside.tui.screens.dialogs import ConfirmScreen, FieldsDialog
 from bedside.tui.screens.monitor import MonitorScreen, PhaseBar, PlainBar, clock_hm
 
-from .conftest import open_ready_monitor, type_text
+from .conftest import open_ready_monitor, press_start, type_text
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 RECORDED_BY_KEYS = (
@@ -57,7 +57,7 @@ async def test_large_digits_bar_and_end_time_follow_the_fake_clock(app, clock):
         phase, _digits, _label, _p, _t = big(screen)
         assert "NOT STARTED" in phase
         assert not screen.query_one("#mon-left").display and not screen.query_one("#mon-bar").display  # no counter yet
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         started = screen.state().started_at
 
@@ -103,8 +103,8 @@ async def test_large_digits_bar_and_end_time_follow_the_fake_clock(app, clock):
 async def test_at_80x24_the_alerts_and_the_keys_stay_on_screen(app, clock):
     clock.set(T0)
     async with app.run_test(size=(80, 24)) as pilot:
-        _pid, screen = await open_ready_monitor(app, pilot, clock)
-        await pilot.press("s")
+        pid, screen = await open_ready_monitor(app, pilot, clock)
+        await press_start(pilot, pid)
         clock.advance(minutes=75)  # ended, end-of-infusion vitals overdue: two alerts or more
         screen.refresh_all()
         await pilot.pause()
@@ -124,7 +124,7 @@ async def test_a_burst_of_keys_records_no_acknowledgement_stop_or_end_of_observa
     clock.set(T0)
     async with app.run_test(size=(80, 24)) as pilot:
         pid, screen = await open_ready_monitor(app, pilot, clock)
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         before = kinds(app, pid)
 
@@ -223,8 +223,8 @@ async def test_without_colour_the_phase_is_written_in_words(monkeypatch, demo_le
     app = BedsideApp(demo_ledger, demo=True, idle_clock=idle)
     clock.set(T0)
     async with app.run_test(size=(80, 24)) as pilot:
-        _pid, screen = await open_ready_monitor(app, pilot, clock)
-        await pilot.press("s")
+        pid, screen = await open_ready_monitor(app, pilot, clock)
+        await press_start(pilot, pid)
         await pilot.pause()
         assert isinstance(screen, MonitorScreen) and app.has_class("-no-color")
         block = screen.query_one("#mon-phase", Static).content  # the rich Text the screen gave it

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from bedside.core import infusion as inf
 from bedside.tui.screens.monitor import MonitorScreen, clock_hm
 
-from .conftest import open_ready_monitor
+from .conftest import open_ready_monitor, press_start
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ async def test_pair_after_a_pause_and_nothing_of_an_earlier_phase_after_observat
     async with app.run_test() as pilot:
         pid, screen = await open_ready_monitor(app, pilot, clock)
         assert "Start" in footer_keys(screen) and "Pause" not in footer_keys(screen)
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         started = screen.state().started_at
         assert screen.state().phase == inf.INFUSING
@@ -74,7 +74,7 @@ async def test_a_prescriber_corrects_a_grade_3_on_the_monitor_and_the_block_lift
     clock.set(T0)
     async with app.run_test() as pilot:
         pid, screen = await open_ready_monitor(app, pilot, clock)
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         clock.advance(minutes=20)
         await pilot.press("e")

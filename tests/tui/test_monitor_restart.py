@@ -17,7 +17,7 @@ from bedside.core.store import SqliteStore
 from bedside.tui.app import BedsideApp
 from bedside.tui.screens.monitor import MonitorScreen
 
-from .conftest import make_ready, sign_in
+from .conftest import bag_code, make_ready, press_start, sign_in
 
 T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 
@@ -46,6 +46,8 @@ RUN_APP = textwrap.dedent(
             await pilot.pause()
             await pilot.press("s")
             await pilot.pause()
+            await pilot.press(*sys.argv[4], "enter")  # the bag label scanned
+            await pilot.pause()
             print(app.screen.state().phase, flush=True)
             await asyncio.sleep(3600)  # killed here, mid-infusion
 
@@ -64,7 +66,9 @@ async def test_killed_mid_infusion_comes_back_at_the_same_time(tmp_path):
     make_ready(ledger, clock, pid)
     started_at = clock.now()
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUN_APP, str(path), started_at.isoformat(), pid], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", RUN_APP, str(path), started_at.isoformat(), pid, bag_code(ledger, pid).lower()],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout.readline().strip() == inf.INFUSING
@@ -98,7 +102,7 @@ async def test_a_pause_in_one_terminal_shows_in_the_other(tmp_path):
         await sign_in(pilot)
         app.push_screen(MonitorScreen(pid, "c1d1"))
         await pilot.pause()
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         assert app.screen.state().phase == inf.INFUSING
         # Terminal A (another process's ledger) pauses the infusion.

@@ -9,7 +9,7 @@ from bedside.core import infusion as inf
 from bedside.tui.screens.predose import PredoseScreen
 from bedside.tui.screens.timeline import TimelineScreen
 
-from .conftest import open_ready_monitor
+from .conftest import open_ready_monitor, press_start
 from .test_monitor import T0, fill_dialog
 
 
@@ -24,7 +24,7 @@ async def test_a_grade_3_reaction_on_the_monitor_blocks_the_next_dose(app, clock
         await pilot.press("v")
         await pilot.pause()
         await fill_dialog(pilot, app, {"temp_c": "36.8", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"})
-        await pilot.press("s")
+        await press_start(pilot, pid)
         await pilot.pause()
         assert monitor.state().phase == inf.INFUSING
         clock.advance(minutes=20)

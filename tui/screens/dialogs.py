@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Select, Static
+from textual.widgets import Input, Select, Static
 
 from bedside.core.text import with_article
 
@@ -224,7 +224,10 @@ class FieldsDialog(ModalScreen[dict | None]):
         if errors:
             first = next((n for n in names if n in errors), None)
             if first is not None:
-                self.set_focus(self.query_one(f"#f-{first}"))
+                widget = self.query_one(f"#f-{first}")
+                self.set_focus(widget)
+                if first == self.enter_records and isinstance(widget, Input):
+                    widget.select_all()  # a refused scan stays readable; the next scan replaces it
             return
         self.dismiss(data)
 

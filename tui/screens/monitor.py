@@ -405,14 +405,30 @@ class MonitorScreen(Screen):
         if st.phase != inf.NOT_STARTED:
             self.notify("Already started.", severity="warning")
             return
-        command = inf.StartInfusion(self.pid, self.dose_id)
-        dry = self.app.ledger.decide(command, self.app.actor)  # the start gate, as core decides it now
-        if isinstance(dry, Refusal):
+        ledger = self.app.ledger
+        dry = ledger.decide(inf.StartInfusion(self.pid, self.dose_id), self.app.actor)  # the start gate, as core decides it now
+        if isinstance(dry, Refusal) and dry.ask != "bag_code":
             # Each reason names its rules and what to do next (core/infusion/gate.py).
             await self.app.push_screen_wait(MessageScreen("Cannot start", dry.text.removeprefix("Cannot start:\n")))
             return
-        # The dose counts as given when its infusion starts (SCHED-6): core records both together.
-        self._execute(command)
+
+        def validate(raw):  # the bag label scanned: core's own words when it is not this dose's bag
+            answer = ledger.decide(inf.StartInfusion(self.pid, self.dose_id, raw["bag"] or ""), self.app.actor)
+            return (None, {"bag": answer.text}) if isinstance(answer, Refusal) else (raw, {})
+
+        ans = await self.app.push_screen_wait(
+            FieldsDialog(
+                f"Scan the bag label: {inf.dose_label(self.dose_id)}",
+                [("bag", "Bag label (scan)", "text")],
+                validate,
+                note="Scan the bar code on the bag's label (or type the code under it): "
+                "the infusion starts only with this dose's current bag.",
+                enter_records="bag",
+            )
+        )
+        if ans:
+            # The dose counts as given when its infusion starts (SCHED-6): core records both together.
+            self._execute(inf.StartInfusion(self.pid, self.dose_id, ans["bag"]))
 
     def action_pause(self) -> None:
         st = self.state()

@@ -20,6 +20,7 @@ from bedside.core import rules
 from bedside.core.calc import FORMULA_LABELS
 from bedside.core.clock import fmt_local, local_instant, to_local
 from bedside.core.commands import Refusal
+from bedside.core.preparation import baglabel
 
 from ..palette import HEADER_ICON
 from ..text import literal, shown
@@ -29,7 +30,7 @@ from ..widgets.keys import Keys
 from .base import PatientView, key_lines, room_of
 
 MORE_KEYS = (
-    "b scan a vial carton", "f bag into the refrigerator", "o out to equilibrate", "x discard",
+    "l the bag label", "b scan a vial carton", "f bag into the refrigerator", "o out to equilibrate", "x discard",
     "s syringe set, priming and flush", "V syringe volume", "O pharmacist override (STAB-4, STAB-5)",
 )  # fmt: skip
 
@@ -55,6 +56,7 @@ class PreparationScreen(PatientView):
         Binding("r", "step('reconstituted')", "Reconstituted"),
         Binding("d", "step('diluted')", "Diluted"),
         Binding("b", "carton", "Scan carton", show=False),
+        Binding("l", "label", "Bag label", show=False),
         Binding("f", "step('bag_refrigerated')", "Fridge in", show=False),
         Binding("o", "step('bag_removed')", "Fridge out", show=False),
         Binding("x", "step('discarded')", "Discard", show=False),
@@ -146,6 +148,10 @@ class PreparationScreen(PatientView):
                 f"{len(st.cartons)} of {vials} scanned"
                 + (f": {st.lots}" if st.cartons else " (b scans each carton's DataMatrix)")
             )
+        label = baglabel.current(self.pid, st)
+        if label is not None:  # the code the nurse scans at the start (core/preparation/baglabel.py)
+            status.append("\nBag label: ", style="bold")
+            status.append(f"{baglabel.shown(label.code)} (l shows the label to print)")
         if st.discarded:
             status.append(f"\n{len(st.discarded)} earlier preparation(s) discarded", style="dim")
         self._syringe_status(st, status)
@@ -237,6 +243,19 @@ class PreparationScreen(PatientView):
         cmd = prep.step_command(self.pid, self.dose.id, step, answer["at"], answer.get("vials_kept"), answer.get("reason"))
         if self._execute(cmd, prefix="Refused: ") is not None:
             self.notify(f"{prep.STEP_LABELS[step]} at {hm(answer['at'])} recorded.")
+
+    def action_label(self) -> None:
+        """l: the bag label, as ``bedside print label`` prints it (the code the start asks for)."""
+        from .dialogs import MessageScreen
+
+        lines = baglabel.label_lines(self.view().patient, self.state(), self.app.ledger.clock.now())
+        if not lines:
+            self.notify("No bag label yet: record the dilution first (d).", severity="warning")
+            return
+        mrn = self.view().patient.mrn
+        title = f"Bag label · C{self.dose.cycle} D{self.dose.day}"
+        lines += ["", f"Print: bedside print label {mrn} --cycle {self.dose.cycle} --day {self.dose.day}"]
+        self.app.push_screen(MessageScreen(title, "\n".join(lines)))
 
     @work(exclusive=True)
     async def action_carton(self) -> None:

@@ -16,7 +16,7 @@ from bedside.core.schedule.events import DoseGiven
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 
-from ...tui.conftest import make_ready
+from ...tui.conftest import bag_code, make_ready
 
 DOSE = "c1d1"
 NORMAL = {"temp_c": "37.0", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"}
@@ -42,7 +42,7 @@ def ready(demo, clock):
 @pytest.fixture
 def started(ready):
     ledger, pid = ready
-    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    ledger.execute(inf.StartInfusion(pid, DOSE, bag_code(ledger, pid)), "nina")
     return ledger, pid
 
 
@@ -76,7 +76,7 @@ def phase(ledger, pid):
 
 def test_start(ready, demo):
     ledger, pid = ready
-    cmd = inf.StartInfusion(pid, DOSE)
+    cmd = inf.StartInfusion(pid, DOSE, bag_code(ledger, pid))
     wrong_roles(ledger, cmd)
     assert kinds(ledger, cmd) == [inf.INFUSION_STARTED, DoseGiven.KIND]
     stored = ledger.execute(cmd, "nina")
@@ -103,7 +103,7 @@ def test_pause(ready, clock):
     ledger, pid = ready
     cmd = inf.PauseInfusion(pid, DOSE, reason="bathroom")
     assert "not running" in refused(ledger, cmd)  # not started
-    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    ledger.execute(inf.StartInfusion(pid, DOSE, bag_code(ledger, pid)), "nina")
     wrong_roles(ledger, cmd)
     assert "Reason: required" in refused(ledger, inf.PauseInfusion(pid, DOSE, reason=" "))
     assert kinds(ledger, cmd) == [inf.INFUSION_PAUSED]
@@ -149,7 +149,7 @@ def test_stop(ready):
     ledger, pid = ready
     cmd = inf.StopInfusion(pid, DOSE, reason="asked to stop")
     assert "not running or paused" in refused(ledger, cmd)
-    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    ledger.execute(inf.StartInfusion(pid, DOSE, bag_code(ledger, pid)), "nina")
     wrong_roles(ledger, cmd)
     assert kinds(ledger, cmd) == [inf.INFUSION_STOPPED]
     ledger.execute(cmd, "nina")

@@ -13,7 +13,7 @@ from bedside.core.events import NewEvent
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
 
-from ...tui.conftest import make_ready
+from ...tui.conftest import bag_code, make_ready
 
 DOSE = "c1d1"
 
@@ -25,7 +25,7 @@ def running(tmp_path, clock):
     ledger = Ledger(store, clock, DEMO_KEY)
     pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
     make_ready(ledger, clock, pid)
-    ledger.execute(inf.StartInfusion(pid, DOSE), "nina")
+    ledger.execute(inf.StartInfusion(pid, DOSE, bag_code(ledger, pid)), "nina")
     clock.advance(minutes=12)
     ledger.execute(inf.StartReaction(pid, DOSE, symptoms="flushing"), "nina")
     yield ledger, pid

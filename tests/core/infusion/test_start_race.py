@@ -30,7 +30,7 @@ from bedside.core.schedule.events import DoseGiven
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore, verify_log
 
-from ...tui.conftest import make_ready
+from ...tui.conftest import bag_code, make_ready
 
 ROUNDS = 200
 DOSE = "c1d1"
@@ -78,7 +78,7 @@ def _counting(ledger: Ledger) -> list[float]:
 
 def _start(ledger: Ledger, pid: str, user: str) -> tuple[str, str]:
     try:
-        return "ok", ",".join(e.kind for e in ledger.execute(inf.StartInfusion(pid, DOSE), user))
+        return "ok", ",".join(e.kind for e in ledger.execute(inf.StartInfusion(pid, DOSE, bag_code(ledger, pid)), user))
     except Refused as exc:
         return "refused", str(exc)
     except Exception:  # noqa: BLE001 - reported by the test
@@ -216,14 +216,14 @@ def test_the_terminal_that_decided_on_a_stale_record_decides_again_and_is_refuse
     a_store, b_store = SqliteStore(target), SqliteStore(target)
     try:
         a, b = Ledger(a_store, FakeClock(now), DEMO_KEY), Ledger(b_store, FakeClock(now), DEMO_KEY)
-        a.execute(inf.StartInfusion(pid, DOSE), "nina")
+        a.execute(inf.StartInfusion(pid, DOSE, bag_code(a, pid)), "nina")
         stale = b_store.change_token
         b_store.change_token = lambda: b._token  # B's first refresh sees no change: it decides on the old record
         appends: list[int] = []
         real = b_store.append
         b_store.append = lambda stream, expected, events: (appends.append(expected), real(stream, expected, events))[1]
         with pytest.raises(Refused, match="Already started"):
-            b.execute(inf.StartInfusion(pid, DOSE), "noah")
+            b.execute(inf.StartInfusion(pid, DOSE, bag_code(b, pid)), "noah")
         b_store.change_token = stale
         assert len(appends) == 1, "B tried once, on the stale version, and lost"
         kinds = Counter(e.kind for e in a_store.read(PATIENT_PREFIX + pid))
