@@ -6,6 +6,8 @@ crashes the decision or starts an infusion with a bag that is not this dose's.""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,6 +17,7 @@ from bedside.core import preparation as prep
 from bedside.core.commands import Refusal, Refused, decide
 from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.preparation import baglabel
+from bedside.core.records import record_for
 from bedside.core.scan import gs1_check_digit_ok
 from bedside.core.service import Ledger
 from bedside.core.store import SqliteStore
@@ -61,6 +64,8 @@ def test_the_right_bag_starts_and_its_code_is_recorded_with_the_start(ward):
         assert not isinstance(answer(ledger, pid, typed), Refusal), typed
     stored = ledger.execute(inf.StartInfusion(pid, DOSE, "]C0" + code), "nina")
     assert stored[0].kind == inf.INFUSION_STARTED and stored[0].data["bag_code"] == code.replace("-", "")
+    printed = record_for(ledger.view(pid), tz=UTC, now=ledger.clock.now())
+    assert f"bag label {code.replace('-', '')} scanned" in printed
 
 
 def test_no_label_is_refused_asking_for_the_scan(ward):
