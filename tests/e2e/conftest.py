@@ -34,12 +34,29 @@ def spawn(home):
         t.assert_no_traceback()
 
 
+@pytest.fixture(autouse=True)
+def _budget_lines(request):
+    """Each test's key budget lines go with its report (``user_properties``), so the summary has
+    them when the tests ran in other processes (pytest-xdist) as well as in this one."""
+    from .budgets import RESULTS, report
+
+    before = set(RESULTS)
+    yield
+    for name, line in zip(RESULTS, report(), strict=True):
+        if name not in before:
+            request.node.user_properties.append(("key budget", line))
+
+
 def pytest_terminal_summary(terminalreporter):
     """The key budgets the walks measured (tests/e2e/budgets.py), printed with every run."""
-    from .budgets import report
-
-    lines = report()
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for r in reports
+        for key, value in getattr(r, "user_properties", ())
+        if key == "key budget"
+    ]
     if lines:
         terminalreporter.section("key budgets (issue 17)")
-        for line in lines:
+        for line in dict.fromkeys(lines):  # a report per phase of a test: each line once
             terminalreporter.write_line(line)

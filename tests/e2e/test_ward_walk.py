@@ -147,7 +147,9 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     assert "OBSERVING" not in t.screen(), t.dump()
     COUNTS["infusion and observation"] = t.keys_sent
     print(f"e2e walk to ready: {COUNTS['walk to ready']} keys; infusion and observation: {t.keys_sent} keys")
+    t.arrive("OBSERVATION COMPLETE")  # drawn and settled: a key typed during a change is dropped (tui/app.py)
     t.send("escape")
+    t.wait_gone("OBSERVATION COMPLETE")
     t.settle()
     t.send("ctrl+q")
     assert t.wait_exit() == 0
