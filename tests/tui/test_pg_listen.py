@@ -60,9 +60,13 @@ async def test_another_terminals_patient_shows_at_once_without_a_timed_poll(pg_d
 
             polls = []
             real = mine.change_token
+            quiet = listener.notified
             monkeypatch.setattr(mine, "change_token", lambda: polls.append(1) or real())
             await asyncio.sleep(2.5)
-            assert polls == [], "an idle terminal on PostgreSQL sends no query a second"
+            # Another test's log in the same database (the suite runs in parallel) notifies on the
+            # same channel: each such wake-up may ask once; nothing else may (no timed poll).
+            woken = listener.notified - quiet
+            assert len(polls) <= woken, "an idle terminal on PostgreSQL sends no query a second"
 
             heard = listener.notified
             other.execute(
