@@ -52,3 +52,20 @@ def ledger(store, clock, key) -> Ledger:
 def empty_ledger(store, clock, key) -> Ledger:
     """A ledger on a store with nothing in it, not even a user (the first start)."""
     return Ledger(store, clock, key)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The key budgets the e2e walks measured (tests/e2e/budgets.py), printed with every run. Here,
+    not in tests/e2e/conftest.py: under pytest-xdist the main process collects nothing and loads
+    only this conftest; the lines come in each test's report (tests/e2e/conftest.py)."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for r in reports
+        for key, value in getattr(r, "user_properties", ())
+        if key == "key budget"
+    ]
+    if lines:
+        terminalreporter.section("key budgets (issue 17)")
+        for line in dict.fromkeys(lines):  # a report per phase of a test: each line once
+            terminalreporter.write_line(line)

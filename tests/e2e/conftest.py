@@ -45,18 +45,3 @@ def _budget_lines(request):
     for name, line in zip(RESULTS, report(), strict=True):
         if name not in before:
             request.node.user_properties.append(("key budget", line))
-
-
-def pytest_terminal_summary(terminalreporter):
-    """The key budgets the walks measured (tests/e2e/budgets.py), printed with every run."""
-    lines = [
-        value
-        for reports in terminalreporter.stats.values()
-        for r in reports
-        for key, value in getattr(r, "user_properties", ())
-        if key == "key budget"
-    ]
-    if lines:
-        terminalreporter.section("key budgets (issue 17)")
-        for line in dict.fromkeys(lines):  # a report per phase of a test: each line once
-            terminalreporter.write_line(line)
