@@ -326,14 +326,19 @@ async def syringe_volume(app, pilot) -> None:
     await press(pilot, "V")
 
 
-async def double_check(app, pilot) -> None:
-    """Noah, a second user, opens the blind double-check of a bag phil prepared."""
-    await sign_in(pilot, "noah")
-    prepare_first_dose(app, "MRN-100231", verified=False)
+async def on_preparation(app, pilot, user: str, key: str, *, verified: bool) -> None:
+    """``user`` opens the preparation of HARTMAN's C1 D1 bag (prepare_first_dose) and presses ``key``."""
+    await sign_in(pilot, user)
+    prepare_first_dose(app, "MRN-100231", verified=verified)
     await find(pilot, "hart")
     await press(pilot, "t", "p")
     await pilot.pause()
-    await press(pilot, "v")
+    await press(pilot, key)
+
+
+async def double_check(app, pilot) -> None:
+    """Noah, a second user, opens the blind double-check of a bag phil prepared."""
+    await on_preparation(app, pilot, "noah", "v", verified=False)
 
 
 async def monitor(app, pilot) -> None:
@@ -351,12 +356,7 @@ async def monitor_ready(app, pilot) -> None:
 
 async def bag_label(app, pilot) -> None:
     """The label of a verified bag (l on the preparation): what is printed and scanned at the start."""
-    await sign_in(pilot, "phil")
-    prepare_first_dose(app, "MRN-100231", verified=True)
-    await find(pilot, "hart")
-    await press(pilot, "t", "p")
-    await pilot.pause()
-    await press(pilot, "l")
+    await on_preparation(app, pilot, "phil", "l", verified=True)
 
 
 async def monitor_bag_scan(app, pilot) -> None:

@@ -115,16 +115,21 @@ async def test_correction_keeps_history(app):
         assert "scale recalibrated" in text_of(screen.query_one("#detail", Static))
 
 
+async def search_opens(app, pilot, typed: str, mrn: str) -> None:
+    """/ and ``typed`` list one patient; Enter twice opens them: it is ``mrn``."""
+    await pilot.press("slash")
+    await type_text(pilot, typed)
+    table = app.screen.query_one("#patients", DataTable)
+    assert table.row_count == 1
+    await pilot.press("enter", "enter")
+    assert isinstance(app.screen, PatientScreen)
+    assert app.ledger.patient(app.screen.pid).mrn == mrn
+
+
 async def test_patient_search(app):
     async with app.run_test() as pilot:
         await sign_in(pilot)
-        await pilot.press("slash")
-        await type_text(pilot, "osei")
-        table = app.screen.query_one("#patients", DataTable)
-        assert table.row_count == 1
-        await pilot.press("enter", "enter")
-        assert isinstance(app.screen, PatientScreen)
-        assert app.ledger.patient(app.screen.pid).mrn == "MRN-100377"
+        await search_opens(app, pilot, "osei", "MRN-100377")
 
 
 async def test_a_scanned_wristband_finds_its_patient(app):
@@ -132,13 +137,7 @@ async def test_a_scanned_wristband_finds_its_patient(app):
     whose stored GSRN it carries (NAKAMURA in the demo); a wrong one finds nobody."""
     async with app.run_test() as pilot:
         await sign_in(pilot)
-        await pilot.press("slash")
-        await type_text(pilot, "]d28018950123450000059016")
-        table = app.screen.query_one("#patients", DataTable)
-        assert table.row_count == 1
-        await pilot.press("enter", "enter")
-        assert isinstance(app.screen, PatientScreen)
-        assert app.ledger.patient(app.screen.pid).mrn == "MRN-100590"
+        await search_opens(app, pilot, "]d28018950123450000059016", "MRN-100590")
         await pilot.press("escape", "slash")
         await type_text(pilot, "]d28018950123450000070011")
         assert app.screen.query_one("#patients", DataTable).row_count == 0

@@ -15,27 +15,18 @@ from hypothesis import strategies as st
 from bedside.core import infusion as inf
 from bedside.core import preparation as prep
 from bedside.core.commands import Refusal, Refused, decide
-from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.preparation import baglabel
 from bedside.core.records import record_for
 from bedside.core.scan import gs1_check_digit_ok
-from bedside.core.service import Ledger
-from bedside.core.store import SqliteStore
 
-from ...tui.conftest import bag_code, make_ready
+from ...tui.conftest import bag_code
 
 DOSE = "c1d1"
 
 
 @pytest.fixture
-def ward(tmp_path, clock):
-    store = SqliteStore(tmp_path / "demo.db")
-    seed(store, clock)
-    ledger = Ledger(store, clock, DEMO_KEY)
-    pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
-    make_ready(ledger, clock, pid)
-    yield ledger, pid
-    store.close()
+def ward(ready):
+    return ready
 
 
 def answer(ledger, pid, code: str, who="nina"):

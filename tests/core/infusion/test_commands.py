@@ -10,33 +10,13 @@ import pytest
 
 from bedside.core import infusion as inf
 from bedside.core.commands import Refusal, Refused, decide
-from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.events import NewEvent
 from bedside.core.schedule.events import DoseGiven
-from bedside.core.service import Ledger
-from bedside.core.store import SqliteStore
 
 from ...tui.conftest import bag_code, make_ready
 
 DOSE = "c1d1"
 NORMAL = {"temp_c": "37.0", "hr": "80", "sys": "120", "dia": "75", "rr": "16", "spo2": "98"}
-
-
-@pytest.fixture
-def demo(tmp_path, clock):
-    store = SqliteStore(tmp_path / "demo.db")
-    seed(store, clock)
-    ledger = Ledger(store, clock, DEMO_KEY)
-    pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
-    yield ledger, pid
-    store.close()
-
-
-@pytest.fixture
-def ready(demo, clock):
-    ledger, pid = demo
-    make_ready(ledger, clock, pid)
-    return ledger, pid
 
 
 @pytest.fixture

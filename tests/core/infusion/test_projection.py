@@ -8,28 +8,20 @@ from datetime import timedelta
 import pytest
 
 from bedside.core import infusion as inf
-from bedside.core.demo import DEMO_KEY, seed
 from bedside.core.events import NewEvent
-from bedside.core.service import Ledger
-from bedside.core.store import SqliteStore
 
-from ...tui.conftest import bag_code, make_ready
+from ...tui.conftest import bag_code
 
 DOSE = "c1d1"
 
 
 @pytest.fixture
-def running(tmp_path, clock):
-    store = SqliteStore(tmp_path / "p.db")
-    seed(store, clock)
-    ledger = Ledger(store, clock, DEMO_KEY)
-    pid = next(p.id for p in ledger.patients() if p.mrn == "MRN-100231")
-    make_ready(ledger, clock, pid)
+def running(ready, clock):
+    ledger, pid = ready
     ledger.execute(inf.StartInfusion(pid, DOSE, bag_code(ledger, pid)), "nina")
     clock.advance(minutes=12)
     ledger.execute(inf.StartReaction(pid, DOSE, symptoms="flushing"), "nina")
-    yield ledger, pid
-    store.close()
+    return ledger, pid
 
 
 def test_monitor_at_is_the_fold_at_every_second(running, clock):
