@@ -41,6 +41,11 @@ class Scan:
     error: str | None = None
 
 
+def without_aim(raw: str) -> str:
+    """``raw`` without the AIM symbology identifier a scanner put before it (``]C0`` …), if any."""
+    return raw[3:] if AIM_RE.match(raw) else raw
+
+
 def looks_gs1(text: str) -> bool:
     return GS in text or text.startswith(GS1_AIM)
 
@@ -49,8 +54,7 @@ def read_identifier(text: str) -> Scan:
     """The identifier in a typed or scanned value: GS1 AI 8018 when present, else the text."""
     raw = text.strip("\r\n")
     if not looks_gs1(raw):
-        plain = raw[3:] if AIM_RE.match(raw) else raw  # a plain symbology's AIM prefix (]C0 …): dropped
-        return Scan(raw, plain.strip(), False)
+        return Scan(raw, without_aim(raw).strip(), False)  # a plain symbology's AIM prefix (]C0 …): dropped
     import biip
 
     try:

@@ -80,6 +80,7 @@ from __future__ import annotations
 from .. import rules
 from .alerts import check_resume
 from .commands import (
+    ASK_BAG_CODE,
     AcknowledgeAlert,
     CompleteObservation,
     CorrectGrade,
@@ -170,6 +171,7 @@ from .vitals import VITALS_FIELDS, unusual_vitals, validate_vitals, vitals_taken
 __all__ = [
     "ACTIVE_PHASES",
     "ALERT_ACKNOWLEDGED",
+    "ASK_BAG_CODE",
     "DOSE_KINDS",
     "INFUSING",
     "INFUSION_ENDED",

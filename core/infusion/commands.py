@@ -97,10 +97,14 @@ class StartInfusion(MonitorCommand):
 
     ``bag_code``: the bag label scanned (or typed) at the bedside; it must be this dose's current
     bag (core/preparation/baglabel.py). Left empty, a start the gate allows is refused with
-    ``ask="bag_code"``: the screen asks for the scan and sends the command again."""
+    ``ask=ASK_BAG_CODE``: the screen asks for the scan and sends the command again."""
 
     bag_code: str = ""
     emits = (InfusionStarted, DoseGiven)
+
+
+#: What a start without its bag label asks for (``Refusal.ask``): the screen asks for the scan.
+ASK_BAG_CODE = "bag_code"
 
 
 def start_refusal(state: State, cmd: StartInfusion, now: datetime, actor: Actor) -> MonitorState | Refusal:
@@ -148,12 +152,11 @@ def decide_start(state: State, cmd: StartInfusion, now: datetime, actor: Actor) 
 
 def bag_refusal(view: Any, cmd: StartInfusion) -> Refusal | None:
     """The bag scanned at the bedside is this dose's current bag, or the start is refused (issue 20)."""
-    st = view.prep(cmd.dose_id)
-    others = [view.prep(d) for d in view.prep_dose_ids() if d != cmd.dose_id]
-    why = baglabel.refusal(cmd.pid, st, cmd.bag_code, others)
+    others = (view.prep(d) for d in view.prep_dose_ids())  # folded only when the code is no bag of this dose
+    why = baglabel.refusal(cmd.pid, view.prep(cmd.dose_id), cmd.bag_code, others)
     if why is None:
         return None
-    return Refusal(why, (), "bag_code" if not cmd.bag_code.strip() else "")
+    return Refusal(why, (), ASK_BAG_CODE if not cmd.bag_code.strip() else "")
 
 
 # -- p, r, t: pause, resume, stop ------------------------------------------------------------------

@@ -6,7 +6,6 @@ core/infusion/fold.py (rule IDs: shared/clinical-reference.md).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -15,6 +14,7 @@ from attrs import field, frozen
 
 from .. import rules
 from ..clock import as_utc, fmt_minutes, fmt_near, parse_aware
+from ..preparation.state import dose_label  # noqa: F401  (a dose as users read it; re-exported here)
 
 _UTC = UTC
 
@@ -53,15 +53,6 @@ def _text(value: object) -> str:
 def _dur(delta: timedelta) -> str:
     """A duration in whole minutes, rounded down (e.g. ``1 h 05 min``, ``25 min``)."""
     return fmt_minutes(delta)
-
-
-_DOSE_ID = re.compile(r"c(\d+)d(\d+)")
-
-
-def dose_label(dose_id: str) -> str:
-    """A dose as users read it: ``"c1d8"`` (the stored id) is shown as ``"C1 D8"``; any other id as it is."""
-    m = _DOSE_ID.fullmatch(dose_id or "")
-    return f"C{int(m[1])} D{int(m[2])}" if m else str(dose_id)
 
 
 def _grade_text(grade: int | str | None) -> str:

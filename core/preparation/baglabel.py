@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
@@ -25,8 +25,8 @@ from attrs import frozen
 
 from ..clock import fmt_local
 from ..events import iso_utc
-from ..scan import AIM_RE, gs1_check_digit_ok
-from .state import PrepState, Step
+from ..scan import gs1_check_digit_ok, without_aim
+from .state import PrepState, Step, dose_label, status_words
 
 if TYPE_CHECKING:
     from ..intake import Patient
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 PREFIX = "B"
 DIGITS = 12  # eleven from the hash, one check digit
 CODE_RE = re.compile(rf"^{PREFIX}[0-9]{{{DIGITS}}}$")
+WIDTH = 40  # columns of a label line
 
 
 def _with_check(body: str) -> str:
@@ -60,10 +61,7 @@ def shown(code: str) -> str:
 
 def normalise(text: str) -> str:
     """A scanned or typed label as its code: the AIM prefix, spaces and hyphens dropped, upper case."""
-    raw = text.strip()
-    if AIM_RE.match(raw):
-        raw = raw[3:]
-    return re.sub(r"[\s\-]", "", raw).upper()
+    return re.sub(r"[\s\-]", "", without_aim(text.strip())).upper()
 
 
 @frozen
@@ -73,21 +71,18 @@ class BagLabel:
     code: str
     diluted_at: datetime  # UTC
     diluted_by: str
-    calc_version: int
 
 
 def current(pid: str, st: PrepState) -> BagLabel | None:
     """The label of the dose's current (not discarded) bag: None before the dilution is recorded."""
-    step = next((s for s in st.steps if s.step == "diluted"), None)
-    if step is None:
-        return None
-    code = code_of(pid, st.dose_id, step)
-    return None if code is None else BagLabel(code, step.at, step.actor, step.calc_version or 0)
+    step = st.step("diluted")
+    code = None if step is None else code_of(pid, st.dose_id, step)
+    return None if code is None else BagLabel(code, step.at, step.actor)
 
 
 def recalculated_since(st: PrepState) -> str | None:
     """Why the current bag is not the current calculation's (a recalculation after its dilution)."""
-    step = next((s for s in st.steps if s.step == "diluted"), None)
+    step = st.step("diluted")
     if step is None or st.calculation is None or step.calc_version == st.calculation.version:
         return None
     return (
@@ -96,10 +91,11 @@ def recalculated_since(st: PrepState) -> str | None:
     )
 
 
-def refusal(pid: str, st: PrepState, scanned: str, others: Sequence[PrepState] = ()) -> str | None:
+def refusal(pid: str, st: PrepState, scanned: str, others: Iterable[PrepState] = ()) -> str | None:
     """Why the label scanned at the start is not this dose's current bag (None: it is).
 
-    ``others``: the patient's other doses' preparations, to say whose bag it is when it is theirs."""
+    ``others``: the patient's doses' preparations, to say whose bag it is when it is theirs (read
+    only for a code that is none of this dose's bags)."""
     label = current(pid, st)
     if label is None:
         return "No bag label: the dilution is not recorded (Preparation, d)."
@@ -108,12 +104,12 @@ def refusal(pid: str, st: PrepState, scanned: str, others: Sequence[PrepState] =
     code = normalise(scanned)
     if not CODE_RE.match(code) or not gs1_check_digit_ok(code[len(PREFIX) :]):
         return (
-            f"Bag label: {scanned.strip()[:40]!r} is not a Bedside bag code (B and 12 digits, its check digit "
+            f"Bag label: {scanned.strip()[:WIDTH]!r} is not a Bedside bag code (B and 12 digits, its check digit "
             "verified): scan it again, or type the code printed under the bar code."
         )
     if code == label.code:
         return None
-    dose = _dose_words(st.dose_id)
+    dose = dose_label(st.dose_id)
     for old in st.discarded:
         diluted = next((s for s in old if s.step == "diluted"), None)
         if diluted is not None and code_of(pid, st.dose_id, diluted) == code:
@@ -124,24 +120,17 @@ def refusal(pid: str, st: PrepState, scanned: str, others: Sequence[PrepState] =
     for other in others:
         bag = current(pid, other)
         if bag is not None and bag.code == code and other.dose_id != st.dose_id:
-            return f"Wrong bag: this label is of this patient's {_dose_words(other.dose_id)} bag, not {dose}. Do not give it."
+            return f"Wrong bag: this label is of this patient's {dose_label(other.dose_id)} bag, not {dose}. Do not give it."
     return (
         f"Wrong bag: this label is not this patient's {dose} bag (another patient's, or an older label). "
         "Do not give it: check the name and MRN on the bag against the wristband."
     )
 
 
-def _dose_words(dose_id: str) -> str:
-    m = re.fullmatch(r"c(\d+)d(\d+)", dose_id)
-    return f"C{m.group(1)} D{m.group(2)}" if m else dose_id
-
-
 def label_lines(patient: Patient, st: PrepState, now: datetime, tz: tzinfo | None = None) -> list[str]:
     """The label's text, as it is printed and shown (≤ 40 columns a line): whose bag, what is in it,
     who made and checked it, until when it may run (in ``tz``, else the site's zone), and its code.
     [] before the dilution. Stored text (the name) as stored: the caller prints it literally."""
-    from .state import status_words
-
     label = current(patient.id, st)
     c = st.calculation
     if label is None or c is None:
@@ -149,9 +138,9 @@ def label_lines(patient: Patient, st: PrepState, now: datetime, tz: tzinfo | Non
     p = c.prep  # the calculation's numbers (core/calc), as the trail shows them
     dob = patient.dob
     lines = [
-        f"{patient.name}"[:40],
-        f"MRN {patient.mrn}  DOB {dob.isoformat() if dob else '?'}"[:40],
-        f"BESPONSA (inotuzumab ozogamicin) {_dose_words(st.dose_id)}",
+        f"{patient.name}"[:WIDTH],
+        f"MRN {patient.mrn}  DOB {dob.isoformat() if dob else '?'}"[:WIDTH],
+        f"BESPONSA (inotuzumab ozogamicin) {dose_label(st.dose_id)}",
         f"{p.dose_mg} mg in {p.final_volume_ml} mL " + ("0.9% NaCl" if p.route == "bag" else "(syringe)"),
         f"IV over {p.infusion_minutes} min at {p.rate_ml_per_h} mL/h (ADM-1)",
         "Protect from light (ADM-5)",
@@ -161,6 +150,6 @@ def label_lines(patient: Patient, st: PrepState, now: datetime, tz: tzinfo | Non
     if dl is not None and dl.end_deadline is not None:
         lines.append(f"End by {fmt_local(dl.end_deadline, tz)} ({dl.binding.rule_id})")
     lines.append("CYTOTOXIC: hazardous drug (PREP-12)")
-    lines.append(status_words(st).removeprefix("✓ ").removeprefix("✗ ")[:40])
+    lines.append(status_words(st).removeprefix("✓ ").removeprefix("✗ ")[:WIDTH])
     lines.append(shown(label.code))
     return lines

@@ -17,7 +17,7 @@ from datetime import date
 from attrs import frozen
 
 from .. import rules
-from ..scan import AIM_RE, GS, gs1_check_digit_ok
+from ..scan import GS, GS1_AIM, gs1_check_digit_ok, without_aim
 
 GTIN_AI, LOT_AI, EXPIRY_AI, SERIAL_AI = "01", "10", "17", "21"
 NDC_DIGITS = rules.NDC.replace("-", "")  # 4-4-2: 0008010001
@@ -64,8 +64,8 @@ def read_carton(text: str) -> Carton | str:
         return f"longer than a carton's code ({len(raw)} characters): scan it again"
     if GS not in raw and not raw.startswith("]") and not raw.startswith(GTIN_AI):
         return "not a GS1 carton code (no GTIN, AI 01): scan the carton's DataMatrix"
-    if AIM_RE.match(raw) and not raw.startswith(("]C1", "]d2", "]Q3", "]e0")):
-        raw = raw[3:]  # a plain symbology's prefix (]C0 …): the element string follows
+    if not raw.startswith(GS1_AIM):
+        raw = without_aim(raw)  # a plain symbology's prefix (]C0 …): the element string follows
     fields = _fields(raw)
     if isinstance(fields, str):
         return fields

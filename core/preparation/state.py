@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -42,6 +43,15 @@ VERIFY_LABELS = {"bsa_m2": "BSA (m²)", "level_mg_m2": "Level (mg/m²)", "dose_m
 
 def dose_id(cycle: int, day: int) -> str:
     return f"c{cycle}d{day}"
+
+
+_DOSE_ID = re.compile(r"c(\d+)d(\d+)")
+
+
+def dose_label(dose_id: str) -> str:
+    """A dose as users read it: ``"c1d8"`` (the stored id) is shown as ``"C1 D8"``; any other id as it is."""
+    m = _DOSE_ID.fullmatch(dose_id or "")
+    return f"C{int(m[1])} D{int(m[2])}" if m else str(dose_id)
 
 
 @frozen
@@ -143,8 +153,13 @@ class PrepState:
         rec = self.syringe
         return int(rec["flush_min"]) if rec else 0
 
+    def step(self, name: str) -> Step | None:
+        """The first ``name`` step of the current preparation (None: not recorded)."""
+        return next((s for s in self.steps if s.step == name), None)
+
     def step_at(self, name: str) -> datetime | None:
-        return next((s.at for s in self.steps if s.step == name), None)
+        s = self.step(name)
+        return None if s is None else s.at
 
     @property
     def last_verification(self) -> Verification | None:

@@ -407,7 +407,7 @@ class MonitorScreen(Screen):
             return
         ledger = self.app.ledger
         dry = ledger.decide(inf.StartInfusion(self.pid, self.dose_id), self.app.actor)  # the start gate, as core decides it now
-        if isinstance(dry, Refusal) and dry.ask != "bag_code":
+        if isinstance(dry, Refusal) and dry.ask != inf.ASK_BAG_CODE:
             # Each reason names its rules and what to do next (core/infusion/gate.py).
             await self.app.push_screen_wait(MessageScreen("Cannot start", dry.text.removeprefix("Cannot start:\n")))
             return

@@ -23,14 +23,10 @@ SEXES = dict(intake.SECTIONS["identity"].field("sex").choices)
 def search_text(raw: str) -> str:
     """What the search matches: the text typed, or the identifier a scanned wristband carries (a GS1
     code's AI 8018 GSRN, a scanner's AIM prefix dropped; issue 20), matched whole with the stored one."""
-    text = raw.strip()
-    if text.startswith("]") or "\x1d" in text:
-        from bedside.core.scan import read_identifier
+    from bedside.core.scan import read_identifier  # biip is imported only for a GS1 code
 
-        scan = read_identifier(text)
-        if not scan.error and scan.identifier:
-            return scan.identifier.casefold()
-    return text.casefold()
+    scan = read_identifier(raw.strip())
+    return (scan.identifier if not scan.error and scan.identifier else raw.strip()).casefold()
 
 
 class PatientListScreen(Screen):
