@@ -340,6 +340,13 @@ def _removed_on_signal(tmp: str | None, running: list | None = None):
     import signal
     import threading
 
+    def end_now(code: int) -> None:
+        """The app did not finish in time: remove the folder again (a thread still running may
+        have written to it since, e.g. the lab folder watcher) and end the process."""
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        os._exit(code)
+
     def handler(signum, frame):
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -348,7 +355,7 @@ def _removed_on_signal(tmp: str | None, running: list | None = None):
         if app is not None and app.is_running and not handled:
             handled.append(signum)
             app.exit(return_code=code)  # Textual restores the terminal; the stores close in finally
-            timer = threading.Timer(5.0, os._exit, (code,))
+            timer = threading.Timer(5.0, end_now, (code,))
             timer.daemon = True  # never keeps a finished process alive
             timer.start()
             return
