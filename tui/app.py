@@ -263,6 +263,15 @@ class BedsideApp(App[int]):
         self.call_after_refresh(self._change_drawn, self._change)
         self.call_after_refresh(self.show_integrity)
 
+    def _display(self, screen, renderable) -> None:
+        """As App._display (the one place a frame is written to the terminal); the first frame of
+        the screen now in front ends the change at the moment it was written: a key typed once it
+        could be seen is taken, even if the loop, under load, runs _change_drawn a while later.
+        Pilot's headless app writes no frame; _change_drawn ends the change there as here."""
+        super()._display(screen, renderable)
+        if self._settling and renderable is not None and not self._batch_count and not self.is_headless and screen is self.screen:
+            self._change_drawn(self._change)
+
     def _change_drawn(self, change: int) -> None:
         if change == self._change:
             self._settling = False

@@ -48,8 +48,7 @@ def test_import_labs_applies_once_and_quarantines_the_unmatched(spawn, home, tmp
     sign_out(t)
     sign_in(t, "nina", PIN["nina"], NAMES["nina"])
     register_patient(t, NAME, DOB, MRN)
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    assert t.quit() == 0
 
     good, bad = tmp_path / "a.hl7", tmp_path / "b.hl7"
     good.write_text(oru("E2E-1", MRN), encoding="latin-1")

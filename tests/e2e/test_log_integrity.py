@@ -52,8 +52,7 @@ def test_the_installed_command_checks_macs_anchors_and_rotates_the_key(spawn, ho
     t2 = spawn(["--db", str(db)], env)  # a new sign-in, signed with k2
     sign_in(t2, "root", "246810", "Site Admin")
     t2.arrive(PATIENTS)
-    t2.send("ctrl+q")
-    assert t2.wait_exit() == 0
+    assert t2.quit() == 0
     after = bedside(env, "verify-log", "--db", str(db))
     assert after.returncode == 0, after.stdout
 

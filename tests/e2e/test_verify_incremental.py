@@ -21,8 +21,7 @@ def _sign_in_and_out(spawn, db, env) -> None:
     t = spawn(["--db", str(db)], env)
     sign_in(t, "root", "246810", "Site Admin")
     t.arrive(PATIENTS)
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    assert t.quit() == 0
 
 
 def test_incremental_verify_starts_from_its_checkpoint_and_still_finds_a_new_forgery(spawn, home, tmp_path):
@@ -68,8 +67,7 @@ def test_the_app_keeps_a_derived_ward_checkpoint_and_rebuilds_a_spoilt_one(spawn
     sign_in(t, "root", "246810", "Site Admin")
     t.arrive(PATIENTS)
     t.assert_no_traceback()
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    assert t.quit() == 0
     assert checkpoint.read_text() != '{"spoilt": true', "the spoilt checkpoint is rebuilt from the log"
     ok = bedside(env, "verify-log", "--db", str(db))
     assert ok.returncode == 0, ok.stdout

@@ -190,8 +190,7 @@ def test_staff_run_the_app_through_the_launcher(ward):
         t.wait_for(re.compile("first admin", re.I))
         assert "TAMPERING" not in t.screen(), t.dump()  # the empty log's anchors (seq 0) verify
         create_first_admin(t)
-        t.send("ctrl+q")
-        assert t.wait_exit() == 0
+        assert t.quit() == 0
         t.assert_no_traceback()
     finally:
         t.close()
@@ -207,8 +206,7 @@ def test_staff_run_the_app_through_the_launcher(ward):
         t2.wait_for(SIGN_IN)
         sign_in(t2, "root", "246810", "Site Admin")
         t2.arrive(PATIENTS)
-        t2.send("ctrl+q")
-        assert t2.wait_exit() == 0
+        assert t2.quit() == 0
     finally:
         t2.close()
 

@@ -51,8 +51,7 @@ def prepared_db(tmp_path_factory):
     t = Tty(["--db", str(db)], child_env(home))
     try:
         INTAKE_KEYS["intake"] = walk_to_prepared(t, date.today().isoformat())
-        t.send("ctrl+q")
-        assert t.wait_exit() == 0
+        assert t.quit() == 0
         t.assert_no_traceback()
     finally:
         t.close()
@@ -69,8 +68,7 @@ def ready_db(prepared_db, tmp_path_factory):
     t = Tty(["--db", str(db)], child_env(home))
     try:
         nurse_to_proceed(t)
-        t.send("ctrl+q")
-        assert t.wait_exit() == 0
+        assert t.quit() == 0
         t.assert_no_traceback()
     finally:
         t.close()
@@ -97,8 +95,7 @@ def test_nurse_budget_sign_in_to_start(prepared_db, spawn, tmp_path):
     t.wait_for("Infusion monitor")
     start_infusion(t)
     spend(NURSE, start, t.tally())
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    assert t.quit() == 0
 
 
 def copy_db(src, dst_dir):
@@ -151,8 +148,7 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     t.send("escape")
     t.wait_gone("OBSERVATION COMPLETE")
     t.settle()
-    t.send("ctrl+q")
-    assert t.wait_exit() == 0
+    assert t.quit() == 0
 
     out = run_cli(env, "print", "record", MRN, "--db", str(db))
     assert out.returncode == 0, out
@@ -230,8 +226,7 @@ def test_two_terminals_on_one_database(ready_db, spawn, home, tmp_path):
     COUNTS["two terminals"] = a.keys_sent + b.keys_sent
     print(f"e2e two terminals: {COUNTS['two terminals']} keys; the start showed on the other terminal after {lag:.1f} s")
     for t in (a, b):
-        t.send("ctrl+q")
-        assert t.wait_exit() == 0
+        assert t.quit() == 0
 
 
 def test_kill9_mid_form_saves_nothing_and_the_timer_survives(ready_db, spawn, home, tmp_path):
@@ -267,5 +262,4 @@ def test_kill9_mid_form_saves_nothing_and_the_timer_survives(ready_db, spawn, ho
     running = int(m.group(1)) * 60 + int(m.group(2))
     # the stored start plus the moved clock: 25 min and the seconds the walk took, not 0 (a restarted timer)
     assert 25 * 60 <= running < 27 * 60, t2.dump()
-    t2.send("ctrl+q")
-    assert t2.wait_exit() == 0
+    assert t2.quit() == 0

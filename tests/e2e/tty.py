@@ -41,6 +41,9 @@ KEYS = {
 #: After a lone escape the app waits this long before it decides it was not the start of a
 #: sequence; the next key must not follow sooner or both are read as one sequence.
 ESCAPE_GAP = 0.25
+BELL = b"\x07"
+#: An operating-system command (a window title…), which may end with BEL: not a bell.
+OSC = re.compile(rb"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
 class Tty:
@@ -187,9 +190,30 @@ class Tty:
         end = time.monotonic() + timeout
         while self.pump(0.1):
             if time.monotonic() > end:
-                pytest.fail(f"bedside did not exit within {timeout} s:{self.dump()}")
+                pytest.fail(f"bedside did not exit within {timeout} s:{self.dump()}\n{self.tail()}")
         self.child.close()
         return self.child.exitstatus
+
+    def quit(self, timeout: float = 10) -> int | None:
+        """ctrl+q, as a user quits: if the app rang the bell for it (a key typed while the screen
+        was changing is not taken, tui/app.py) and is still running, ctrl+q once more."""
+        rung = self.bells()
+        self.send("ctrl+q")
+        end = time.monotonic() + 1.5
+        while self.pump(0.1):
+            if time.monotonic() > end:
+                if self.bells() > rung:
+                    self.send("ctrl+q")
+                break
+        return self.wait_exit(timeout)
+
+    def bells(self) -> int:
+        """How many times the app has rung the bell (a BEL outside an operating-system command)."""
+        return OSC.sub(b"", bytes(self.raw)).count(BELL)
+
+    def tail(self, n: int = 300) -> str:
+        """The last bytes the app wrote, and whether it rang the bell (a key not taken)."""
+        return f"bells rung: {self.bells()}; last bytes written: {bytes(self.raw[-n:])!r}"
 
     def kill9(self) -> None:
         with contextlib.suppress(ProcessLookupError):
