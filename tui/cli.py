@@ -54,6 +54,13 @@ def _add_print(sub) -> None:
     lab.add_argument("mrn")
     lab.add_argument("--cycle", type=whole_number(1, 99), required=True)
     lab.add_argument("--day", type=whole_number(1, 28), required=True)
+    lab.add_argument(
+        "--format",
+        choices=("text", "svg", "zpl"),
+        default="text",
+        help="text (the default), svg (100 x 80 mm with the code as a Code 128 barcode, for any printer) or zpl "
+        "(ZPL II for a Zebra label printer, 203 dpi: | nc PRINTER 9100); see tui/labelprint.py",
+    )
     lab.add_argument("--db", metavar="PATH", dest="sub_db")
     lab.add_argument("--demo", action="store_true", dest="sub_demo", help="a demo patient, from a throw-away demo database")
 
@@ -535,7 +542,7 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
     now, tz = ledger.clock.now(), ledger.zone.zone  # the site's zone (its setting, else BEDSIDE_TZ, else the system's)
     try:
         if args.command == "print" and args.what == "label":
-            return _write_label(view, args.cycle, args.day, now, tz)
+            return _write_label(view, args.cycle, args.day, now, tz, args.format)
         if args.command == "print":
             from bedside.core import records
 
@@ -559,17 +566,24 @@ def _write_record(args: argparse.Namespace, ledger, demo: bool = False) -> int:
     return 0
 
 
-def _write_label(view, cycle: int, day: int, now, tz) -> int:
-    """``print label MRN --cycle N --day D``: the dose's bag label (core/preparation/baglabel.py),
-    stored text printed inert."""
+def _write_label(view, cycle: int, day: int, now, tz, form: str = "text") -> int:
+    """``print label MRN --cycle N --day D [--format F]``: the dose's bag label
+    (core/preparation/baglabel.py) as text, SVG or ZPL (tui/labelprint.py), stored text inert."""
     from bedside.core.preparation import baglabel, dose_id
     from bedside.core.text import printable
 
-    lines = baglabel.label_lines(view.patient, view.prep(dose_id(cycle, day)), now, tz)
-    if not lines:
+    st = view.prep(dose_id(cycle, day))
+    lines = baglabel.label_lines(view.patient, st, now, tz)
+    label = baglabel.current(view.patient.id, st)
+    if not lines or label is None:
         print(f"bedside: {printable(view.patient.mrn)} C{cycle} D{day}: no bag (its dilution is not recorded)", file=sys.stderr)
         return 2
-    sys.stdout.write("".join(printable(line) + "\n" for line in lines))
+    if form == "text":
+        sys.stdout.write("".join(printable(line) + "\n" for line in lines))
+    else:
+        from . import labelprint
+
+        sys.stdout.write(labelprint.svg(lines, label.code) if form == "svg" else labelprint.zpl(lines, label.code))
     return 0
 
 

@@ -17,6 +17,8 @@ from datetime import date
 
 import pytest
 
+from tests.tui.test_labelprint import scan_svg
+
 from .budgets import INTAKE, NURSE, PREMED, VITALS, spend
 from .tty import BEDSIDE, FakeTime, Tty, child_env
 from .walk import (
@@ -123,6 +125,10 @@ def test_ward_walk_infusion_observation_and_record(ready_db, spawn, home, tmp_pa
     # issue 20: the label the pharmacy prints carries the code the preparation screen showed
     label = run_cli(env, "print", "label", MRN, "--cycle", "1", "--day", "1", "--db", str(db))
     assert label.returncode == 0 and label.stdout.splitlines()[-1] == BAG["code"] and NAME in label.stdout, label
+    svg = run_cli(env, "print", "label", MRN, "--cycle", "1", "--day", "1", "--format", "svg", "--db", str(db))
+    assert svg.returncode == 0, svg
+    read = scan_svg(svg.stdout, tmp_path)  # None without rsvg-convert and zbarimg (.ci/run installs them)
+    assert read in (None, [BAG["code"].replace("-", "")]), f"the printed barcode scans as {read}, not the code"
     start_infusion(t, wrong="]C0B123456789012")  # a misread (or foreign) label is refused first
     t.wait_for(re.compile(r"Running 0:0\d:\d\d of 1:00:00"))
 
