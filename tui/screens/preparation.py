@@ -254,7 +254,11 @@ class PreparationScreen(PatientView):
             return
         mrn = self.view().patient.mrn
         title = f"Bag label · C{self.dose.cycle} D{self.dose.day}"
-        lines += ["", f"Print: bedside print label {mrn} --cycle {self.dose.cycle} --day {self.dose.day}"]
+        lines += [
+            "",
+            f"Print: bedside print label {mrn} --cycle {self.dose.cycle} --day {self.dose.day}",
+            "With its barcode: add --format svg (any printer) or zpl (Zebra)",
+        ]
         self.app.push_screen(MessageScreen(title, "\n".join(lines)))
 
     @work(exclusive=True)
