@@ -37,6 +37,8 @@ def _version() -> str:
 
 def _add_print(sub) -> None:
     """``bedside print record`` and ``bedside print label``."""
+    from . import labelprint
+
     pr = sub.add_parser("print", help="print a record as plain text")
     prs = pr.add_subparsers(dest="what", metavar="WHAT", parser_class=_Parser, required=True)
     rec = prs.add_parser("record", help="80-column medication administration record of a patient")
@@ -56,7 +58,7 @@ def _add_print(sub) -> None:
     lab.add_argument("--day", type=whole_number(1, 28), required=True)
     lab.add_argument(
         "--format",
-        choices=("text", "svg", "zpl"),
+        choices=labelprint.FORMATS,
         default="text",
         help="text (the default), svg (100 x 80 mm with the code as a Code 128 barcode, for any printer) or zpl "
         "(ZPL II for a Zebra label printer, 203 dpi: | nc PRINTER 9100); see tui/labelprint.py",
@@ -583,7 +585,7 @@ def _write_label(view, cycle: int, day: int, now, tz, form: str = "text") -> int
     else:
         from . import labelprint
 
-        sys.stdout.write(labelprint.svg(lines, label.code) if form == "svg" else labelprint.zpl(lines, label.code))
+        sys.stdout.write(labelprint.RENDERERS[form](lines, label.code))
     return 0
 
 

@@ -16,11 +16,9 @@ never obeyed."""
 from __future__ import annotations
 
 import string
-from xml.sax.saxutils import escape
+from html import escape  # &, < and > (xml.sax.saxutils would import urllib at start-up)
 
 from bedside.core.text import printable
-
-FORMATS = ("text", "svg", "zpl")
 
 # SVG, millimetres
 WIDTH_MM, HEIGHT_MM = 100, 80
@@ -30,6 +28,7 @@ FONT_MM = 3.4
 MODULE_MM = 0.5
 QUIET_MODULES = 10
 BAR_MM = 12
+FONT = "DejaVu Sans Mono, monospace"
 
 # ZPL, dots at 203 dpi (8 dots a millimetre)
 DOTS_MM = 8
@@ -58,14 +57,17 @@ def _bars(code: str, x0: float, y0: float) -> list[str]:
 
 
 def svg(lines: list[str], code: str) -> str:
-    """The label as an SVG document: the text lines, then the barcode and its code in words."""
+    """The label as an SVG document: the text lines but the last (the code in words), then the
+    barcode and the code in words under it."""
+    from bedside.core.preparation.baglabel import shown  # not at import: the CLI's parser reads FORMATS
+
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH_MM}mm" height="{HEIGHT_MM}mm" '
         f'viewBox="0 0 {WIDTH_MM} {HEIGHT_MM}">',
-        f"<title>Bag label {escape(printable(lines[-1]))}</title>",
+        f"<title>Bag label {shown(code)}</title>",
         f'<rect width="{WIDTH_MM}" height="{HEIGHT_MM}" fill="#fff"/>',
-        f'<g font-family="DejaVu Sans Mono, monospace" font-size="{FONT_MM}" fill="#000">',
+        f'<g font-family="{FONT}" font-size="{FONT_MM}" fill="#000">',
     ]
     y = MARGIN_MM + FONT_MM
     for line in lines[:-1]:
@@ -77,10 +79,7 @@ def svg(lines: list[str], code: str) -> str:
     out.append('<g fill="#000">')
     out.extend(_bars(code, x0, y0))
     out.append("</g>")
-    out.append(
-        f'<text x="{x0}" y="{HEIGHT_MM - MARGIN_MM:.2f}" font-family="DejaVu Sans Mono, monospace" '
-        f'font-size="{FONT_MM}">{escape(printable(lines[-1]))}</text>'
-    )
+    out.append(f'<text x="{x0}" y="{HEIGHT_MM - MARGIN_MM:.2f}" font-family="{FONT}" font-size="{FONT_MM}">{shown(code)}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -91,7 +90,8 @@ def zpl_field(text: str) -> str:
 
 
 def zpl(lines: list[str], code: str) -> str:
-    """The label as one ZPL II format (^XA … ^XZ), UTF-8 (^CI28)."""
+    """The label as one ZPL II format (^XA … ^XZ), UTF-8 (^CI28): the text lines but the last
+    (the code in words, which ^BC prints under the barcode)."""
     out = ["^XA", "^CI28", f"^PW{WIDTH_MM * DOTS_MM}", f"^LL{HEIGHT_MM * DOTS_MM}"]
     y, dots = MARGIN_MM * DOTS_MM, round(FONT_MM * DOTS_MM)
     for line in lines[:-1]:
@@ -102,3 +102,8 @@ def zpl(lines: list[str], code: str) -> str:
     out.append(f"^FO{(MARGIN_MM + 5) * DOTS_MM},{bar_y}^BY3^BCN,{BAR_MM * DOTS_MM},Y,N,N,A^FD{zpl_field(code)}^FS")
     out.append("^XZ")
     return "\n".join(out) + "\n"
+
+
+#: --format of ``bedside print label``: text is the label's lines as they are (tui/cli.py).
+RENDERERS = {"svg": svg, "zpl": zpl}
+FORMATS = ("text", *RENDERERS)
